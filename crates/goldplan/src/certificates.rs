@@ -1,0 +1,461 @@
+//! Platform certificates (平台证书): parsing X.509 PEM, serial numbers, validity windows, the
+//! immutable [`CertificateSet`] a verifier reads, and turning a `GET /v3/certificates` response
+//! into validated certificates (spec §3.2–§3.4).
+
+use std::fmt;
+use std::sync::Arc;
+
+use aws_lc_rs::rsa::PublicEncryptingKey;
+use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
+use serde::Deserialize;
+
+use crate::aead::{self, EncryptedResource};
+use crate::credentials::ApiV3Key;
+use crate::error::{Error, Result};
+use crate::verify::{
+    CertificateVerifier, PublicKeyVerifier, VerificationPolicy, Verifier, WechatpayHeaders,
+    verify_signed,
+};
+
+/// Tolerance applied to certificate validity windows (spec §3.3 rule 4).
+pub const VALIDITY_TOLERANCE_SECS: i64 = 300;
+
+/// A certificate serial number, compared by numeric value: SDKs disagree on leading zeros
+/// (`0ABC…` from Go/PHP, `ABC…` from Java/Python), so `0ABC` and `ABC` are the same serial.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SerialNumber {
+    /// Upper-case hex without leading zeros ("0" for zero): the comparison key.
+    canonical: String,
+}
+
+impl SerialNumber {
+    /// Parses a hexadecimal serial (either case, leading zeros allowed, surrounding spaces
+    /// ignored).
+    pub fn parse(text: &str) -> Result<SerialNumber> {
+        let t = text.trim();
+        if t.is_empty() || t.len() > 128 || !t.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Error::InvalidInput(format!(
+                "a certificate serial must be hexadecimal, got {t:?}"
+            )));
+        }
+        let stripped = t.trim_start_matches('0');
+        let canonical = if stripped.is_empty() {
+            "0".to_owned()
+        } else {
+            stripped.to_ascii_uppercase()
+        };
+        Ok(SerialNumber { canonical })
+    }
+
+    /// Whether `text` (any hex rendering) denotes this serial.
+    pub fn matches(&self, text: &str) -> bool {
+        SerialNumber::parse(text).is_ok_and(|other| other == *self)
+    }
+
+    /// Upper-case hex without leading zeros.
+    pub fn as_str(&self) -> &str {
+        &self.canonical
+    }
+}
+
+impl fmt::Display for SerialNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.canonical)
+    }
+}
+
+impl fmt::Debug for SerialNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SerialNumber({})", self.canonical)
+    }
+}
+
+/// A parsed X.509 certificate holding an RSA public key: a WeChat Pay platform certificate (or
+/// a merchant certificate, when checking configuration).
+pub struct PlatformCertificate {
+    serial: SerialNumber,
+    serial_hex: String,
+    not_before: i64,
+    not_after: i64,
+    pem: String,
+    public_key_der: Vec<u8>,
+    verifying_key: ParsedPublicKey,
+    encrypting_key: PublicEncryptingKey,
+}
+
+impl PlatformCertificate {
+    /// Parses one PEM `CERTIFICATE` block. The key must be RSA (2048 to 8192 bits).
+    pub fn from_pem(pem_text: &str) -> Result<PlatformCertificate> {
+        let (_, block) = x509_parser::pem::parse_x509_pem(pem_text.trim().as_bytes())
+            .map_err(|e| Error::Certificate(format!("not a PEM certificate: {e}")))?;
+        if block.label != "CERTIFICATE" {
+            return Err(Error::Certificate(format!(
+                "expected a PEM block `CERTIFICATE`, found `{}`",
+                block.label
+            )));
+        }
+        let cert = block
+            .parse_x509()
+            .map_err(|e| Error::Certificate(format!("invalid X.509 certificate: {e}")))?;
+        let raw_serial = cert.tbs_certificate.raw_serial();
+        // DER integers carry a 0x00 sign byte when the top bit is set; it is not part of the
+        // serial as WeChat renders it.
+        let serial_bytes = match raw_serial {
+            [0, rest @ ..] if !rest.is_empty() => rest,
+            all => all,
+        };
+        let serial_hex = hex::encode_upper(serial_bytes);
+        let serial = SerialNumber::parse(&serial_hex)?;
+        let validity = cert.validity();
+        let public_key_der = cert.public_key().raw.to_vec();
+        let verifying_key = ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, &public_key_der)
+            .map_err(|e| {
+                Error::Certificate(format!(
+                    "certificate {serial_hex} does not hold an RSA 2048-8192 public key: {e}"
+                ))
+            })?;
+        let encrypting_key = PublicEncryptingKey::from_der(&public_key_der).map_err(|e| {
+            Error::Certificate(format!("certificate {serial_hex} key cannot encrypt: {e}"))
+        })?;
+        Ok(PlatformCertificate {
+            serial,
+            serial_hex,
+            not_before: validity.not_before.timestamp(),
+            not_after: validity.not_after.timestamp(),
+            pem: pem_text.trim().to_owned(),
+            public_key_der,
+            verifying_key,
+            encrypting_key,
+        })
+    }
+
+    /// The serial, compared numerically.
+    pub fn serial(&self) -> &SerialNumber {
+        &self.serial
+    }
+
+    /// The serial as upper-case hex of its bytes (keeps a leading zero nibble, like Go/PHP):
+    /// the form sent in `Wechatpay-Serial` and used in file names.
+    pub fn serial_hex(&self) -> &str {
+        &self.serial_hex
+    }
+
+    /// NotBefore, Unix seconds.
+    pub fn not_before(&self) -> i64 {
+        self.not_before
+    }
+
+    /// NotAfter, Unix seconds.
+    pub fn not_after(&self) -> i64 {
+        self.not_after
+    }
+
+    /// Whether `now` lies in `[NotBefore − tolerance, NotAfter + tolerance]`.
+    pub fn is_valid_at(&self, now: i64, tolerance: i64) -> bool {
+        now >= self.not_before.saturating_sub(tolerance)
+            && now <= self.not_after.saturating_add(tolerance)
+    }
+
+    /// The certificate as PEM.
+    pub fn pem(&self) -> &str {
+        &self.pem
+    }
+
+    /// SubjectPublicKeyInfo DER of the certificate's key.
+    pub fn public_key_der(&self) -> &[u8] {
+        &self.public_key_der
+    }
+
+    pub(crate) fn verifying_key(&self) -> &ParsedPublicKey {
+        &self.verifying_key
+    }
+
+    pub(crate) fn encrypting_key(&self) -> &PublicEncryptingKey {
+        &self.encrypting_key
+    }
+}
+
+impl fmt::Debug for PlatformCertificate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PlatformCertificate")
+            .field("serial", &self.serial_hex)
+            .field("not_before", &self.not_before)
+            .field("not_after", &self.not_after)
+            .finish()
+    }
+}
+
+/// An immutable set of platform certificates. Replaced as a whole on refresh, so readers never
+/// see a half-filled set.
+#[derive(Debug, Clone, Default)]
+pub struct CertificateSet {
+    certificates: Vec<Arc<PlatformCertificate>>,
+}
+
+impl CertificateSet {
+    /// A set holding `certificates`; later duplicates of a serial are dropped.
+    pub fn new(certificates: impl IntoIterator<Item = Arc<PlatformCertificate>>) -> CertificateSet {
+        let mut out: Vec<Arc<PlatformCertificate>> = Vec::new();
+        for cert in certificates {
+            if !out.iter().any(|c| c.serial == cert.serial) {
+                out.push(cert);
+            }
+        }
+        CertificateSet { certificates: out }
+    }
+
+    /// Parses a set from PEM text holding one or more certificates.
+    pub fn from_pem_bundle(text: &str) -> Result<CertificateSet> {
+        let blocks = pem::parse_many(text)
+            .map_err(|e| Error::Certificate(format!("invalid PEM bundle: {e}")))?;
+        if blocks.is_empty() {
+            return Err(Error::Certificate("no certificate in the PEM text".into()));
+        }
+        let certs = blocks
+            .iter()
+            .map(|b| PlatformCertificate::from_pem(&pem::encode(b)).map(Arc::new))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(CertificateSet::new(certs))
+    }
+
+    /// Looks up a certificate by serial (numeric comparison).
+    pub fn get(&self, serial: &str) -> Option<&Arc<PlatformCertificate>> {
+        let wanted = SerialNumber::parse(serial).ok()?;
+        self.certificates.iter().find(|c| c.serial == wanted)
+    }
+
+    /// The newest certificate (spec §3.4): largest NotBefore, ties broken by largest NotAfter.
+    /// Used for encryption and for the `Wechatpay-Serial` request header.
+    pub fn newest(&self) -> Option<&Arc<PlatformCertificate>> {
+        self.certificates
+            .iter()
+            .max_by_key(|c| (c.not_before, c.not_after))
+    }
+
+    /// All certificates.
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<PlatformCertificate>> {
+        self.certificates.iter()
+    }
+
+    /// Number of certificates.
+    pub fn len(&self) -> usize {
+        self.certificates.len()
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.certificates.is_empty()
+    }
+
+    /// The certificates still valid at `now` (± tolerance).
+    pub fn retain_valid(&self, now: i64) -> CertificateSet {
+        CertificateSet::new(
+            self.certificates
+                .iter()
+                .filter(|c| c.is_valid_at(now, VALIDITY_TOLERANCE_SECS))
+                .cloned(),
+        )
+    }
+
+    /// This set plus the certificates of `other` it does not hold yet.
+    pub fn union(&self, other: &CertificateSet) -> CertificateSet {
+        CertificateSet::new(self.iter().chain(other.iter()).cloned())
+    }
+}
+
+/// One entry of the `/v3/certificates` response as listed (before decryption).
+#[derive(Debug, Clone, Deserialize)]
+pub struct CertificateEntry {
+    /// The serial WeChat lists for the certificate.
+    pub serial_no: String,
+    /// Start of validity (RFC 3339).
+    pub effective_time: String,
+    /// End of validity (RFC 3339).
+    pub expire_time: String,
+    /// The PEM, encrypted under the APIv3 key.
+    pub encrypt_certificate: EncryptedResource,
+}
+
+#[derive(Deserialize)]
+struct CertificatesBody {
+    data: Vec<CertificateEntry>,
+}
+
+/// An entry that was listed but not kept, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DroppedCertificate {
+    /// The serial as listed.
+    pub serial_no: String,
+    /// Why it was dropped.
+    pub reason: String,
+}
+
+/// The outcome of decrypting and validating a `/v3/certificates` body.
+#[derive(Debug, Clone)]
+pub struct DownloadedCertificates {
+    /// Certificates that decrypted, whose serial matched the listing, and that are valid now.
+    pub certificates: CertificateSet,
+    /// Entries that were discarded (serial mismatch, expired, not yet valid).
+    pub dropped: Vec<DroppedCertificate>,
+}
+
+/// Decrypts and validates a `/v3/certificates` response body (spec §3.3 rules 1, 3, 4, 5).
+///
+/// Any entry that fails to decrypt aborts the whole refresh (the AEAD tag under the APIv3 key is
+/// what authenticates the contents). Entries whose certificate serial differs from the listed
+/// `serial_no`, or that are not valid at `now` (± 5 min), are dropped and reported. An empty
+/// result is an error. The response *signature* is checked separately by the caller against the
+/// union of trusted and new certificates (rule 2; see [`crate::verify`]).
+pub fn parse_certificates_response(
+    body: &[u8],
+    apiv3_key: &ApiV3Key,
+    now: i64,
+) -> Result<DownloadedCertificates> {
+    let parsed: CertificatesBody = serde_json::from_slice(body)
+        .map_err(|e| Error::Decode(format!("invalid /v3/certificates body: {e}")))?;
+    let mut kept = Vec::new();
+    let mut dropped = Vec::new();
+    for entry in parsed.data {
+        let pem_bytes = entry.encrypt_certificate.decrypt(apiv3_key)?;
+        let pem_text = std::str::from_utf8(&pem_bytes).map_err(|_| {
+            Error::Certificate(format!(
+                "certificate {} decrypted to non-UTF-8 data",
+                entry.serial_no
+            ))
+        })?;
+        let cert = PlatformCertificate::from_pem(pem_text)?;
+        if !cert.serial().matches(&entry.serial_no) {
+            tracing::warn!(
+                listed = %entry.serial_no,
+                actual = %cert.serial_hex(),
+                "dropping a platform certificate whose serial differs from the listing"
+            );
+            dropped.push(DroppedCertificate {
+                serial_no: entry.serial_no,
+                reason: format!("the certificate's own serial is {}", cert.serial_hex()),
+            });
+            continue;
+        }
+        if !cert.is_valid_at(now, VALIDITY_TOLERANCE_SECS) {
+            dropped.push(DroppedCertificate {
+                serial_no: entry.serial_no,
+                reason: format!(
+                    "not valid now (valid from {} to {})",
+                    cert.not_before(),
+                    cert.not_after()
+                ),
+            });
+            continue;
+        }
+        kept.push(Arc::new(cert));
+    }
+    if kept.is_empty() {
+        return Err(Error::Certificate(format!(
+            "the certificate download holds no usable certificate ({} dropped)",
+            dropped.len()
+        )));
+    }
+    Ok(DownloadedCertificates {
+        certificates: CertificateSet::new(kept),
+        dropped,
+    })
+}
+
+/// The whole of spec §3.3 for one `/v3/certificates` response: decrypt and validate the
+/// entries ([`parse_certificates_response`]), then verify the response signature against the
+/// union of the `trusted` certificates, the newly decrypted ones and, in combined mode, the
+/// WeChat Pay public key. On the very first download `trusted` is empty and the list vouches
+/// for itself through the AEAD tag under the APIv3 key.
+pub fn validate_download(
+    headers: &WechatpayHeaders,
+    body: &[u8],
+    apiv3_key: &ApiV3Key,
+    trusted: &CertificateSet,
+    public_key: Option<&PublicKeyVerifier>,
+    policy: &VerificationPolicy,
+) -> Result<DownloadedCertificates> {
+    let downloaded = parse_certificates_response(body, apiv3_key, policy.clock.now())?;
+    let union = UnionVerifier {
+        certificates: CertificateVerifier::new(trusted.union(&downloaded.certificates)),
+        public_key,
+    };
+    verify_signed(&union, policy, headers, body)?;
+    Ok(downloaded)
+}
+
+#[derive(Debug)]
+struct UnionVerifier<'a> {
+    certificates: CertificateVerifier,
+    public_key: Option<&'a PublicKeyVerifier>,
+}
+
+impl Verifier for UnionVerifier<'_> {
+    fn verify(&self, serial: &str, message: &[u8], signature: &[u8]) -> Result<()> {
+        match self.public_key {
+            Some(pk) if pk.key_id() == serial => pk.verify(serial, message, signature),
+            _ => self.certificates.verify(serial, message, signature),
+        }
+    }
+
+    fn accept_serial(&self) -> Option<String> {
+        self.public_key
+            .and_then(|pk| pk.accept_serial())
+            .or_else(|| self.certificates.accept_serial())
+    }
+}
+
+/// Encrypts a certificate list entry the way WeChat Pay does (used by the sandbox and tests).
+pub fn encrypt_certificate_entry(
+    cert: &PlatformCertificate,
+    apiv3_key: &ApiV3Key,
+    nonce: &str,
+    effective_time: &str,
+    expire_time: &str,
+) -> Result<serde_json::Value> {
+    let ciphertext = aead::encrypt(
+        apiv3_key,
+        b"certificate",
+        nonce.as_bytes(),
+        cert.pem().as_bytes(),
+    )?;
+    Ok(serde_json::json!({
+        "serial_no": cert.serial_hex(),
+        "effective_time": effective_time,
+        "expire_time": expire_time,
+        "encrypt_certificate": {
+            "algorithm": aead::AEAD_AES_256_GCM,
+            "nonce": nonce,
+            "associated_data": "certificate",
+            "ciphertext": ciphertext,
+        }
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serials_compare_numerically() {
+        let a = SerialNumber::parse("0ABC1234").unwrap();
+        let b = SerialNumber::parse("abc1234").unwrap();
+        assert_eq!(a, b);
+        assert!(a.matches("000ABC1234"));
+        assert!(!a.matches("ABC1235"));
+        assert_eq!(SerialNumber::parse("000").unwrap().as_str(), "0");
+        assert!(SerialNumber::parse("PUB_KEY_ID_1").is_err());
+        assert!(SerialNumber::parse("").is_err());
+        assert!(SerialNumber::parse("12 34").is_err());
+    }
+
+    #[test]
+    fn garbage_pem_is_a_typed_error() {
+        let err = PlatformCertificate::from_pem("not a certificate").unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::Certificate);
+        let err = PlatformCertificate::from_pem(
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----",
+        )
+        .unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::Certificate);
+    }
+}

@@ -1,0 +1,272 @@
+//! Merchant identity and secrets: merchant id, merchant certificate serial, the merchant API
+//! private key (PKCS#8 or PKCS#1 PEM) and the APIv3 key.
+//!
+//! Secrets are never shown by `Debug` and are wiped from memory when dropped: the APIv3 key by
+//! `zeroize`, PEM/DER intermediates by `Zeroizing` buffers, and the parsed RSA key by AWS-LC,
+//! which cleanses key material when it frees it.
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::rsa::{KeyPair, OaepPrivateDecryptingKey, PrivateDecryptingKey};
+use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256};
+use zeroize::Zeroizing;
+
+use crate::certificates::{PlatformCertificate, SerialNumber};
+use crate::error::{Error, Result};
+
+/// Length of an APIv3 key in bytes.
+pub const APIV3_KEY_LEN: usize = 32;
+
+/// The 32-byte APIv3 key, used as its raw ASCII bytes as the AES-256-GCM key (spec §3.2).
+#[derive(Clone)]
+pub struct ApiV3Key(Zeroizing<[u8; APIV3_KEY_LEN]>);
+
+impl ApiV3Key {
+    /// Accepts exactly 32 bytes (the key is used as-is, never hex- or base64-decoded).
+    pub fn new(key: impl AsRef<[u8]>) -> Result<ApiV3Key> {
+        let bytes = key.as_ref();
+        if bytes.len() != APIV3_KEY_LEN {
+            return Err(Error::Configuration(format!(
+                "the APIv3 key must be exactly {APIV3_KEY_LEN} bytes, got {} bytes (use the \
+                 32-character key set in the merchant portal as-is)",
+                bytes.len()
+            )));
+        }
+        let mut key = Zeroizing::new([0u8; APIV3_KEY_LEN]);
+        key.copy_from_slice(bytes);
+        Ok(ApiV3Key(key))
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8; APIV3_KEY_LEN] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ApiV3Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiV3Key(<redacted>)")
+    }
+}
+
+/// The merchant API private key (RSA), able to sign requests and decrypt sensitive fields.
+pub struct PrivateKey {
+    signing: KeyPair,
+    decrypting: OaepPrivateDecryptingKey,
+    public_key_der: Vec<u8>,
+}
+
+impl PrivateKey {
+    /// Parses a PEM private key: PKCS#8 (`-----BEGIN PRIVATE KEY-----`) or PKCS#1
+    /// (`-----BEGIN RSA PRIVATE KEY-----`). The key must be RSA, 2048 to 8192 bits.
+    pub fn from_pem(pem_text: &str) -> Result<PrivateKey> {
+        let parsed = pem::parse(pem_text.trim()).map_err(|e| {
+            Error::Configuration(format!("the merchant private key is not valid PEM: {e}"))
+        })?;
+        let tag = parsed.tag().to_owned();
+        let der = Zeroizing::new(parsed.into_contents());
+        match tag.as_str() {
+            "PRIVATE KEY" => PrivateKey::from_pkcs8_der(&der),
+            "RSA PRIVATE KEY" => PrivateKey::from_pkcs1_der(&der),
+            "ENCRYPTED PRIVATE KEY" => Err(Error::Configuration(
+                "the merchant private key is encrypted; decrypt it first (openssl pkcs8)".into(),
+            )),
+            other => Err(Error::Configuration(format!(
+                "expected a PEM block `PRIVATE KEY` or `RSA PRIVATE KEY`, found `{other}`"
+            ))),
+        }
+    }
+
+    /// Reads and parses a PEM private key file (e.g. `apiclient_key.pem`).
+    pub fn from_pem_file(path: impl AsRef<Path>) -> Result<PrivateKey> {
+        let path = path.as_ref();
+        let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
+            Error::Configuration(format!(
+                "cannot read the merchant private key file {}: {e}",
+                path.display()
+            ))
+        })?);
+        PrivateKey::from_pem(&text)
+    }
+
+    /// Parses an unencrypted PKCS#8 DER RSA private key.
+    pub fn from_pkcs8_der(der: &[u8]) -> Result<PrivateKey> {
+        let signing = KeyPair::from_pkcs8(der).map_err(|e| {
+            Error::Configuration(format!(
+                "the merchant private key is not a usable RSA PKCS#8 key: {e}"
+            ))
+        })?;
+        let decrypting = PrivateDecryptingKey::from_pkcs8(der)
+            .ok()
+            .and_then(|k| OaepPrivateDecryptingKey::new(k).ok())
+            .ok_or_else(|| {
+                Error::Configuration("the merchant private key cannot decrypt RSA-OAEP".into())
+            })?;
+        let public_key_der = signing
+            .public_key()
+            .as_der()
+            .map_err(|_| Error::Configuration("cannot encode the merchant public key".into()))?
+            .as_ref()
+            .to_vec();
+        Ok(PrivateKey {
+            signing,
+            decrypting,
+            public_key_der,
+        })
+    }
+
+    /// Parses a PKCS#1 `RSAPrivateKey` DER key.
+    pub fn from_pkcs1_der(der: &[u8]) -> Result<PrivateKey> {
+        let key = KeyPair::from_der(der).map_err(|e| {
+            Error::Configuration(format!(
+                "the merchant private key is not a usable RSA PKCS#1 key: {e}"
+            ))
+        })?;
+        // One code path for both encodings: re-encode as PKCS#8 and parse that.
+        let pkcs8 = key
+            .as_der()
+            .map_err(|_| Error::Configuration("cannot re-encode the PKCS#1 key".into()))?;
+        let pkcs8 = Zeroizing::new(pkcs8.as_ref().to_vec());
+        PrivateKey::from_pkcs8_der(&pkcs8)
+    }
+
+    /// Signs `message` with RSASSA-PKCS1-v1_5 / SHA-256 (deterministic).
+    pub fn sign_sha256(&self, message: &[u8]) -> Result<Vec<u8>> {
+        let mut signature = vec![0u8; self.signing.public_modulus_len()];
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        self.signing
+            .sign(&RSA_PKCS1_SHA256, &rng, message, &mut signature)
+            .map_err(|_| Error::Signing("RSA signing failed".into()))?;
+        Ok(signature)
+    }
+
+    /// Decrypts an RSA-OAEP (SHA-1, MGF1-SHA-1) ciphertext.
+    pub(crate) fn decrypt_oaep_sha1(&self, ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+        let mut out = Zeroizing::new(vec![0u8; self.decrypting.min_output_size()]);
+        let len = self
+            .decrypting
+            .decrypt(
+                &aws_lc_rs::rsa::OAEP_SHA1_MGF1SHA1,
+                ciphertext,
+                &mut out,
+                None,
+            )
+            .map_err(|_| {
+                Error::Decryption(
+                    "RSA-OAEP decryption failed (wrong merchant key or corrupted ciphertext)"
+                        .into(),
+                )
+            })?
+            .len();
+        out.truncate(len);
+        Ok(out)
+    }
+
+    /// The public half as X.509 SubjectPublicKeyInfo DER.
+    pub fn public_key_der(&self) -> &[u8] {
+        &self.public_key_der
+    }
+
+    /// Key size in bits.
+    pub fn bits(&self) -> usize {
+        self.signing.public_modulus_len() * 8
+    }
+}
+
+impl fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PrivateKey(RSA-{}, <redacted>)", self.bits())
+    }
+}
+
+/// Who the caller is: merchant id (the service provider for Gold Plan), the serial of its
+/// merchant API certificate, and its private key.
+#[derive(Clone)]
+pub struct MerchantCredentials {
+    mchid: String,
+    serial_no: String,
+    private_key: Arc<PrivateKey>,
+}
+
+impl MerchantCredentials {
+    /// Checks the merchant id (decimal digits) and serial (hex), and keeps the key.
+    pub fn new(
+        mchid: impl Into<String>,
+        serial_no: impl Into<String>,
+        private_key: PrivateKey,
+    ) -> Result<MerchantCredentials> {
+        let mchid = mchid.into();
+        let serial_no = serial_no.into().trim().to_owned();
+        if mchid.is_empty() || mchid.len() > 32 || !mchid.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Error::Configuration(format!(
+                "the merchant id must be 1 to 32 decimal digits, got {mchid:?}"
+            )));
+        }
+        SerialNumber::parse(&serial_no).map_err(|_| {
+            Error::Configuration(format!(
+                "the merchant certificate serial must be hexadecimal, got {serial_no:?}"
+            ))
+        })?;
+        Ok(MerchantCredentials {
+            mchid,
+            serial_no: serial_no.to_ascii_uppercase(),
+            private_key: Arc::new(private_key),
+        })
+    }
+
+    /// Like [`MerchantCredentials::new`], and also checks the merchant certificate
+    /// (`apiclient_cert.pem`): its serial must equal `serial_no` and its public key must match
+    /// the private key. A mismatch is a configuration error, caught before WeChat answers
+    /// `401 SIGN_ERROR`.
+    pub fn with_certificate(
+        mchid: impl Into<String>,
+        serial_no: impl Into<String>,
+        private_key: PrivateKey,
+        certificate_pem: &str,
+    ) -> Result<MerchantCredentials> {
+        let creds = MerchantCredentials::new(mchid, serial_no, private_key)?;
+        let cert = PlatformCertificate::from_pem(certificate_pem).map_err(|e| {
+            Error::Configuration(format!("the merchant certificate is unusable: {e}"))
+        })?;
+        if !cert.serial().matches(&creds.serial_no) {
+            return Err(Error::Configuration(format!(
+                "serial_no {} does not match the merchant certificate's serial {}",
+                creds.serial_no,
+                cert.serial()
+            )));
+        }
+        if cert.public_key_der() != creds.private_key.public_key_der() {
+            return Err(Error::Configuration(
+                "the merchant private key does not belong to the merchant certificate".into(),
+            ));
+        }
+        Ok(creds)
+    }
+
+    /// The merchant id used in `Authorization`.
+    pub fn mchid(&self) -> &str {
+        &self.mchid
+    }
+
+    /// The merchant certificate serial (upper-case hex) used in `Authorization`.
+    pub fn serial_no(&self) -> &str {
+        &self.serial_no
+    }
+
+    /// The private key.
+    pub fn private_key(&self) -> &Arc<PrivateKey> {
+        &self.private_key
+    }
+}
+
+impl fmt::Debug for MerchantCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MerchantCredentials")
+            .field("mchid", &self.mchid)
+            .field("serial_no", &self.serial_no)
+            .field("private_key", &"<redacted>")
+            .finish()
+    }
+}

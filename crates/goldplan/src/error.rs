@@ -1,0 +1,512 @@
+//! One error type for the whole SDK, with a stable [`ErrorKind`] that bindings map to their own
+//! error classes, and the retry classification of spec §7.4.
+
+use std::fmt;
+
+/// Result alias used throughout the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Boxed source error carried by transport failures.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Stable classification of an [`Error`].
+///
+/// The string form ([`ErrorKind::as_str`]) is part of the public contract: bindings expose it as
+/// an error code and the shared test vectors name expected failures with it.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// The SDK was configured with something unusable (bad key, wrong APIv3 key length, ...).
+    Configuration,
+    /// A caller-supplied argument is invalid (empty sub_mchid, too many filters, ...).
+    InvalidInput,
+    /// A header required for verification is absent (or present more than once).
+    MissingHeader,
+    /// A verification header is present but malformed (non-numeric timestamp, ...).
+    InvalidHeader,
+    /// `|now − Wechatpay-Timestamp|` is at least the allowed skew (300 s by default).
+    ClockSkew,
+    /// `Wechatpay-Serial` names no key this verifier holds.
+    UnknownSerial,
+    /// The signature does not verify (or is not valid base64).
+    SignatureInvalid,
+    /// The signature is a WeChat Pay probe (`WECHATPAY/SIGNTEST/…`); it is never valid.
+    SignatureProbe,
+    /// `Wechatpay-Signature-Type` names an algorithm other than `WECHATPAY2-SHA256-RSA2048`.
+    UnsupportedSignatureType,
+    /// AEAD or RSA-OAEP decryption failed (wrong APIv3 key, tampering, wrong private key).
+    Decryption,
+    /// RSA-OAEP encryption failed (plaintext too long, unusable key).
+    Encryption,
+    /// Producing a request signature failed (for example a remote signer failed).
+    Signing,
+    /// A platform certificate is unusable or no valid certificate remains.
+    Certificate,
+    /// The merchant has no platform certificate (`404 RESOURCE_NOT_EXISTS`): use public-key mode.
+    NoPlatformCertificate,
+    /// A notification id was already processed (reported by the caller's replay guard).
+    Replay,
+    /// A payload could not be decoded (invalid JSON, missing field, invalid UTF-8, ...).
+    Decode,
+    /// WeChat Pay answered with a non-2xx status.
+    Api,
+    /// The HTTP exchange failed.
+    Transport,
+    /// The HTTP exchange timed out.
+    Timeout,
+}
+
+impl ErrorKind {
+    /// The stable snake_case name of the kind, e.g. `"signature_invalid"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Configuration => "configuration",
+            ErrorKind::InvalidInput => "invalid_input",
+            ErrorKind::MissingHeader => "missing_header",
+            ErrorKind::InvalidHeader => "invalid_header",
+            ErrorKind::ClockSkew => "clock_skew",
+            ErrorKind::UnknownSerial => "unknown_serial",
+            ErrorKind::SignatureInvalid => "signature_invalid",
+            ErrorKind::SignatureProbe => "signature_probe",
+            ErrorKind::UnsupportedSignatureType => "unsupported_signature_type",
+            ErrorKind::Decryption => "decryption",
+            ErrorKind::Encryption => "encryption",
+            ErrorKind::Signing => "signing",
+            ErrorKind::Certificate => "certificate",
+            ErrorKind::NoPlatformCertificate => "no_platform_certificate",
+            ErrorKind::Replay => "replay",
+            ErrorKind::Decode => "decode",
+            ErrorKind::Api => "api",
+            ErrorKind::Transport => "transport",
+            ErrorKind::Timeout => "timeout",
+        }
+    }
+
+    /// Every kind, in declaration order (bindings use it to check their mapping is complete).
+    pub const ALL: [ErrorKind; 19] = [
+        ErrorKind::Configuration,
+        ErrorKind::InvalidInput,
+        ErrorKind::MissingHeader,
+        ErrorKind::InvalidHeader,
+        ErrorKind::ClockSkew,
+        ErrorKind::UnknownSerial,
+        ErrorKind::SignatureInvalid,
+        ErrorKind::SignatureProbe,
+        ErrorKind::UnsupportedSignatureType,
+        ErrorKind::Decryption,
+        ErrorKind::Encryption,
+        ErrorKind::Signing,
+        ErrorKind::Certificate,
+        ErrorKind::NoPlatformCertificate,
+        ErrorKind::Replay,
+        ErrorKind::Decode,
+        ErrorKind::Api,
+        ErrorKind::Transport,
+        ErrorKind::Timeout,
+    ];
+
+    /// True for the kinds that mean "this response or callback is not authentic" (spec §2.6's
+    /// `ValidationError`): the business outcome of a call that fails this way is unknown.
+    pub fn is_verification_failure(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::MissingHeader
+                | ErrorKind::InvalidHeader
+                | ErrorKind::ClockSkew
+                | ErrorKind::UnknownSerial
+                | ErrorKind::SignatureInvalid
+                | ErrorKind::SignatureProbe
+                | ErrorKind::UnsupportedSignatureType
+        )
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a signed response or callback was rejected, with what is known about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerificationError {
+    /// The precise reason; always one of the verification kinds.
+    pub kind: ErrorKind,
+    /// Human-readable explanation (never contains secret material).
+    pub reason: String,
+    /// The `Wechatpay-Serial` the message claimed, when present.
+    pub serial: Option<String>,
+    /// The `Request-ID` of the response, when present.
+    pub request_id: Option<String>,
+}
+
+impl fmt::Display for VerificationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.reason)?;
+        if let Some(serial) = &self.serial {
+            write!(f, " (serial {serial})")?;
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " (Request-ID {id})")?;
+        }
+        Ok(())
+    }
+}
+
+/// A non-2xx answer from WeChat Pay (spec §7.2). The body of an error response is not signed:
+/// treat it as an unauthenticated diagnostic.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    /// HTTP status code.
+    pub status: u16,
+    /// WeChat error code such as `PARAM_ERROR`; empty when the body was not a JSON error object.
+    pub code: String,
+    /// WeChat error message; empty when absent.
+    pub message: String,
+    /// The `detail` member as arbitrary JSON (its shape differs between products).
+    pub detail: Option<serde_json::Value>,
+    /// The `Request-ID` response header.
+    pub request_id: Option<String>,
+    /// The raw body as text (lossy UTF-8), truncated to 4 KiB.
+    pub raw_body: String,
+}
+
+/// How much of an error body is kept for diagnostics.
+const MAX_RAW_BODY: usize = 4096;
+
+impl ApiError {
+    /// Builds the error from a response's status, Request-ID and raw body, tolerating bodies
+    /// that are empty or not JSON (proxies, gateway error pages).
+    pub fn from_response(status: u16, request_id: Option<String>, body: &[u8]) -> ApiError {
+        #[derive(serde::Deserialize)]
+        struct Body {
+            #[serde(default)]
+            code: String,
+            #[serde(default)]
+            message: String,
+            #[serde(default)]
+            detail: Option<serde_json::Value>,
+        }
+        let parsed: Option<Body> = serde_json::from_slice(body).ok();
+        let (code, message, detail) = match parsed {
+            Some(b) => (b.code, b.message, b.detail.filter(|d| !d.is_null())),
+            None => (String::new(), String::new(), None),
+        };
+        ApiError {
+            status,
+            code,
+            message,
+            detail,
+            request_id,
+            raw_body: truncate_lossy(body, MAX_RAW_BODY),
+        }
+    }
+
+    /// The best-effort typed view of `detail` (`field`, `value`, `issue`, `location`).
+    pub fn detail_field(&self, name: &str) -> Option<&serde_json::Value> {
+        self.detail.as_ref().and_then(|d| d.get(name))
+    }
+
+    /// Whether WeChat Pay reports rate limiting, whichever way it says it (429, the rate-limit
+    /// codes, or Gold Plan's `400 INVALID_REQUEST` "命中频率限制").
+    pub fn is_rate_limited(&self) -> bool {
+        self.status == 429
+            || matches!(
+                self.code.as_str(),
+                "RATELIMIT_EXCEEDED" | "FREQUENCY_LIMITED" | "RATE_LIMITED"
+            )
+            || (self.status == 400
+                && self.code == "INVALID_REQUEST"
+                && self.message.contains("命中频率限制"))
+    }
+
+    /// Spec §7.4: whether repeating the same request may succeed.
+    pub fn is_retryable(&self) -> bool {
+        self.status == 202
+            || self.status >= 500
+            || self.is_rate_limited()
+            || (self.status == 400
+                && self.code == "INVALID_REQUEST"
+                && self.message.contains("操作失败"))
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "WeChat Pay answered HTTP {}", self.status)?;
+        if !self.code.is_empty() {
+            write!(f, " {}", self.code)?;
+        }
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
+        if let Some(detail) = &self.detail {
+            write!(f, " (detail: {detail})")?;
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " [Request-ID {id}]")?;
+        }
+        Ok(())
+    }
+}
+
+/// Every failure the SDK reports.
+///
+/// Messages never contain private keys, the APIv3 key, Authorization headers or decrypted
+/// payloads.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// See [`ErrorKind::Configuration`].
+    #[error("configuration error: {0}")]
+    Configuration(String),
+    /// See [`ErrorKind::InvalidInput`].
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+    /// A response or callback failed verification; `kind()` tells the precise reason.
+    #[error("verification failed: {0}")]
+    Verification(Box<VerificationError>),
+    /// See [`ErrorKind::Decryption`].
+    #[error("decryption failed: {0}")]
+    Decryption(String),
+    /// See [`ErrorKind::Encryption`].
+    #[error("encryption failed: {0}")]
+    Encryption(String),
+    /// See [`ErrorKind::Signing`].
+    #[error("signing failed: {0}")]
+    Signing(String),
+    /// See [`ErrorKind::Certificate`].
+    #[error("certificate error: {0}")]
+    Certificate(String),
+    /// See [`ErrorKind::NoPlatformCertificate`].
+    #[error(
+        "this merchant has no platform certificate (404 RESOURCE_NOT_EXISTS): configure the \
+         WeChat Pay public key and its PUB_KEY_ID_… id instead (public-key mode){}",
+        request_id.as_deref().map(|id| format!(" [Request-ID {id}]")).unwrap_or_default()
+    )]
+    NoPlatformCertificate {
+        /// The `Request-ID` of the failed download.
+        request_id: Option<String>,
+    },
+    /// See [`ErrorKind::Replay`].
+    #[error("notification {id} was already processed")]
+    Replay {
+        /// The notification id.
+        id: String,
+    },
+    /// See [`ErrorKind::Decode`].
+    #[error("malformed data: {0}")]
+    Decode(String),
+    /// See [`ErrorKind::Api`].
+    #[error("{0}")]
+    Api(Box<ApiError>),
+    /// See [`ErrorKind::Transport`].
+    #[error("transport error: {message}")]
+    Transport {
+        /// What failed.
+        message: String,
+        /// True when no HTTP response was received and the request may not have left the
+        /// process (connection refused, DNS, TLS handshake): safe to send again.
+        before_response: bool,
+        /// The underlying error.
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// See [`ErrorKind::Timeout`].
+    #[error("timed out: {0}")]
+    Timeout(String),
+}
+
+impl Error {
+    /// The stable kind of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Configuration(_) => ErrorKind::Configuration,
+            Error::InvalidInput(_) => ErrorKind::InvalidInput,
+            Error::Verification(v) => v.kind,
+            Error::Decryption(_) => ErrorKind::Decryption,
+            Error::Encryption(_) => ErrorKind::Encryption,
+            Error::Signing(_) => ErrorKind::Signing,
+            Error::Certificate(_) => ErrorKind::Certificate,
+            Error::NoPlatformCertificate { .. } => ErrorKind::NoPlatformCertificate,
+            Error::Replay { .. } => ErrorKind::Replay,
+            Error::Decode(_) => ErrorKind::Decode,
+            Error::Api(_) => ErrorKind::Api,
+            Error::Transport { .. } => ErrorKind::Transport,
+            Error::Timeout(_) => ErrorKind::Timeout,
+        }
+    }
+
+    /// Spec §7.4: whether sending the same request again may succeed. The client still only
+    /// re-sends operations that are safe to repeat.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Api(api) => api.is_retryable(),
+            Error::Transport {
+                before_response, ..
+            } => *before_response,
+            _ => false,
+        }
+    }
+
+    /// True when the signature was a WeChat Pay probe (`WECHATPAY/SIGNTEST/…`), so that
+    /// applications can log it quietly instead of raising an alarm. It is still a failure.
+    pub fn is_signature_probe(&self) -> bool {
+        self.kind() == ErrorKind::SignatureProbe
+    }
+
+    /// The WeChat `Request-ID` attached to this error, when there is one.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Error::Verification(v) => v.request_id.as_deref(),
+            Error::Api(api) => api.request_id.as_deref(),
+            Error::NoPlatformCertificate { request_id } => request_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The API error details, when WeChat Pay answered with a non-2xx status.
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api(api) => Some(api),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn verification(kind: ErrorKind, reason: impl Into<String>) -> Error {
+        Error::Verification(Box::new(VerificationError {
+            kind,
+            reason: reason.into(),
+            serial: None,
+            request_id: None,
+        }))
+    }
+
+    /// Attaches the serial and Request-ID of the message being verified.
+    pub(crate) fn with_message_context(
+        mut self,
+        serial: Option<&str>,
+        request_id: Option<&str>,
+    ) -> Error {
+        if let Error::Verification(v) = &mut self {
+            if v.serial.is_none() {
+                v.serial = serial.map(str::to_owned);
+            }
+            if v.request_id.is_none() {
+                v.request_id = request_id.map(str::to_owned);
+            }
+        }
+        self
+    }
+}
+
+impl From<ApiError> for Error {
+    fn from(api: ApiError) -> Error {
+        Error::Api(Box::new(api))
+    }
+}
+
+/// Lossy UTF-8 of at most `max` bytes, cut on a character boundary.
+pub(crate) fn truncate_lossy(bytes: &[u8], max: usize) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    if text.len() <= max {
+        return text.into_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(status: u16, body: &str) -> ApiError {
+        ApiError::from_response(status, Some("req-1".into()), body.as_bytes())
+    }
+
+    #[test]
+    fn retry_classification_follows_spec_7_4() {
+        assert!(api(500, r#"{"code":"SYSTEM_ERROR","message":"系统错误"}"#).is_retryable());
+        assert!(api(502, "<html>bad gateway</html>").is_retryable());
+        assert!(api(503, "").is_retryable());
+        assert!(api(429, r#"{"code":"RATELIMIT_EXCEEDED","message":"x"}"#).is_retryable());
+        assert!(api(202, "").is_retryable());
+        assert!(
+            api(
+                400,
+                r#"{"code":"INVALID_REQUEST","message":"命中频率限制"}"#
+            )
+            .is_retryable()
+        );
+        assert!(api(400, r#"{"code":"INVALID_REQUEST","message":"操作失败"}"#).is_retryable());
+        assert!(
+            !api(
+                400,
+                r#"{"code":"INVALID_REQUEST","message":"特约商户未开通点金计划"}"#
+            )
+            .is_retryable()
+        );
+        assert!(!api(400, r#"{"code":"PARAM_ERROR","message":"参数错误"}"#).is_retryable());
+        assert!(!api(401, r#"{"code":"SIGN_ERROR","message":"签名错误"}"#).is_retryable());
+        assert!(!api(404, r#"{"code":"RESOURCE_NOT_EXISTS","message":"x"}"#).is_retryable());
+    }
+
+    #[test]
+    fn api_error_keeps_detail_and_tolerates_non_json() {
+        let e = api(
+            400,
+            r#"{"code":"PARAM_ERROR","message":"参数错误","detail":{"field":"/sub_mchid","issue":"x"}}"#,
+        );
+        assert_eq!(e.code, "PARAM_ERROR");
+        assert_eq!(
+            e.detail_field("field").and_then(|v| v.as_str()),
+            Some("/sub_mchid")
+        );
+        let e = api(502, "<html>oops</html>");
+        assert_eq!(e.code, "");
+        assert_eq!(e.raw_body, "<html>oops</html>");
+        let shown = Error::from(e).to_string();
+        assert!(shown.contains("502") && shown.contains("req-1"), "{shown}");
+    }
+
+    #[test]
+    fn transport_retry_depends_on_whether_a_response_may_exist() {
+        let before = Error::Transport {
+            message: "connection refused".into(),
+            before_response: true,
+            source: None,
+        };
+        let after = Error::Transport {
+            message: "connection reset while reading".into(),
+            before_response: false,
+            source: None,
+        };
+        assert!(before.is_retryable());
+        assert!(!after.is_retryable());
+        assert!(!Error::Timeout("30 s".into()).is_retryable());
+    }
+
+    #[test]
+    fn kind_names_are_unique_and_snake_case() {
+        let mut names: Vec<_> = ErrorKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert!(
+            names
+                .iter()
+                .all(|n| n.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        );
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ErrorKind::ALL.len());
+    }
+
+    #[test]
+    fn truncation_respects_char_boundaries() {
+        let s = "点金计划".repeat(2000);
+        let t = truncate_lossy(s.as_bytes(), 10);
+        assert!(t.starts_with("点金计"));
+        assert!(t.ends_with('…'));
+    }
+}

@@ -1,0 +1,44 @@
+//! # goldplan
+//!
+//! One audited implementation of the WeChat Pay APIv3 security protocol and of the Gold Plan
+//! (点金计划) service-provider API.
+//!
+//! The protocol modules are sans-IO (pure functions over bytes, with an injectable clock):
+//!
+//! * [`credentials`] — merchant id, certificate serial, private key, APIv3 key;
+//! * [`sign`] — the string to sign, nonce, `Authorization`, the [`sign::Signer`] plug-in;
+//! * [`verify`] — response/callback verification and the [`verify::Verifier`] plug-in;
+//! * [`certificates`] — platform certificates and the `/v3/certificates` body;
+//! * [`aead`] — AEAD_AES_256_GCM;
+//! * [`sensitive`] — RSA-OAEP sensitive fields;
+//! * [`notification`] — callbacks;
+//! * [`receipt`] — the merchant receipt `check_code`;
+//! * [`error`] — the error type and retry classification.
+//!
+//! Every private-key operation and all symmetric crypto goes through `aws-lc-rs`.
+//!
+//! ```
+//! use goldplan::sign::{message_to_sign, Authorization};
+//!
+//! let msg = message_to_sign("GET", "/v3/certificates?algorithm_type=RSA", 1700000000,
+//!                           "C5vqhMqqR1fVbn2Hqk6K9Uw4tPZ3mJ8e", b"");
+//! assert_eq!(msg.len(), 85);
+//! let auth = Authorization {
+//!     mchid: "1900000100".into(), nonce_str: "n".into(), timestamp: 1700000000,
+//!     serial_no: "ABC".into(), signature: "SIG".into(),
+//! };
+//! assert!(auth.header_value().starts_with("WECHATPAY2-SHA256-RSA2048 mchid=\"1900000100\""));
+//! ```
+
+pub mod aead;
+pub mod certificates;
+pub mod clock;
+pub mod credentials;
+pub mod error;
+pub mod notification;
+pub mod receipt;
+pub mod sensitive;
+pub mod sign;
+pub mod verify;
+
+pub use error::{ApiError, Error, ErrorKind, Result, VerificationError};

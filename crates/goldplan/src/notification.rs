@@ -1,0 +1,220 @@
+//! Callback notifications (回调通知, spec §4): from the raw headers and body of WeChat Pay's POST
+//! to a verified, fresh, decrypted [`Notification`], plus the acknowledgement to answer with.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use zeroize::Zeroizing;
+
+use crate::aead::EncryptedResource;
+use crate::credentials::ApiV3Key;
+use crate::error::{Error, ErrorKind, Result};
+use crate::verify::{VerificationPolicy, Verifier, WechatpayHeaders, verify_signed};
+
+/// Largest callback body accepted; real ones are a few KiB.
+pub const MAX_NOTIFICATION_BODY: usize = 1024 * 1024;
+
+/// Decides whether a notification id was already handled. WeChat re-delivers until it gets a
+/// success answer, so duplicates are normal; a guard lets the handler skip them.
+pub trait ReplayGuard: Send + Sync + fmt::Debug {
+    /// Returns true when `notification_id` was seen before. Called only for authentic,
+    /// decrypted notifications, so forged ids never reach it.
+    fn is_duplicate(&self, notification_id: &str) -> bool;
+}
+
+/// A verified and decrypted callback.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Notification {
+    /// Notification id; use it for de-duplication.
+    pub id: String,
+    /// `create_time` as sent (RFC 3339).
+    pub create_time: String,
+    /// e.g. `TRANSACTION.SUCCESS`.
+    pub event_type: String,
+    /// e.g. `encrypt-resource`.
+    pub resource_type: String,
+    /// Human-readable summary, when sent.
+    pub summary: Option<String>,
+    /// `resource.original_type`, when sent.
+    pub original_type: Option<String>,
+    /// `Request-ID` of the callback, when sent.
+    pub request_id: Option<String>,
+    /// The serial or key id that signed it.
+    pub serial: String,
+    plaintext: Zeroizing<String>,
+}
+
+impl Notification {
+    /// The decrypted resource, a JSON document specific to `event_type`.
+    pub fn plaintext(&self) -> &str {
+        &self.plaintext
+    }
+
+    /// Decodes the decrypted resource into a type of the caller's choosing.
+    pub fn decode<T: DeserializeOwned>(&self) -> Result<T> {
+        serde_json::from_str(&self.plaintext).map_err(|e| {
+            Error::Decode(format!(
+                "the {} resource does not match the expected type: {e}",
+                self.event_type
+            ))
+        })
+    }
+}
+
+impl fmt::Debug for Notification {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The decrypted resource holds payment data: never print it.
+        f.debug_struct("Notification")
+            .field("id", &self.id)
+            .field("create_time", &self.create_time)
+            .field("event_type", &self.event_type)
+            .field("resource_type", &self.resource_type)
+            .field("summary", &self.summary)
+            .field("request_id", &self.request_id)
+            .field("serial", &self.serial)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    id: String,
+    #[serde(default)]
+    create_time: String,
+    #[serde(default)]
+    event_type: String,
+    #[serde(default)]
+    resource_type: String,
+    #[serde(default)]
+    summary: Option<String>,
+    resource: EncryptedResource,
+}
+
+/// Verifies and decrypts callbacks for one merchant.
+#[derive(Debug, Clone)]
+pub struct NotificationParser {
+    verifier: Arc<dyn Verifier>,
+    apiv3_key: ApiV3Key,
+    policy: VerificationPolicy,
+    replay_guard: Option<Arc<dyn ReplayGuard>>,
+}
+
+impl NotificationParser {
+    /// A parser verifying with `verifier` and decrypting with `apiv3_key`, with the default
+    /// 300 s clock-skew window.
+    pub fn new(verifier: Arc<dyn Verifier>, apiv3_key: ApiV3Key) -> NotificationParser {
+        NotificationParser {
+            verifier,
+            apiv3_key,
+            policy: VerificationPolicy::default(),
+            replay_guard: None,
+        }
+    }
+
+    /// Uses another clock or skew window.
+    pub fn with_policy(mut self, policy: VerificationPolicy) -> NotificationParser {
+        self.policy = policy;
+        self
+    }
+
+    /// Rejects notifications the guard reports as already seen, with [`ErrorKind::Replay`].
+    pub fn with_replay_guard(mut self, guard: Arc<dyn ReplayGuard>) -> NotificationParser {
+        self.replay_guard = Some(guard);
+        self
+    }
+
+    /// Spec §4.2: check the signature type, the timestamp window and the signature over the
+    /// raw body, then parse the envelope and decrypt the resource. Pass the body bytes exactly
+    /// as received, before any JSON parsing. Header names are matched case-insensitively.
+    pub fn parse<N, V>(
+        &self,
+        headers: impl IntoIterator<Item = (N, V)>,
+        body: &[u8],
+    ) -> Result<Notification>
+    where
+        N: AsRef<str>,
+        V: AsRef<[u8]>,
+    {
+        if body.len() > MAX_NOTIFICATION_BODY {
+            return Err(Error::InvalidInput(format!(
+                "callback body of {} bytes exceeds the {MAX_NOTIFICATION_BODY}-byte limit",
+                body.len()
+            )));
+        }
+        let headers = WechatpayHeaders::from_pairs(headers)?;
+        let verified = verify_signed(self.verifier.as_ref(), &self.policy, &headers, body)?;
+        let envelope: Envelope = serde_json::from_slice(body)
+            .map_err(|e| Error::Decode(format!("the callback body is not a notification: {e}")))?;
+        let plaintext = envelope.resource.decrypt(&self.apiv3_key)?;
+        let plaintext = String::from_utf8(plaintext.to_vec())
+            .map_err(|_| Error::Decode("the decrypted resource is not UTF-8".into()))?;
+        if let Some(guard) = &self.replay_guard
+            && guard.is_duplicate(&envelope.id)
+        {
+            return Err(Error::Replay { id: envelope.id });
+        }
+        Ok(Notification {
+            id: envelope.id,
+            create_time: envelope.create_time,
+            event_type: envelope.event_type,
+            resource_type: envelope.resource_type,
+            summary: envelope.summary,
+            original_type: envelope.resource.original_type,
+            request_id: verified.request_id,
+            serial: verified.serial,
+            plaintext: Zeroizing::new(plaintext),
+        })
+    }
+}
+
+/// The HTTP answer to give WeChat Pay for a callback (spec §4.3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acknowledgement {
+    /// HTTP status: 200 on success, 4xx/5xx on failure.
+    pub status: u16,
+    /// JSON body (`{"code":"FAIL","message":…}` on failure; empty on success).
+    pub body: String,
+}
+
+impl Acknowledgement {
+    /// `200` with no body: WeChat stops re-delivering.
+    pub fn success() -> Acknowledgement {
+        Acknowledgement {
+            status: 200,
+            body: String::new(),
+        }
+    }
+
+    /// A failure answer: WeChat re-delivers later. `reason` is cut to 64 characters.
+    pub fn failure(status: u16, reason: &str) -> Acknowledgement {
+        let message: String = reason.chars().take(64).collect();
+        Acknowledgement {
+            status,
+            body: serde_json::json!({"code": "FAIL", "message": message}).to_string(),
+        }
+    }
+
+    /// The answer for a notification that failed to parse: 401 for an unauthentic message (a
+    /// probe included: it must never be answered with success), 400 for undecryptable or
+    /// malformed content, 500 otherwise, and *success* for a replay (it was handled already, so
+    /// WeChat should stop re-sending it).
+    pub fn for_error(error: &Error) -> Acknowledgement {
+        let kind = error.kind();
+        if kind == ErrorKind::Replay {
+            return Acknowledgement::success();
+        }
+        let status = if kind.is_verification_failure() {
+            401
+        } else if matches!(
+            kind,
+            ErrorKind::Decryption | ErrorKind::Decode | ErrorKind::InvalidInput
+        ) {
+            400
+        } else {
+            500
+        };
+        Acknowledgement::failure(status, kind.as_str())
+    }
+}

@@ -1,0 +1,499 @@
+//! Verifying WeChat Pay's signatures on responses and callbacks (spec §2): header extraction,
+//! the clock-skew policy, the string to verify, and the [`Verifier`] plug-in point with its
+//! public-key, certificate and combined implementations.
+
+use std::fmt::{self, Debug};
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+use crate::certificates::CertificateSet;
+use crate::clock::{Clock, SystemClock};
+use crate::error::{Error, ErrorKind, Result};
+use crate::sign::AUTH_SCHEME;
+
+/// Prefix of WeChat Pay's deliberately invalid probe signatures (spec §2.7).
+pub const SIGNATURE_PROBE_PREFIX: &str = "WECHATPAY/SIGNTEST/";
+
+/// Prefix that identifies a WeChat Pay public key id.
+pub const PUBLIC_KEY_ID_PREFIX: &str = "PUB_KEY_ID_";
+
+/// Default maximum clock skew in seconds; a difference of this much or more is rejected.
+pub const DEFAULT_MAX_SKEW_SECS: i64 = 300;
+
+/// Longest header value accepted (an RSA-8192 signature is 1368 base64 characters).
+const MAX_HEADER_LEN: usize = 2048;
+
+/// Resolves a `Wechatpay-Serial` to a WeChat Pay key and checks a signature with it.
+pub trait Verifier: Send + Sync + Debug {
+    /// Checks `signature` (raw bytes) over `message` with the key named by `serial`.
+    ///
+    /// Fails with [`ErrorKind::UnknownSerial`] when no key has that serial and with
+    /// [`ErrorKind::SignatureInvalid`] when the signature does not verify.
+    fn verify(&self, serial: &str, message: &[u8], signature: &[u8]) -> Result<()>;
+
+    /// The serial or public key id to advertise in the request header `Wechatpay-Serial`
+    /// (spec §1.4); `None` when no key is known yet.
+    fn accept_serial(&self) -> Option<String>;
+}
+
+impl<V: Verifier + ?Sized> Verifier for Arc<V> {
+    fn verify(&self, serial: &str, message: &[u8], signature: &[u8]) -> Result<()> {
+        (**self).verify(serial, message, signature)
+    }
+    fn accept_serial(&self) -> Option<String> {
+        (**self).accept_serial()
+    }
+}
+
+fn check(key: &ParsedPublicKey, message: &[u8], signature: &[u8]) -> Result<()> {
+    key.verify_sig(message, signature).map_err(|_| {
+        Error::verification(ErrorKind::SignatureInvalid, "the signature does not verify")
+    })
+}
+
+fn unknown_serial(serial: &str) -> Error {
+    Error::verification(
+        ErrorKind::UnknownSerial,
+        format!("no WeChat Pay key with serial {serial:?} is configured"),
+    )
+}
+
+/// Verifies with the WeChat Pay public key (微信支付公钥) identified by a `PUB_KEY_ID_…` id.
+/// Any other serial is unknown.
+pub struct PublicKeyVerifier {
+    key_id: String,
+    key: ParsedPublicKey,
+    spki_der: Vec<u8>,
+}
+
+impl PublicKeyVerifier {
+    /// From the key id and the `-----BEGIN PUBLIC KEY-----` PEM downloaded from the portal.
+    pub fn from_pem(key_id: impl Into<String>, pem_text: &str) -> Result<PublicKeyVerifier> {
+        let key_id = key_id.into().trim().to_owned();
+        if !key_id.starts_with(PUBLIC_KEY_ID_PREFIX) || key_id.len() > 64 {
+            return Err(Error::Configuration(format!(
+                "a WeChat Pay public key id looks like PUB_KEY_ID_0123…, got {key_id:?}"
+            )));
+        }
+        let block = pem::parse(pem_text.trim()).map_err(|e| {
+            Error::Configuration(format!("the WeChat Pay public key is not valid PEM: {e}"))
+        })?;
+        if block.tag() != "PUBLIC KEY" {
+            return Err(Error::Configuration(format!(
+                "expected a PEM block `PUBLIC KEY`, found `{}`",
+                block.tag()
+            )));
+        }
+        PublicKeyVerifier::from_der(key_id, block.contents())
+    }
+
+    /// From the key id and SubjectPublicKeyInfo DER.
+    pub fn from_der(key_id: impl Into<String>, spki_der: &[u8]) -> Result<PublicKeyVerifier> {
+        let key = ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, spki_der).map_err(|e| {
+            Error::Configuration(format!(
+                "the WeChat Pay public key is not an RSA 2048-8192 key: {e}"
+            ))
+        })?;
+        Ok(PublicKeyVerifier {
+            key_id: key_id.into(),
+            key,
+            spki_der: spki_der.to_vec(),
+        })
+    }
+
+    /// The `PUB_KEY_ID_…` id.
+    pub fn key_id(&self) -> &str {
+        &self.key_id
+    }
+
+    /// SubjectPublicKeyInfo DER of the key (for RSA-OAEP encryption).
+    pub fn public_key_der(&self) -> &[u8] {
+        &self.spki_der
+    }
+}
+
+impl Debug for PublicKeyVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PublicKeyVerifier")
+            .field("key_id", &self.key_id)
+            .finish()
+    }
+}
+
+impl Verifier for PublicKeyVerifier {
+    fn verify(&self, serial: &str, message: &[u8], signature: &[u8]) -> Result<()> {
+        // Key ids are compared as exact strings (spec §2.4).
+        if serial != self.key_id {
+            return Err(unknown_serial(serial));
+        }
+        check(&self.key, message, signature)
+    }
+
+    fn accept_serial(&self) -> Option<String> {
+        Some(self.key_id.clone())
+    }
+}
+
+/// Verifies with a set of platform certificates, selected by serial (compared numerically).
+/// The set is swapped atomically on refresh: readers see the old set or the new one, never a
+/// mixture.
+#[derive(Default)]
+pub struct CertificateVerifier {
+    set: ArcSwap<CertificateSet>,
+}
+
+impl CertificateVerifier {
+    /// A verifier over `set`.
+    pub fn new(set: CertificateSet) -> CertificateVerifier {
+        CertificateVerifier {
+            set: ArcSwap::from_pointee(set),
+        }
+    }
+
+    /// The current set.
+    pub fn certificates(&self) -> Arc<CertificateSet> {
+        self.set.load_full()
+    }
+
+    /// Replaces the set in one step.
+    pub fn replace(&self, set: CertificateSet) {
+        self.set.store(Arc::new(set));
+    }
+}
+
+impl Debug for CertificateVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let set = self.set.load();
+        f.debug_struct("CertificateVerifier")
+            .field(
+                "serials",
+                &set.iter().map(|c| c.serial_hex()).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+impl Verifier for CertificateVerifier {
+    fn verify(&self, serial: &str, message: &[u8], signature: &[u8]) -> Result<()> {
+        let set = self.set.load();
+        let cert = set.get(serial).ok_or_else(|| unknown_serial(serial))?;
+        check(cert.verifying_key(), message, signature)
+    }
+
+    fn accept_serial(&self) -> Option<String> {
+        self.set.load().newest().map(|c| c.serial_hex().to_owned())
+    }
+}
+
+/// Both a public key and platform certificates, routed by serial: for merchants migrating from
+/// certificates to the public key, when responses and callbacks may be signed by either.
+#[derive(Debug, Clone)]
+pub struct CombinedVerifier {
+    public_key: Arc<PublicKeyVerifier>,
+    certificates: Arc<CertificateVerifier>,
+}
+
+impl CombinedVerifier {
+    /// Routes `PUB_KEY_ID_…` serials to `public_key` and everything else to `certificates`.
+    pub fn new(
+        public_key: Arc<PublicKeyVerifier>,
+        certificates: Arc<CertificateVerifier>,
+    ) -> CombinedVerifier {
+        CombinedVerifier {
+            public_key,
+            certificates,
+        }
+    }
+
+    /// The certificate half (so a refresher can swap its set).
+    pub fn certificates(&self) -> &Arc<CertificateVerifier> {
+        &self.certificates
+    }
+
+    /// The public-key half.
+    pub fn public_key(&self) -> &Arc<PublicKeyVerifier> {
+        &self.public_key
+    }
+}
+
+impl Verifier for CombinedVerifier {
+    fn verify(&self, serial: &str, message: &[u8], signature: &[u8]) -> Result<()> {
+        if serial == self.public_key.key_id() {
+            self.public_key.verify(serial, message, signature)
+        } else {
+            self.certificates.verify(serial, message, signature)
+        }
+    }
+
+    /// Requests advertise the public key, so that responses are signed with it (spec §2.6).
+    fn accept_serial(&self) -> Option<String> {
+        self.public_key.accept_serial()
+    }
+}
+
+/// The verification headers of a response or callback, found case-insensitively.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WechatpayHeaders {
+    /// `Wechatpay-Timestamp`.
+    pub timestamp: Option<String>,
+    /// `Wechatpay-Nonce`.
+    pub nonce: Option<String>,
+    /// `Wechatpay-Signature`.
+    pub signature: Option<String>,
+    /// `Wechatpay-Serial`.
+    pub serial: Option<String>,
+    /// `Wechatpay-Signature-Type`.
+    pub signature_type: Option<String>,
+    /// `Request-ID`.
+    pub request_id: Option<String>,
+}
+
+/// Folds a header name to lower-case with dashes, accepting CGI/Django spellings such as
+/// `HTTP_WECHATPAY_SIGNATURE`.
+fn fold_header_name(name: &str) -> String {
+    let lower = name.trim().to_ascii_lowercase().replace('_', "-");
+    match lower.strip_prefix("http-") {
+        Some(rest) => rest.to_owned(),
+        None => lower,
+    }
+}
+
+impl WechatpayHeaders {
+    /// Collects the verification headers from `(name, value)` pairs, matching names
+    /// case-insensitively (and the `HTTP_WECHATPAY_…` spelling). Values are trimmed. A header
+    /// given twice, a non-UTF-8 value or an oversized value is an error.
+    pub fn from_pairs<N, V>(pairs: impl IntoIterator<Item = (N, V)>) -> Result<WechatpayHeaders>
+    where
+        N: AsRef<str>,
+        V: AsRef<[u8]>,
+    {
+        let mut h = WechatpayHeaders::default();
+        for (name, value) in pairs {
+            let folded = fold_header_name(name.as_ref());
+            let slot = match folded.as_str() {
+                "wechatpay-timestamp" => &mut h.timestamp,
+                "wechatpay-nonce" => &mut h.nonce,
+                "wechatpay-signature" => &mut h.signature,
+                "wechatpay-serial" => &mut h.serial,
+                "wechatpay-signature-type" => &mut h.signature_type,
+                "request-id" => &mut h.request_id,
+                _ => continue,
+            };
+            let value = value.as_ref();
+            if value.len() > MAX_HEADER_LEN {
+                return Err(Error::verification(
+                    ErrorKind::InvalidHeader,
+                    format!("header {folded} is longer than {MAX_HEADER_LEN} bytes"),
+                ));
+            }
+            let text = std::str::from_utf8(value).map_err(|_| {
+                Error::verification(
+                    ErrorKind::InvalidHeader,
+                    format!("header {folded} is not valid UTF-8"),
+                )
+            })?;
+            if slot.replace(text.trim().to_owned()).is_some() {
+                return Err(Error::verification(
+                    ErrorKind::InvalidHeader,
+                    format!("header {folded} appears more than once"),
+                ));
+            }
+        }
+        Ok(h)
+    }
+}
+
+/// How strictly timestamps are checked, and against which clock.
+#[derive(Debug, Clone)]
+pub struct VerificationPolicy {
+    /// Reject when `|now − timestamp| >= max_skew_secs`.
+    pub max_skew_secs: i64,
+    /// The source of "now".
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Default for VerificationPolicy {
+    fn default() -> VerificationPolicy {
+        VerificationPolicy {
+            max_skew_secs: DEFAULT_MAX_SKEW_SECS,
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+impl VerificationPolicy {
+    /// The default 300 s window with a custom clock.
+    pub fn with_clock(clock: Arc<dyn Clock>) -> VerificationPolicy {
+        VerificationPolicy {
+            clock,
+            ..VerificationPolicy::default()
+        }
+    }
+}
+
+/// The string to verify: `timestamp\nnonce\nbody\n` (an empty body gives `ts\nnonce\n\n`).
+pub fn message_to_verify(timestamp: &str, nonce: &str, body: &[u8]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(timestamp.len() + nonce.len() + body.len() + 3);
+    m.extend_from_slice(timestamp.as_bytes());
+    m.push(b'\n');
+    m.extend_from_slice(nonce.as_bytes());
+    m.push(b'\n');
+    m.extend_from_slice(body);
+    m.push(b'\n');
+    m
+}
+
+/// What a successful verification establishes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// The serial or key id that signed.
+    pub serial: String,
+    /// The signed timestamp.
+    pub timestamp: i64,
+    /// The `Request-ID`, when present.
+    pub request_id: Option<String>,
+}
+
+/// Verifies a signed response or callback: signature type, required headers, probe signatures,
+/// the clock-skew window, then the signature over the raw `body` with the key named by
+/// `Wechatpay-Serial`. Every failure carries the serial and Request-ID when known.
+pub fn verify_signed(
+    verifier: &dyn Verifier,
+    policy: &VerificationPolicy,
+    headers: &WechatpayHeaders,
+    body: &[u8],
+) -> Result<Verified> {
+    verify_inner(verifier, policy, headers, body).map_err(|e| {
+        e.with_message_context(headers.serial.as_deref(), headers.request_id.as_deref())
+    })
+}
+
+fn verify_inner(
+    verifier: &dyn Verifier,
+    policy: &VerificationPolicy,
+    headers: &WechatpayHeaders,
+    body: &[u8],
+) -> Result<Verified> {
+    // Absent means RSA (Go and Java default to it); anything else is unsupported.
+    if let Some(t) = headers.signature_type.as_deref()
+        && t != AUTH_SCHEME
+    {
+        return Err(Error::verification(
+            ErrorKind::UnsupportedSignatureType,
+            format!("unsupported Wechatpay-Signature-Type {t:?} (expected {AUTH_SCHEME})"),
+        ));
+    }
+    let required = |v: &Option<String>, name: &str| -> Result<String> {
+        match v.as_deref() {
+            Some(s) if !s.is_empty() => Ok(s.to_owned()),
+            _ => Err(Error::verification(
+                ErrorKind::MissingHeader,
+                format!("the signed message lacks the {name} header (treat as forged)"),
+            )),
+        }
+    };
+    let timestamp_text = required(&headers.timestamp, "Wechatpay-Timestamp")?;
+    let nonce = required(&headers.nonce, "Wechatpay-Nonce")?;
+    let signature_text = required(&headers.signature, "Wechatpay-Signature")?;
+    let serial = required(&headers.serial, "Wechatpay-Serial")?;
+
+    if signature_text.starts_with(SIGNATURE_PROBE_PREFIX) {
+        return Err(Error::verification(
+            ErrorKind::SignatureProbe,
+            "WeChat Pay signature probe (WECHATPAY/SIGNTEST/): deliberately invalid, rejected",
+        ));
+    }
+
+    let timestamp = parse_timestamp(&timestamp_text)?;
+    let now = policy.clock.now();
+    let skew = now.abs_diff(timestamp);
+    if skew >= policy.max_skew_secs.unsigned_abs() {
+        return Err(Error::verification(
+            ErrorKind::ClockSkew,
+            format!(
+                "Wechatpay-Timestamp {timestamp} is {skew} s away from now ({now}); the limit is \
+                 {} s (check this host's clock, or a replayed message)",
+                policy.max_skew_secs
+            ),
+        ));
+    }
+
+    let signature = STANDARD.decode(&signature_text).map_err(|_| {
+        Error::verification(
+            ErrorKind::SignatureInvalid,
+            "Wechatpay-Signature is not valid base64",
+        )
+    })?;
+    let message = message_to_verify(&timestamp_text, &nonce, body);
+    verifier.verify(&serial, &message, &signature)?;
+    Ok(Verified {
+        serial,
+        timestamp,
+        request_id: headers.request_id.clone(),
+    })
+}
+
+fn parse_timestamp(text: &str) -> Result<i64> {
+    let invalid = || {
+        Error::verification(
+            ErrorKind::InvalidHeader,
+            format!("Wechatpay-Timestamp {text:?} is not a Unix time in seconds"),
+        )
+    };
+    if text.is_empty() || text.len() > 12 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(invalid());
+    }
+    text.parse::<i64>().map_err(|_| invalid())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_names_fold_case_and_django_spelling() {
+        let h = WechatpayHeaders::from_pairs([
+            ("WECHATPAY-TIMESTAMP", "1"),
+            ("http_wechatpay_nonce", " n "),
+            ("HTTP_WECHATPAY_SIGNATURE", "s"),
+            ("wechatpay-serial", "S"),
+            ("Request-Id", "r"),
+            ("Content-Type", "application/json"),
+        ])
+        .unwrap();
+        assert_eq!(h.timestamp.as_deref(), Some("1"));
+        assert_eq!(h.nonce.as_deref(), Some("n"));
+        assert_eq!(h.signature.as_deref(), Some("s"));
+        assert_eq!(h.request_id.as_deref(), Some("r"));
+    }
+
+    #[test]
+    fn duplicated_and_non_utf8_headers_are_rejected() {
+        let e = WechatpayHeaders::from_pairs([("Wechatpay-Nonce", "a"), ("wechatpay-nonce", "b")])
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidHeader);
+        let e =
+            WechatpayHeaders::from_pairs([("Wechatpay-Nonce", &[0xff_u8, 0xfe][..])]).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidHeader);
+    }
+
+    #[test]
+    fn timestamps_must_be_plain_digits() {
+        assert_eq!(parse_timestamp("1700000000").unwrap(), 1_700_000_000);
+        for bad in ["", "-1", "+5", "1.5", "17e8", "9999999999999"] {
+            assert_eq!(
+                parse_timestamp(bad).unwrap_err().kind(),
+                ErrorKind::InvalidHeader
+            );
+        }
+    }
+
+    #[test]
+    fn empty_body_message_layout() {
+        assert_eq!(message_to_verify("1", "n", b""), b"1\nn\n\n");
+    }
+}
