@@ -35,6 +35,7 @@ pub mod certificates;
 pub mod clock;
 pub mod credentials;
 pub mod error;
+pub mod gold_plan;
 pub mod notification;
 pub mod receipt;
 pub mod sensitive;

@@ -1,0 +1,460 @@
+//! The Gold Plan (点金计划) service-provider API (spec §8): endpoints, the forward-compatible
+//! enums with every documented value, request/response bodies and client-side validation.
+//! Transport-free: the client sends these bodies, the sandbox receives them.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::error::{Error, Result};
+
+/// An HTTP method and path of one Gold Plan operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Endpoint {
+    /// Upper-case HTTP method.
+    pub method: &'static str,
+    /// Absolute path (no query).
+    pub path: &'static str,
+}
+
+/// 点金计划管理: `POST /v3/goldplan/merchants/changegoldplanstatus` → 200 `{sub_mchid}`.
+pub const CHANGE_GOLD_PLAN_STATUS: Endpoint = Endpoint {
+    method: "POST",
+    path: "/v3/goldplan/merchants/changegoldplanstatus",
+};
+/// 商家小票管理: `POST /v3/goldplan/merchants/changecustompagestatus` → 200 `{sub_mchid}`.
+pub const CHANGE_CUSTOM_PAGE_STATUS: Endpoint = Endpoint {
+    method: "POST",
+    path: "/v3/goldplan/merchants/changecustompagestatus",
+};
+/// 同业过滤标签管理: `POST /v3/goldplan/merchants/set-advertising-industry-filter` → 204.
+pub const SET_ADVERTISING_INDUSTRY_FILTER: Endpoint = Endpoint {
+    method: "POST",
+    path: "/v3/goldplan/merchants/set-advertising-industry-filter",
+};
+/// 开通广告展示: **`PATCH`** `/v3/goldplan/merchants/open-advertising-show` → 204.
+pub const OPEN_ADVERTISING_SHOW: Endpoint = Endpoint {
+    method: "PATCH",
+    path: "/v3/goldplan/merchants/open-advertising-show",
+};
+/// 关闭广告展示: `POST /v3/goldplan/merchants/close-advertising-show` → 204.
+pub const CLOSE_ADVERTISING_SHOW: Endpoint = Endpoint {
+    method: "POST",
+    path: "/v3/goldplan/merchants/close-advertising-show",
+};
+
+/// Most industry tags the filter and open-ad-show accept.
+pub const MAX_INDUSTRY_FILTERS: usize = 3;
+
+/// Longest `sub_mchid`.
+pub const MAX_SUB_MCHID_LEN: usize = 32;
+
+/// Defines a wire enum whose unknown values survive a round trip as `Unknown(String)`.
+macro_rules! wire_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $wire:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)+
+            /// A value this version does not know; kept verbatim.
+            Unknown(String),
+        }
+
+        impl $name {
+            /// Every documented value, in the order of the spec.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
+
+            /// The wire value.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $($name::$variant => $wire,)+
+                    $name::Unknown(s) => s,
+                }
+            }
+
+            /// Whether the value is one documented by WeChat Pay.
+            pub fn is_known(&self) -> bool {
+                !matches!(self, $name::Unknown(_))
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = std::convert::Infallible;
+            fn from_str(s: &str) -> std::result::Result<$name, Self::Err> {
+                Ok(match s {
+                    $($wire => $name::$variant,)+
+                    other => $name::Unknown(other.to_owned()),
+                })
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(s: &str) -> $name {
+                match s.parse() {
+                    Ok(v) => v,
+                    Err(never) => match never {},
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<$name, D::Error> {
+                let s = String::deserialize(d)?;
+                Ok($name::from(s.as_str()))
+            }
+        }
+    };
+}
+
+wire_enum! {
+    /// `operation_type`: open or close.
+    OperationType {
+        /// 开通.
+        Open = "OPEN",
+        /// 关闭.
+        Close = "CLOSE",
+    }
+}
+
+wire_enum! {
+    /// `operation_pay_scene`: which payment scenes Gold Plan applies to. When omitted, the
+    /// official documentation (2024.11.18) says JSAPI only.
+    OperationPayScene {
+        /// JSAPI and Mini Program payments.
+        JsapiAndMiniprogram = "JSAPI_AND_MINIPROGRAM",
+        /// JSAPI (official-account H5) payments only.
+        Jsapi = "JSAPI",
+        /// Mini Program payments only.
+        Miniprogram = "MINIPROGRAM",
+    }
+}
+
+wire_enum! {
+    /// `advertising_industry_filters` values (同业过滤标签). `POTOGRAPHY`, `BUSSINESS` and
+    /// `INDUSTY` are the real, misspelt wire values.
+    IndustryType {
+        /// 综合电商平台.
+        ECommerce = "E_COMMERCE",
+        /// 婚恋.
+        LoveMarriage = "LOVE_MARRIAGE",
+        /// 摄影摄像机构及服务 (wire value misspelt `POTOGRAPHY`).
+        Potography = "POTOGRAPHY",
+        /// 教育.
+        Education = "EDUCATION",
+        /// 金融.
+        Finance = "FINANCE",
+        /// 旅游.
+        Tourism = "TOURISM",
+        /// 护肤彩妆.
+        Skincare = "SKINCARE",
+        /// 食品.
+        Food = "FOOD",
+        /// 运动户外.
+        Sport = "SPORT",
+        /// 珠宝钟表.
+        JewelryWatch = "JEWELRY_WATCH",
+        /// 医疗健康.
+        Healthcare = "HEALTHCARE",
+        /// 商务服务 (wire value misspelt `BUSSINESS`).
+        Bussiness = "BUSSINESS",
+        /// 亲子.
+        Parenting = "PARENTING",
+        /// 餐饮美食.
+        Catering = "CATERING",
+        /// 零售百货.
+        Retail = "RETAIL",
+        /// 生活服务.
+        Services = "SERVICES",
+        /// 法律服务.
+        Law = "LAW",
+        /// 房地产.
+        Estate = "ESTATE",
+        /// 交通运输.
+        Transportation = "TRANSPORTATION",
+        /// 节能环保.
+        EnergySaving = "ENERGY_SAVING",
+        /// 安全安保.
+        Security = "SECURITY",
+        /// 家居装修建材.
+        BuildingMaterial = "BUILDING_MATERIAL",
+        /// 通讯及IT服务.
+        Communication = "COMMUNICATION",
+        /// 日用百货.
+        Merchandise = "MERCHANDISE",
+        /// 机构协会.
+        Association = "ASSOCIATION",
+        /// 网络资讯及社区.
+        Community = "COMMUNITY",
+        /// 在线视听与阅读.
+        OnlineAvr = "ONLINE_AVR",
+        /// 自媒体.
+        WeMedia = "WE_MEDIA",
+        /// 汽车.
+        Car = "CAR",
+        /// 软件工具.
+        Software = "SOFTWARE",
+        /// 游戏.
+        Game = "GAME",
+        /// 服饰鞋帽箱包.
+        Clothing = "CLOTHING",
+        /// 工业工程 (wire value misspelt `INDUSTY`).
+        Industy = "INDUSTY",
+        /// 农林牧渔.
+        Agriculture = "AGRICULTURE",
+        /// 出版传媒.
+        PublishingMedia = "PUBLISHING_MEDIA",
+        /// 数码家电.
+        HomeDigital = "HOME_DIGITAL",
+    }
+}
+
+/// Checks `sub_mchid`: 1 to 32 characters.
+pub fn validate_sub_mchid(sub_mchid: &str) -> Result<()> {
+    let n = sub_mchid.chars().count();
+    if n == 0 || n > MAX_SUB_MCHID_LEN {
+        return Err(Error::InvalidInput(format!(
+            "sub_mchid must be 1 to {MAX_SUB_MCHID_LEN} characters, got {n}"
+        )));
+    }
+    Ok(())
+}
+
+fn validate_filters(filters: &[IndustryType], min: usize) -> Result<()> {
+    if filters.len() < min || filters.len() > MAX_INDUSTRY_FILTERS {
+        return Err(Error::InvalidInput(format!(
+            "advertising_industry_filters must hold {min} to {MAX_INDUSTRY_FILTERS} industry \
+             tags, got {}",
+            filters.len()
+        )));
+    }
+    Ok(())
+}
+
+fn is_none_or_empty(filters: &Option<Vec<IndustryType>>) -> bool {
+    filters.as_ref().is_none_or(Vec::is_empty)
+}
+
+/// Body of 点金计划管理 (change Gold Plan status).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeGoldPlanStatusRequest {
+    /// Special merchant id.
+    pub sub_mchid: String,
+    /// OPEN or CLOSE.
+    pub operation_type: OperationType,
+    /// Scenes; omitted when `None` (never sent as `null`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation_pay_scene: Option<OperationPayScene>,
+}
+
+/// Body of 商家小票管理 (change custom page, i.e. merchant receipt, status).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeCustomPageStatusRequest {
+    /// Special merchant id.
+    pub sub_mchid: String,
+    /// OPEN enables the merchant receipt, CLOSE disables it.
+    pub operation_type: OperationType,
+}
+
+/// Body of 同业过滤标签管理 (set advertising industry filter); replaces the previous filter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetAdvertisingIndustryFilterRequest {
+    /// Special merchant id.
+    pub sub_mchid: String,
+    /// 1 to 3 industry tags.
+    pub advertising_industry_filters: Vec<IndustryType>,
+}
+
+/// Body of 开通广告展示 (open advertising show).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenAdvertisingShowRequest {
+    /// Special merchant id.
+    pub sub_mchid: String,
+    /// At most 3 industry tags; the key is omitted when `None` or empty.
+    #[serde(default, skip_serializing_if = "is_none_or_empty")]
+    pub advertising_industry_filters: Option<Vec<IndustryType>>,
+}
+
+/// Body of 关闭广告展示 (close advertising show).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CloseAdvertisingShowRequest {
+    /// Special merchant id.
+    pub sub_mchid: String,
+}
+
+/// Response of change Gold Plan status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeGoldPlanStatusResponse {
+    /// The special merchant id.
+    pub sub_mchid: String,
+}
+
+/// Response of change custom page status (`operation_type` appears in older documentation).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeCustomPageStatusResponse {
+    /// The special merchant id.
+    pub sub_mchid: String,
+    /// The operation, when WeChat echoes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation_type: Option<OperationType>,
+}
+
+/// A request body that knows its endpoint and checks itself before it is sent.
+pub trait GoldPlanRequest: Serialize {
+    /// Where it goes.
+    const ENDPOINT: Endpoint;
+    /// Client-side validation (spec §8): reject what the server would reject anyway.
+    fn validate(&self) -> Result<()>;
+}
+
+impl GoldPlanRequest for ChangeGoldPlanStatusRequest {
+    const ENDPOINT: Endpoint = CHANGE_GOLD_PLAN_STATUS;
+    fn validate(&self) -> Result<()> {
+        validate_sub_mchid(&self.sub_mchid)
+    }
+}
+
+impl GoldPlanRequest for ChangeCustomPageStatusRequest {
+    const ENDPOINT: Endpoint = CHANGE_CUSTOM_PAGE_STATUS;
+    fn validate(&self) -> Result<()> {
+        validate_sub_mchid(&self.sub_mchid)
+    }
+}
+
+impl GoldPlanRequest for SetAdvertisingIndustryFilterRequest {
+    const ENDPOINT: Endpoint = SET_ADVERTISING_INDUSTRY_FILTER;
+    fn validate(&self) -> Result<()> {
+        validate_sub_mchid(&self.sub_mchid)?;
+        validate_filters(&self.advertising_industry_filters, 1)
+    }
+}
+
+impl GoldPlanRequest for OpenAdvertisingShowRequest {
+    const ENDPOINT: Endpoint = OPEN_ADVERTISING_SHOW;
+    fn validate(&self) -> Result<()> {
+        validate_sub_mchid(&self.sub_mchid)?;
+        validate_filters(
+            self.advertising_industry_filters.as_deref().unwrap_or(&[]),
+            0,
+        )
+    }
+}
+
+impl GoldPlanRequest for CloseAdvertisingShowRequest {
+    const ENDPOINT: Endpoint = CLOSE_ADVERTISING_SHOW;
+    fn validate(&self) -> Result<()> {
+        validate_sub_mchid(&self.sub_mchid)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thirty_six_industries_with_the_real_misspellings() {
+        assert_eq!(IndustryType::ALL.len(), 36);
+        let wire: Vec<&str> = IndustryType::ALL.iter().map(|i| i.as_str()).collect();
+        for misspelt in ["POTOGRAPHY", "BUSSINESS", "INDUSTY"] {
+            assert!(wire.contains(&misspelt));
+        }
+        assert!(!wire.contains(&"PHOTOGRAPHY"));
+        let mut dedup = wire.clone();
+        dedup.sort_unstable();
+        dedup.dedup();
+        assert_eq!(dedup.len(), 36);
+    }
+
+    #[test]
+    fn unknown_values_round_trip_verbatim() {
+        let v: IndustryType = serde_json::from_str("\"SPACE_TRAVEL\"").unwrap();
+        assert_eq!(v, IndustryType::Unknown("SPACE_TRAVEL".into()));
+        assert!(!v.is_known());
+        assert_eq!(serde_json::to_string(&v).unwrap(), "\"SPACE_TRAVEL\"");
+        for known in IndustryType::ALL {
+            let json = serde_json::to_string(known).unwrap();
+            assert_eq!(&serde_json::from_str::<IndustryType>(&json).unwrap(), known);
+        }
+    }
+
+    #[test]
+    fn bodies_match_the_spec_vectors_and_omit_absent_optionals() {
+        let r1 = ChangeGoldPlanStatusRequest {
+            sub_mchid: "1900000109".into(),
+            operation_type: OperationType::Open,
+            operation_pay_scene: Some(OperationPayScene::Jsapi),
+        };
+        assert_eq!(
+            serde_json::to_string(&r1).unwrap(),
+            r#"{"sub_mchid":"1900000109","operation_type":"OPEN","operation_pay_scene":"JSAPI"}"#
+        );
+        let no_scene = ChangeGoldPlanStatusRequest {
+            operation_pay_scene: None,
+            ..r1
+        };
+        assert!(
+            !serde_json::to_string(&no_scene)
+                .unwrap()
+                .contains("operation_pay_scene")
+        );
+        let r2 = OpenAdvertisingShowRequest {
+            sub_mchid: "1900000109".into(),
+            advertising_industry_filters: Some(vec![
+                IndustryType::Software,
+                IndustryType::Security,
+                IndustryType::LoveMarriage,
+            ]),
+        };
+        assert_eq!(
+            serde_json::to_string(&r2).unwrap(),
+            r#"{"sub_mchid":"1900000109","advertising_industry_filters":["SOFTWARE","SECURITY","LOVE_MARRIAGE"]}"#
+        );
+        for filters in [None, Some(vec![])] {
+            let open = OpenAdvertisingShowRequest {
+                sub_mchid: "1".into(),
+                advertising_industry_filters: filters,
+            };
+            assert_eq!(
+                serde_json::to_string(&open).unwrap(),
+                r#"{"sub_mchid":"1"}"#
+            );
+            open.validate().unwrap();
+        }
+    }
+
+    #[test]
+    fn validation_limits() {
+        let filter = |n: usize| SetAdvertisingIndustryFilterRequest {
+            sub_mchid: "1900000109".into(),
+            advertising_industry_filters: vec![IndustryType::Food; n],
+        };
+        assert!(filter(0).validate().is_err());
+        assert!(filter(1).validate().is_ok());
+        assert!(filter(3).validate().is_ok());
+        assert!(filter(4).validate().is_err());
+        let open = OpenAdvertisingShowRequest {
+            sub_mchid: "1".into(),
+            advertising_industry_filters: Some(vec![IndustryType::Food; 4]),
+        };
+        assert_eq!(
+            open.validate().unwrap_err().kind(),
+            crate::ErrorKind::InvalidInput
+        );
+        assert!(validate_sub_mchid("").is_err());
+        assert!(validate_sub_mchid(&"1".repeat(32)).is_ok());
+        assert!(validate_sub_mchid(&"1".repeat(33)).is_err());
+    }
+}
