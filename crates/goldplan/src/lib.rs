@@ -13,7 +13,12 @@
 //! * [`sensitive`] — RSA-OAEP sensitive fields;
 //! * [`notification`] — callbacks;
 //! * [`receipt`] — the merchant receipt `check_code`;
+//! * [`gold_plan`] — the five Gold Plan operations, their enums and bodies;
+//! * [`media`] — the signed multipart image upload;
 //! * [`error`] — the error type and retry classification.
+//!
+//! With the default `client` feature, [`client::Client`] adds the async HTTP client
+//! (reqwest + rustls): signing, verification, certificate rotation, retries, typed calls.
 //!
 //! Every private-key operation and all symmetric crypto goes through `aws-lc-rs`.
 //!
@@ -32,14 +37,21 @@
 
 pub mod aead;
 pub mod certificates;
+#[cfg(feature = "client")]
+pub mod client;
 pub mod clock;
 pub mod credentials;
 pub mod error;
 pub mod gold_plan;
+#[cfg(feature = "client")]
+pub mod http;
+pub mod media;
 pub mod notification;
 pub mod receipt;
 pub mod sensitive;
 pub mod sign;
 pub mod verify;
 
+#[cfg(feature = "client")]
+pub use client::{Client, ClientBuilder, ClientRegistry, Reply, RequestOptions, Response};
 pub use error::{ApiError, Error, ErrorKind, Result, VerificationError};
