@@ -417,10 +417,24 @@ impl ClientBuilder {
     }
 }
 
+/// Why a certificate download is wanted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RefreshTrigger {
+    /// The caller asked for it: always downloads.
+    Forced,
+    /// None held yet, or the held set is older than the refresh interval.
+    Stale,
+    /// A message named a serial we do not hold: at most one such download per `min_interval`,
+    /// so a storm of forged serials cannot turn into a storm of downloads.
+    UnknownSerial,
+}
+
 #[derive(Debug, Default)]
 struct RefreshState {
     /// When the last download was attempted (monotonic).
     last_attempt: Option<Instant>,
+    /// When the last download triggered by an unknown serial was attempted.
+    last_on_demand: Option<Instant>,
     /// When the last download succeeded (monotonic).
     last_success: Option<Instant>,
     /// Why the last download failed, if it did.
@@ -773,7 +787,7 @@ impl Client {
         let policy = &self.inner.policy;
         match verify_signed(self.inner.verifier.as_ref(), policy, headers, body) {
             Err(e) if self.should_refresh_for(&e, headers.serial.as_deref()) => {
-                if let Err(refresh) = self.refresh_if_allowed(false).await {
+                if let Err(refresh) = self.refresh_if_allowed(RefreshTrigger::UnknownSerial).await {
                     tracing::warn!(error = %refresh, "certificate refresh after an unknown serial failed");
                 }
                 verify_signed(self.inner.verifier.as_ref(), policy, headers, body)
@@ -802,33 +816,41 @@ impl Client {
                     .last_success
                     .is_none_or(|t| t.elapsed() >= self.inner.refresh.interval)
         };
-        if stale && let Err(e) = self.refresh_if_allowed(false).await {
+        if stale && let Err(e) = self.refresh_if_allowed(RefreshTrigger::Stale).await {
             tracing::warn!(error = %e, "platform certificate download failed");
         }
     }
 
     /// Downloads platform certificates now (single-flight; not rate-limited).
     pub async fn refresh_certificates(&self) -> Result<()> {
-        self.refresh_if_allowed(true).await.map(|_| ())
+        self.refresh_if_allowed(RefreshTrigger::Forced)
+            .await
+            .map(|_| ())
     }
 
-    /// Single-flight refresh: concurrent callers wait for the same download; unless forced, at
-    /// most one download per `min_interval`. Returns whether a download happened.
-    async fn refresh_if_allowed(&self, force: bool) -> Result<bool> {
+    /// Single-flight refresh: concurrent callers wait for the same download, then find it done.
+    /// Unless forced, downloads of the same trigger are at least `min_interval` apart.
+    /// Returns whether a download happened.
+    async fn refresh_if_allowed(&self, trigger: RefreshTrigger) -> Result<bool> {
         let Some(certs) = self.inner.certificates.clone() else {
             return Ok(false);
         };
         let mut state = self.inner.refresh_state.lock().await;
-        if !force
-            && let Some(last) = state.last_attempt
-            && last.elapsed() < self.inner.refresh.min_interval
-        {
+        let gate = match trigger {
+            RefreshTrigger::Forced => None,
+            RefreshTrigger::Stale => state.last_attempt,
+            RefreshTrigger::UnknownSerial => state.last_on_demand,
+        };
+        if gate.is_some_and(|last| last.elapsed() < self.inner.refresh.min_interval) {
             return match &state.last_error {
                 Some(e) if certs.certificates().is_empty() => Err(Error::Certificate(format!(
                     "no platform certificate yet; the last download failed: {e}"
                 ))),
                 _ => Ok(false),
             };
+        }
+        if trigger == RefreshTrigger::UnknownSerial {
+            state.last_on_demand = Some(Instant::now());
         }
         state.last_attempt = Some(Instant::now());
         state.downloads += 1;
@@ -905,7 +927,7 @@ impl Client {
                 let base = client.inner.refresh.interval;
                 let jitter = base.mul_f64(0.9 + 0.2 * random_unit());
                 tokio::time::sleep(jitter).await;
-                if let Err(e) = client.refresh_if_allowed(false).await {
+                if let Err(e) = client.refresh_if_allowed(RefreshTrigger::Stale).await {
                     tracing::warn!(error = %e, "scheduled certificate refresh failed");
                 }
             }
@@ -975,7 +997,7 @@ impl Client {
         }
         match parser.parse(pairs.iter().map(|(n, v)| (n, v)), body) {
             Err(e) if self.should_refresh_for(&e, serial_of(&e)) => {
-                if let Err(refresh) = self.refresh_if_allowed(false).await {
+                if let Err(refresh) = self.refresh_if_allowed(RefreshTrigger::UnknownSerial).await {
                     tracing::warn!(error = %refresh, "certificate refresh for a callback failed");
                 }
                 parser.parse(pairs.iter().map(|(n, v)| (n, v)), body)

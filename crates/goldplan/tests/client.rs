@@ -1,0 +1,920 @@
+//! Client behaviour against a scripted in-process gateway (a `Transport` that checks our
+//! signatures and signs its answers like WeChat Pay), so that retries, fail-over, rotation and
+//! the forged-serial storm bound are tested exactly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use goldplan::certificates::{PlatformCertificate, encrypt_certificate_entry};
+use goldplan::client::{RefreshPolicy, RetryPolicy};
+use goldplan::credentials::{ApiV3Key, MerchantCredentials, PrivateKey};
+use goldplan::gold_plan::{IndustryType, OperationPayScene, OperationType};
+use goldplan::http::{HttpRequest, HttpResponse, Transport, TransportFuture};
+use goldplan::sign::{Authorization, message_to_sign, sign_base64};
+use goldplan::verify::{PublicKeyVerifier, Verifier, message_to_verify};
+use goldplan::{Client, Error, ErrorKind, RequestOptions};
+
+const MCHID: &str = "1900000100";
+const SERIAL: &str = "3775B6A45ACD588826D15E583A95F5DD12345678";
+const APIV3: &str = "0123456789abcdefghijklmnopqrstuv";
+const PUB_KEY_ID: &str = "PUB_KEY_ID_0114232134912410000000000000000001";
+const PRIMARY: &str = "http://127.0.0.1:9";
+const BACKUP: &str = "http://127.0.0.2:9";
+
+fn key_file(name: &str) -> String {
+    std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/vectors/keys")
+            .join(name),
+    )
+    .unwrap()
+}
+
+/// A signing identity of the fake WeChat Pay.
+struct WechatKey {
+    serial: String,
+    key: PrivateKey,
+    cert: Option<PlatformCertificate>,
+}
+
+fn platform(n: u8) -> WechatKey {
+    let (k, c) = match n {
+        1 => ("platform_test_key.pem", "platform_test_cert.pem"),
+        _ => ("platform2_test_key.pem", "platform2_test_cert.pem"),
+    };
+    let cert = PlatformCertificate::from_pem(&key_file(c)).unwrap();
+    WechatKey {
+        serial: cert.serial_hex().to_owned(),
+        key: PrivateKey::from_pem(&key_file(k)).unwrap(),
+        cert: Some(cert),
+    }
+}
+
+fn public_key_identity() -> WechatKey {
+    WechatKey {
+        serial: PUB_KEY_ID.to_owned(),
+        key: PrivateKey::from_pem(&key_file("wechatpay_test_pubkey_key.pem")).unwrap(),
+        cert: None,
+    }
+}
+
+/// What the gateway does with the next matching request.
+#[derive(Clone, Debug)]
+enum Fault {
+    Status(u16, &'static str),
+    ConnectRefused,
+    Timeout,
+    BadSignature,
+    SignWith(u8),
+}
+
+struct Gateway {
+    /// Keys listed by /v3/certificates.
+    listed: Mutex<Vec<u8>>,
+    /// Which key signs ordinary responses: 1/2 platform certificates, 0 the public key.
+    signing: Mutex<u8>,
+    faults: Mutex<VecDeque<Fault>>,
+    requests: Mutex<Vec<HttpRequest>>,
+    downloads: AtomicUsize,
+    merchant: PublicKeyVerifier,
+    now: i64,
+}
+
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Gateway")
+    }
+}
+
+impl Gateway {
+    fn new(signing: u8) -> Arc<Gateway> {
+        let merchant = PublicKeyVerifier::from_pem(
+            "PUB_KEY_ID_merchant",
+            &key_file("merchant_test_pubkey.pem"),
+        )
+        .unwrap();
+        Arc::new(Gateway {
+            listed: Mutex::new(vec![1]),
+            signing: Mutex::new(signing),
+            faults: Mutex::new(VecDeque::new()),
+            requests: Mutex::new(Vec::new()),
+            downloads: AtomicUsize::new(0),
+            merchant,
+            now: goldplan::clock::Clock::now(&goldplan::clock::SystemClock),
+        })
+    }
+
+    fn push(&self, fault: Fault, times: usize) {
+        let mut q = self.faults.lock().unwrap();
+        for _ in 0..times {
+            q.push_back(fault.clone());
+        }
+    }
+
+    fn requests(&self) -> Vec<HttpRequest> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    fn business_requests(&self) -> usize {
+        self.requests()
+            .iter()
+            .filter(|r| !r.url.contains("/v3/certificates"))
+            .count()
+    }
+
+    fn identity(n: u8) -> WechatKey {
+        if n == 0 {
+            public_key_identity()
+        } else {
+            platform(n)
+        }
+    }
+
+    fn signed(&self, status: u16, body: &str, signer: u8, corrupt: bool) -> HttpResponse {
+        let id = Gateway::identity(signer);
+        let ts = self.now.to_string();
+        let nonce = "n0nce".repeat(6);
+        let mut sig =
+            sign_base64(&id.key, &message_to_verify(&ts, &nonce, body.as_bytes())).unwrap();
+        if corrupt {
+            sig = STANDARD.encode([7u8; 256]);
+        }
+        let mut headers = vec![
+            (
+                "Request-ID".to_owned(),
+                format!("req-{}", self.requests.lock().unwrap().len()),
+            ),
+            ("wechatpay-timestamp".to_owned(), ts),
+            ("Wechatpay-Nonce".to_owned(), nonce),
+            ("Wechatpay-Serial".to_owned(), id.serial.clone()),
+            ("Wechatpay-Signature".to_owned(), sig),
+            (
+                "Wechatpay-Signature-Type".to_owned(),
+                "WECHATPAY2-SHA256-RSA2048".to_owned(),
+            ),
+        ];
+        if !body.is_empty() {
+            headers.push(("Content-Type".to_owned(), "application/json".to_owned()));
+        }
+        HttpResponse {
+            status,
+            headers,
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    fn answer(&self, req: &HttpRequest) -> goldplan::Result<HttpResponse> {
+        // Every request must carry a valid merchant signature over exactly the sent bytes.
+        let auth = req
+            .headers
+            .iter()
+            .find(|(n, _)| n == "Authorization")
+            .unwrap();
+        let auth = Authorization::parse(&auth.1).unwrap();
+        assert_eq!(auth.mchid, MCHID);
+        assert_eq!(auth.serial_no, SERIAL);
+        let path = req
+            .url
+            .split_once("127.0.0.")
+            .unwrap()
+            .1
+            .split_once('/')
+            .map(|(_, p)| format!("/{p}"))
+            .unwrap();
+        let signed_body = if path == "/v3/merchant/media/upload" {
+            let text = String::from_utf8_lossy(&req.body).to_string();
+            let meta = text
+                .split("\r\n\r\n")
+                .nth(1)
+                .unwrap()
+                .split("\r\n")
+                .next()
+                .unwrap()
+                .to_owned();
+            meta.into_bytes()
+        } else {
+            req.body.clone()
+        };
+        let msg = message_to_sign(
+            &req.method,
+            &path,
+            auth.timestamp,
+            &auth.nonce_str,
+            &signed_body,
+        );
+        self.merchant
+            .verify(
+                "PUB_KEY_ID_merchant",
+                &msg,
+                &STANDARD.decode(&auth.signature).unwrap(),
+            )
+            .expect("the client's request signature must verify");
+        for h in ["Accept", "User-Agent"] {
+            assert!(req.headers.iter().any(|(n, _)| n == h), "missing {h}");
+        }
+
+        let signer = *self.signing.lock().unwrap();
+        let fault = self.faults.lock().unwrap().pop_front();
+        match fault {
+            Some(Fault::ConnectRefused) if req.url.starts_with(PRIMARY) => {
+                return Err(Error::Transport {
+                    message: "connection refused".into(),
+                    before_response: true,
+                    source: None,
+                });
+            }
+            Some(Fault::ConnectRefused) => {}
+            Some(Fault::Timeout) => return Err(Error::Timeout("scripted".into())),
+            Some(Fault::Status(status, body)) => {
+                return Ok(HttpResponse {
+                    status,
+                    headers: vec![("Request-ID".into(), "err-1".into())],
+                    body: body.as_bytes().to_vec(),
+                });
+            }
+            Some(Fault::BadSignature) => return Ok(self.answer_ok(&path, signer, true)),
+            Some(Fault::SignWith(n)) => return Ok(self.answer_ok(&path, n, false)),
+            None => {}
+        }
+        Ok(self.answer_ok(&path, signer, false))
+    }
+
+    fn answer_ok(&self, path: &str, signer: u8, corrupt: bool) -> HttpResponse {
+        match path {
+            "/v3/certificates?algorithm_type=RSA" => {
+                self.downloads.fetch_add(1, Ordering::SeqCst);
+                let key = ApiV3Key::new(APIV3).unwrap();
+                let data: Vec<_> = self
+                    .listed
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .map(|n| {
+                        let id = platform(*n);
+                        encrypt_certificate_entry(
+                            id.cert.as_ref().unwrap(),
+                            &key,
+                            "abcdefghijkl",
+                            "2024-01-01T08:00:00+08:00",
+                            "2029-01-01T08:00:00+08:00",
+                        )
+                        .unwrap()
+                    })
+                    .collect();
+                let body = serde_json::json!({ "data": data }).to_string();
+                // The list is signed by the newest listed certificate (it may be new to the client).
+                let signer = *self.listed.lock().unwrap().last().unwrap();
+                self.signed(200, &body, signer, corrupt)
+            }
+            "/v3/goldplan/merchants/changegoldplanstatus"
+            | "/v3/goldplan/merchants/changecustompagestatus" => {
+                self.signed(200, r#"{"sub_mchid":"1900000109"}"#, signer, corrupt)
+            }
+            "/v3/merchant/media/upload" => {
+                self.signed(200, r#"{"media_id":"m-1"}"#, signer, corrupt)
+            }
+            _ => self.signed(204, "", signer, corrupt),
+        }
+    }
+}
+
+impl Transport for Gateway {
+    fn send(&self, request: HttpRequest) -> TransportFuture<'_> {
+        self.requests.lock().unwrap().push(request.clone());
+        let result = self.answer(&request);
+        Box::pin(async move { result })
+    }
+}
+
+fn credentials() -> MerchantCredentials {
+    MerchantCredentials::new(
+        MCHID,
+        SERIAL,
+        PrivateKey::from_pem(&key_file("merchant_test_key.pem")).unwrap(),
+    )
+    .unwrap()
+}
+
+fn fast_retries() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 3,
+        base_delay: Duration::from_millis(1),
+        max_delay: Duration::from_millis(5),
+    }
+}
+
+fn certificate_client(gw: &Arc<Gateway>) -> Client {
+    Client::builder()
+        .credentials(credentials())
+        .apiv3_key(ApiV3Key::new(APIV3).unwrap())
+        .base_url(PRIMARY)
+        .backup_url(Some(BACKUP.to_owned()))
+        .transport(gw.clone())
+        .retry_policy(fast_retries())
+        .build()
+        .unwrap()
+}
+
+fn public_key_client(gw: &Arc<Gateway>, certificates_too: bool) -> Client {
+    let pk =
+        PublicKeyVerifier::from_pem(PUB_KEY_ID, &key_file("wechatpay_test_pubkey.pem")).unwrap();
+    Client::builder()
+        .credentials(credentials())
+        .apiv3_key(ApiV3Key::new(APIV3).unwrap())
+        .wechatpay_public_key(pk)
+        .platform_certificates(certificates_too)
+        .base_url(PRIMARY)
+        .transport(gw.clone())
+        .retry_policy(fast_retries())
+        .build()
+        .unwrap()
+}
+
+fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+    req.headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+#[tokio::test]
+async fn first_call_downloads_certificates_then_every_call_is_signed_and_verified() {
+    let gw = Gateway::new(1);
+    let client = certificate_client(&gw);
+    let reply = client
+        .change_gold_plan_status(
+            "1900000109",
+            OperationType::Open,
+            Some(OperationPayScene::Jsapi),
+        )
+        .await
+        .unwrap();
+    assert_eq!(reply.data.sub_mchid, "1900000109");
+    assert!(reply.request_id.is_some());
+    client.close_advertising_show("1900000109").await.unwrap();
+    client
+        .set_advertising_industry_filter(
+            "1900000109",
+            vec![IndustryType::Software, IndustryType::Potography],
+        )
+        .await
+        .unwrap();
+    client
+        .open_advertising_show("1900000109", None)
+        .await
+        .unwrap();
+    client
+        .change_custom_page_status("1900000109", OperationType::Close)
+        .await
+        .unwrap();
+    assert_eq!(gw.downloads.load(Ordering::SeqCst), 1);
+
+    let reqs = gw.requests();
+    let first = &reqs[0];
+    assert!(first.url.ends_with("/v3/certificates?algorithm_type=RSA"));
+    assert_eq!(
+        header(first, "Wechatpay-Serial"),
+        None,
+        "no key is known before the first download"
+    );
+    let call = &reqs[1];
+    assert_eq!(call.method, "POST");
+    assert_eq!(
+        call.body,
+        br#"{"sub_mchid":"1900000109","operation_type":"OPEN","operation_pay_scene":"JSAPI"}"#
+    );
+    assert_eq!(header(call, "Accept"), Some("application/json"));
+    assert_eq!(header(call, "Content-Type"), Some("application/json"));
+    assert_eq!(
+        header(call, "Wechatpay-Serial"),
+        Some("0ABC1234567890ABCDEF1234567890ABCDEF1234")
+    );
+    assert!(
+        header(call, "User-Agent")
+            .unwrap()
+            .starts_with("WechatPay-Rust/")
+    );
+    let open = reqs
+        .iter()
+        .find(|r| r.url.ends_with("open-advertising-show"))
+        .unwrap();
+    assert_eq!(open.method, "PATCH");
+    assert_eq!(open.body, br#"{"sub_mchid":"1900000109"}"#);
+}
+
+#[tokio::test]
+async fn tampered_responses_are_rejected_even_when_empty() {
+    let gw = Gateway::new(1);
+    let client = certificate_client(&gw);
+    client.close_advertising_show("1").await.unwrap();
+    gw.push(Fault::BadSignature, 1);
+    let err = client.close_advertising_show("1").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::SignatureInvalid);
+    assert!(
+        err.request_id().is_some(),
+        "verification errors carry the Request-ID"
+    );
+    gw.push(Fault::BadSignature, 1);
+    let err = client
+        .change_gold_plan_status("1", OperationType::Open, None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::SignatureInvalid);
+    // Never retried: the outcome is unknown.
+    assert_eq!(gw.business_requests(), 3);
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_only_when_safe() {
+    let gw = Gateway::new(1);
+    let client = certificate_client(&gw);
+    client.close_advertising_show("1").await.unwrap();
+    let before = gw.business_requests();
+    gw.push(
+        Fault::Status(500, r#"{"code":"SYSTEM_ERROR","message":"系统错误"}"#),
+        2,
+    );
+    client.close_advertising_show("1").await.unwrap();
+    assert_eq!(gw.business_requests() - before, 3, "two 500s then success");
+
+    gw.push(
+        Fault::Status(500, r#"{"code":"SYSTEM_ERROR","message":"系统错误"}"#),
+        3,
+    );
+    let err = client.close_advertising_show("1").await.unwrap_err();
+    assert_eq!(err.api().unwrap().code, "SYSTEM_ERROR");
+    assert!(err.is_retryable());
+
+    // A generic POST is not known to be idempotent: one attempt only.
+    let before = gw.business_requests();
+    gw.push(
+        Fault::Status(500, r#"{"code":"SYSTEM_ERROR","message":"x"}"#),
+        1,
+    );
+    let err = client
+        .request("POST", "/v3/some/other", Some(b"{}"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.api().unwrap().status, 500);
+    assert_eq!(gw.business_requests() - before, 1);
+    gw.push(Fault::Timeout, 1);
+    let err = client
+        .request("POST", "/v3/some/other", Some(b"{}"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert_eq!(gw.business_requests() - before, 2);
+
+    // Rate limiting means "not accepted": retried even for a POST.
+    gw.push(
+        Fault::Status(
+            400,
+            r#"{"code":"INVALID_REQUEST","message":"命中频率限制"}"#,
+        ),
+        1,
+    );
+    gw.push(
+        Fault::Status(429, r#"{"code":"RATELIMIT_EXCEEDED","message":"x"}"#),
+        1,
+    );
+    client
+        .request("POST", "/v3/some/other", Some(b"{}"))
+        .await
+        .unwrap();
+
+    // Business errors are final and carry everything WeChat said.
+    gw.push(Fault::Status(400, r#"{"code":"INVALID_REQUEST","message":"特约商户未开通点金计划","detail":{"field":"/sub_mchid"}}"#), 1);
+    let err = client.open_advertising_show("1", None).await.unwrap_err();
+    let api = err.api().unwrap();
+    assert_eq!((api.status, api.code.as_str()), (400, "INVALID_REQUEST"));
+    assert_eq!(api.message, "特约商户未开通点金计划");
+    assert_eq!(api.request_id.as_deref(), Some("err-1"));
+    assert!(api.detail.is_some());
+    gw.push(Fault::Status(502, "<html>bad gateway</html>"), 3);
+    let err = client.close_advertising_show("1").await.unwrap_err();
+    assert_eq!(err.api().unwrap().raw_body, "<html>bad gateway</html>");
+}
+
+#[tokio::test]
+async fn unreachable_primary_fails_over_once_to_the_backup_host() {
+    let gw = Gateway::new(1);
+    let client = certificate_client(&gw);
+    client.close_advertising_show("1").await.unwrap();
+    gw.push(Fault::ConnectRefused, 1);
+    client.close_advertising_show("1").await.unwrap();
+    let reqs = gw.requests();
+    let last = reqs.last().unwrap();
+    assert!(last.url.starts_with(BACKUP));
+    assert!(
+        header(last, "User-Agent")
+            .unwrap()
+            .ends_with(" (Retried-V1)")
+    );
+    let prev = &reqs[reqs.len() - 2];
+    assert!(prev.url.starts_with(PRIMARY));
+    assert_ne!(
+        header(prev, "Authorization"),
+        header(last, "Authorization"),
+        "re-signed"
+    );
+}
+
+#[tokio::test]
+async fn rotation_mid_stream_has_zero_failures() {
+    let gw = Gateway::new(1);
+    let client = certificate_client(&gw);
+    for i in 0..10 {
+        if i == 5 {
+            // WeChat lists the new certificate and starts signing with it.
+            gw.listed.lock().unwrap().push(2);
+            *gw.signing.lock().unwrap() = 2;
+        }
+        client.close_advertising_show("1").await.unwrap();
+    }
+    assert_eq!(gw.downloads.load(Ordering::SeqCst), 2);
+    let serials: Vec<String> = client
+        .platform_certificates()
+        .iter()
+        .map(|c| c.serial_hex().to_owned())
+        .collect();
+    assert_eq!(
+        serials.len(),
+        2,
+        "the old certificate stays until it expires: {serials:?}"
+    );
+    // The newest certificate is now advertised.
+    let last = gw.requests().last().cloned().unwrap();
+    assert_eq!(
+        header(&last, "Wechatpay-Serial"),
+        Some("5DEA10EF55877E3CF6C33255C2E7DEFFF7E42700")
+    );
+}
+
+#[tokio::test]
+async fn a_storm_of_forged_serials_causes_at_most_one_download() {
+    let gw = Gateway::new(1);
+    let client = Client::builder()
+        .credentials(credentials())
+        .apiv3_key(ApiV3Key::new(APIV3).unwrap())
+        .base_url(PRIMARY)
+        .transport(gw.clone())
+        .retry_policy(fast_retries())
+        .refresh_policy(RefreshPolicy {
+            interval: Duration::from_secs(3600),
+            min_interval: Duration::from_secs(60),
+        })
+        .build()
+        .unwrap();
+    client.close_advertising_show("1").await.unwrap();
+    assert_eq!(gw.downloads.load(Ordering::SeqCst), 1);
+    // Responses signed by a certificate the list never contains (one more for the refresh).
+    gw.push(Fault::SignWith(2), 51);
+    let mut tasks = Vec::new();
+    for _ in 0..50 {
+        let c = client.clone();
+        tasks.push(tokio::spawn(
+            async move { c.close_advertising_show("1").await },
+        ));
+    }
+    for t in tasks {
+        assert_eq!(
+            t.await.unwrap().unwrap_err().kind(),
+            ErrorKind::UnknownSerial
+        );
+    }
+    assert_eq!(
+        gw.downloads.load(Ordering::SeqCst),
+        2,
+        "one refresh for the whole storm"
+    );
+}
+
+#[tokio::test]
+async fn no_platform_certificate_tells_the_user_to_use_the_public_key() {
+    let gw = Gateway::new(1);
+    gw.push(Fault::Status(404, r#"{"code":"RESOURCE_NOT_EXISTS","message":"无可用的平台证书，请在商户平台-API安全申请使用微信支付公钥。"}"#), 1);
+    let client = certificate_client(&gw);
+    let err = client.refresh_certificates().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NoPlatformCertificate);
+    assert!(err.to_string().contains("public key"));
+}
+
+#[tokio::test]
+async fn public_key_mode_never_downloads_and_advertises_the_key_id() {
+    let gw = Gateway::new(0);
+    let client = public_key_client(&gw, false);
+    client.close_advertising_show("1").await.unwrap();
+    client
+        .change_gold_plan_status("1", OperationType::Close, None)
+        .await
+        .unwrap();
+    assert_eq!(gw.downloads.load(Ordering::SeqCst), 0);
+    assert!(
+        gw.requests()
+            .iter()
+            .all(|r| header(r, "Wechatpay-Serial") == Some(PUB_KEY_ID))
+    );
+    // A certificate-signed response is from an unknown key in pure public-key mode.
+    gw.push(Fault::SignWith(1), 1);
+    assert_eq!(
+        client.close_advertising_show("1").await.unwrap_err().kind(),
+        ErrorKind::UnknownSerial
+    );
+}
+
+#[tokio::test]
+async fn combined_mode_accepts_both_keys_during_migration() {
+    let gw = Gateway::new(0);
+    let client = public_key_client(&gw, true);
+    client.close_advertising_show("1").await.unwrap();
+    gw.push(Fault::SignWith(1), 1);
+    client.close_advertising_show("1").await.unwrap();
+    assert!(
+        gw.requests()
+            .iter()
+            .filter(|r| !r.url.contains("certificates"))
+            .all(|r| header(r, "Wechatpay-Serial") == Some(PUB_KEY_ID))
+    );
+}
+
+#[tokio::test]
+async fn invalid_input_is_rejected_before_anything_is_sent() {
+    let gw = Gateway::new(0);
+    let client = public_key_client(&gw, false);
+    let too_many = vec![IndustryType::Food; 4];
+    assert_eq!(
+        client
+            .set_advertising_industry_filter("1", vec![])
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidInput
+    );
+    assert_eq!(
+        client
+            .open_advertising_show("1", Some(too_many))
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidInput
+    );
+    assert_eq!(
+        client
+            .close_advertising_show(&"9".repeat(33))
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidInput
+    );
+    assert_eq!(
+        client
+            .request("TRACE", "/v3/x", None)
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidInput
+    );
+    assert_eq!(
+        client
+            .request("GET", "v3/x", None)
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidInput
+    );
+    assert!(gw.requests().is_empty());
+}
+
+#[tokio::test]
+async fn generic_request_media_upload_and_sensitive_fields() {
+    let gw = Gateway::new(0);
+    let client = public_key_client(&gw, false);
+    let r = client
+        .request("GET", "/v3/anything?x=1", None)
+        .await
+        .unwrap();
+    assert_eq!(r.status, 204);
+    assert_eq!(r.serial, PUB_KEY_ID);
+    let last = gw.requests().last().cloned().unwrap();
+    assert!(last.url.ends_with("/v3/anything?x=1"));
+    assert_eq!(
+        header(&last, "Content-Type"),
+        None,
+        "no body, no content type"
+    );
+
+    let up = client
+        .upload_image("logo.png", b"hello wechatpay")
+        .await
+        .unwrap();
+    assert_eq!(up.data.media_id, "m-1");
+    let sent = gw.requests().last().cloned().unwrap();
+    assert!(
+        header(&sent, "Content-Type")
+            .unwrap()
+            .starts_with("multipart/form-data; boundary=")
+    );
+
+    let (ciphertext, serial) = client.encrypt_sensitive("张三").await.unwrap();
+    assert_eq!(serial, PUB_KEY_ID);
+    let wechat_side = PrivateKey::from_pem(&key_file("wechatpay_test_pubkey_key.pem")).unwrap();
+    assert_eq!(
+        goldplan::sensitive::decrypt(&wechat_side, &ciphertext)
+            .unwrap()
+            .as_str(),
+        "张三"
+    );
+    let r = client
+        .request_with(
+            "POST",
+            "/v3/x",
+            Some(b"{}"),
+            &RequestOptions {
+                wechatpay_serial: Some(serial.clone()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 204);
+}
+
+#[tokio::test]
+async fn configuration_errors_are_typed() {
+    let gw = Gateway::new(0);
+    let base = || {
+        Client::builder()
+            .credentials(credentials())
+            .transport(gw.clone())
+    };
+    assert_eq!(
+        base().build().unwrap_err().kind(),
+        ErrorKind::Configuration,
+        "certificates need the APIv3 key"
+    );
+    let err = base()
+        .apiv3_key(ApiV3Key::new(APIV3).unwrap())
+        .base_url("http://example.com")
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("loopback"));
+    assert!(Client::builder().build().is_err());
+    let err = base()
+        .apiv3_key(ApiV3Key::new(APIV3).unwrap())
+        .platform_certificates(false)
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Configuration);
+}
+
+#[tokio::test]
+async fn debug_output_and_logs_never_contain_secrets() {
+    use tracing_subscriber::layer::{Layer, SubscriberExt};
+    #[derive(Clone, Default)]
+    struct Capture(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Capture {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::registry().with(
+        tracing_subscriber::fmt::layer()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .with_filter(tracing_subscriber::filter::LevelFilter::TRACE),
+    );
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let gw = Gateway::new(1);
+    let client = certificate_client(&gw);
+    client
+        .change_gold_plan_status("1900000109", OperationType::Open, None)
+        .await
+        .unwrap();
+    gw.push(
+        Fault::Status(500, r#"{"code":"SYSTEM_ERROR","message":"x"}"#),
+        1,
+    );
+    client.close_advertising_show("1").await.unwrap();
+
+    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("retrying"), "retries are traced: {logs}");
+    assert!(logs.contains("req-"), "Request-IDs are traced");
+    let debug = format!("{client:?}");
+    let key_pem = key_file("merchant_test_key.pem");
+    let key_body: String = key_pem.lines().nth(1).unwrap().to_owned();
+    for text in [&logs, &debug] {
+        assert!(!text.contains(APIV3), "APIv3 key leaked");
+        assert!(!text.contains(&key_body), "private key leaked");
+        assert!(
+            !text.contains("WECHATPAY2-SHA256-RSA2048 mchid"),
+            "Authorization leaked"
+        );
+        assert!(!text.contains("operation_type"), "request body leaked");
+    }
+}
+
+fn reqwest_client(base: &str, proxy: Option<String>, timeout: Duration) -> Client {
+    let pk =
+        PublicKeyVerifier::from_pem(PUB_KEY_ID, &key_file("wechatpay_test_pubkey.pem")).unwrap();
+    let mut b = Client::builder()
+        .credentials(credentials())
+        .wechatpay_public_key(pk)
+        .base_url(base)
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .retry_policy(RetryPolicy {
+            max_attempts: 1,
+            ..fast_retries()
+        });
+    if let Some(p) = proxy {
+        b = b.proxy(p);
+    }
+    b.build().unwrap()
+}
+
+#[tokio::test]
+async fn real_sockets_timeouts_refusals_and_proxies() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // A server that accepts and never answers: a timeout, not retried for a POST.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent_addr = silent.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((sock, _)) = silent.accept().await {
+            held.push(sock);
+        }
+    });
+    let client = reqwest_client(
+        &format!("http://{silent_addr}"),
+        None,
+        Duration::from_millis(300),
+    );
+    let err = client.close_advertising_show("1").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+
+    // Nothing listens: a connect error, which is safe to retry.
+    let refused = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let client = reqwest_client(&format!("http://{refused}"), None, Duration::from_secs(2));
+    let err = client.close_advertising_show("1").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Transport, "{err}");
+    assert!(err.is_retryable());
+
+    // A configured proxy receives the request in absolute form; its 502 becomes an API error.
+    let proxy = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy_addr = proxy.local_addr().unwrap();
+    let seen = Arc::new(Mutex::new(String::new()));
+    let seen_by_proxy = seen.clone();
+    tokio::spawn(async move {
+        let (mut sock, _) = proxy.accept().await.unwrap();
+        let mut buf = vec![0u8; 4096];
+        let n = sock.read(&mut buf).await.unwrap();
+        *seen_by_proxy.lock().unwrap() = String::from_utf8_lossy(&buf[..n]).into_owned();
+        sock.write_all(
+            b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 9\r\nConnection: close\r\n\r\nproxy 502",
+        )
+        .await
+        .unwrap();
+    });
+    let client = reqwest_client(
+        "http://127.0.0.1:1",
+        Some(format!("http://{proxy_addr}")),
+        Duration::from_secs(2),
+    );
+    let err = client.close_advertising_show("1").await.unwrap_err();
+    assert_eq!(err.api().unwrap().status, 502);
+    assert_eq!(err.api().unwrap().raw_body, "proxy 502");
+    let request = seen.lock().unwrap().clone();
+    assert!(
+        request
+            .starts_with("POST http://127.0.0.1:1/v3/goldplan/merchants/close-advertising-show "),
+        "{request}"
+    );
+
+    let bad = Client::builder()
+        .credentials(credentials())
+        .wechatpay_public_key(
+            PublicKeyVerifier::from_pem(PUB_KEY_ID, &key_file("wechatpay_test_pubkey.pem"))
+                .unwrap(),
+        )
+        .proxy("::not a url::")
+        .build()
+        .unwrap_err();
+    assert_eq!(bad.kind(), ErrorKind::Configuration);
+}
