@@ -431,6 +431,17 @@ pub fn encrypt_certificate_entry(
     }))
 }
 
+/// Formats Unix seconds as RFC 3339 in UTC (e.g. `2029-01-01T00:00:00Z`).
+pub fn format_unix_rfc3339(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| unix.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -446,6 +457,11 @@ mod tests {
         assert!(SerialNumber::parse("PUB_KEY_ID_1").is_err());
         assert!(SerialNumber::parse("").is_err());
         assert!(SerialNumber::parse("12 34").is_err());
+    }
+
+    #[test]
+    fn rfc3339_formatting() {
+        assert_eq!(format_unix_rfc3339(1_861_920_000), "2029-01-01T00:00:00Z");
     }
 
     #[test]

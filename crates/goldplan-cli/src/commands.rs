@@ -1,0 +1,312 @@
+//! The commands that talk to WeChat Pay (or a sandbox) with a configured merchant.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use goldplan::clock::ManualClock;
+use goldplan::gold_plan::{IndustryType, OperationPayScene, OperationType};
+use goldplan::{Error, Reply, Result, receipt};
+use serde_json::{Value, json};
+
+use crate::config::{Keys, Settings};
+use crate::output::{Out, exit};
+
+/// One Gold Plan operation and its arguments.
+#[derive(clap::Subcommand)]
+pub enum GoldPlanOperation {
+    /// 点金计划管理: open or close Gold Plan for a special merchant.
+    ChangeGoldPlanStatus {
+        /// Special merchant id.
+        #[arg(long)]
+        sub_mchid: String,
+        /// OPEN or CLOSE.
+        #[arg(long)]
+        operation: String,
+        /// JSAPI, MINIPROGRAM or JSAPI_AND_MINIPROGRAM (server default: JSAPI).
+        #[arg(long)]
+        scene: Option<String>,
+    },
+    /// 商家小票管理: turn the merchant receipt on or off.
+    ChangeCustomPageStatus {
+        /// Special merchant id.
+        #[arg(long)]
+        sub_mchid: String,
+        /// OPEN or CLOSE.
+        #[arg(long)]
+        operation: String,
+    },
+    /// 同业过滤标签管理: replace the industry filter (1 to 3 tags).
+    SetAdvertisingIndustryFilter {
+        /// Special merchant id.
+        #[arg(long)]
+        sub_mchid: String,
+        /// Industry tag, e.g. SOFTWARE (repeat up to 3 times).
+        #[arg(long = "industry", required = true)]
+        industries: Vec<String>,
+    },
+    /// 开通广告展示: turn ad display on (optionally with up to 3 industry tags).
+    OpenAdvertisingShow {
+        /// Special merchant id.
+        #[arg(long)]
+        sub_mchid: String,
+        /// Industry tag (repeat up to 3 times).
+        #[arg(long = "industry")]
+        industries: Vec<String>,
+    },
+    /// 关闭广告展示: turn ad display off.
+    CloseAdvertisingShow {
+        /// Special merchant id.
+        #[arg(long)]
+        sub_mchid: String,
+    },
+}
+
+fn operation_type(text: &str) -> Result<OperationType> {
+    let op = OperationType::from(text.to_ascii_uppercase().as_str());
+    if op.is_known() {
+        Ok(op)
+    } else {
+        Err(Error::InvalidInput(format!(
+            "operation must be OPEN or CLOSE, got {text:?}"
+        )))
+    }
+}
+
+fn industries(list: &[String]) -> Vec<IndustryType> {
+    // Unknown tags are passed through: WeChat may add tags before this tool knows them.
+    list.iter()
+        .map(|s| IndustryType::from(s.as_str()))
+        .collect()
+}
+
+fn print_reply<T: serde::Serialize>(out: Out, what: &str, reply: &Reply<T>) -> u8 {
+    let data = serde_json::to_value(&reply.data).unwrap_or(Value::Null);
+    let request_id = reply.request_id.as_deref().unwrap_or("-");
+    if data.is_null() {
+        out.line(format!("{what}: ok (Request-ID {request_id})"));
+    } else {
+        out.line(format!("{what}: ok {data} (Request-ID {request_id})"));
+    }
+    out.document(
+        &json!({"ok": true, "operation": what, "data": data, "request_id": reply.request_id}),
+    );
+    exit::OK
+}
+
+/// `goldplan gold-plan <operation>`.
+pub async fn gold_plan(settings: &Settings, op: GoldPlanOperation, out: Out) -> Result<u8> {
+    let client = settings.client(Keys::Configured)?;
+    Ok(match op {
+        GoldPlanOperation::ChangeGoldPlanStatus {
+            sub_mchid,
+            operation,
+            scene,
+        } => {
+            let scene = scene.map(|s| OperationPayScene::from(s.to_ascii_uppercase().as_str()));
+            let r = client
+                .change_gold_plan_status(&sub_mchid, operation_type(&operation)?, scene)
+                .await?;
+            print_reply(out, "change_gold_plan_status", &r)
+        }
+        GoldPlanOperation::ChangeCustomPageStatus {
+            sub_mchid,
+            operation,
+        } => {
+            let r = client
+                .change_custom_page_status(&sub_mchid, operation_type(&operation)?)
+                .await?;
+            print_reply(out, "change_custom_page_status", &r)
+        }
+        GoldPlanOperation::SetAdvertisingIndustryFilter {
+            sub_mchid,
+            industries: list,
+        } => {
+            let r = client
+                .set_advertising_industry_filter(&sub_mchid, industries(&list))
+                .await?;
+            print_reply(out, "set_advertising_industry_filter", &r)
+        }
+        GoldPlanOperation::OpenAdvertisingShow {
+            sub_mchid,
+            industries: list,
+        } => {
+            let filters = (!list.is_empty()).then(|| industries(&list));
+            let r = client.open_advertising_show(&sub_mchid, filters).await?;
+            print_reply(out, "open_advertising_show", &r)
+        }
+        GoldPlanOperation::CloseAdvertisingShow { sub_mchid } => {
+            let r = client.close_advertising_show(&sub_mchid).await?;
+            print_reply(out, "close_advertising_show", &r)
+        }
+    })
+}
+
+/// `goldplan certs download`.
+pub async fn certs_download(settings: &Settings, dir: &Path, out: Out) -> Result<u8> {
+    let client = settings.client(Keys::WithCertificates)?;
+    client.refresh_certificates().await?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::Configuration(format!("cannot create {}: {e}", dir.display())))?;
+    let mut written = Vec::new();
+    for cert in client.platform_certificates().iter() {
+        let path = dir.join(format!("wechatpay_{}.pem", cert.serial_hex()));
+        std::fs::write(&path, format!("{}\n", cert.pem()))
+            .map_err(|e| Error::Configuration(format!("cannot write {}: {e}", path.display())))?;
+        out.line(format!(
+            "{} serial {} valid {} .. {}",
+            path.display(),
+            cert.serial_hex(),
+            unix_to_rfc3339(cert.not_before()),
+            unix_to_rfc3339(cert.not_after())
+        ));
+        written.push(json!({
+            "path": path,
+            "serial_no": cert.serial_hex(),
+            "not_before": unix_to_rfc3339(cert.not_before()),
+            "not_after": unix_to_rfc3339(cert.not_after()),
+        }));
+    }
+    out.document(&json!({"ok": true, "certificates": written}));
+    Ok(exit::OK)
+}
+
+fn unix_to_rfc3339(t: i64) -> String {
+    goldplan::certificates::format_unix_rfc3339(t)
+}
+
+/// `goldplan request METHOD PATH [BODY]`.
+pub async fn request(
+    settings: &Settings,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    out: Out,
+) -> Result<u8> {
+    let body = match body {
+        Some(b) if b.starts_with('@') => Some(std::fs::read(&b[1..]).map_err(|e| {
+            Error::InvalidInput(format!("cannot read the body file {}: {e}", &b[1..]))
+        })?),
+        Some(b) => Some(b.as_bytes().to_vec()),
+        None => None,
+    };
+    let client = settings.client(Keys::Configured)?;
+    let response = client.request(method, path, body.as_deref()).await?;
+    let text = String::from_utf8_lossy(&response.body).into_owned();
+    let request_id = response.request_id.as_deref().unwrap_or("-");
+    out.line(format!(
+        "HTTP {} (Request-ID {request_id}, signed by {})",
+        response.status, response.serial
+    ));
+    if !text.is_empty() {
+        out.line(&text);
+    }
+    let body_json: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    out.document(&json!({
+        "ok": true,
+        "status": response.status,
+        "request_id": response.request_id,
+        "serial": response.serial,
+        "body": body_json,
+    }));
+    Ok(exit::OK)
+}
+
+/// Reads headers from a JSON object or `Name: value` lines.
+pub fn read_headers(path: &Path) -> Result<Vec<(String, String)>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::InvalidInput(format!("cannot read {}: {e}", path.display())))?;
+    if let Ok(Value::Object(map)) = serde_json::from_str::<Value>(&text) {
+        return map
+            .into_iter()
+            .map(|(k, v)| match v {
+                Value::String(s) => Ok((k, s)),
+                other => Ok((k, other.to_string())),
+            })
+            .collect();
+    }
+    let mut headers = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let (name, value) = line.split_once(':').ok_or_else(|| {
+            Error::InvalidInput(format!(
+                "header line without ':' in {}: {line:?}",
+                path.display()
+            ))
+        })?;
+        headers.push((name.trim().to_owned(), value.trim().to_owned()));
+    }
+    Ok(headers)
+}
+
+/// `goldplan notify verify`.
+pub async fn notify_verify(
+    settings: &Settings,
+    headers: &Path,
+    body: &Path,
+    now: Option<i64>,
+    out: Out,
+) -> Result<u8> {
+    let headers = read_headers(headers)?;
+    let body = std::fs::read(body)
+        .map_err(|e| Error::InvalidInput(format!("cannot read {}: {e}", body.display())))?;
+    let mut builder = settings.builder(Keys::Configured)?;
+    if let Some(now) = now {
+        builder = builder.clock(Arc::new(ManualClock::new(now)));
+    }
+    let client = builder.build()?;
+    let n = client.parse_notification(headers, &body, None).await?;
+    out.line(format!(
+        "notification {} verified (signed by {})",
+        n.id, n.serial
+    ));
+    out.line(format!("event_type: {}", n.event_type));
+    out.line(format!("create_time: {}", n.create_time));
+    if let Some(summary) = &n.summary {
+        out.line(format!("summary: {summary}"));
+    }
+    out.line(format!("resource: {}", n.plaintext()));
+    let resource: Value =
+        serde_json::from_str(n.plaintext()).unwrap_or(Value::String(n.plaintext().to_owned()));
+    out.document(&json!({
+        "ok": true,
+        "id": n.id,
+        "event_type": n.event_type,
+        "resource_type": n.resource_type,
+        "create_time": n.create_time,
+        "summary": n.summary,
+        "serial": n.serial,
+        "resource": resource,
+    }));
+    Ok(exit::OK)
+}
+
+/// `goldplan receipt check`.
+pub fn receipt_check(url: &str, link: &str, transaction_id: &str, out: Out) -> Result<u8> {
+    let params = receipt::parse_receipt_query(url)?;
+    let valid = params.verify(link, transaction_id);
+    let expected = receipt::expected_check_code(
+        link,
+        &params.sub_mch_id.raw,
+        &params.out_trade_no.raw,
+        transaction_id,
+    );
+    out.line(format!(
+        "sub_mch_id {} out_trade_no {}: check_code {}",
+        params.sub_mch_id.decoded,
+        params.out_trade_no.decoded,
+        if valid { "VALID" } else { "INVALID" }
+    ));
+    if !valid {
+        out.line(format!(
+            "expected {expected}, got {}",
+            params.check_code.raw
+        ));
+    }
+    out.document(&json!({
+        "ok": valid,
+        "valid": valid,
+        "sub_mch_id": params.sub_mch_id.decoded,
+        "out_trade_no": params.out_trade_no.decoded,
+        "expected_check_code": expected,
+    }));
+    Ok(if valid { exit::OK } else { exit::VERIFICATION })
+}

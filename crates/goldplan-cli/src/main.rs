@@ -1,0 +1,183 @@
+//! `goldplan`: the command-line face of the goldplan SDK.
+//!
+//! Exit codes: 0 success, 1 other failure, 2 bad arguments or configuration, 3 WeChat Pay API
+//! error, 4 verification failure (signature, serial, clock skew, decryption, check code),
+//! 5 network failure or timeout, 6 `doctor` found problems.
+
+// A binary: `pub` marks what modules share, there is no outside API to reach.
+#![allow(unreachable_pub)]
+
+mod commands;
+mod config;
+mod doctor;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::ConfigArgs;
+use crate::output::{Out, exit};
+
+/// WeChat Pay APIv3 and Gold Plan (点金计划) from the command line.
+#[derive(Parser)]
+#[command(name = "goldplan", version, about, after_help = EXIT_CODES)]
+struct Cli {
+    /// Print one JSON document instead of human-readable lines.
+    #[arg(long, global = true)]
+    json: bool,
+    /// Log level for diagnostics on stderr (error, warn, info, debug, trace).
+    #[arg(long, global = true, env = "GOLDPLAN_LOG", default_value = "warn")]
+    log: String,
+    #[command(flatten)]
+    config: ConfigArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+const EXIT_CODES: &str = "Exit codes: 0 success, 1 other failure, 2 bad arguments or \
+configuration, 3 WeChat Pay API error, 4 verification failure, 5 network failure or timeout, \
+6 doctor found problems.";
+
+#[derive(Subcommand)]
+enum Command {
+    /// Download, verify and write the platform certificates (wechatpay_<serial>.pem).
+    Certs {
+        #[command(subcommand)]
+        command: CertsCommand,
+    },
+    /// The five Gold Plan operations.
+    GoldPlan {
+        #[command(subcommand)]
+        operation: commands::GoldPlanOperation,
+    },
+    /// Send any signed APIv3 request and print the verified response.
+    Request {
+        /// HTTP method (GET, POST, PUT, PATCH, DELETE).
+        method: String,
+        /// Path and query, e.g. /v3/certificates?algorithm_type=RSA.
+        path: String,
+        /// JSON body, or @FILE to read it from a file.
+        body: Option<String>,
+    },
+    /// Callback notifications.
+    Notify {
+        #[command(subcommand)]
+        command: NotifyCommand,
+    },
+    /// Merchant receipt (商家小票) links.
+    Receipt {
+        #[command(subcommand)]
+        command: ReceiptCommand,
+    },
+    /// Check a configuration and say how to fix what is wrong.
+    Doctor,
+}
+
+#[derive(Subcommand)]
+enum CertsCommand {
+    /// Fetch, decrypt, validate and write every valid platform certificate.
+    Download {
+        /// Output directory (created if missing).
+        #[arg(short, long, default_value = ".")]
+        output: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum NotifyCommand {
+    /// Verify and decrypt a captured callback.
+    Verify {
+        /// Headers: JSON object, or `Name: value` lines.
+        #[arg(long, value_name = "FILE")]
+        headers: PathBuf,
+        /// The raw body exactly as received.
+        #[arg(long, value_name = "FILE")]
+        body: PathBuf,
+        /// Check the timestamp window against this Unix time instead of now (old captures).
+        #[arg(long)]
+        now: Option<i64>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReceiptCommand {
+    /// Verify the check_code of a received receipt URL.
+    Check {
+        /// The URL the receipt page was opened with.
+        #[arg(long)]
+        url: String,
+        /// The receipt link exactly as configured in the portal.
+        #[arg(long)]
+        link: String,
+        /// The WeChat transaction id of the order.
+        #[arg(long)]
+        transaction_id: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_new(&cli.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+    let out = Out { json: cli.json };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(exit::FAILURE);
+        }
+    };
+    let result = runtime.block_on(run(cli, out));
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            if out.json {
+                println!("{}", output::error_json(&e));
+            } else {
+                eprintln!("error: {e}");
+                if let Some(api) = e.api()
+                    && let Some(detail) = &api.detail
+                {
+                    eprintln!("detail: {detail}");
+                }
+            }
+            ExitCode::from(output::exit_code(&e))
+        }
+    }
+}
+
+async fn run(cli: Cli, out: Out) -> goldplan::Result<u8> {
+    match cli.command {
+        Command::Certs {
+            command: CertsCommand::Download { output },
+        } => commands::certs_download(&cli.config.resolve()?, &output, out).await,
+        Command::GoldPlan { operation } => {
+            commands::gold_plan(&cli.config.resolve()?, operation, out).await
+        }
+        Command::Request { method, path, body } => {
+            commands::request(&cli.config.resolve()?, &method, &path, body.as_deref(), out).await
+        }
+        Command::Notify {
+            command: NotifyCommand::Verify { headers, body, now },
+        } => commands::notify_verify(&cli.config.resolve()?, &headers, &body, now, out).await,
+        Command::Receipt {
+            command:
+                ReceiptCommand::Check {
+                    url,
+                    link,
+                    transaction_id,
+                },
+        } => commands::receipt_check(&url, &link, &transaction_id, out),
+        Command::Doctor => doctor::run(&cli.config, out).await,
+    }
+}
