@@ -16,6 +16,7 @@
 //! * [`gold_plan`] — the five Gold Plan operations, their enums and bodies;
 //! * [`media`] — the signed multipart image upload;
 //! * [`error`] — the error type and retry classification.
+//! * [`config`] — a merchant's configuration as plain data (JSON files such as `sandbox.json`).
 //!
 //! With the default `client` feature, [`client::Client`] adds the async HTTP client
 //! (reqwest + rustls): signing, verification, certificate rotation, retries, typed calls.
@@ -40,6 +41,8 @@ pub mod certificates;
 #[cfg(feature = "client")]
 pub mod client;
 pub mod clock;
+#[cfg(feature = "client")]
+pub mod config;
 pub mod credentials;
 pub mod error;
 pub mod gold_plan;

@@ -1,0 +1,423 @@
+//! A merchant's client configuration as plain data: what a JSON config file (a sandbox's
+//! `sandbox.json` is one) or a binding's keyword arguments hold, turned into a [`Client`].
+//!
+//! Nothing here reads the environment. Files are read only when the configuration names them
+//! (`*_path` fields, or [`ClientConfig::from_file`]).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
+use zeroize::Zeroizing;
+
+use crate::client::{Client, ClientBuilder, RetryPolicy};
+use crate::credentials::{ApiV3Key, MerchantCredentials, PrivateKey};
+use crate::error::{Error, Result};
+use crate::verify::PublicKeyVerifier;
+
+/// Which WeChat Pay keys verify responses and callbacks (spec §2.6, §3.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyMode {
+    /// Platform certificates, downloaded and rotated (needs the APIv3 key).
+    Certificate,
+    /// The WeChat Pay public key and platform certificates, routed by serial (migration).
+    Combined,
+    /// The WeChat Pay public key only (`PUB_KEY_ID_…`); no certificate downloads.
+    PublicKey,
+}
+
+impl KeyMode {
+    /// The config-file spelling: `certificate`, `combined` or `public_key`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyMode::Certificate => "certificate",
+            KeyMode::Combined => "combined",
+            KeyMode::PublicKey => "public_key",
+        }
+    }
+}
+
+impl fmt::Display for KeyMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for KeyMode {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<KeyMode> {
+        match s.trim() {
+            "certificate" => Ok(KeyMode::Certificate),
+            "combined" => Ok(KeyMode::Combined),
+            "public_key" => Ok(KeyMode::PublicKey),
+            other => Err(Error::Configuration(format!(
+                "mode must be certificate, combined or public_key, got {other:?}"
+            ))),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for KeyMode {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<KeyMode, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+fn secret<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<Zeroizing<String>>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.map(Zeroizing::new))
+}
+
+/// Everything needed to build a [`Client`] for one merchant. Every field is optional in the
+/// file; [`ClientConfig::builder`] says what is missing. Unknown fields are ignored, so a
+/// sandbox's `sandbox.json` (which also lists `sub_mchids`, `platform_certificates`, ...)
+/// loads as is.
+///
+/// `Debug` never shows the private key or the APIv3 key, and both are wiped on drop.
+#[derive(Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ClientConfig {
+    /// Gateway (default `https://api.mch.weixin.qq.com` with its backup host).
+    pub base_url: Option<String>,
+    /// Caller merchant id (the service provider for Gold Plan).
+    pub mchid: Option<String>,
+    /// Merchant API certificate serial.
+    pub serial_no: Option<String>,
+    /// Merchant API private key, PEM (PKCS#8 or PKCS#1).
+    #[serde(deserialize_with = "secret")]
+    pub private_key_pem: Option<Zeroizing<String>>,
+    /// File holding the private key (`apiclient_key.pem`), when `private_key_pem` is absent.
+    pub private_key_path: Option<PathBuf>,
+    /// Merchant API certificate PEM; when given, its serial and key must match.
+    pub certificate_pem: Option<String>,
+    /// The 32-character APIv3 key (certificate downloads, callbacks).
+    #[serde(deserialize_with = "secret")]
+    pub apiv3_key: Option<Zeroizing<String>>,
+    /// WeChat Pay public key id (`PUB_KEY_ID_…`).
+    pub public_key_id: Option<String>,
+    /// WeChat Pay public key PEM (`-----BEGIN PUBLIC KEY-----`).
+    pub public_key_pem: Option<String>,
+    /// File holding the WeChat Pay public key, when `public_key_pem` is absent.
+    pub public_key_path: Option<PathBuf>,
+    /// Which keys verify; default: `public_key` when a public key is configured, else
+    /// `certificate`.
+    pub mode: Option<KeyMode>,
+    /// Total timeout per HTTP exchange in seconds (default 30).
+    pub timeout_secs: Option<f64>,
+    /// Connection timeout in seconds (default 10).
+    pub connect_timeout_secs: Option<f64>,
+    /// Proxy URL for every request.
+    pub proxy: Option<String>,
+    /// Attempts per call, the first included (default 3).
+    pub max_attempts: Option<u32>,
+    /// Accepted clock skew of responses and callbacks in seconds (default 300).
+    pub max_skew_secs: Option<i64>,
+    /// Appended to the User-Agent (bindings put their name and version here).
+    #[serde(skip)]
+    pub user_agent_suffix: Option<String>,
+}
+
+impl fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("base_url", &self.base_url)
+            .field("mchid", &self.mchid)
+            .field("serial_no", &self.serial_no)
+            .field(
+                "private_key",
+                &self
+                    .private_key_pem
+                    .as_ref()
+                    .map(|_| "<redacted>")
+                    .or(self.private_key_path.as_ref().map(|_| "<file>")),
+            )
+            .field("apiv3_key", &self.apiv3_key.as_ref().map(|_| "<redacted>"))
+            .field("public_key_id", &self.public_key_id)
+            .field("mode", &self.mode())
+            .finish_non_exhaustive()
+    }
+}
+
+fn read_text(path: &Path, what: &str) -> Result<Zeroizing<String>> {
+    std::fs::read_to_string(path)
+        .map(Zeroizing::new)
+        .map_err(|e| {
+            Error::Configuration(format!("cannot read the {what} {}: {e}", path.display()))
+        })
+}
+
+fn seconds(value: Option<f64>, name: &str) -> Result<Option<Duration>> {
+    value
+        .map(|s| {
+            Duration::try_from_secs_f64(s)
+                .ok()
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| {
+                    Error::Configuration(format!("{name} must be a positive number, got {s}"))
+                })
+        })
+        .transpose()
+}
+
+impl ClientConfig {
+    /// Parses a JSON config. Relative `*_path` fields are resolved against `base_dir`.
+    pub fn from_json(text: &str, base_dir: Option<&Path>) -> Result<ClientConfig> {
+        let mut config: ClientConfig = serde_json::from_str(text)
+            .map_err(|e| Error::Configuration(format!("invalid JSON config: {e}")))?;
+        if let Some(dir) = base_dir {
+            for path in [&mut config.private_key_path, &mut config.public_key_path]
+                .into_iter()
+                .flatten()
+            {
+                if path.is_relative() {
+                    *path = dir.join(&*path);
+                }
+            }
+        }
+        Ok(config)
+    }
+
+    /// Reads a JSON config file such as a sandbox's `sandbox.json`; relative paths in it are
+    /// taken from the file's folder.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<ClientConfig> {
+        let path = path.as_ref();
+        let text = read_text(path, "config file")?;
+        ClientConfig::from_json(&text, path.parent())
+            .map_err(|e| Error::Configuration(format!("{}: {e}", path.display())))
+    }
+
+    /// The effective key mode.
+    pub fn mode(&self) -> KeyMode {
+        self.mode.unwrap_or(
+            if self.public_key_id.is_some()
+                && (self.public_key_pem.is_some() || self.public_key_path.is_some())
+            {
+                KeyMode::PublicKey
+            } else {
+                KeyMode::Certificate
+            },
+        )
+    }
+
+    fn credentials(&self) -> Result<MerchantCredentials> {
+        let missing = |what: &str| Error::Configuration(format!("no {what} configured"));
+        let mchid = self.mchid.as_deref().ok_or_else(|| missing("mchid"))?;
+        let serial_no = self
+            .serial_no
+            .as_deref()
+            .ok_or_else(|| missing("serial_no"))?;
+        let key = match (&self.private_key_pem, &self.private_key_path) {
+            (Some(pem), _) => PrivateKey::from_pem(pem)?,
+            (None, Some(path)) => PrivateKey::from_pem(&read_text(path, "private key file")?)?,
+            (None, None) => return Err(missing("merchant private key")),
+        };
+        match &self.certificate_pem {
+            Some(cert) => MerchantCredentials::with_certificate(mchid, serial_no, key, cert),
+            None => MerchantCredentials::new(mchid, serial_no, key),
+        }
+    }
+
+    fn public_key(&self) -> Result<Option<PublicKeyVerifier>> {
+        let pem = match (&self.public_key_pem, &self.public_key_path) {
+            (Some(pem), _) => Some(Zeroizing::new(pem.clone())),
+            (None, Some(path)) => Some(read_text(path, "WeChat Pay public key file")?),
+            (None, None) => None,
+        };
+        match (&self.public_key_id, pem) {
+            (Some(id), Some(pem)) => Ok(Some(PublicKeyVerifier::from_pem(id, &pem)?)),
+            (None, None) => Ok(None),
+            (Some(_), None) => Err(Error::Configuration(
+                "public_key_id is set but the WeChat Pay public key is not".into(),
+            )),
+            (None, Some(_)) => Err(Error::Configuration(
+                "the WeChat Pay public key is set but public_key_id is not".into(),
+            )),
+        }
+    }
+
+    /// A client builder for this configuration, to adjust before building.
+    pub fn builder(&self) -> Result<ClientBuilder> {
+        let mut builder = Client::builder().credentials(self.credentials()?);
+        if let Some(key) = &self.apiv3_key {
+            builder = builder.apiv3_key(ApiV3Key::new(key.as_bytes())?);
+        }
+        let mode = self.mode();
+        let public_key = self.public_key()?;
+        match (mode, public_key) {
+            (KeyMode::Certificate, _) => builder = builder.platform_certificates(true),
+            (KeyMode::Combined, Some(pk)) => {
+                builder = builder.wechatpay_public_key(pk).platform_certificates(true);
+            }
+            (KeyMode::PublicKey, Some(pk)) => {
+                builder = builder
+                    .wechatpay_public_key(pk)
+                    .platform_certificates(false);
+            }
+            (m, None) => {
+                return Err(Error::Configuration(format!(
+                    "mode {m} needs public_key_id and the WeChat Pay public key"
+                )));
+            }
+        }
+        if let Some(url) = &self.base_url {
+            builder = builder.base_url(url.clone());
+        }
+        if let Some(t) = seconds(self.timeout_secs, "timeout")? {
+            builder = builder.timeout(t);
+        }
+        if let Some(t) = seconds(self.connect_timeout_secs, "connect_timeout")? {
+            builder = builder.connect_timeout(t);
+        }
+        if let Some(proxy) = &self.proxy {
+            builder = builder.proxy(proxy.clone());
+        }
+        if let Some(max_attempts) = self.max_attempts {
+            builder = builder.retry_policy(RetryPolicy {
+                max_attempts,
+                ..RetryPolicy::default()
+            });
+        }
+        if let Some(skew) = self.max_skew_secs {
+            builder = builder.max_skew_secs(skew);
+        }
+        if let Some(suffix) = &self.user_agent_suffix {
+            builder = builder.user_agent_suffix(suffix.clone());
+        }
+        Ok(builder)
+    }
+
+    /// Checks the configuration and builds the client.
+    pub fn build(&self) -> Result<Client> {
+        self.builder()?.build()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::ErrorKind;
+
+    fn keys() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors/keys")
+    }
+
+    fn read(name: &str) -> String {
+        std::fs::read_to_string(keys().join(name)).unwrap()
+    }
+
+    fn sandbox_json(mode: &str) -> String {
+        serde_json::json!({
+            "base_url": "http://127.0.0.1:9",
+            "admin_url": "http://127.0.0.1:9/sandbox",
+            "mchid": "1900000100",
+            "serial_no": "3775B6A45ACD588826D15E583A95F5DD12345678",
+            "private_key_pem": read("merchant_test_key.pem"),
+            "certificate_pem": read("merchant_test_cert.pem"),
+            "apiv3_key": "0123456789abcdefghijklmnopqrstuv",
+            "public_key_id": "PUB_KEY_ID_0114232134912410000000000000000001",
+            "public_key_pem": read("wechatpay_test_pubkey.pem"),
+            "platform_certificates": [{"serial_no": "AB", "certificate_pem": "x"}],
+            "sub_mchids": ["1900000109"],
+            "mode": mode,
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn sandbox_json_loads_in_every_mode() {
+        for (mode, expect) in [
+            ("public_key", KeyMode::PublicKey),
+            ("combined", KeyMode::Combined),
+            ("certificate", KeyMode::Certificate),
+        ] {
+            let config = ClientConfig::from_json(&sandbox_json(mode), None).unwrap();
+            assert_eq!(config.mode(), expect);
+            let client = config.build().unwrap();
+            assert_eq!(client.mchid(), "1900000100");
+            let advertised = client.verifier().accept_serial();
+            match expect {
+                // Certificate mode knows no key before the first download.
+                KeyMode::Certificate => assert_eq!(advertised, None),
+                _ => assert_eq!(
+                    advertised.as_deref(),
+                    Some("PUB_KEY_ID_0114232134912410000000000000000001")
+                ),
+            }
+        }
+    }
+
+    #[test]
+    fn debug_redacts_secrets() {
+        let config = ClientConfig::from_json(&sandbox_json("combined"), None).unwrap();
+        let shown = format!("{config:?}");
+        assert!(
+            shown.contains("1900000100") && shown.contains("<redacted>"),
+            "{shown}"
+        );
+        assert!(!shown.contains("PRIVATE KEY") && !shown.contains("0123456789abcdef"));
+    }
+
+    #[test]
+    fn files_are_read_relative_to_the_config_and_mistakes_are_configuration_errors() {
+        let dir = keys();
+        let json = serde_json::json!({
+            "mchid": "1900000100",
+            "serial_no": "3775B6A45ACD588826D15E583A95F5DD12345678",
+            "private_key_path": "merchant_test_key_pkcs1.pem",
+            "public_key_id": "PUB_KEY_ID_0114232134912410000000000000000001",
+            "public_key_path": "wechatpay_test_pubkey.pem",
+            "timeout_secs": 2.5,
+        })
+        .to_string();
+        let config = ClientConfig::from_json(&json, Some(&dir)).unwrap();
+        assert_eq!(config.mode(), KeyMode::PublicKey);
+        config.build().unwrap();
+
+        let bad = |patch: serde_json::Value| {
+            let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+            for (k, x) in patch.as_object().unwrap() {
+                v[k] = x.clone();
+            }
+            ClientConfig::from_json(&v.to_string(), Some(&dir))
+                .and_then(|c| c.build())
+                .unwrap_err()
+                .kind()
+        };
+        assert_eq!(
+            bad(serde_json::json!({"mode": "sm2"})),
+            ErrorKind::Configuration
+        );
+        assert_eq!(
+            bad(serde_json::json!({"timeout_secs": 0})),
+            ErrorKind::Configuration
+        );
+        assert_eq!(
+            bad(serde_json::json!({"public_key_path": null})),
+            ErrorKind::Configuration
+        );
+        assert_eq!(
+            bad(serde_json::json!({"mchid": null})),
+            ErrorKind::Configuration
+        );
+        assert_eq!(
+            bad(serde_json::json!({"private_key_path": "missing.pem"})),
+            ErrorKind::Configuration
+        );
+        // Certificate mode needs the APIv3key.
+        assert_eq!(
+            bad(serde_json::json!({"mode": "certificate"})),
+            ErrorKind::Configuration
+        );
+        assert_eq!(
+            ClientConfig::from_file(dir.join("nope.json"))
+                .unwrap_err()
+                .kind(),
+            ErrorKind::Configuration
+        );
+    }
+}
