@@ -379,9 +379,12 @@ impl ClientBuilder {
                 return Err(Error::Configuration("no verifier configured".into()));
             }
         };
-        let transport = match self.transport {
-            Some(t) => t,
-            None => Arc::new(ReqwestTransport::new(&self.transport_config)?),
+        let (transport, transport_config): (Arc<dyn Transport>, _) = match self.transport {
+            Some(t) => (t, None),
+            None => (
+                Arc::new(ReqwestTransport::new(&self.transport_config)?),
+                Some(self.transport_config),
+            ),
         };
         let mut user_agent = format!(
             "WechatPay-Rust/{VERSION} ({}/{}) Rust/{}",
@@ -402,6 +405,7 @@ impl ClientBuilder {
                 public_key,
                 certificates,
                 transport,
+                transport_config,
                 hosts,
                 retry: self.retry,
                 refresh: self.refresh,
@@ -451,6 +455,8 @@ struct Inner {
     public_key: Option<Arc<PublicKeyVerifier>>,
     certificates: Option<Arc<CertificateVerifier>>,
     transport: Arc<dyn Transport>,
+    /// How the default transport was built (`None` for a caller-supplied transport).
+    transport_config: Option<TransportConfig>,
     hosts: Vec<String>,
     retry: RetryPolicy,
     refresh: RefreshPolicy,
@@ -501,6 +507,39 @@ impl Client {
     /// Starts building a client.
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
+    }
+
+    /// A client with the same credentials, keys, platform certificates and policies, but its
+    /// own HTTP connection pool and refresh state.
+    ///
+    /// For a child process after `fork()`: the parent's pooled connections (shared sockets)
+    /// and the tasks that drive them (on a runtime that does not exist in the child) must not
+    /// be used there. A caller-supplied transport is kept as is.
+    pub fn with_new_connections(&self) -> Result<Client> {
+        let inner = &self.inner;
+        let transport: Arc<dyn Transport> = match &inner.transport_config {
+            Some(config) => Arc::new(ReqwestTransport::new(config)?),
+            None => inner.transport.clone(),
+        };
+        Ok(Client {
+            inner: Arc::new(Inner {
+                signer: inner.signer.clone(),
+                private_key: inner.private_key.clone(),
+                apiv3_key: inner.apiv3_key.clone(),
+                verifier: inner.verifier.clone(),
+                public_key: inner.public_key.clone(),
+                certificates: inner.certificates.clone(),
+                transport,
+                transport_config: inner.transport_config.clone(),
+                hosts: inner.hosts.clone(),
+                retry: inner.retry.clone(),
+                refresh: inner.refresh.clone(),
+                policy: inner.policy.clone(),
+                clock: inner.clock.clone(),
+                user_agent: inner.user_agent.clone(),
+                refresh_state: tokio::sync::Mutex::new(RefreshState::default()),
+            }),
+        })
     }
 
     /// Caller merchant id.

@@ -918,3 +918,100 @@ async fn real_sockets_timeouts_refusals_and_proxies() {
         .unwrap_err();
     assert_eq!(bad.kind(), ErrorKind::Configuration);
 }
+
+/// A keep-alive HTTP/1.1 server answering every request `500`; counts connections.
+async fn counting_server() -> (String, Arc<AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let connections = Arc::new(AtomicUsize::new(0));
+    let counter = connections.clone();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut pending = Vec::new();
+                let mut buf = vec![0u8; 8192];
+                loop {
+                    let Ok(n) = sock.read(&mut buf).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    pending.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&pending).to_string();
+                    let Some(end) = text.find("\r\n\r\n") else {
+                        continue;
+                    };
+                    let length = text[..end]
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap())
+                        })
+                        .unwrap_or(0);
+                    if pending.len() < end + 4 + length {
+                        continue;
+                    }
+                    pending.drain(..end + 4 + length);
+                    let body = r#"{"code":"SYSTEM_ERROR","message":"x"}"#;
+                    let answer = format!(
+                        "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    if sock.write_all(answer.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (format!("http://{addr}"), connections)
+}
+
+#[tokio::test]
+async fn with_new_connections_keeps_keys_and_opens_a_new_pool() {
+    let (base, connections) = counting_server().await;
+    let client = reqwest_client(&base, None, Duration::from_secs(5));
+    for _ in 0..2 {
+        let err = client.close_advertising_show("1").await.unwrap_err();
+        assert_eq!(err.api().unwrap().status, 500);
+    }
+    assert_eq!(
+        connections.load(Ordering::SeqCst),
+        1,
+        "keep-alive reuses one connection"
+    );
+
+    let fresh = client.with_new_connections().unwrap();
+    assert_eq!(fresh.mchid(), client.mchid());
+    assert_eq!(fresh.user_agent(), client.user_agent());
+    assert_eq!(
+        fresh.verifier().accept_serial().as_deref(),
+        Some(PUB_KEY_ID)
+    );
+    let err = fresh.close_advertising_show("1").await.unwrap_err();
+    assert_eq!(err.api().unwrap().status, 500);
+    assert_eq!(
+        connections.load(Ordering::SeqCst),
+        2,
+        "the new client has its own pool"
+    );
+    // The original keeps working on its own connection.
+    client.close_advertising_show("1").await.unwrap_err();
+    assert_eq!(connections.load(Ordering::SeqCst), 2);
+
+    // A caller-supplied transport is kept, and so are the platform certificates held.
+    let gw = Gateway::new(1);
+    let client = certificate_client(&gw);
+    client.close_advertising_show("1900000109").await.unwrap();
+    let fresh = client.with_new_connections().unwrap();
+    assert_eq!(
+        fresh.platform_certificates().len(),
+        client.platform_certificates().len()
+    );
+    fresh.close_advertising_show("1900000109").await.unwrap();
+    assert_eq!(gw.business_requests(), 2);
+}
