@@ -82,6 +82,11 @@ impl ErrorKind {
         }
     }
 
+    /// The kind whose [`ErrorKind::as_str`] is `name` (bindings receive kinds back as strings).
+    pub fn from_name(name: &str) -> Option<ErrorKind> {
+        ErrorKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
     /// Every kind, in declaration order (bindings use it to check their mapping is complete).
     pub const ALL: [ErrorKind; 19] = [
         ErrorKind::Configuration,
@@ -500,6 +505,10 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), ErrorKind::ALL.len());
+        for kind in ErrorKind::ALL {
+            assert_eq!(ErrorKind::from_name(kind.as_str()), Some(kind));
+        }
+        assert_eq!(ErrorKind::from_name("Configuration"), None);
     }
 
     #[test]

@@ -201,7 +201,12 @@ impl Acknowledgement {
     /// malformed content, 500 otherwise, and *success* for a replay (it was handled already, so
     /// WeChat should stop re-sending it).
     pub fn for_error(error: &Error) -> Acknowledgement {
-        let kind = error.kind();
+        Acknowledgement::for_kind(error.kind())
+    }
+
+    /// [`Acknowledgement::for_error`] from the error's kind alone (what bindings hold once the
+    /// error has become a host-language exception).
+    pub fn for_kind(kind: ErrorKind) -> Acknowledgement {
         if kind == ErrorKind::Replay {
             return Acknowledgement::success();
         }
@@ -216,5 +221,37 @@ impl Acknowledgement {
             500
         };
         Acknowledgement::failure(status, kind.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn acknowledgements_follow_spec_4_3_by_kind() {
+        assert_eq!(Acknowledgement::success().status, 200);
+        assert_eq!(Acknowledgement::for_kind(ErrorKind::Replay).status, 200);
+        for kind in ErrorKind::ALL {
+            let ack = Acknowledgement::for_kind(kind);
+            let expected = match kind {
+                ErrorKind::Replay => 200,
+                k if k.is_verification_failure() => 401,
+                ErrorKind::Decryption | ErrorKind::Decode | ErrorKind::InvalidInput => 400,
+                _ => 500,
+            };
+            assert_eq!(ack.status, expected, "{kind}");
+            if expected != 200 {
+                let body: serde_json::Value = serde_json::from_str(&ack.body).unwrap_or_default();
+                assert_eq!(body["code"], "FAIL", "{kind}");
+                assert_eq!(body["message"], kind.as_str(), "{kind}");
+            }
+        }
+        let probe = Error::verification(ErrorKind::SignatureProbe, "probe");
+        assert_eq!(Acknowledgement::for_error(&probe).status, 401);
+        assert_eq!(
+            Acknowledgement::failure(500, &"x".repeat(100)).body,
+            format!(r#"{{"code":"FAIL","message":"{}"}}"#, "x".repeat(64))
+        );
     }
 }
