@@ -1,0 +1,534 @@
+//! `Client` (blocking, GIL released during every call) and `AsyncClient` (asyncio), both over
+//! one core [`goldplan::Client`] and the extension's fork-aware runtime.
+
+use std::path::PathBuf;
+use std::sync::{Mutex, PoisonError};
+
+use goldplan::config::{ClientConfig, KeyMode};
+use goldplan::gold_plan::{IndustryType, OperationPayScene, OperationType};
+use goldplan::{Reply, RequestOptions, Response};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyType};
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+use crate::convert::{PemSource, body_arg, bytes_arg, headers_arg, json_to_py, pem_or_path};
+use crate::error::{ToPy, guard, pyclass_to_py};
+use crate::protocol::{PyNotification, certificate_list};
+use crate::runtime;
+
+/// The core client and the process it belongs to.
+struct Owned {
+    pid: u32,
+    client: goldplan::Client,
+}
+
+/// What `Client` and `AsyncClient` share.
+pub(crate) struct Shared {
+    /// Locked only with the GIL held, so a `fork()` never finds it locked.
+    owned: Mutex<Owned>,
+    mode: KeyMode,
+    base_url: String,
+}
+
+impl Shared {
+    fn new(py: Python<'_>, mut config: ClientConfig) -> PyResult<Shared> {
+        let python = Python::version_str();
+        let python = python.split_whitespace().next().unwrap_or("unknown");
+        config.user_agent_suffix = Some(format!(
+            "goldplan-python/{} CPython/{python}",
+            goldplan::client::VERSION
+        ));
+        let client = guard(py, || config.build())?;
+        Ok(Shared {
+            owned: Mutex::new(Owned {
+                pid: std::process::id(),
+                client,
+            }),
+            mode: config.mode(),
+            base_url: config
+                .base_url
+                .clone()
+                .unwrap_or_else(|| goldplan::client::DEFAULT_BASE_URL.to_owned()),
+        })
+    }
+
+    /// The core client for this process: in a child after `fork()`, one with new connections
+    /// (the parent's sockets and runtime tasks must not be touched here, so the parent's
+    /// client is leaked rather than dropped).
+    fn client(&self, py: Python<'_>) -> PyResult<goldplan::Client> {
+        let pid = std::process::id();
+        let mut owned = self.owned.lock().unwrap_or_else(PoisonError::into_inner);
+        if owned.pid != pid {
+            let fresh = guard(py, || owned.client.with_new_connections())?;
+            let parent = std::mem::replace(&mut owned.client, fresh);
+            std::mem::forget(parent);
+            owned.pid = pid;
+        }
+        Ok(owned.client.clone())
+    }
+
+    fn repr(&self, py: Python<'_>, class: &str) -> String {
+        let mchid = self
+            .client(py)
+            .map(|c| c.mchid().to_owned())
+            .unwrap_or_default();
+        format!(
+            "{class}(mchid={mchid:?}, base_url={:?}, mode={:?})",
+            self.base_url,
+            self.mode.as_str()
+        )
+    }
+}
+
+/// Builds the core configuration from the constructor's keyword arguments.
+#[allow(clippy::too_many_arguments)]
+fn config_from_kwargs(
+    mchid: String,
+    serial_no: String,
+    private_key: &Bound<'_, PyAny>,
+    apiv3_key: Option<&Bound<'_, PyAny>>,
+    public_key_id: Option<String>,
+    public_key: Option<&Bound<'_, PyAny>>,
+    mode: Option<&str>,
+    merchant_certificate: Option<&Bound<'_, PyAny>>,
+    base_url: Option<String>,
+    timeout: Option<f64>,
+    connect_timeout: Option<f64>,
+    proxy: Option<String>,
+    max_attempts: Option<u32>,
+    max_skew_secs: Option<i64>,
+) -> PyResult<ClientConfig> {
+    let py = private_key.py();
+    let mut config = ClientConfig {
+        mchid: Some(mchid),
+        serial_no: Some(serial_no),
+        public_key_id,
+        base_url,
+        timeout_secs: timeout,
+        connect_timeout_secs: connect_timeout,
+        proxy,
+        max_attempts,
+        max_skew_secs,
+        ..ClientConfig::default()
+    };
+    match pem_or_path(private_key, "private_key")? {
+        PemSource::Text(pem) => config.private_key_pem = Some(pem),
+        PemSource::Path(path) => config.private_key_path = Some(path),
+    }
+    if let Some(key) = apiv3_key {
+        let bytes = Zeroizing::new(bytes_arg(key, "apiv3_key")?);
+        let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
+            crate::error::to_pyerr(
+                py,
+                &goldplan::Error::Configuration("the APIv3 key must be ASCII text".into()),
+            )
+        })?;
+        config.apiv3_key = Some(Zeroizing::new(text));
+    }
+    if let Some(pk) = public_key {
+        match pem_or_path(pk, "public_key")? {
+            PemSource::Text(pem) => config.public_key_pem = Some(pem.to_string()),
+            PemSource::Path(path) => config.public_key_path = Some(path),
+        }
+    }
+    if let Some(cert) = merchant_certificate {
+        config.certificate_pem =
+            Some(crate::convert::pem_text(cert, "merchant certificate")?.to_string());
+    }
+    if let Some(mode) = mode {
+        config.mode = Some(guard(py, || mode.parse::<KeyMode>())?);
+    }
+    Ok(config)
+}
+
+fn config_from_file(py: Python<'_>, path: PathBuf) -> PyResult<ClientConfig> {
+    guard(py, || ClientConfig::from_file(&path))
+}
+
+/// A verified 2xx response of [`Client.request`].
+#[pyclass(module = "goldplan._goldplan", name = "Response", frozen)]
+pub(crate) struct PyResponse {
+    inner: Response,
+}
+
+#[pymethods]
+impl PyResponse {
+    /// HTTP status.
+    #[getter]
+    fn status(&self) -> u16 {
+        self.inner.status
+    }
+    /// Response headers as `(name, value)` pairs.
+    #[getter]
+    fn headers(&self) -> Vec<(String, String)> {
+        self.inner.headers.clone()
+    }
+    /// The raw body.
+    #[getter]
+    fn body<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.inner.body)
+    }
+    /// The body as text.
+    #[getter]
+    fn text(&self, py: Python<'_>) -> PyResult<String> {
+        guard(py, || self.inner.text().map(str::to_owned))
+    }
+    /// `Request-ID`.
+    #[getter]
+    fn request_id(&self) -> Option<&str> {
+        self.inner.request_id.as_deref()
+    }
+    /// The serial or key id whose signature was verified.
+    #[getter]
+    fn serial(&self) -> &str {
+        &self.inner.serial
+    }
+    /// First value of a header, case-insensitively.
+    fn header(&self, name: &str) -> Option<&str> {
+        self.inner.header(name)
+    }
+    /// The body parsed as JSON (`None` for an empty body).
+    fn json<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        if self.inner.body.is_empty() {
+            return Ok(py.None().into_bound(py));
+        }
+        let value: serde_json::Value = guard(py, || self.inner.json())?;
+        json_to_py(py, &value)
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "Response(status={}, request_id={:?}, body_len={})",
+            self.inner.status,
+            self.inner.request_id,
+            self.inner.body.len()
+        )
+    }
+}
+
+/// The result of a typed call: `data` (the decoded JSON body, `None` for 204) and
+/// `request_id`.
+#[pyclass(module = "goldplan._goldplan", name = "Reply", frozen, get_all)]
+pub(crate) struct PyReply {
+    data: Py<PyAny>,
+    request_id: Option<String>,
+}
+
+#[pymethods]
+impl PyReply {
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "Reply(data={}, request_id={:?})",
+            self.data.bind(py).repr()?,
+            self.request_id
+        ))
+    }
+}
+
+impl<T: Serialize> ToPy for Reply<T> {
+    fn to_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let value = serde_json::to_value(&self.data).unwrap_or(serde_json::Value::Null);
+        let reply = PyReply {
+            data: json_to_py(py, &value)?.unbind(),
+            request_id: self.request_id,
+        };
+        Ok(Py::new(py, reply)?.into_any())
+    }
+}
+
+impl ToPy for Response {
+    fn to_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        Ok(Py::new(py, PyResponse { inner: self })?.into_any())
+    }
+}
+
+impl ToPy for goldplan::notification::Notification {
+    fn to_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        Ok(Py::new(py, PyNotification::from(self))?.into_any())
+    }
+}
+
+pyclass_to_py!(PyResponse);
+
+fn filters(list: Vec<String>) -> Vec<IndustryType> {
+    // Unknown tags pass through: WeChat may add tags before this version knows them.
+    list.iter()
+        .map(|s| IndustryType::from(s.as_str()))
+        .collect()
+}
+
+/// Runs a core future for the blocking client.
+fn run_blocking<F, T>(py: Python<'_>, fut: F) -> PyResult<Py<PyAny>>
+where
+    F: std::future::Future<Output = goldplan::Result<T>> + Send + 'static,
+    T: ToPy + Send + 'static,
+{
+    runtime::block_on(py, fut)
+}
+
+/// Starts a core future for the asyncio client.
+fn run_async<F, T>(py: Python<'_>, fut: F) -> PyResult<Py<PyAny>>
+where
+    F: std::future::Future<Output = goldplan::Result<T>> + Send + 'static,
+    T: ToPy + Send + 'static,
+{
+    runtime::future_into_py(py, fut).map(Bound::unbind)
+}
+
+/// The methods of both clients; `$run` decides whether a call blocks (GIL released) or
+/// returns an asyncio awaitable.
+macro_rules! client_class {
+    ($ty:ident, $name:literal, $run:ident) => {
+        #[doc = concat!("The WeChat Pay APIv3 client (`", $name, "`).")]
+        #[pyclass(module = "goldplan._goldplan", name = $name, frozen)]
+        pub(crate) struct $ty {
+            shared: Shared,
+        }
+
+        #[pymethods]
+        impl $ty {
+            #[new]
+            #[pyo3(signature = (*, mchid, serial_no, private_key, apiv3_key=None, public_key_id=None, public_key=None, mode=None, merchant_certificate=None, base_url=None, timeout=None, connect_timeout=None, proxy=None, max_attempts=None, max_skew_secs=None))]
+            #[allow(clippy::too_many_arguments)]
+            fn new(
+                py: Python<'_>,
+                mchid: String,
+                serial_no: String,
+                private_key: &Bound<'_, PyAny>,
+                apiv3_key: Option<&Bound<'_, PyAny>>,
+                public_key_id: Option<String>,
+                public_key: Option<&Bound<'_, PyAny>>,
+                mode: Option<&str>,
+                merchant_certificate: Option<&Bound<'_, PyAny>>,
+                base_url: Option<String>,
+                timeout: Option<f64>,
+                connect_timeout: Option<f64>,
+                proxy: Option<String>,
+                max_attempts: Option<u32>,
+                max_skew_secs: Option<i64>,
+            ) -> PyResult<$ty> {
+                let config = config_from_kwargs(
+                    mchid,
+                    serial_no,
+                    private_key,
+                    apiv3_key,
+                    public_key_id,
+                    public_key,
+                    mode,
+                    merchant_certificate,
+                    base_url,
+                    timeout,
+                    connect_timeout,
+                    proxy,
+                    max_attempts,
+                    max_skew_secs,
+                )?;
+                Ok($ty {
+                    shared: Shared::new(py, config)?,
+                })
+            }
+
+            /// A client configured by a JSON file (a sandbox's `sandbox.json` works).
+            #[classmethod]
+            fn from_file(
+                _cls: &Bound<'_, PyType>,
+                py: Python<'_>,
+                path: PathBuf,
+            ) -> PyResult<$ty> {
+                let config = config_from_file(py, path)?;
+                Ok($ty {
+                    shared: Shared::new(py, config)?,
+                })
+            }
+
+            /// Caller merchant id.
+            #[getter]
+            fn mchid(&self, py: Python<'_>) -> PyResult<String> {
+                Ok(self.shared.client(py)?.mchid().to_owned())
+            }
+
+            /// The gateway.
+            #[getter]
+            fn base_url(&self) -> &str {
+                &self.shared.base_url
+            }
+
+            /// `certificate`, `combined` or `public_key`.
+            #[getter]
+            fn mode(&self) -> &'static str {
+                self.shared.mode.as_str()
+            }
+
+            /// The User-Agent sent with every request.
+            #[getter]
+            fn user_agent(&self, py: Python<'_>) -> PyResult<String> {
+                Ok(self.shared.client(py)?.user_agent().to_owned())
+            }
+
+            /// The platform certificates currently trusted (empty in public-key mode).
+            fn platform_certificates(
+                &self,
+                py: Python<'_>,
+            ) -> PyResult<Vec<crate::protocol::PyPlatformCertificate>> {
+                Ok(certificate_list(
+                    &self.shared.client(py)?.platform_certificates(),
+                ))
+            }
+
+            /// Decrypts a sensitive field of a response with the merchant private key.
+            fn decrypt_sensitive(&self, py: Python<'_>, ciphertext: &str) -> PyResult<String> {
+                let client = self.shared.client(py)?;
+                guard(py, || client.decrypt_sensitive(ciphertext)).map(|s| s.to_string())
+            }
+
+            /// Sends a signed request to any APIv3 endpoint; returns the verified response.
+            #[pyo3(signature = (method, path, body=None, *, idempotent=None, wechatpay_serial=None))]
+            fn request(
+                &self,
+                py: Python<'_>,
+                method: String,
+                path: String,
+                body: Option<&Bound<'_, PyAny>>,
+                idempotent: Option<bool>,
+                wechatpay_serial: Option<String>,
+            ) -> PyResult<Py<PyAny>> {
+                let client = self.shared.client(py)?;
+                let body = body.map(|b| body_arg(py, b)).transpose()?;
+                let options = RequestOptions {
+                    idempotent,
+                    wechatpay_serial,
+                };
+                $run(py, async move {
+                    client
+                        .request_with(&method, &path, body.as_deref(), &options)
+                        .await
+                })
+            }
+
+            /// 点金计划管理: opens or closes Gold Plan for a special merchant.
+            #[pyo3(signature = (sub_mchid, operation_type, operation_pay_scene=None))]
+            fn change_gold_plan_status(
+                &self,
+                py: Python<'_>,
+                sub_mchid: String,
+                operation_type: String,
+                operation_pay_scene: Option<String>,
+            ) -> PyResult<Py<PyAny>> {
+                let client = self.shared.client(py)?;
+                let op = OperationType::from(operation_type.as_str());
+                let scene = operation_pay_scene.map(|s| OperationPayScene::from(s.as_str()));
+                $run(py, async move {
+                    client.change_gold_plan_status(&sub_mchid, op, scene).await
+                })
+            }
+
+            /// 商家小票管理: turns the merchant receipt on or off.
+            fn change_custom_page_status(
+                &self,
+                py: Python<'_>,
+                sub_mchid: String,
+                operation_type: String,
+            ) -> PyResult<Py<PyAny>> {
+                let client = self.shared.client(py)?;
+                let op = OperationType::from(operation_type.as_str());
+                $run(py, async move {
+                    client.change_custom_page_status(&sub_mchid, op).await
+                })
+            }
+
+            /// 同业过滤标签管理: replaces the industry filter (1 to 3 tags).
+            fn set_advertising_industry_filter(
+                &self,
+                py: Python<'_>,
+                sub_mchid: String,
+                filters: Vec<String>,
+            ) -> PyResult<Py<PyAny>> {
+                let client = self.shared.client(py)?;
+                let tags = self::filters(filters);
+                $run(py, async move {
+                    client.set_advertising_industry_filter(&sub_mchid, tags).await
+                })
+            }
+
+            /// 开通广告展示: turns ad display on, optionally with up to 3 industry tags.
+            #[pyo3(signature = (sub_mchid, filters=None))]
+            fn open_advertising_show(
+                &self,
+                py: Python<'_>,
+                sub_mchid: String,
+                filters: Option<Vec<String>>,
+            ) -> PyResult<Py<PyAny>> {
+                let client = self.shared.client(py)?;
+                let tags = filters.map(self::filters);
+                $run(py, async move {
+                    client.open_advertising_show(&sub_mchid, tags).await
+                })
+            }
+
+            /// 关闭广告展示: turns ad display off.
+            fn close_advertising_show(
+                &self,
+                py: Python<'_>,
+                sub_mchid: String,
+            ) -> PyResult<Py<PyAny>> {
+                let client = self.shared.client(py)?;
+                $run(py, async move { client.close_advertising_show(&sub_mchid).await })
+            }
+
+            /// Verifies and decrypts a callback from its raw headers and body.
+            fn parse_notification(
+                &self,
+                py: Python<'_>,
+                headers: &Bound<'_, PyAny>,
+                body: &Bound<'_, PyAny>,
+            ) -> PyResult<Py<PyAny>> {
+                let client = self.shared.client(py)?;
+                let pairs = headers_arg(headers)?;
+                let body = bytes_arg(body, "body")?;
+                $run(py, async move {
+                    client.parse_notification(pairs, &body, None).await
+                })
+            }
+
+            /// Encrypts a sensitive field; returns `(ciphertext, wechatpay_serial)`.
+            fn encrypt_sensitive(&self, py: Python<'_>, plaintext: String) -> PyResult<Py<PyAny>> {
+                let client = self.shared.client(py)?;
+                let plaintext = Zeroizing::new(plaintext);
+                $run(py, async move { client.encrypt_sensitive(&plaintext).await })
+            }
+
+            /// Downloads platform certificates now.
+            fn refresh_certificates(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+                let client = self.shared.client(py)?;
+                $run(py, async move { client.refresh_certificates().await })
+            }
+
+            /// Number of certificate downloads so far.
+            fn certificate_downloads(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+                let client = self.shared.client(py)?;
+                $run(py, async move {
+                    Ok::<u64, goldplan::Error>(client.certificate_downloads().await)
+                })
+            }
+
+            /// Uploads an image (JPG, PNG or BMP, at most 2 MiB); returns its `media_id`.
+            fn upload_image(
+                &self,
+                py: Python<'_>,
+                filename: String,
+                data: &Bound<'_, PyAny>,
+            ) -> PyResult<Py<PyAny>> {
+                let client = self.shared.client(py)?;
+                let data = bytes_arg(data, "data")?;
+                $run(py, async move { client.upload_image(&filename, &data).await })
+            }
+
+            fn __repr__(&self, py: Python<'_>) -> String {
+                self.shared.repr(py, $name)
+            }
+        }
+    };
+}
+
+client_class!(PyClient, "Client", run_blocking);
+client_class!(PyAsyncClient, "AsyncClient", run_async);

@@ -1,0 +1,147 @@
+//! Translating Python arguments into core types and core values into Python objects.
+
+use std::path::PathBuf;
+
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyList, PyString};
+use serde_json::Value;
+use zeroize::Zeroizing;
+
+/// JSON → Python (`dict`, `list`, `str`, `int`, `float`, `bool`, `None`).
+pub(crate) fn json_to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match value {
+        Value::Null => py.None().into_bound(py),
+        Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                i.into_pyobject(py)?.into_any()
+            } else if let Some(u) = n.as_u64() {
+                u.into_pyobject(py)?.into_any()
+            } else {
+                n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any()
+            }
+        }
+        Value::String(s) => PyString::new(py, s).into_any(),
+        Value::Array(items) => {
+            let list = PyList::empty(py);
+            for item in items {
+                list.append(json_to_py(py, item)?)?;
+            }
+            list.into_any()
+        }
+        Value::Object(map) => {
+            let dict = PyDict::new(py);
+            for (k, v) in map {
+                dict.set_item(k, json_to_py(py, v)?)?;
+            }
+            dict.into_any()
+        }
+    })
+}
+
+/// `bytes`, `bytearray` or `str` (encoded as UTF-8) → bytes.
+pub(crate) fn bytes_arg(value: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<u8>> {
+    if let Ok(b) = value.cast::<PyBytes>() {
+        return Ok(b.as_bytes().to_vec());
+    }
+    if let Ok(b) = value.cast::<PyByteArray>() {
+        return Ok(b.to_vec());
+    }
+    if let Ok(s) = value.cast::<PyString>() {
+        return Ok(s.to_cow()?.as_bytes().to_vec());
+    }
+    Err(PyTypeError::new_err(format!(
+        "{what} must be bytes or str, not {}",
+        value.get_type().name()?
+    )))
+}
+
+/// A request body: bytes or str as is; a `dict` or `list` serialised once as compact JSON
+/// (those exact bytes are then signed and sent).
+pub(crate) fn body_arg(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+    if value.is_instance_of::<PyDict>() || value.is_instance_of::<PyList>() {
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("separators", (",", ":"))?;
+        kwargs.set_item("ensure_ascii", false)?;
+        let text = py
+            .import("json")?
+            .call_method("dumps", (value,), Some(&kwargs))?;
+        return Ok(text.cast::<PyString>()?.to_cow()?.as_bytes().to_vec());
+    }
+    bytes_arg(value, "body")
+}
+
+/// HTTP headers from a mapping (`dict`, Django's `request.headers` or `request.META`,
+/// Flask's `request.headers`) or an iterable of `(name, value)` pairs; values may be `str` or
+/// `bytes`.
+pub(crate) fn headers_arg(value: &Bound<'_, PyAny>) -> PyResult<Vec<(String, Vec<u8>)>> {
+    let pairs = if value.hasattr("items")? {
+        value.call_method0("items")?
+    } else {
+        value.clone()
+    };
+    let mut out = Vec::new();
+    for item in pairs.try_iter()? {
+        let item = item?;
+        let (name, val): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract().map_err(|_| {
+            PyTypeError::new_err("headers must be a mapping or an iterable of (name, value) pairs")
+        })?;
+        let name: String = name
+            .extract()
+            .map_err(|_| PyTypeError::new_err("header names must be str"))?;
+        // Django's META also holds non-string entries (wsgi.input, ...): skip what is not a
+        // header value.
+        if let Ok(v) = bytes_arg(&val, "a header value") {
+            out.push((name, v));
+        }
+    }
+    Ok(out)
+}
+
+/// Either PEM text or a file to read it from, as given by the caller.
+pub(crate) enum PemSource {
+    /// The PEM text itself.
+    Text(Zeroizing<String>),
+    /// A path (`str` without a PEM header, or `os.PathLike`).
+    Path(PathBuf),
+}
+
+/// `str` holding a PEM block → text; any other `str` or `os.PathLike` → path.
+pub(crate) fn pem_or_path(value: &Bound<'_, PyAny>, what: &str) -> PyResult<PemSource> {
+    if let Ok(s) = value.cast::<PyString>() {
+        let s = s.to_cow()?;
+        return Ok(if s.contains("-----BEGIN") {
+            PemSource::Text(Zeroizing::new(s.into_owned()))
+        } else {
+            PemSource::Path(PathBuf::from(s.as_ref()))
+        });
+    }
+    if let Ok(b) = value.cast::<PyBytes>() {
+        let text = std::str::from_utf8(b.as_bytes())
+            .map_err(|_| PyValueError::new_err(format!("{what} is not UTF-8 PEM text")))?;
+        return Ok(PemSource::Text(Zeroizing::new(text.to_owned())));
+    }
+    let path: PathBuf = value.extract().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "{what} must be PEM text or a path (str or os.PathLike)"
+        ))
+    })?;
+    Ok(PemSource::Path(path))
+}
+
+/// The PEM text of an argument that may be a path, reading the file when needed.
+pub(crate) fn pem_text(value: &Bound<'_, PyAny>, what: &str) -> PyResult<Zeroizing<String>> {
+    match pem_or_path(value, what)? {
+        PemSource::Text(t) => Ok(t),
+        PemSource::Path(p) => std::fs::read_to_string(&p)
+            .map(Zeroizing::new)
+            .map_err(|e| {
+                let error = goldplan::Error::Configuration(format!(
+                    "cannot read the {what} {}: {e}",
+                    p.display()
+                ));
+                crate::error::to_pyerr(value.py(), &error)
+            }),
+    }
+}

@@ -1,0 +1,112 @@
+//! `goldplan._goldplan`, the native module of the Python package `goldplan`.
+//!
+//! This crate translates types and errors and nothing else: every behaviour is the core's
+//! (`goldplan`). Errors become the classes of `goldplan/errors.py` in one place
+//! ([`error`]); panics are caught at the boundary and become `goldplan.errors.InternalError`.
+
+use goldplan::ErrorKind;
+use goldplan::gold_plan::{IndustryType, OperationPayScene, OperationType};
+use pyo3::prelude::*;
+
+mod client;
+mod convert;
+mod error;
+mod protocol;
+mod runtime;
+
+fn wire_names<T>(all: &[T], name: impl Fn(&T) -> &str) -> Vec<String> {
+    all.iter().map(|v| name(v).to_owned()).collect()
+}
+
+/// The pid of the process whose tokio runtime is current (for the fork test).
+#[pyfunction]
+fn _runtime_pid() -> Option<u32> {
+    runtime::runtime_pid()
+}
+
+/// Panics on purpose, to show that a panic surfaces as `InternalError` (tests only).
+#[pyfunction]
+#[pyo3(signature = (blocking=true))]
+fn _panic_for_tests(py: Python<'_>, blocking: bool) -> PyResult<Py<PyAny>> {
+    let boom = async {
+        if std::hint::black_box(true) {
+            #[allow(clippy::panic)]
+            {
+                panic!("deliberate panic for the boundary test");
+            }
+        }
+        Ok::<(), goldplan::Error>(())
+    };
+    if blocking {
+        runtime::block_on(py, boom)
+    } else {
+        runtime::future_into_py(py, boom).map(Bound::unbind)
+    }
+}
+
+#[pymodule]
+fn _goldplan(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", goldplan::client::VERSION)?;
+    m.add(
+        "ERROR_KINDS",
+        ErrorKind::ALL.map(ErrorKind::as_str).to_vec(),
+    )?;
+    m.add("INTERNAL_ERROR_KIND", error::INTERNAL)?;
+    m.add(
+        "OPERATION_TYPES",
+        wire_names(OperationType::ALL, OperationType::as_str),
+    )?;
+    m.add(
+        "OPERATION_PAY_SCENES",
+        wire_names(OperationPayScene::ALL, OperationPayScene::as_str),
+    )?;
+    m.add(
+        "INDUSTRY_TYPES",
+        wire_names(IndustryType::ALL, IndustryType::as_str),
+    )?;
+    m.add(
+        "MAX_INDUSTRY_FILTERS",
+        goldplan::gold_plan::MAX_INDUSTRY_FILTERS,
+    )?;
+    m.add(
+        "MAX_SENSITIVE_PLAINTEXT_LEN",
+        goldplan::sensitive::MAX_PLAINTEXT_LEN_RSA2048,
+    )?;
+
+    m.add_class::<client::PyClient>()?;
+    m.add_class::<client::PyAsyncClient>()?;
+    m.add_class::<client::PyResponse>()?;
+    m.add_class::<client::PyReply>()?;
+
+    m.add_class::<protocol::PyPrivateKey>()?;
+    m.add_class::<protocol::PySigner>()?;
+    m.add_class::<protocol::PySignedRequest>()?;
+    m.add_class::<protocol::PyAuthorization>()?;
+    m.add_class::<protocol::PyVerifier>()?;
+    m.add_class::<protocol::PyVerified>()?;
+    m.add_class::<protocol::PyPlatformCertificate>()?;
+    m.add_class::<protocol::PyDownloadedCertificates>()?;
+    m.add_class::<protocol::PyEncryptionKey>()?;
+    m.add_class::<protocol::PyNotificationParser>()?;
+    m.add_class::<protocol::PyNotification>()?;
+    m.add_class::<protocol::PyAcknowledgement>()?;
+    m.add_class::<protocol::PyQueryValue>()?;
+    m.add_class::<protocol::PyReceiptParams>()?;
+
+    m.add_function(wrap_pyfunction!(protocol::message_to_sign, m)?)?;
+    m.add_function(wrap_pyfunction!(protocol::message_to_verify, m)?)?;
+    m.add_function(wrap_pyfunction!(protocol::canonical_url, m)?)?;
+    m.add_function(wrap_pyfunction!(protocol::generate_nonce, m)?)?;
+    m.add_function(wrap_pyfunction!(protocol::decrypt_certificates, m)?)?;
+    m.add_function(wrap_pyfunction!(protocol::aead_decrypt, m)?)?;
+    m.add_function(wrap_pyfunction!(protocol::aead_encrypt, m)?)?;
+    m.add_function(wrap_pyfunction!(protocol::decrypt_sensitive, m)?)?;
+    m.add_function(wrap_pyfunction!(protocol::acknowledgement, m)?)?;
+    m.add_function(wrap_pyfunction!(protocol::check_code_input, m)?)?;
+    m.add_function(wrap_pyfunction!(protocol::expected_check_code, m)?)?;
+    m.add_function(wrap_pyfunction!(protocol::verify_receipt_check_code, m)?)?;
+    m.add_function(wrap_pyfunction!(protocol::parse_receipt_query, m)?)?;
+    m.add_function(wrap_pyfunction!(_runtime_pid, m)?)?;
+    m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
+    Ok(())
+}
