@@ -475,18 +475,22 @@ macro_rules! client_class {
                 $run(py, async move { client.close_advertising_show(&sub_mchid).await })
             }
 
-            /// Verifies and decrypts a callback from its raw headers and body.
+            /// Verifies and decrypts a callback from its raw headers and body;
+            /// `replay_guard(notification_id) -> bool` reports ids already processed.
+            #[pyo3(signature = (headers, body, *, replay_guard=None))]
             fn parse_notification(
                 &self,
                 py: Python<'_>,
                 headers: &Bound<'_, PyAny>,
                 body: &Bound<'_, PyAny>,
+                replay_guard: Option<&Bound<'_, PyAny>>,
             ) -> PyResult<Py<PyAny>> {
                 let client = self.shared.client(py)?;
                 let pairs = headers_arg(headers)?;
                 let body = bytes_arg(body, "body")?;
+                let guard = crate::protocol::replay_guard(replay_guard)?;
                 $run(py, async move {
-                    client.parse_notification(pairs, &body, None).await
+                    client.parse_notification(pairs, &body, guard).await
                 })
             }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use goldplan::certificates::{self, CertificateSet, PlatformCertificate};
 use goldplan::clock::{Clock, ManualClock, SystemClock};
 use goldplan::credentials::{ApiV3Key, MerchantCredentials, PrivateKey};
-use goldplan::notification::{Acknowledgement, Notification, NotificationParser};
+use goldplan::notification::{Acknowledgement, Notification, NotificationParser, ReplayGuard};
 use goldplan::sensitive::{self, EncryptionKey};
 use goldplan::sign::{self, Authorization, RsaSigner, SignedRequest};
 use goldplan::verify::{
@@ -694,6 +694,47 @@ pub(crate) fn decrypt_sensitive(
     guard(py, || sensitive::decrypt(&key, ciphertext)).map(|s| s.to_string())
 }
 
+/// A Python callable `(notification_id) -> bool` as the core's replay guard. An exception in
+/// it is reported as unraisable and counts as "not seen" (WeChat Pay re-delivers anyway).
+pub(crate) struct PyReplayGuard(Py<PyAny>);
+
+impl std::fmt::Debug for PyReplayGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PyReplayGuard")
+    }
+}
+
+impl ReplayGuard for PyReplayGuard {
+    fn is_duplicate(&self, notification_id: &str) -> bool {
+        Python::attach(|py| {
+            match self
+                .0
+                .call1(py, (notification_id,))
+                .and_then(|r| r.is_truthy(py))
+            {
+                Ok(seen) => seen,
+                Err(e) => {
+                    e.write_unraisable(py, Some(self.0.bind(py)));
+                    false
+                }
+            }
+        })
+    }
+}
+
+/// The replay guard argument: `None` or a callable.
+pub(crate) fn replay_guard(
+    guard: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Option<Arc<dyn ReplayGuard>>> {
+    match guard {
+        None => Ok(None),
+        Some(g) if g.is_callable() => Ok(Some(Arc::new(PyReplayGuard(g.clone().unbind())))),
+        Some(_) => Err(pyo3::exceptions::PyTypeError::new_err(
+            "replay_guard must be a callable taking the notification id and returning a bool",
+        )),
+    }
+}
+
 /// Verifies and decrypts callbacks for one merchant, without a client.
 #[pyclass(module = "goldplan._goldplan", name = "NotificationParser", frozen)]
 pub(crate) struct PyNotificationParser {
@@ -702,20 +743,24 @@ pub(crate) struct PyNotificationParser {
 
 #[pymethods]
 impl PyNotificationParser {
-    /// `now` freezes the clock (tests); `max_skew_secs` is the accepted age of a callback.
+    /// `now` freezes the clock (tests); `max_skew_secs` is the accepted age of a callback;
+    /// `replay_guard(notification_id) -> bool` reports ids already processed.
     #[new]
-    #[pyo3(signature = (verifier, apiv3_key, *, now=None, max_skew_secs=verify::DEFAULT_MAX_SKEW_SECS))]
+    #[pyo3(signature = (verifier, apiv3_key, *, now=None, max_skew_secs=verify::DEFAULT_MAX_SKEW_SECS, replay_guard=None))]
     fn new(
         verifier: &PyVerifier,
         apiv3_key: &Bound<'_, PyAny>,
         now: Option<i64>,
         max_skew_secs: i64,
+        replay_guard: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyNotificationParser> {
         let key = self::apiv3_key(apiv3_key)?;
-        Ok(PyNotificationParser {
-            inner: NotificationParser::new(verifier.inner.clone(), key)
-                .with_policy(policy(now, max_skew_secs)),
-        })
+        let mut inner = NotificationParser::new(verifier.inner.clone(), key)
+            .with_policy(policy(now, max_skew_secs));
+        if let Some(guard) = self::replay_guard(replay_guard)? {
+            inner = inner.with_replay_guard(guard);
+        }
+        Ok(PyNotificationParser { inner })
     }
 
     /// Verifies the raw body and headers, then decrypts the resource.
