@@ -2,7 +2,7 @@
 //!
 //! This crate translates types and errors and nothing else: every behaviour is the core's
 //! (`goldplan`). Errors become the classes of `goldplan/errors.py` in one place
-//! ([`error`]); panics are caught at the boundary and become `goldplan.errors.InternalError`.
+//! (the `error` module); panics are caught at the boundary and become `goldplan.errors.InternalError`.
 
 use goldplan::ErrorKind;
 use goldplan::gold_plan::{IndustryType, OperationPayScene, OperationType};
