@@ -63,7 +63,10 @@ impl PrivateKey {
     /// (`-----BEGIN RSA PRIVATE KEY-----`). The key must be RSA, 2048 to 8192 bits.
     pub fn from_pem(pem_text: &str) -> Result<PrivateKey> {
         let parsed = pem::parse(pem_text.trim()).map_err(|e| {
-            Error::Configuration(format!("the merchant private key is not valid PEM: {e}"))
+            Error::Configuration(format!(
+                "the merchant private key is not valid PEM: {}",
+                pem_error_reason(&e)
+            ))
         })?;
         let tag = parsed.tag().to_owned();
         let der = Zeroizing::new(parsed.into_contents());
@@ -181,6 +184,25 @@ impl fmt::Debug for PrivateKey {
     }
 }
 
+/// Why a PEM block failed to parse, without quoting any of it: `pem`'s own messages embed
+/// input lines, and a blank line inside a key makes it report the key's base64 (possibly the
+/// whole key, when it sits on one line) as an "invalid header".
+fn pem_error_reason(e: &pem::PemError) -> &'static str {
+    use pem::PemError as E;
+    match e {
+        E::MismatchedTags(..) => "the BEGIN and END labels differ",
+        E::MalformedFraming | E::MissingBeginTag | E::MissingEndTag => {
+            "the -----BEGIN ...----- / -----END ...----- lines are missing or malformed"
+        }
+        E::MissingData => "the block is empty",
+        E::InvalidData(_) => "the body is not valid base64",
+        E::InvalidHeader(_) => {
+            "a line inside the block is not base64 (is there a blank line inside the key?)"
+        }
+        E::NotUtf8(_) => "the text is not UTF-8",
+    }
+}
+
 /// Who the caller is: merchant id (the service provider for Gold Plan), the serial of its
 /// merchant API certificate, and its private key.
 #[derive(Clone)]
@@ -268,5 +290,49 @@ impl fmt::Debug for MerchantCredentials {
             .field("serial_no", &self.serial_no)
             .field("private_key", &"<redacted>")
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MERCHANT_KEY: &str = include_str!("../../../tests/vectors/keys/merchant_test_key.pem");
+
+    /// The base64 body of a PEM block, all on one line.
+    fn body_one_line(pem_text: &str) -> String {
+        pem_text
+            .lines()
+            .filter(|l| !l.starts_with("-----"))
+            .collect()
+    }
+
+    #[test]
+    fn malformed_pem_errors_never_quote_the_key() {
+        let body = body_one_line(MERCHANT_KEY);
+        let first_line = MERCHANT_KEY.lines().nth(1).unwrap();
+        let cases = [
+            // The whole key on one line, then a blank line: `pem` reads the key as a header.
+            format!("-----BEGIN PRIVATE KEY-----\n{body}\n\n-----END PRIVATE KEY-----\n"),
+            // A blank line inside the block (a copy-paste accident).
+            MERCHANT_KEY
+                .replacen('\n', "\n\n", 3)
+                .replacen("\n\n", "\n", 1),
+            // A character that is not base64.
+            MERCHANT_KEY.replacen(first_line, &format!("!!{}", &first_line[2..]), 1),
+            // The END line cut off.
+            MERCHANT_KEY.replace("-----END PRIVATE KEY-----", ""),
+        ];
+        for text in &cases {
+            let err = PrivateKey::from_pem(text).unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::Configuration);
+            let shown = format!("{err} {err:?}");
+            for line in text
+                .lines()
+                .filter(|l| !l.starts_with("-----") && l.len() > 8)
+            {
+                assert!(!shown.contains(&line[..8]), "{shown}");
+            }
+        }
     }
 }
