@@ -54,10 +54,21 @@ impl Notification {
 
     /// Decodes the decrypted resource into a type of the caller's choosing.
     pub fn decode<T: DeserializeOwned>(&self) -> Result<T> {
+        // serde_json's messages quote the offending value or key, which here is decrypted
+        // payment data: report only where decoding failed.
         serde_json::from_str(&self.plaintext).map_err(|e| {
+            let what = match e.classify() {
+                serde_json::error::Category::Data => "does not match the expected type",
+                serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                    "is not valid JSON"
+                }
+                serde_json::error::Category::Io => "could not be read",
+            };
             Error::Decode(format!(
-                "the {} resource does not match the expected type: {e}",
-                self.event_type
+                "the {} resource {what} (line {}, column {})",
+                self.event_type,
+                e.line(),
+                e.column()
             ))
         })
     }
@@ -216,5 +227,46 @@ impl Acknowledgement {
             500
         };
         Acknowledgement::failure(status, kind.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn notification(plaintext: &str) -> Notification {
+        Notification {
+            id: "EV-1".into(),
+            create_time: String::new(),
+            event_type: "TRANSACTION.SUCCESS".into(),
+            resource_type: "encrypt-resource".into(),
+            summary: None,
+            original_type: None,
+            request_id: None,
+            serial: "PUB_KEY_ID_1".into(),
+            plaintext: Zeroizing::new(plaintext.to_owned()),
+        }
+    }
+
+    #[test]
+    fn decode_errors_do_not_quote_the_decrypted_resource() {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Amount {
+            total: u64,
+            payer_total: u64,
+        }
+        for plaintext in [
+            r#"{"total":"SECRET-AMOUNT-4242","payer_total":1}"#,
+            r#"{"total":1,"payer_total":1,"x":"SECRET-AMOUNT-4242"#,
+            r#"{"total":1,"SECRET-AMOUNT-4242":1}"#,
+        ] {
+            let err = notification(plaintext).decode::<Amount>().unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Decode);
+            let shown = format!("{err} {err:?}");
+            assert!(!shown.contains("SECRET-AMOUNT"), "{shown}");
+            assert!(shown.contains("TRANSACTION.SUCCESS"), "{shown}");
+        }
     }
 }
