@@ -726,3 +726,203 @@ fn replays_are_reported_and_acknowledged_as_handled() {
     );
     assert_eq!(guard.seen.lock().unwrap().len(), asked);
 }
+
+/// 16-character pieces of a PEM body: none may show up in an error or a `Debug` string.
+fn pem_fragments(pem_text: &str) -> Vec<String> {
+    let body: String = pem_text.lines().filter(|l| !l.contains("-----")).collect();
+    let chars: Vec<char> = body.chars().collect();
+    chars.chunks_exact(16).map(|c| c.iter().collect()).collect()
+}
+
+fn assert_shows_none_of(shown: &str, secrets: &[String], what: &str) {
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        assert!(
+            !shown.contains(secret.as_str()),
+            "{what} shows {secret:?}: {shown}"
+        );
+    }
+}
+
+fn ec_p256_pkcs8_pem() -> String {
+    use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair};
+    let rng = aws_lc_rs::rand::SystemRandom::new();
+    let doc = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
+    pem::encode(&pem::Pem::new("PRIVATE KEY", doc.as_ref()))
+}
+
+#[test]
+fn unusable_private_keys_are_configuration_errors_that_quote_nothing() {
+    let merchant = common::read("keys/merchant_test_key.pem");
+    let rsa1024 = common::read("keys/rsa1024_test_key.pem");
+    let encrypted = common::read("keys/merchant_test_key_encrypted.pem");
+    let ec = ec_p256_pkcs8_pem();
+    let mut der = pem::parse(&merchant).unwrap().into_contents();
+    der[200] ^= 0x01; // inside the modulus: the key no longer matches its private exponent
+    let corrupted = pem::encode(&pem::Pem::new("PRIVATE KEY", der));
+    let cases: Vec<(&str, String)> = vec![
+        ("empty", String::new()),
+        ("not PEM", "apiclient_key".into()),
+        (
+            "PEM of garbage",
+            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n".into(),
+        ),
+        ("corrupted DER", corrupted.clone()),
+        ("cut in half", merchant[..merchant.len() / 2].to_owned()),
+        (
+            "on one line, then a blank line",
+            format!(
+                "-----BEGIN PRIVATE KEY-----\n{}\n\n-----END PRIVATE KEY-----\n",
+                pem_fragments(&merchant).concat()
+            ),
+        ),
+        (
+            "PKCS#8 under the PKCS#1 label",
+            merchant.replace("PRIVATE KEY", "RSA PRIVATE KEY"),
+        ),
+        (
+            "a public key",
+            common::read("keys/merchant_test_pubkey.pem"),
+        ),
+        ("a certificate", common::read("keys/merchant_test_cert.pem")),
+        ("EC P-256", ec.clone()),
+        ("RSA-1024", rsa1024.clone()),
+        ("encrypted PKCS#8", encrypted.clone()),
+    ];
+    let secrets: Vec<String> = [&merchant, &corrupted, &rsa1024, &encrypted, &ec]
+        .iter()
+        .flat_map(|p| pem_fragments(p))
+        .collect();
+    for (what, text) in &cases {
+        let err = PrivateKey::from_pem(text).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Configuration, "{what}: {err}");
+        assert_shows_none_of(&format!("{err} {err:?}"), &secrets, what);
+    }
+    let err = PrivateKey::from_pem(&encrypted).unwrap_err();
+    assert!(err.to_string().contains("encrypted"), "{err}");
+    // The DER entry points refuse the same keys.
+    let ec_der = pem::parse(&ec).unwrap().into_contents();
+    let rsa1024_der = pem::parse(&rsa1024).unwrap().into_contents();
+    for der in [&ec_der, &rsa1024_der] {
+        assert_eq!(
+            PrivateKey::from_pkcs8_der(der).unwrap_err().kind(),
+            ErrorKind::Configuration
+        );
+        assert_eq!(
+            PrivateKey::from_pkcs1_der(der).unwrap_err().kind(),
+            ErrorKind::Configuration
+        );
+    }
+    // A WeChat Pay public key must be RSA too.
+    let ec_spki = {
+        use aws_lc_rs::encoding::AsDer;
+        use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair};
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &ec_der).unwrap();
+        pair.public_key().as_der().unwrap().as_ref().to_vec()
+    };
+    let err = goldplan::verify::PublicKeyVerifier::from_der(PUBKEY_ID, &ec_spki).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Configuration, "{err}");
+}
+
+#[test]
+fn bad_apiv3_keys_ciphertexts_and_nonces_are_typed_errors_that_quote_nothing() {
+    let mut secrets = vec![common::APIV3_KEY.to_owned(), PLAINTEXT.to_owned()];
+    for bad in [
+        &common::APIV3_KEY[..31],
+        &format!("{}0", common::APIV3_KEY),
+        &format!("{}é", &common::APIV3_KEY[..31]), // 32 characters, 33 bytes
+        "",
+    ] {
+        secrets.push(bad.to_owned());
+        let err = ApiV3Key::new(bad).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Configuration, "{} bytes", bad.len());
+        assert_shows_none_of(&format!("{err} {err:?}"), &secrets, "APIv3 key");
+    }
+
+    let apiv3 = apiv3_key();
+    let r = Resource::standard();
+    let mut errors = Vec::new();
+    for nonce in [
+        "",
+        "fJ3kQ9pL2xZ",
+        "fJ3kQ9pL2xZ77",
+        "fJ3kQ9pL2xZ7fJ3kQ9pL2xZ7",
+    ] {
+        let err = goldplan::aead::decrypt(&apiv3, b"transaction", nonce.as_bytes(), &r.ciphertext)
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Decryption, "nonce {nonce:?}");
+        errors.push(err);
+        let err = goldplan::aead::encrypt(&apiv3, b"", nonce.as_bytes(), b"x").unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Encryption, "nonce {nonce:?}");
+        errors.push(err);
+    }
+    for not_base64 in ["not base64!", "AAAA=AAAA", &r.ciphertext.replace('=', "")] {
+        if not_base64 == r.ciphertext {
+            continue;
+        }
+        let err = goldplan::aead::decrypt(&apiv3, b"transaction", b"fJ3kQ9pL2xZ7", not_base64)
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Decryption, "{not_base64}");
+        errors.push(err);
+    }
+    let other = ApiV3Key::new("0123456789abcdefghijklmnopqrstuv").unwrap();
+    let err = goldplan::aead::decrypt(&other, b"transaction", b"fJ3kQ9pL2xZ7", &r.ciphertext)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decryption);
+    errors.push(err);
+    let merchant = key("merchant_test_key.pem");
+    let err = goldplan::sensitive::decrypt(&merchant, "not base64!").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Decryption);
+    errors.push(err);
+    secrets.push("0123456789abcdefghijklmnopqrstuv".into());
+    for err in &errors {
+        assert_shows_none_of(&format!("{err} {err:?}"), &secrets, "crypto error");
+    }
+}
+
+#[test]
+fn debug_output_never_shows_secrets_or_plaintext() {
+    use goldplan::credentials::MerchantCredentials;
+    use goldplan::sign::RsaSigner;
+    let pem_text = common::read("keys/merchant_test_key.pem");
+    let mut secrets = pem_fragments(&pem_text);
+    secrets
+        .extend([common::APIV3_KEY, PLAINTEXT, "ORDER20240101", "trade_state"].map(String::from));
+    let credentials = MerchantCredentials::with_certificate(
+        common::MCHID,
+        common::MERCHANT_SERIAL,
+        PrivateKey::from_pem(&pem_text).unwrap(),
+        &common::read("keys/merchant_test_cert.pem"),
+    )
+    .unwrap();
+    let parser = common::parser();
+    let m = Resource::standard().signed_callback();
+    let notification = parser.parse(m.headers, &m.body).unwrap();
+    assert_eq!(notification.plaintext(), PLAINTEXT);
+
+    let private_key = PrivateKey::from_pem(&pem_text).unwrap();
+    let apiv3 = apiv3_key();
+    let signer = RsaSigner::new(credentials.clone());
+    let shown: [(&str, String, &str); 6] = [
+        ("PrivateKey", format!("{private_key:?}"), "RSA-2048"),
+        ("ApiV3Key", format!("{apiv3:?}"), "redacted"),
+        (
+            "MerchantCredentials",
+            format!("{credentials:#?}"),
+            common::MCHID,
+        ),
+        ("RsaSigner", format!("{signer:#?}"), common::MERCHANT_SERIAL),
+        ("NotificationParser", format!("{parser:#?}"), PUBKEY_ID),
+        (
+            "Notification",
+            format!("{notification:#?}"),
+            "EV-2026060100000000000001",
+        ),
+    ];
+    for (what, text, useful) in &shown {
+        assert_shows_none_of(text, &secrets, what);
+        assert!(
+            text.contains(useful),
+            "{what} should still show {useful}: {text}"
+        );
+    }
+}
