@@ -43,6 +43,11 @@ impl Subject {
         Signed::new(&self.key, self.serial, timestamp, NONCE, body)
     }
 
+    /// The subject's body at [`NOW`], signed by `key` and labelled `serial`.
+    fn signed_as(&self, key: &PrivateKey, serial: &str) -> Signed {
+        Signed::new(key, serial, &NOW.to_string(), NONCE, &self.body)
+    }
+
     fn valid(&self) -> Signed {
         self.sign(&NOW.to_string(), &self.body)
     }
@@ -136,14 +141,12 @@ fn untouched_messages_verify() {
     assert_eq!(n.serial, PUBKEY_ID);
     // The second platform certificate verifies what its own key signed.
     let s = &subjects()[0];
-    let m = Signed::new(
-        &key("platform2_test_key.pem"),
-        PLATFORM2_SERIAL,
-        &NOW.to_string(),
-        NONCE,
-        RESPONSE_BODY,
-    );
+    let m = s.signed_as(&key("platform2_test_key.pem"), PLATFORM2_SERIAL);
     s.accepts(&m, "signed by platform certificate #2");
+    // In combined mode a callback may be signed by a platform certificate instead.
+    let s = &subjects()[2];
+    let m = s.signed_as(&key("platform_test_key.pem"), PLATFORM_SERIAL);
+    s.accepts(&m, "callback signed by a platform certificate");
 }
 
 #[test]
@@ -418,7 +421,7 @@ fn certificate_serials_compare_numerically_but_key_ids_exactly() {
         format!("000{PLATFORM_SERIAL}"),
         PLATFORM_SERIAL.to_ascii_lowercase(),
     ] {
-        let m = Signed::new(&s.key, &rendering, &NOW.to_string(), NONCE, RESPONSE_BODY);
+        let m = s.signed_as(&s.key, &rendering);
         s.accepts(&m, &format!("serial rendered {rendering}"));
     }
     let s = &subjects()[1];
