@@ -772,6 +772,14 @@ fn unusable_private_keys_are_configuration_errors_that_quote_nothing() {
         ("corrupted DER", corrupted.clone()),
         ("cut in half", merchant[..merchant.len() / 2].to_owned()),
         (
+            "a blank line inside the block",
+            merchant.replacen('\n', "\n\n", 3).replacen("\n\n", "\n", 1),
+        ),
+        (
+            "a character that is not base64",
+            merchant.replacen("\nMII", "\n!II", 1),
+        ),
+        (
             "on one line, then a blank line",
             format!(
                 "-----BEGIN PRIVATE KEY-----\n{}\n\n-----END PRIVATE KEY-----\n",
@@ -879,6 +887,31 @@ fn bad_apiv3_keys_ciphertexts_and_nonces_are_typed_errors_that_quote_nothing() {
     secrets.push("0123456789abcdefghijklmnopqrstuv".into());
     for err in &errors {
         assert_shows_none_of(&format!("{err} {err:?}"), &secrets, "crypto error");
+    }
+}
+
+#[test]
+fn decode_errors_do_not_quote_the_decrypted_resource() {
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Amount {
+        total: u64,
+        payer_total: u64,
+    }
+    for plaintext in [
+        r#"{"total":"SECRET-AMOUNT-4242","payer_total":1}"#,
+        r#"{"total":1,"payer_total":1,"x":"SECRET-AMOUNT-4242"#,
+        r#"{"total":1,"SECRET-AMOUNT-4242":1}"#,
+    ] {
+        let m = common::resource(&apiv3_key(), "transaction", "fJ3kQ9pL2xZ7", plaintext)
+            .signed_callback();
+        let notification = common::parser().parse(m.headers, &m.body).unwrap();
+        let err = notification.decode::<Amount>().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Decode);
+        let shown = format!("{err} {err:?}");
+        assert!(!shown.contains("SECRET-AMOUNT"), "{shown}");
+        assert!(shown.contains("TRANSACTION.SUCCESS"), "{shown}");
     }
 }
 
