@@ -109,6 +109,15 @@ def check_keys():
     k = HERE / "keys"
     for f in sorted(k.glob("*.pem")):
         check("test" in f.name, f"keys/{f.name}: name contains 'test'")
+    # Keys that suites must refuse: RSA-1024, and the merchant key encrypted with password `test`.
+    r = openssl(["pkey", "-in", str(k / "rsa1024_test_key.pem"), "-noout", "-text"])
+    check(r.returncode == 0 and b"Private-Key: (1024 bit" in r.stdout, "rsa1024_test_key.pem: RSA-1024")
+    enc = k / "merchant_test_key_encrypted.pem"
+    check(enc.read_text().startswith("-----BEGIN ENCRYPTED PRIVATE KEY-----\n"),
+          "merchant_test_key_encrypted.pem: encrypted PKCS#8 label")
+    r = openssl(["pkey", "-in", str(enc), "-passin", "pass:test", "-pubout"])
+    check(r.returncode == 0 and r.stdout == (k / "merchant_test_pubkey.pem").read_bytes(),
+          "merchant_test_key_encrypted.pem: the merchant key under password 'test'")
     expect = {
         "merchant_test_cert.pem": ("3775B6A45ACD588826D15E583A95F5DD12345678", "Jan  1 00:00:00 2024 GMT",
                                    "Jan  1 00:00:00 2034 GMT", "CN = 1900000100", "merchant_test_key.pem"),

@@ -201,6 +201,12 @@ CERTS = {
 PRIVATE_KEYS = ["merchant_test_key.pem", "platform_test_key.pem", "platform2_test_key.pem",
                 "wechatpay_test_pubkey_key.pem"]
 WECHATPAY_PUBKEY_ID = "PUB_KEY_ID_0114232134912410000000000000000001"
+# Keys that every suite must REFUSE to load as the merchant key (error kind `configuration`):
+# an RSA key below 2048 bits, and a password-protected PKCS#8 key (password `test`, the
+# merchant key encrypted).
+RSA1024_KEY = "rsa1024_test_key.pem"
+ENCRYPTED_KEY = "merchant_test_key_encrypted.pem"
+ENCRYPTED_KEY_PASSWORD = "test"
 
 PLATFORM_SERIAL = "0ABC1234567890ABCDEF1234567890ABCDEF1234"        # canonical (DER bytes, %X)
 PLATFORM_SERIAL_NO_LEADING_ZERO = "ABC1234567890ABCDEF1234567890ABCDEF1234"  # Java / Python rendering
@@ -316,7 +322,7 @@ def ensure_keys():
     KEYS.mkdir(parents=True, exist_ok=True)
     derived_of = {
         "merchant_test_key.pem": ["merchant_test_key_pkcs1.pem", "merchant_test_pubkey.pem",
-                                  "merchant_test_cert.pem"],
+                                  "merchant_test_cert.pem", ENCRYPTED_KEY],
         "platform_test_key.pem": ["platform_test_cert.pem", "expired_test_cert.pem"],
         "platform2_test_key.pem": ["platform2_test_cert.pem"],
         "wechatpay_test_pubkey_key.pem": ["wechatpay_test_pubkey.pem"],
@@ -333,6 +339,14 @@ def ensure_keys():
         run(f"openssl rsa -in {q(KEYS / 'merchant_test_key.pem')} -traditional "
             f"-out {q(KEYS / 'merchant_test_key_pkcs1.pem')} 2>/dev/null")
         print("generated keys/merchant_test_key_pkcs1.pem")
+    if not (KEYS / ENCRYPTED_KEY).exists():
+        run(f"openssl pkcs8 -topk8 -v2 aes-256-cbc -passout pass:{ENCRYPTED_KEY_PASSWORD} "
+            f"-in {q(KEYS / 'merchant_test_key.pem')} -out {q(KEYS / ENCRYPTED_KEY)}")
+        print(f"generated keys/{ENCRYPTED_KEY}")
+    if not (KEYS / RSA1024_KEY).exists():
+        run(f"openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out {q(KEYS / RSA1024_KEY)} "
+            "2>/dev/null")
+        print(f"generated keys/{RSA1024_KEY}")
     for priv, pub in [("merchant_test_key.pem", "merchant_test_pubkey.pem"),
                       ("wechatpay_test_pubkey_key.pem", "wechatpay_test_pubkey.pem")]:
         if not (KEYS / pub).exists():
@@ -374,6 +388,15 @@ def check_key_consistency():
     if not pk1.startswith("-----BEGIN RSA PRIVATE KEY-----\n"):
         die("keys/merchant_test_key_pkcs1.pem is not a PKCS#1 PEM")
     m = load_private("merchant_test_key.pem")
+    enc = (KEYS / ENCRYPTED_KEY).read_bytes()
+    if not enc.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----\n"):
+        die(f"keys/{ENCRYPTED_KEY} is not an encrypted PKCS#8 PEM")
+    if pub_der(serialization.load_pem_private_key(enc, ENCRYPTED_KEY_PASSWORD.encode())) != pub_der(m):
+        die(f"keys/{ENCRYPTED_KEY} is not the merchant key")
+    if not (KEYS / RSA1024_KEY).read_text().startswith("-----BEGIN PRIVATE KEY-----\n"):
+        die(f"keys/{RSA1024_KEY} is not a PKCS#8 PEM")
+    if load_private(RSA1024_KEY).key_size != 1024:
+        die(f"keys/{RSA1024_KEY} is not RSA-1024")
     if pub_der(load_private("merchant_test_key_pkcs1.pem")) != pub_der(m):
         die("merchant PKCS#1 and PKCS#8 keys differ")
     for priv, pub in [("merchant_test_key.pem", "merchant_test_pubkey.pem"),

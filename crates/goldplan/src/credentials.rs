@@ -63,7 +63,10 @@ impl PrivateKey {
     /// (`-----BEGIN RSA PRIVATE KEY-----`). The key must be RSA, 2048 to 8192 bits.
     pub fn from_pem(pem_text: &str) -> Result<PrivateKey> {
         let parsed = pem::parse(pem_text.trim()).map_err(|e| {
-            Error::Configuration(format!("the merchant private key is not valid PEM: {e}"))
+            Error::Configuration(format!(
+                "the merchant private key is not valid PEM: {}",
+                pem_error_reason(&e)
+            ))
         })?;
         let tag = parsed.tag().to_owned();
         let der = Zeroizing::new(parsed.into_contents());
@@ -178,6 +181,25 @@ impl PrivateKey {
 impl fmt::Debug for PrivateKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "PrivateKey(RSA-{}, <redacted>)", self.bits())
+    }
+}
+
+/// Why a PEM block failed to parse, without quoting any of it: `pem`'s own messages embed
+/// input lines, and a blank line inside a key makes it report the key's base64 (possibly the
+/// whole key, when it sits on one line) as an "invalid header".
+fn pem_error_reason(e: &pem::PemError) -> &'static str {
+    use pem::PemError as E;
+    match e {
+        E::MismatchedTags(..) => "the BEGIN and END labels differ",
+        E::MalformedFraming | E::MissingBeginTag | E::MissingEndTag => {
+            "the -----BEGIN ...----- / -----END ...----- lines are missing or malformed"
+        }
+        E::MissingData => "the block is empty",
+        E::InvalidData(_) => "the body is not valid base64",
+        E::InvalidHeader(_) => {
+            "a line inside the block is not base64 (is there a blank line inside the key?)"
+        }
+        E::NotUtf8(_) => "the text is not UTF-8",
     }
 }
 

@@ -20,9 +20,10 @@ pub enum ErrorKind {
     Configuration,
     /// A caller-supplied argument is invalid (empty sub_mchid, too many filters, ...).
     InvalidInput,
-    /// A header required for verification is absent (or present more than once).
+    /// A header required for verification is absent (or empty).
     MissingHeader,
-    /// A verification header is present but malformed (non-numeric timestamp, ...).
+    /// A verification header is present but malformed: a non-numeric timestamp, a header given
+    /// more than once, a value that is not UTF-8 or is oversized.
     InvalidHeader,
     /// `|now − Wechatpay-Timestamp|` is at least the allowed skew (300 s by default).
     ClockSkew,

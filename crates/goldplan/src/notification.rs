@@ -54,10 +54,21 @@ impl Notification {
 
     /// Decodes the decrypted resource into a type of the caller's choosing.
     pub fn decode<T: DeserializeOwned>(&self) -> Result<T> {
+        // serde_json's messages quote the offending value or key, which here is decrypted
+        // payment data: report only where decoding failed.
         serde_json::from_str(&self.plaintext).map_err(|e| {
+            let what = match e.classify() {
+                serde_json::error::Category::Data => "does not match the expected type",
+                serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                    "is not valid JSON"
+                }
+                serde_json::error::Category::Io => "could not be read",
+            };
             Error::Decode(format!(
-                "the {} resource does not match the expected type: {e}",
-                self.event_type
+                "the {} resource {what} (line {}, column {})",
+                self.event_type,
+                e.line(),
+                e.column()
             ))
         })
     }

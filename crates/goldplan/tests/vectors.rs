@@ -2,12 +2,14 @@
 //! suites read) against the Rust core.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod common;
+
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use common::{read, vectors_dir};
 use goldplan::aead;
 use goldplan::certificates::{self, CertificateSet, PlatformCertificate};
 use goldplan::clock::ManualClock;
@@ -21,17 +23,8 @@ use goldplan::verify::{
 };
 use serde_json::Value;
 
-fn vectors_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors")
-}
-
 fn load(name: &str) -> Value {
-    let text = std::fs::read_to_string(vectors_dir().join(name)).unwrap();
-    serde_json::from_str(&text).unwrap()
-}
-
-fn read(rel: &str) -> String {
-    std::fs::read_to_string(vectors_dir().join(rel)).unwrap()
+    serde_json::from_str(&read(name)).unwrap()
 }
 
 fn s<'a>(v: &'a Value, key: &str) -> &'a str {
