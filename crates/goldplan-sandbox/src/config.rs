@@ -39,7 +39,7 @@ pub enum ProtocolClock {
     /// sandbox clock was advanced (business time and protocol time are separate).
     System,
     /// The sandbox clock: for tests whose client shares the sandbox clock
-    /// ([`crate::SandboxHandle::clock`]).
+    /// ([`crate::SandboxControl::clock`]).
     Sandbox,
 }
 
@@ -54,7 +54,7 @@ pub struct RateLimit {
 }
 
 /// Settings that can be changed at run time through `PATCH /sandbox/settings` or
-/// [`crate::SandboxHandle::update_settings`].
+/// [`crate::SandboxControl::update_settings`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
