@@ -2,6 +2,8 @@
 //! one stays listed for an overlap window, expire one at once, and an optional automatic
 //! schedule evaluated lazily against the sandbox clock.
 
+use std::sync::atomic::Ordering;
+
 use crate::error::{Result, SandboxError};
 use crate::identity::PlatformIdentity;
 use crate::model::{RotateRequest, RotationOutcome};
@@ -83,22 +85,30 @@ pub(crate) fn expire(app: &Shared, serial: &str) -> Result<()> {
     app.persist()
 }
 
-/// Runs the automatic rotation schedule, if one is configured and due.
-pub(crate) async fn housekeeping(app: &Shared) {
+fn rotation_due(app: &Shared) -> bool {
     let now = app.now();
-    let due = {
-        let st = app.lock();
-        st.settings.auto_rotate_after_secs.is_some_and(|after| {
-            st.identities
-                .platform
-                .iter()
-                .filter(|p| p.is_active(now))
-                .map(|p| p.certificate().not_before())
-                .max()
-                .is_none_or(|newest| now - newest >= after)
-        })
-    };
-    if due && let Err(e) = rotate(app, &RotateRequest::default()).await {
+    let st = app.lock();
+    st.settings.auto_rotate_after_secs.is_some_and(|after| {
+        st.identities
+            .platform
+            .iter()
+            .filter(|p| p.is_active(now))
+            .map(|p| p.certificate().not_before())
+            .max()
+            .is_none_or(|newest| now - newest >= after)
+    })
+}
+
+/// Runs the automatic rotation schedule, if one is configured and due. One request at a time
+/// rotates; the others carry on with the current certificate.
+pub(crate) async fn housekeeping(app: &Shared) {
+    if !rotation_due(app) || app.rotating.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    if rotation_due(app)
+        && let Err(e) = rotate(app, &RotateRequest::default()).await
+    {
         tracing::warn!(error = %e, "scheduled platform certificate rotation failed");
     }
+    app.rotating.store(false, Ordering::SeqCst);
 }

@@ -88,6 +88,11 @@ impl Reply {
     fn sign_error(message: &str) -> Reply {
         Reply::error(401, "SIGN_ERROR", message)
     }
+
+    /// The caller's `mchid` is not a registered merchant.
+    pub(crate) fn unknown_merchant() -> Reply {
+        Reply::sign_error("商户号不存在或未开通APIv3")
+    }
 }
 
 /// What the response signer needs to know about the request.
@@ -288,7 +293,7 @@ pub(crate) fn authenticate(
     let (serial_no, verifier, mode, max_skew, now) = {
         let st = app.lock();
         let Some(m) = st.merchants.get(&auth.mchid) else {
-            return Err(Reply::sign_error("商户号不存在或未开通APIv3"));
+            return Err(Reply::unknown_merchant());
         };
         (
             m.serial_no.clone(),
@@ -354,7 +359,7 @@ fn certificates(app: &Shared, caller: &Caller, path_and_query: &str) -> Reply {
     let (certs, key) = {
         let st = app.lock();
         let Ok(m) = st.merchant(&caller.mchid) else {
-            return Reply::sign_error("商户号不存在或未开通APIv3");
+            return Reply::unknown_merchant();
         };
         let certs: Vec<_> = st
             .identities

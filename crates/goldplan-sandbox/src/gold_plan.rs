@@ -65,7 +65,7 @@ fn run(app: &Shared, op: GoldPlanOp, caller: &Caller, body: &[u8]) -> Result<Rep
     let mut guard = app.lock();
     let st = &mut *guard;
     let settings = st.settings.clone();
-    let not_found = || Reply::sign_error_for_unknown();
+    let not_found = Reply::unknown_merchant;
     if let Some(limit) = settings.rate_limit {
         let m = st.merchants.get_mut(&caller.mchid).ok_or_else(not_found)?;
         let window = now.div_euclid(limit.window_secs);
@@ -203,12 +203,6 @@ fn require_gold_plan(sub: &SubMerchantState) -> Result<(), Reply> {
         Ok(())
     } else {
         Err(Reply::invalid_request("特约商户未开通点金计划"))
-    }
-}
-
-impl Reply {
-    fn sign_error_for_unknown() -> Reply {
-        Reply::error(401, "SIGN_ERROR", "商户号不存在或未开通APIv3")
     }
 }
 

@@ -41,7 +41,6 @@ use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::ops::Deref;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::Router;
 use goldplan::clock::{Clock, SystemClock};
@@ -68,7 +67,6 @@ pub use model::{
 };
 
 use crate::identity::StoredIdentities;
-use crate::server::{ConnInfo, SandboxListener};
 use crate::state::{Merchant, Shared, State};
 
 /// Starts sandboxes.
@@ -135,6 +133,7 @@ impl Sandbox {
             base_url: base_url.clone(),
             state_dir: config.state_dir.clone(),
             http,
+            rotating: std::sync::atomic::AtomicBool::new(false),
         });
         app.persist()?;
         let router = Router::new()
@@ -142,16 +141,7 @@ impl Sandbox {
             .fallback(gateway::gateway)
             .with_state(app.clone());
         let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            axum::serve(
-                SandboxListener { inner: listener },
-                router.into_make_service_with_connect_info::<ConnInfo>(),
-            )
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await
-        });
+        let task = tokio::spawn(server::serve(listener, router, rx));
         tracing::info!(%base_url, "goldplan sandbox listening");
         Ok(SandboxHandle {
             control: SandboxControl { app },
@@ -190,7 +180,7 @@ pub struct SandboxHandle {
     control: SandboxControl,
     local_addr: SocketAddr,
     shutdown: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<std::io::Result<()>>>,
+    task: Option<JoinHandle<()>>,
 }
 
 impl SandboxHandle {
@@ -211,13 +201,8 @@ impl SandboxHandle {
             let _ = tx.send(());
         }
         if let Some(task) = self.task.take() {
-            match tokio::time::timeout(Duration::from_secs(10), task).await {
-                Ok(Ok(result)) => result?,
-                Ok(Err(e)) => {
-                    return Err(SandboxError::Config(format!("server task failed: {e}")));
-                }
-                Err(_) => tracing::warn!("graceful shutdown timed out; connections dropped"),
-            }
+            task.await
+                .map_err(|e| SandboxError::Config(format!("server task failed: {e}")))?;
         }
         Ok(())
     }

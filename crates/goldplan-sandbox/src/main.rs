@@ -1,4 +1,4 @@
-//! `goldplan-sandbox`: runs the WeChat Pay gateway simulator until Ctrl-C. The first line on
+//! `goldplan-sandbox`: runs the WeChat Pay gateway simulator until Ctrl-C or SIGTERM. The first line on
 //! stdout is the base URL; `sandbox.json` is written to the state directory.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -87,7 +87,7 @@ async fn run(args: Args) -> ExitCode {
         args.state_dir.join("sandbox.json").display(),
         sandbox.base_url()
     );
-    let _ = tokio::signal::ctrl_c().await;
+    wait_for_signal().await;
     match sandbox.shutdown().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -95,4 +95,20 @@ async fn run(args: Args) -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// Ctrl-C, or SIGTERM (what test harnesses and process managers send).
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }

@@ -1,5 +1,6 @@
-//! The TCP side: a listener whose connections can be reset on demand (the `connection_reset`
-//! fault) and the per-connection info handlers see (peer address, reset switch).
+//! The TCP side: an HTTP/1.1 accept loop (hyper, title-case header names like WeChat Pay's
+//! gateway) whose connections can be reset on demand (the `connection_reset` fault), the
+//! per-connection info handlers see (peer address, reset switch), and graceful shutdown.
 
 use std::io;
 use std::net::SocketAddr;
@@ -7,44 +8,69 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
-use axum::extract::connect_info::Connected;
-use axum::serve::{IncomingStream, Listener};
+use axum::Router;
+use axum::extract::{ConnectInfo, Extension};
+use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
 
-/// Accepts TCP connections and wraps them in [`ResettableStream`].
-pub(crate) struct SandboxListener {
-    pub(crate) inner: TcpListener,
-}
+/// How long shutdown waits for in-flight requests.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
-impl Listener for SandboxListener {
-    type Io = ResettableStream;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        loop {
-            match self.inner.accept().await {
-                Ok((stream, addr)) => {
-                    let _ = stream.set_nodelay(true);
-                    return (
-                        ResettableStream {
-                            inner: stream,
-                            reset: Arc::new(AtomicBool::new(false)),
-                        },
-                        addr,
-                    );
-                }
-                Err(e) => {
-                    tracing::debug!(error = %e, "accept failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-                }
+/// Serves `router` on `listener` until `shutdown` fires, then lets open connections finish
+/// (at most [`SHUTDOWN_GRACE`]).
+pub(crate) async fn serve(
+    listener: TcpListener,
+    router: Router,
+    mut shutdown: oneshot::Receiver<()>,
+) {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    // WeChat Pay writes `Wechatpay-Timestamp`, not `wechatpay-timestamp`; some SDKs look
+    // response headers up case-sensitively.
+    http.title_case_headers(true);
+    let graceful = GracefulShutdown::new();
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = &mut shutdown => break,
+        };
+        let (stream, peer) = match accepted {
+            Ok(pair) => pair,
+            Err(e) => {
+                tracing::debug!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                continue;
             }
-        }
+        };
+        let _ = stream.set_nodelay(true);
+        let reset = Arc::new(AtomicBool::new(false));
+        let info = ConnInfo {
+            peer,
+            reset: reset.clone(),
+        };
+        let service = TowerToHyperService::new(router.clone().layer(Extension(ConnectInfo(info))));
+        let io = TokioIo::new(ResettableStream {
+            inner: stream,
+            reset,
+        });
+        let connection = graceful.watch(http.serve_connection(io, service));
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
     }
-
-    fn local_addr(&self) -> io::Result<Self::Addr> {
-        self.inner.local_addr()
+    drop(listener);
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("graceful shutdown timed out; remaining connections dropped");
     }
 }
 
@@ -131,14 +157,5 @@ impl ConnInfo {
     /// Makes the connection end with a TCP reset instead of the response.
     pub(crate) fn reset(&self) {
         self.reset.store(true, Ordering::SeqCst);
-    }
-}
-
-impl Connected<IncomingStream<'_, SandboxListener>> for ConnInfo {
-    fn connect_info(stream: IncomingStream<'_, SandboxListener>) -> ConnInfo {
-        ConnInfo {
-            peer: *stream.remote_addr(),
-            reset: stream.io().reset.clone(),
-        }
     }
 }

@@ -258,6 +258,9 @@ pub(crate) struct Shared {
     pub(crate) base_url: String,
     pub(crate) state_dir: Option<PathBuf>,
     pub(crate) http: reqwest::Client,
+    /// Set while a scheduled rotation generates its key, so concurrent requests do not
+    /// rotate twice.
+    pub(crate) rotating: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {

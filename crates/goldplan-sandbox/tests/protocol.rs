@@ -307,3 +307,27 @@ async fn the_skew_window_is_configurable() {
         .await;
     r.assert_error(401, "SIGN_ERROR", "时间戳");
 }
+
+#[tokio::test]
+async fn header_names_are_written_in_wechat_casing() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (sb, _c) = start().await;
+    let mut tcp = tokio::net::TcpStream::connect(sb.local_addr())
+        .await
+        .unwrap();
+    tcp.write_all(b"GET /v3/certificates HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut raw = String::new();
+    tcp.read_to_string(&mut raw).await.unwrap();
+    for name in [
+        "Wechatpay-Timestamp:",
+        "Wechatpay-Nonce:",
+        "Wechatpay-Signature:",
+        "Wechatpay-Serial:",
+        "Wechatpay-Signature-Type:",
+        "Request-Id:",
+    ] {
+        assert!(raw.contains(name), "{name} missing in {raw}");
+    }
+}
