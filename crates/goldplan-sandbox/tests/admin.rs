@@ -238,6 +238,16 @@ async fn extra_merchants_use_their_own_keys() {
     assert_eq!(sb.merchants().len(), 3);
 }
 
+async fn start_on_all_interfaces() -> goldplan_sandbox::SandboxHandle {
+    Sandbox::start(SandboxConfig {
+        bind: "0.0.0.0:0".parse().unwrap(),
+        allow_non_loopback: true,
+        ..common::config()
+    })
+    .await
+    .unwrap()
+}
+
 #[tokio::test]
 async fn non_loopback_binding_needs_the_explicit_flag() {
     let err = Sandbox::start(SandboxConfig {
@@ -247,13 +257,7 @@ async fn non_loopback_binding_needs_the_explicit_flag() {
     .await
     .unwrap_err();
     assert!(matches!(err, SandboxError::Config(_)), "{err}");
-    let sb = Sandbox::start(SandboxConfig {
-        bind: "0.0.0.0:0".parse().unwrap(),
-        allow_non_loopback: true,
-        ..common::config()
-    })
-    .await
-    .unwrap();
+    let sb = start_on_all_interfaces().await;
     assert!(sb.base_url().starts_with("http://127.0.0.1:"));
     sb.shutdown().await.unwrap();
 }
@@ -265,4 +269,45 @@ async fn shutdown_stops_serving() {
     assert!(c.http.get(&url).send().await.is_ok());
     sb.shutdown().await.unwrap();
     assert!(reqwest::Client::new().get(&url).send().await.is_err());
+}
+
+/// A non-loopback address of this machine, if it has one (UDP connect sends nothing).
+fn local_non_loopback_ip() -> Option<std::net::IpAddr> {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    socket.connect("192.0.2.254:9").ok()?;
+    let ip = socket.local_addr().ok()?.ip();
+    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
+}
+
+#[tokio::test]
+async fn the_admin_api_refuses_non_loopback_callers() {
+    let Some(ip) = local_non_loopback_ip() else {
+        eprintln!("no non-loopback interface: nothing to check");
+        return;
+    };
+    let sb = start_on_all_interfaces().await;
+    let port = sb.local_addr().port();
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let get = |url: String| {
+        let http = http.clone();
+        async move { http.get(url).send().await.unwrap() }
+    };
+    assert_eq!(
+        get(format!("http://{ip}:{port}/sandbox/health"))
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        get(format!("http://127.0.0.1:{port}/sandbox/health"))
+            .await
+            .status(),
+        200
+    );
+    // The gateway itself answers (signed) from anywhere once non-loopback binding was allowed:
+    // 400 here because reqwest sends no User-Agent.
+    let api = get(format!("http://{ip}:{port}/v3/certificates")).await;
+    assert_eq!(api.status(), 400);
+    assert!(api.headers().contains_key("wechatpay-signature"));
+    sb.shutdown().await.unwrap();
 }
