@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use crate::config::KeyMode;
 
 /// `sandbox.json`: everything a client (ours or another SDK) needs to talk to this sandbox.
-/// Contains private keys: test material only.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// Contains private keys: test material only (`Debug` redacts them).
+#[derive(Clone, Serialize, Deserialize)]
 pub struct SandboxInfo {
     /// Base URL of the gateway, e.g. `http://127.0.0.1:43123` (paths start with `/v3/`).
     pub base_url: String,
@@ -34,6 +34,22 @@ pub struct SandboxInfo {
     pub sub_mchids: Vec<String>,
     /// Key mode of the built-in provider.
     pub mode: KeyMode,
+}
+
+impl std::fmt::Debug for SandboxInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxInfo")
+            .field("base_url", &self.base_url)
+            .field("mchid", &self.mchid)
+            .field("serial_no", &self.serial_no)
+            .field("private_key_pem", &"<redacted>")
+            .field("apiv3_key", &"<redacted>")
+            .field("public_key_id", &self.public_key_id)
+            .field("platform_certificates", &self.platform_certificates.len())
+            .field("sub_mchids", &self.sub_mchids)
+            .field("mode", &self.mode)
+            .finish_non_exhaustive()
+    }
 }
 
 /// One platform certificate as listed in `sandbox.json` and by the admin API.
@@ -69,7 +85,8 @@ pub enum ProviderType {
 }
 
 /// Registers an extra merchant (service provider) so users can test their own keys.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// `Debug` redacts the APIv3 key.
+#[derive(Clone, Serialize, Deserialize)]
 pub struct MerchantRegistration {
     /// Merchant id (digits).
     pub mchid: String,
@@ -91,6 +108,18 @@ pub struct MerchantRegistration {
     /// Special merchants to register at once.
     #[serde(default)]
     pub sub_mchids: Vec<String>,
+}
+
+impl std::fmt::Debug for MerchantRegistration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MerchantRegistration")
+            .field("mchid", &self.mchid)
+            .field("serial_no", &self.serial_no)
+            .field("apiv3_key", &"<redacted>")
+            .field("mode", &self.mode)
+            .field("sub_mchids", &self.sub_mchids)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Changes to a merchant; absent fields stay as they are.
@@ -406,4 +435,42 @@ pub struct ClockView {
     pub now: i64,
     /// Seconds ahead of the system clock.
     pub offset_secs: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_secrets() {
+        let reg = MerchantRegistration {
+            mchid: "1".into(),
+            serial_no: None,
+            public_key_pem: None,
+            certificate_pem: None,
+            apiv3_key: "0123456789abcdefghijklmnopqrstuv".into(),
+            mode: None,
+            sub_mchids: vec![],
+        };
+        assert!(!format!("{reg:?}").contains("0123456789abcdef"));
+        let info = SandboxInfo {
+            base_url: String::new(),
+            admin_url: String::new(),
+            mchid: "1".into(),
+            serial_no: "AB".into(),
+            private_key_pem: "-----BEGIN PRIVATE KEY-----SECRET".into(),
+            certificate_pem: String::new(),
+            apiv3_key: "0123456789abcdefghijklmnopqrstuv".into(),
+            public_key_id: "PUB_KEY_ID_1".into(),
+            public_key_pem: String::new(),
+            platform_certificates: vec![],
+            sub_mchids: vec![],
+            mode: KeyMode::Combined,
+        };
+        let shown = format!("{info:?}");
+        assert!(
+            !shown.contains("SECRET") && !shown.contains("0123456789abcdef"),
+            "{shown}"
+        );
+    }
 }
