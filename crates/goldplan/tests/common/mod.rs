@@ -4,6 +4,8 @@
 //! then break exactly one thing.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub(crate) mod gateway;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 

@@ -1,0 +1,114 @@
+//! Platform certificate rotation and expiry (spec §3.5): issue a new certificate while the old
+//! one stays listed for an overlap window, expire one at once, and an optional automatic
+//! schedule evaluated lazily against the sandbox clock.
+
+use std::sync::atomic::Ordering;
+
+use crate::error::{Result, SandboxError};
+use crate::identity::PlatformIdentity;
+use crate::model::{RotateRequest, RotationOutcome};
+use crate::state::Shared;
+
+/// Issues a new platform certificate. Key generation runs outside the state lock.
+pub(crate) async fn rotate(app: &Shared, request: &RotateRequest) -> Result<RotationOutcome> {
+    let (validity, overlap) = {
+        let st = app.lock();
+        (
+            request
+                .validity_secs
+                .unwrap_or(st.settings.certificate_validity_secs),
+            request
+                .overlap_secs
+                .unwrap_or(st.settings.rotation_overlap_secs),
+        )
+    };
+    if validity <= 0 || overlap < 0 {
+        return Err(SandboxError::InvalidInput(
+            "validity_secs must be positive and overlap_secs not negative".into(),
+        ));
+    }
+    let now = app.now();
+    let fresh = tokio::task::spawn_blocking(move || PlatformIdentity::generate(now, validity))
+        .await
+        .map_err(|e| SandboxError::Identity(format!("key generation task failed: {e}")))??;
+    let outcome = install(app, fresh, overlap, request.sign_with_new.unwrap_or(true));
+    app.persist()?;
+    Ok(outcome)
+}
+
+fn install(
+    app: &Shared,
+    fresh: PlatformIdentity,
+    overlap: i64,
+    sign_with_new: bool,
+) -> RotationOutcome {
+    let now = app.now();
+    let mut st = app.lock();
+    let retire_at = now.saturating_add(overlap);
+    let mut previous = Vec::new();
+    for p in st
+        .identities
+        .platform
+        .iter_mut()
+        .filter(|p| p.is_active(now))
+    {
+        p.retire_at = Some(p.retire_at.map_or(retire_at, |r| r.min(retire_at)));
+        previous.push(p.serial_no().to_owned());
+    }
+    let new_serial_no = fresh.serial_no().to_owned();
+    if sign_with_new {
+        st.signing_serial = new_serial_no.clone();
+    }
+    st.identities.platform.push(fresh);
+    let previous = st
+        .certificate_info(now)
+        .into_iter()
+        .filter(|c| previous.contains(&c.serial_no))
+        .collect();
+    tracing::info!(serial = %new_serial_no, "issued a new platform certificate");
+    RotationOutcome {
+        new_serial_no,
+        previous,
+    }
+}
+
+/// Retires a platform certificate now: it is no longer listed nor used for signing.
+pub(crate) fn expire(app: &Shared, serial: &str) -> Result<()> {
+    let now = app.now();
+    {
+        let mut st = app.lock();
+        let index = st.platform_index(serial)?;
+        if let Some(p) = st.identities.platform.get_mut(index) {
+            p.retire_at = Some(now);
+        }
+    }
+    app.persist()
+}
+
+fn rotation_due(app: &Shared) -> bool {
+    let now = app.now();
+    let st = app.lock();
+    st.settings.auto_rotate_after_secs.is_some_and(|after| {
+        st.identities
+            .platform
+            .iter()
+            .filter(|p| p.is_active(now))
+            .map(|p| p.certificate().not_before())
+            .max()
+            .is_none_or(|newest| now - newest >= after)
+    })
+}
+
+/// Runs the automatic rotation schedule, if one is configured and due. One request at a time
+/// rotates; the others carry on with the current certificate.
+pub(crate) async fn housekeeping(app: &Shared) {
+    if !rotation_due(app) || app.rotating.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    if rotation_due(app)
+        && let Err(e) = rotate(app, &RotateRequest::default()).await
+    {
+        tracing::warn!(error = %e, "scheduled platform certificate rotation failed");
+    }
+    app.rotating.store(false, Ordering::SeqCst);
+}

@@ -1,0 +1,60 @@
+//! The sandbox clock: the system clock plus an offset that the admin API moves, so that the
+//! 24-hour re-open rule, certificate expiry and rotation can be tested in milliseconds.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use goldplan::clock::{Clock, SystemClock};
+
+/// System time plus an adjustable offset (seconds). Never goes backwards by itself; the admin
+/// API can only move it forward or reset it.
+#[derive(Debug, Default)]
+pub struct SandboxClock {
+    offset: AtomicI64,
+}
+
+impl SandboxClock {
+    /// A clock that starts at system time.
+    pub fn new() -> SandboxClock {
+        SandboxClock::default()
+    }
+
+    /// Seconds added to the system clock.
+    pub fn offset(&self) -> i64 {
+        self.offset.load(Ordering::SeqCst)
+    }
+
+    /// Moves the clock forward by `seconds` (negative values are ignored).
+    pub fn advance(&self, seconds: i64) {
+        if seconds > 0 {
+            self.offset.fetch_add(seconds, Ordering::SeqCst);
+        }
+    }
+
+    /// Back to system time.
+    pub fn reset(&self) {
+        self.offset.store(0, Ordering::SeqCst);
+    }
+}
+
+impl Clock for SandboxClock {
+    fn now(&self) -> i64 {
+        SystemClock.now().saturating_add(self.offset())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn advancing_moves_now_and_reset_returns_to_system_time() {
+        let c = SandboxClock::new();
+        let before = c.now();
+        c.advance(86_400);
+        assert!(c.now() >= before + 86_400);
+        c.advance(-5);
+        assert_eq!(c.offset(), 86_400);
+        c.reset();
+        assert!(c.now() < before + 86_400);
+    }
+}

@@ -1,0 +1,213 @@
+//! Start-up configuration ([`SandboxConfig`]) and the settings that can be changed while the
+//! sandbox runs ([`Settings`], `PATCH /sandbox/settings`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::identity::Identities;
+
+/// Default merchant id of the built-in service provider (the spec's example id).
+pub const DEFAULT_MCHID: &str = "1900000100";
+
+/// Default special merchant registered for the built-in service provider.
+pub const DEFAULT_SUB_MCHID: &str = "1900000109";
+
+/// Which WeChat Pay key a merchant is set up for (spec §2.6, §3.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyMode {
+    /// Platform certificates only: every response and callback is signed with the current
+    /// platform certificate.
+    Certificate,
+    /// Migrating: responses follow the request's `Wechatpay-Serial` (the public key id selects
+    /// the public key, anything else the platform certificate); callbacks are signed with the
+    /// public key with probability `callback_public_key_share`.
+    Combined,
+    /// Public key only: everything is signed with the WeChat Pay public key and
+    /// `GET /v3/certificates` answers `404 RESOURCE_NOT_EXISTS`.
+    PublicKey,
+}
+
+/// Which clock the protocol layer (request timestamp window, `Wechatpay-Timestamp` of
+/// responses and callbacks) reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProtocolClock {
+    /// The real system clock: clients signing with their own wall clock keep working after the
+    /// sandbox clock was advanced (business time and protocol time are separate).
+    System,
+    /// The sandbox clock: for tests whose client shares the sandbox clock
+    /// ([`crate::SandboxControl::clock`]).
+    Sandbox,
+}
+
+/// Gold Plan rate limit: at most `max_requests` Gold Plan calls per provider in each window of
+/// `window_secs` sandbox seconds; more are answered `400 INVALID_REQUEST` "命中频率限制".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateLimit {
+    /// Calls allowed per window.
+    pub max_requests: u32,
+    /// Window length in seconds (fixed windows on the sandbox clock).
+    pub window_secs: i64,
+}
+
+/// Settings that can be changed at run time through `PATCH /sandbox/settings` or
+/// [`crate::SandboxControl::update_settings`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Requests whose `timestamp` is more than this many seconds away are rejected.
+    pub max_skew_secs: i64,
+    /// After an explicit CLOSE, Gold Plan can be re-opened only after this many seconds.
+    pub reopen_wait_secs: i64,
+    /// Optional Gold Plan rate limit (none by default).
+    pub rate_limit: Option<RateLimit>,
+    /// The clock of the protocol layer.
+    pub protocol_clock: ProtocolClock,
+    /// How long a callback receiver may take to answer before the attempt counts as failed.
+    pub callback_timeout_ms: u64,
+    /// Most delivery attempts per callback (the first one included).
+    pub callback_max_attempts: u32,
+    /// Factor applied to WeChat's retry schedule (15 s, 15 s, 30 s, 3 min, ...): 0.001 turns
+    /// seconds into milliseconds.
+    pub callback_time_scale: f64,
+    /// Validity of newly issued platform certificates.
+    pub certificate_validity_secs: i64,
+    /// After a rotation, how long the previous certificate stays listed.
+    pub rotation_overlap_secs: i64,
+    /// When set, a new platform certificate is issued automatically once the newest one is
+    /// this old (checked lazily against the sandbox clock).
+    pub auto_rotate_after_secs: Option<i64>,
+    /// Largest accepted media upload (file part), bytes.
+    pub max_upload_bytes: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            max_skew_secs: 300,
+            reopen_wait_secs: 24 * 3600,
+            rate_limit: None,
+            protocol_clock: ProtocolClock::System,
+            callback_timeout_ms: 5_000,
+            callback_max_attempts: 5,
+            callback_time_scale: 0.001,
+            certificate_validity_secs: 5 * 365 * 24 * 3600,
+            rotation_overlap_secs: 10 * 24 * 3600,
+            auto_rotate_after_secs: None,
+            max_upload_bytes: 5 * 1024 * 1024,
+        }
+    }
+}
+
+/// How to start a sandbox.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// Address to bind; `127.0.0.1:0` (random port) by default.
+    pub bind: SocketAddr,
+    /// Must be true to bind a non-loopback address (a warning is logged).
+    pub allow_non_loopback: bool,
+    /// Where `sandbox.json` and the generated identities are written (and loaded from on the
+    /// next start). `None` keeps everything in memory.
+    pub state_dir: Option<PathBuf>,
+    /// Merchant id of the built-in service provider.
+    pub mchid: String,
+    /// Key mode of the built-in service provider.
+    pub mode: KeyMode,
+    /// Special merchants registered for the built-in provider at start.
+    pub sub_mchids: Vec<String>,
+    /// Initial run-time settings.
+    pub settings: Settings,
+    /// Identities to use instead of generating (or loading) them; lets a test suite generate
+    /// keys once and start many sandboxes quickly.
+    pub identities: Option<Identities>,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> SandboxConfig {
+        SandboxConfig {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            allow_non_loopback: false,
+            state_dir: None,
+            mchid: DEFAULT_MCHID.to_owned(),
+            mode: KeyMode::Combined,
+            sub_mchids: vec![DEFAULT_SUB_MCHID.to_owned()],
+            settings: Settings::default(),
+            identities: None,
+        }
+    }
+}
+
+impl Settings {
+    /// Applies a JSON merge patch (only the given keys change) and checks the result.
+    pub fn patched(&self, patch: &serde_json::Value) -> Result<Settings, String> {
+        let serde_json::Value::Object(changes) = patch else {
+            return Err("the settings patch must be a JSON object".into());
+        };
+        let mut current = serde_json::to_value(self).map_err(|e| e.to_string())?;
+        if let serde_json::Value::Object(map) = &mut current {
+            for (k, v) in changes {
+                if !map.contains_key(k) {
+                    return Err(format!("unknown setting {k:?}"));
+                }
+                map.insert(k.clone(), v.clone());
+            }
+        }
+        let next: Settings = serde_json::from_value(current).map_err(|e| e.to_string())?;
+        next.check()?;
+        Ok(next)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if self.max_skew_secs < 0 || self.reopen_wait_secs < 0 {
+            return Err("durations must not be negative".into());
+        }
+        if let Some(r) = self.rate_limit
+            && (r.window_secs <= 0 || r.max_requests == 0)
+        {
+            return Err("rate_limit needs max_requests >= 1 and window_secs >= 1".into());
+        }
+        if !(self.callback_time_scale >= 0.0 && self.callback_time_scale <= 1.0) {
+            return Err("callback_time_scale must be between 0 and 1".into());
+        }
+        if self.callback_max_attempts == 0 || self.callback_max_attempts > 16 {
+            return Err("callback_max_attempts must be 1 to 16".into());
+        }
+        if self.callback_timeout_ms == 0 || self.callback_timeout_ms > 60_000 {
+            return Err("callback_timeout_ms must be 1 to 60000".into());
+        }
+        if self.certificate_validity_secs <= 0 || self.rotation_overlap_secs < 0 {
+            return Err("certificate durations must be positive".into());
+        }
+        if self.auto_rotate_after_secs.is_some_and(|s| s <= 0) {
+            return Err("auto_rotate_after_secs must be positive".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patches_change_only_given_keys_and_are_checked() {
+        let s = Settings::default();
+        let p = s
+            .patched(&serde_json::json!({"reopen_wait_secs": 60, "rate_limit": {"max_requests": 2, "window_secs": 1}}))
+            .unwrap();
+        assert_eq!(p.reopen_wait_secs, 60);
+        assert_eq!(p.max_skew_secs, 300);
+        assert_eq!(p.rate_limit.map(|r| r.max_requests), Some(2));
+        let cleared = p.patched(&serde_json::json!({"rate_limit": null})).unwrap();
+        assert_eq!(cleared.rate_limit, None);
+        assert!(s.patched(&serde_json::json!({"nope": 1})).is_err());
+        assert!(
+            s.patched(&serde_json::json!({"callback_max_attempts": 0}))
+                .is_err()
+        );
+        assert!(s.patched(&serde_json::json!([1])).is_err());
+    }
+}

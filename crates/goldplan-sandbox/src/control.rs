@@ -1,0 +1,375 @@
+//! [`SandboxControl`]: every admin operation as a Rust method. The admin HTTP API calls these
+//! same methods, so in-process Rust tests need no HTTP to drive the sandbox.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use goldplan::certificates::PlatformCertificate;
+use goldplan::credentials::ApiV3Key;
+
+use crate::callbacks::{CallbackRecord, CallbackRequest, DeliveryStatus};
+use crate::clock::SandboxClock;
+use crate::config::{KeyMode, Settings};
+use crate::error::{Result, SandboxError};
+use crate::model::{
+    ClockView, Fault, MediaRecord, MerchantPatch, MerchantRegistration, MerchantView,
+    PlatformCertificateInfo, RequestRecord, RotateRequest, RotationOutcome, SandboxInfo,
+    SubMerchantPatch, SubMerchantRegistration, SubMerchantState,
+};
+use crate::state::{Merchant, Shared};
+
+/// A cheap, cloneable handle on a running sandbox's state and admin operations.
+#[derive(Clone)]
+pub struct SandboxControl {
+    pub(crate) app: Arc<Shared>,
+}
+
+impl std::fmt::Debug for SandboxControl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxControl")
+            .field("base_url", &self.app.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+fn view(m: &Merchant) -> MerchantView {
+    MerchantView {
+        mchid: m.mchid.clone(),
+        serial_no: m.serial_no.clone(),
+        mode: m.mode,
+        callback_public_key_share: m.callback_public_key_share,
+        receipt_link: m.receipt_link.clone(),
+        gold_plan_joined: m.gold_plan_joined,
+        punished: m.punished,
+        provider_type: m.provider_type,
+        sub_mchids: m.sub_merchants.keys().cloned().collect(),
+    }
+}
+
+fn check_sub_mchid(sub_mchid: &str) -> Result<()> {
+    goldplan::gold_plan::validate_sub_mchid(sub_mchid)
+        .map_err(|e| SandboxError::InvalidInput(e.to_string()))
+}
+
+fn link(value: String) -> Option<String> {
+    Some(value).filter(|v| !v.is_empty())
+}
+
+impl SandboxControl {
+    /// Base URL of the gateway (`http://127.0.0.1:PORT`).
+    pub fn base_url(&self) -> &str {
+        &self.app.base_url
+    }
+
+    /// The content of `sandbox.json`.
+    pub fn info(&self) -> Result<SandboxInfo> {
+        self.app.lock().info(&self.app.base_url, self.app.now())
+    }
+
+    /// The sandbox clock (a [`goldplan::clock::Clock`]); a Rust client may share it.
+    pub fn clock(&self) -> Arc<SandboxClock> {
+        self.app.clock.clone()
+    }
+
+    /// The sandbox time and its offset from the system clock.
+    pub fn clock_view(&self) -> ClockView {
+        ClockView {
+            now: self.app.now(),
+            offset_secs: self.app.clock.offset(),
+        }
+    }
+
+    /// Moves the sandbox clock forward by `seconds`.
+    pub fn advance_clock(&self, seconds: i64) -> Result<ClockView> {
+        if seconds < 0 {
+            return Err(SandboxError::InvalidInput(
+                "the sandbox clock only moves forward (use reset)".into(),
+            ));
+        }
+        self.app.clock.advance(seconds);
+        Ok(self.clock_view())
+    }
+
+    /// Puts the sandbox clock back on system time.
+    pub fn reset_clock(&self) -> ClockView {
+        self.app.clock.reset();
+        self.clock_view()
+    }
+
+    /// The current run-time settings.
+    pub fn settings(&self) -> Settings {
+        self.app.lock().settings.clone()
+    }
+
+    /// Changes the settings named in `patch` (a JSON object, e.g.
+    /// `{"rate_limit": {"max_requests": 5, "window_secs": 1}}`).
+    pub fn update_settings(&self, patch: &serde_json::Value) -> Result<Settings> {
+        let mut st = self.app.lock();
+        let next = st
+            .settings
+            .patched(patch)
+            .map_err(SandboxError::InvalidInput)?;
+        st.settings = next.clone();
+        Ok(next)
+    }
+
+    /// Registers an extra merchant with its own key, so users can test their own
+    /// credentials.
+    pub fn register_merchant(&self, r: MerchantRegistration) -> Result<MerchantView> {
+        if r.mchid.is_empty() || r.mchid.len() > 32 || !r.mchid.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(SandboxError::InvalidInput(
+                "mchid must be 1 to 32 digits".into(),
+            ));
+        }
+        let (serial_no, der) = match (&r.certificate_pem, &r.public_key_pem) {
+            (Some(cert), _) => {
+                let cert = PlatformCertificate::from_pem(cert)?;
+                (
+                    r.serial_no
+                        .clone()
+                        .unwrap_or_else(|| cert.serial_hex().to_owned()),
+                    cert.public_key_der().to_vec(),
+                )
+            }
+            (None, Some(pem_text)) => {
+                let der = goldplan::verify::PublicKeyVerifier::from_pem("PUB_KEY_ID_0", pem_text)?
+                    .public_key_der()
+                    .to_vec();
+                let serial = r.serial_no.clone().ok_or_else(|| {
+                    SandboxError::InvalidInput("serial_no is required with public_key_pem".into())
+                })?;
+                (serial, der)
+            }
+            (None, None) => {
+                return Err(SandboxError::InvalidInput(
+                    "give certificate_pem or public_key_pem".into(),
+                ));
+            }
+        };
+        goldplan::certificates::SerialNumber::parse(&serial_no)?;
+        for sub in &r.sub_mchids {
+            check_sub_mchid(sub)?;
+        }
+        let mut merchant = Merchant::new(
+            r.mchid.clone(),
+            serial_no.to_ascii_uppercase(),
+            &der,
+            ApiV3Key::new(r.apiv3_key.as_bytes())?,
+            r.mode.unwrap_or(KeyMode::Combined),
+        )?;
+        for sub in &r.sub_mchids {
+            merchant.ensure_sub(sub);
+        }
+        let shown = view(&merchant);
+        let mut st = self.app.lock();
+        if st.merchants.contains_key(&r.mchid) {
+            return Err(SandboxError::InvalidInput(format!(
+                "merchant {} is already registered",
+                r.mchid
+            )));
+        }
+        st.merchants.insert(r.mchid, merchant);
+        Ok(shown)
+    }
+
+    /// Every merchant.
+    pub fn merchants(&self) -> Vec<MerchantView> {
+        self.app.lock().merchants.values().map(view).collect()
+    }
+
+    /// One merchant.
+    pub fn merchant(&self, mchid: &str) -> Result<MerchantView> {
+        Ok(view(self.app.lock().merchant(mchid)?))
+    }
+
+    /// Changes a merchant: key mode (the migration to the public key), callback share,
+    /// provider receipt link, provider flags.
+    pub fn update_merchant(&self, mchid: &str, patch: MerchantPatch) -> Result<MerchantView> {
+        if let Some(share) = patch.callback_public_key_share
+            && !(0.0..=1.0).contains(&share)
+        {
+            return Err(SandboxError::InvalidInput(
+                "callback_public_key_share must be between 0 and 1".into(),
+            ));
+        }
+        let shown = {
+            let mut st = self.app.lock();
+            let m = st.merchant_mut(mchid)?;
+            if let Some(mode) = patch.mode {
+                m.mode = mode;
+            }
+            if let Some(share) = patch.callback_public_key_share {
+                m.callback_public_key_share = share;
+            }
+            if let Some(l) = patch.receipt_link {
+                m.receipt_link = link(l);
+            }
+            if let Some(j) = patch.gold_plan_joined {
+                m.gold_plan_joined = j;
+            }
+            if let Some(p) = patch.punished {
+                m.punished = p;
+            }
+            if let Some(t) = patch.provider_type {
+                m.provider_type = t;
+            }
+            view(m)
+        };
+        self.app.persist()?;
+        Ok(shown)
+    }
+
+    /// Registers a special merchant under `mchid` (idempotent; an existing one keeps its
+    /// state and gets the receipt link if one is given).
+    pub fn add_sub_merchant(
+        &self,
+        mchid: &str,
+        r: SubMerchantRegistration,
+    ) -> Result<SubMerchantState> {
+        check_sub_mchid(&r.sub_mchid)?;
+        let state = {
+            let mut st = self.app.lock();
+            let m = st.merchant_mut(mchid)?;
+            let sub = m.ensure_sub(&r.sub_mchid);
+            if let Some(l) = r.receipt_link {
+                sub.receipt_link = link(l);
+            }
+            sub.clone()
+        };
+        self.app.persist()?;
+        Ok(state)
+    }
+
+    /// The Gold Plan state of one special merchant.
+    pub fn sub_merchant(&self, mchid: &str, sub_mchid: &str) -> Result<SubMerchantState> {
+        self.app
+            .lock()
+            .merchant(mchid)?
+            .sub_merchants
+            .get(sub_mchid)
+            .cloned()
+            .ok_or_else(|| SandboxError::NotFound(format!("special merchant {sub_mchid}")))
+    }
+
+    /// Changes a special merchant's receipt link or punishment flag.
+    pub fn update_sub_merchant(
+        &self,
+        mchid: &str,
+        sub_mchid: &str,
+        patch: SubMerchantPatch,
+    ) -> Result<SubMerchantState> {
+        let mut st = self.app.lock();
+        let sub = st
+            .merchant_mut(mchid)?
+            .sub_merchants
+            .get_mut(sub_mchid)
+            .ok_or_else(|| SandboxError::NotFound(format!("special merchant {sub_mchid}")))?;
+        if let Some(l) = patch.receipt_link {
+            sub.receipt_link = link(l);
+        }
+        if let Some(p) = patch.punished {
+            sub.punished = p;
+        }
+        Ok(sub.clone())
+    }
+
+    /// Every platform certificate ever issued, with its status.
+    pub fn platform_certificates(&self) -> Vec<PlatformCertificateInfo> {
+        self.app.lock().certificate_info(self.app.now())
+    }
+
+    /// Issues a new platform certificate; the previous ones stay listed for the overlap.
+    pub async fn rotate_platform_certificate(
+        &self,
+        request: RotateRequest,
+    ) -> Result<RotationOutcome> {
+        crate::certs::rotate(&self.app, &request).await
+    }
+
+    /// Retires a platform certificate now (no longer listed, no longer signing).
+    pub fn expire_platform_certificate(&self, serial_no: &str) -> Result<()> {
+        crate::certs::expire(&self.app, serial_no)
+    }
+
+    /// Queues a fault for the next `fault.count` matching requests.
+    pub fn inject_fault(&self, fault: Fault) -> Result<()> {
+        if fault.count == 0 {
+            return Err(SandboxError::InvalidInput(
+                "count must be at least 1".into(),
+            ));
+        }
+        if fault.target == crate::model::FaultTarget::Callback
+            && !(fault.kind.is_response_fault()
+                && fault.kind != crate::model::FaultKind::TruncatedBody)
+        {
+            return Err(SandboxError::InvalidInput(
+                "callback faults are bad_signature, unknown_serial and stale_timestamp".into(),
+            ));
+        }
+        self.app.lock().faults.push(fault);
+        Ok(())
+    }
+
+    /// The queued faults with their remaining counts.
+    pub fn faults(&self) -> Vec<Fault> {
+        self.app.lock().faults.clone()
+    }
+
+    /// Drops every queued fault.
+    pub fn clear_faults(&self) {
+        self.app.lock().faults.clear();
+    }
+
+    /// Sends a notification; returns its record (final when `request.wait`).
+    pub async fn send_callback(&self, request: CallbackRequest) -> Result<CallbackRecord> {
+        crate::callbacks::send(&self.app, request).await
+    }
+
+    /// Every callback with its attempts.
+    pub fn callbacks(&self) -> Vec<CallbackRecord> {
+        self.app.lock().callbacks.values().cloned().collect()
+    }
+
+    /// One callback.
+    pub fn callback(&self, id: &str) -> Result<CallbackRecord> {
+        self.app
+            .lock()
+            .callbacks
+            .get(id)
+            .cloned()
+            .ok_or_else(|| SandboxError::NotFound(format!("callback {id}")))
+    }
+
+    /// Waits (polling) until the callback is delivered or has failed, at most `timeout`.
+    pub async fn wait_for_callback(&self, id: &str, timeout: Duration) -> Result<CallbackRecord> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let record = self.callback(id)?;
+            if record.status != DeliveryStatus::Pending || tokio::time::Instant::now() >= deadline {
+                return Ok(record);
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// The request log (oldest first, at most 1000).
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.app.lock().requests.iter().cloned().collect()
+    }
+
+    /// Empties the request log.
+    pub fn clear_requests(&self) {
+        self.app.lock().requests.clear();
+    }
+
+    /// An uploaded file's record.
+    pub fn media(&self, media_id: &str) -> Result<MediaRecord> {
+        self.app
+            .lock()
+            .media
+            .get(media_id)
+            .cloned()
+            .ok_or_else(|| SandboxError::NotFound(format!("media {media_id}")))
+    }
+}

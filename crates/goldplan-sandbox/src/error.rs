@@ -1,0 +1,58 @@
+//! The sandbox's own error type (start-up, persistence and admin operations). Errors answered to
+//! API callers are WeChat-style JSON bodies built by the gateway, not values of this type.
+
+/// Result alias of the sandbox.
+pub type Result<T, E = SandboxError> = std::result::Result<T, E>;
+
+/// Everything that can go wrong when starting or driving the sandbox.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SandboxError {
+    /// The configuration cannot be used (non-loopback address without the explicit flag, ...).
+    #[error("configuration error: {0}")]
+    Config(String),
+    /// Reading or writing the state directory failed.
+    #[error("state directory error: {0}")]
+    Io(#[from] std::io::Error),
+    /// Generating or loading keys and certificates failed.
+    #[error("identity error: {0}")]
+    Identity(String),
+    /// An admin operation was given invalid input.
+    #[error("invalid admin request: {0}")]
+    InvalidInput(String),
+    /// An admin operation named something that does not exist.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// An error from the protocol core.
+    #[error(transparent)]
+    Core(#[from] goldplan::Error),
+}
+
+impl SandboxError {
+    /// The HTTP status the admin API answers this error with.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            SandboxError::InvalidInput(_) | SandboxError::Config(_) => 400,
+            SandboxError::NotFound(_) => 404,
+            _ => 500,
+        }
+    }
+
+    /// A stable machine-readable code for the admin API.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SandboxError::Config(_) => "CONFIG",
+            SandboxError::Io(_) => "IO",
+            SandboxError::Identity(_) => "IDENTITY",
+            SandboxError::InvalidInput(_) => "INVALID_INPUT",
+            SandboxError::NotFound(_) => "NOT_FOUND",
+            SandboxError::Core(_) => "CORE",
+        }
+    }
+}
+
+impl From<rcgen::Error> for SandboxError {
+    fn from(e: rcgen::Error) -> SandboxError {
+        SandboxError::Identity(format!("certificate generation failed: {e}"))
+    }
+}

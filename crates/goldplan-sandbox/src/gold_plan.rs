@@ -1,0 +1,321 @@
+//! The five Gold Plan endpoints (spec §8) and their business rules, with state per
+//! (provider, special merchant).
+
+use goldplan::gold_plan::{
+    CHANGE_CUSTOM_PAGE_STATUS, CHANGE_GOLD_PLAN_STATUS, CLOSE_ADVERTISING_SHOW, Endpoint,
+    IndustryType, MAX_INDUSTRY_FILTERS, MAX_SUB_MCHID_LEN, OPEN_ADVERTISING_SHOW,
+    OperationPayScene, OperationType, SET_ADVERTISING_INDUSTRY_FILTER,
+};
+use serde_json::{Map, Value};
+
+use crate::gateway::{Caller, Reply};
+use crate::model::{ProviderType, SubMerchantState, Switch};
+use crate::state::{Merchant, Shared};
+
+/// One of the five operations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum GoldPlanOp {
+    ChangeGoldPlanStatus,
+    ChangeCustomPageStatus,
+    SetAdvertisingIndustryFilter,
+    OpenAdvertisingShow,
+    CloseAdvertisingShow,
+}
+
+impl GoldPlanOp {
+    pub(crate) const ALL: [GoldPlanOp; 5] = [
+        GoldPlanOp::ChangeGoldPlanStatus,
+        GoldPlanOp::ChangeCustomPageStatus,
+        GoldPlanOp::SetAdvertisingIndustryFilter,
+        GoldPlanOp::OpenAdvertisingShow,
+        GoldPlanOp::CloseAdvertisingShow,
+    ];
+
+    pub(crate) fn endpoint(self) -> Endpoint {
+        match self {
+            GoldPlanOp::ChangeGoldPlanStatus => CHANGE_GOLD_PLAN_STATUS,
+            GoldPlanOp::ChangeCustomPageStatus => CHANGE_CUSTOM_PAGE_STATUS,
+            GoldPlanOp::SetAdvertisingIndustryFilter => SET_ADVERTISING_INDUSTRY_FILTER,
+            GoldPlanOp::OpenAdvertisingShow => OPEN_ADVERTISING_SHOW,
+            GoldPlanOp::CloseAdvertisingShow => CLOSE_ADVERTISING_SHOW,
+        }
+    }
+}
+
+/// The validated body of one call.
+enum Command {
+    GoldPlan(Switch, Vec<&'static str>),
+    CustomPage(Switch),
+    SetFilter(Vec<String>),
+    OpenAdShow(Option<Vec<String>>),
+    CloseAdShow,
+}
+
+/// Message of the 24-hour re-open rule.
+pub const REOPEN_TOO_SOON: &str = "点金计划关闭后24小时内不可重新开通";
+
+pub(crate) fn handle(app: &Shared, op: GoldPlanOp, caller: &Caller, body: &[u8]) -> Reply {
+    match run(app, op, caller, body) {
+        Ok(reply) | Err(reply) => reply,
+    }
+}
+
+fn run(app: &Shared, op: GoldPlanOp, caller: &Caller, body: &[u8]) -> Result<Reply, Reply> {
+    let now = app.now();
+    let mut guard = app.lock();
+    let st = &mut *guard;
+    let settings = st.settings.clone();
+    let not_found = Reply::unknown_merchant;
+    if let Some(limit) = settings.rate_limit {
+        let m = st.merchants.get_mut(&caller.mchid).ok_or_else(not_found)?;
+        let window = now.div_euclid(limit.window_secs);
+        if m.rate_window.0 != window {
+            m.rate_window = (window, 0);
+        }
+        if m.rate_window.1 >= limit.max_requests {
+            return Err(Reply::invalid_request("命中频率限制"));
+        }
+        m.rate_window.1 += 1;
+    }
+    let obj = parse_object(body)?;
+    let sub_mchid = sub_mchid(&obj)?;
+    let command = match op {
+        GoldPlanOp::ChangeGoldPlanStatus => {
+            let switch = operation_type(&obj)?;
+            let scene = match obj.get("operation_pay_scene") {
+                None | Some(Value::Null) => OperationPayScene::Jsapi,
+                Some(v) => enum_value::<OperationPayScene>(v, "/operation_pay_scene")?,
+            };
+            let scenes = match scene {
+                OperationPayScene::JsapiAndMiniprogram => vec!["JSAPI", "MINIPROGRAM"],
+                OperationPayScene::Miniprogram => vec!["MINIPROGRAM"],
+                _ => vec!["JSAPI"],
+            };
+            Command::GoldPlan(switch, scenes)
+        }
+        GoldPlanOp::ChangeCustomPageStatus => Command::CustomPage(operation_type(&obj)?),
+        GoldPlanOp::SetAdvertisingIndustryFilter => match industry_filters(&obj, 1)? {
+            Some(f) => Command::SetFilter(f),
+            None => {
+                return Err(Reply::param_error(
+                    "/advertising_industry_filters",
+                    None,
+                    "field is required",
+                ));
+            }
+        },
+        GoldPlanOp::OpenAdvertisingShow => {
+            Command::OpenAdShow(industry_filters(&obj, 0)?.filter(|f| !f.is_empty()))
+        }
+        GoldPlanOp::CloseAdvertisingShow => Command::CloseAdShow,
+    };
+
+    let provider_has_sub = st
+        .merchants
+        .get(&caller.mchid)
+        .is_some_and(|m| m.sub_merchants.contains_key(&sub_mchid));
+    let known_elsewhere = st
+        .merchants
+        .values()
+        .any(|m| m.sub_merchants.contains_key(&sub_mchid));
+    let m: &mut Merchant = st.merchants.get_mut(&caller.mchid).ok_or_else(not_found)?;
+    if m.provider_type == ProviderType::Institution {
+        return Err(Reply::invalid_request("调用方非普通服务商/渠道商"));
+    }
+    if !m.gold_plan_joined {
+        return Err(Reply::invalid_request("服务商未开通点金计划"));
+    }
+    if m.punished {
+        return Err(Reply::invalid_request("服务商被处罚中"));
+    }
+    if !provider_has_sub {
+        return Err(if known_elsewhere {
+            Reply::invalid_request("特约商户信息逻辑错误")
+        } else {
+            Reply::error(400, "MCH_NOT_EXISTS", "特约商户号不存在")
+        });
+    }
+    let provider_link = m.receipt_link.clone();
+    let sub = m.sub_merchants.get_mut(&sub_mchid).ok_or_else(not_found)?;
+    if sub.punished {
+        return Err(Reply::invalid_request("特约商户被处罚中"));
+    }
+    let ok_body = || Reply::json(200, &serde_json::json!({ "sub_mchid": sub_mchid }));
+    match command {
+        Command::GoldPlan(Switch::Open, scenes) => {
+            if sub.gold_plan == Switch::Close
+                && sub
+                    .closed_at
+                    .is_some_and(|closed| now - closed < settings.reopen_wait_secs)
+            {
+                return Err(Reply::invalid_request(REOPEN_TOO_SOON));
+            }
+            if sub.gold_plan == Switch::Close {
+                sub.opened_at = Some(now);
+            }
+            for s in scenes {
+                if !sub.pay_scenes.iter().any(|x| x == s) {
+                    sub.pay_scenes.push(s.to_owned());
+                }
+            }
+            sub.pay_scenes.sort();
+            sub.gold_plan = Switch::Open;
+            Ok(ok_body())
+        }
+        Command::GoldPlan(_, scenes) => {
+            sub.pay_scenes.retain(|s| !scenes.contains(&s.as_str()));
+            if sub.pay_scenes.is_empty() && sub.gold_plan == Switch::Open {
+                sub.gold_plan = Switch::Close;
+                sub.closed_at = Some(now);
+            }
+            Ok(ok_body())
+        }
+        Command::CustomPage(switch) => {
+            if sub.receipt_link.is_none() && provider_link.is_none() {
+                return Err(Reply::invalid_request("服务商未配置商家小票链接"));
+            }
+            sub.custom_page = switch;
+            Ok(ok_body())
+        }
+        Command::SetFilter(filters) => {
+            require_gold_plan(sub)?;
+            sub.advertising_industry_filters = filters;
+            Ok(Reply::no_content())
+        }
+        Command::OpenAdShow(filters) => {
+            require_gold_plan(sub)?;
+            if let Some(f) = filters {
+                sub.advertising_industry_filters = f;
+            }
+            sub.advertising_show = Switch::Open;
+            Ok(Reply::no_content())
+        }
+        Command::CloseAdShow => {
+            require_gold_plan(sub)?;
+            sub.advertising_show = Switch::Close;
+            Ok(Reply::no_content())
+        }
+    }
+}
+
+fn require_gold_plan(sub: &SubMerchantState) -> Result<(), Reply> {
+    if sub.gold_plan == Switch::Open {
+        Ok(())
+    } else {
+        Err(Reply::invalid_request("特约商户未开通点金计划"))
+    }
+}
+
+fn parse_object(body: &[u8]) -> Result<Map<String, Value>, Reply> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(Reply::param_error(
+            "/",
+            None,
+            "the body must be a JSON object",
+        )),
+        Err(e) => Err(Reply::param_error(
+            "/",
+            None,
+            &format!("the body is not valid JSON: {e}"),
+        )),
+    }
+}
+
+fn sub_mchid(obj: &Map<String, Value>) -> Result<String, Reply> {
+    match obj.get("sub_mchid") {
+        None | Some(Value::Null) => {
+            Err(Reply::param_error("/sub_mchid", None, "field is required"))
+        }
+        Some(Value::String(s)) if !s.is_empty() && s.chars().count() <= MAX_SUB_MCHID_LEN => {
+            Ok(s.clone())
+        }
+        Some(v @ Value::String(_)) => Err(Reply::param_error(
+            "/sub_mchid",
+            Some(v),
+            "length must be 1 to 32",
+        )),
+        Some(v) => Err(Reply::param_error(
+            "/sub_mchid",
+            Some(v),
+            "must be a string",
+        )),
+    }
+}
+
+fn enum_value<T: for<'a> From<&'a str> + EnumKnown>(v: &Value, field: &str) -> Result<T, Reply> {
+    let Value::String(s) = v else {
+        return Err(Reply::param_error(field, Some(v), "must be a string"));
+    };
+    let parsed = T::from(s.as_str());
+    if parsed.known() {
+        Ok(parsed)
+    } else {
+        Err(Reply::param_error(
+            field,
+            Some(v),
+            "value not in enumeration",
+        ))
+    }
+}
+
+trait EnumKnown {
+    fn known(&self) -> bool;
+}
+
+impl EnumKnown for OperationType {
+    fn known(&self) -> bool {
+        self.is_known()
+    }
+}
+impl EnumKnown for OperationPayScene {
+    fn known(&self) -> bool {
+        self.is_known()
+    }
+}
+impl EnumKnown for IndustryType {
+    fn known(&self) -> bool {
+        self.is_known()
+    }
+}
+
+fn operation_type(obj: &Map<String, Value>) -> Result<Switch, Reply> {
+    let Some(v) = obj.get("operation_type").filter(|v| !v.is_null()) else {
+        return Err(Reply::param_error(
+            "/operation_type",
+            None,
+            "field is required",
+        ));
+    };
+    Ok(match enum_value::<OperationType>(v, "/operation_type")? {
+        OperationType::Open => Switch::Open,
+        _ => Switch::Close,
+    })
+}
+
+/// `advertising_industry_filters`: `None` when absent; otherwise `min..=3` known tags.
+fn industry_filters(obj: &Map<String, Value>, min: usize) -> Result<Option<Vec<String>>, Reply> {
+    const FIELD: &str = "/advertising_industry_filters";
+    let v = match obj.get("advertising_industry_filters") {
+        None | Some(Value::Null) => return Ok(None),
+        Some(v) => v,
+    };
+    let Value::Array(items) = v else {
+        return Err(Reply::param_error(FIELD, Some(v), "must be an array"));
+    };
+    if items.len() < min || items.len() > MAX_INDUSTRY_FILTERS {
+        return Err(Reply::param_error(
+            FIELD,
+            Some(v),
+            &format!("array length must be {min} to {MAX_INDUSTRY_FILTERS}"),
+        ));
+    }
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            enum_value::<IndustryType>(item, &format!("{FIELD}/{i}")).map(|t| t.as_str().to_owned())
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}

@@ -1,0 +1,224 @@
+//! # goldplan-sandbox
+//!
+//! A local, loopback-only WeChat Pay APIv3 gateway simulator for the Gold Plan (点金计划)
+//! service-provider API. It behaves like the real gateway: it checks request signatures,
+//! signs every response, serves encrypted platform certificates, rotates them, supports
+//! public-key mode and the migration to it, enforces the Gold Plan business rules, delivers
+//! signed and encrypted callbacks, and injects faults on demand. It never talks to WeChat Pay.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), goldplan_sandbox::SandboxError> {
+//! use goldplan_sandbox::{Sandbox, SandboxConfig, Fault, FaultKind};
+//!
+//! let sandbox = Sandbox::start(SandboxConfig::default()).await?;
+//! let info = sandbox.info()?;            // what sandbox.json holds: mchid, keys, serials
+//! println!("gateway at {}", sandbox.base_url());
+//! sandbox.inject_fault(Fault::new(FaultKind::SystemError))?;  // next request gets a 500
+//! sandbox.advance_clock(24 * 3600)?;     // the 24-hour re-open rule, in no time
+//! sandbox.shutdown().await?;
+//! # let _ = info; Ok(()) }
+//! ```
+//!
+//! The admin API (`/sandbox/…`, documented in the crate README) exposes the same operations
+//! over HTTP for tests written in other languages.
+
+mod admin;
+mod callbacks;
+mod certs;
+mod clock;
+mod config;
+mod control;
+mod error;
+mod gateway;
+mod gold_plan;
+mod identity;
+mod media;
+mod model;
+mod server;
+mod state;
+
+use std::collections::{BTreeMap, VecDeque};
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use goldplan::clock::{Clock, SystemClock};
+use goldplan::credentials::ApiV3Key;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use callbacks::{
+    CallbackRecord, CallbackRequest, DeliveryAttempt, DeliveryStatus, WECHAT_RETRY_SCHEDULE_SECS,
+};
+pub use clock::SandboxClock;
+pub use config::{
+    DEFAULT_MCHID, DEFAULT_SUB_MCHID, KeyMode, ProtocolClock, RateLimit, SandboxConfig, Settings,
+};
+pub use control::SandboxControl;
+pub use error::{Result, SandboxError};
+pub use gold_plan::REOPEN_TOO_SOON;
+pub use identity::{Identities, PlatformIdentity, RsaIdentity};
+pub use model::{
+    ClockView, Fault, FaultKind, FaultTarget, MediaRecord, MerchantPatch, MerchantRegistration,
+    MerchantView, PlatformCertificateInfo, ProviderType, RequestRecord, RotateRequest,
+    RotationOutcome, SandboxInfo, SubMerchantPatch, SubMerchantRegistration, SubMerchantState,
+    Switch,
+};
+
+use crate::identity::StoredIdentities;
+use crate::state::{Merchant, Shared, State};
+
+/// Starts sandboxes.
+#[derive(Debug)]
+pub struct Sandbox;
+
+impl Sandbox {
+    /// Binds, creates (or loads) the identities, writes `sandbox.json` when a state directory
+    /// is configured, and starts serving on the current tokio runtime.
+    pub async fn start(config: SandboxConfig) -> Result<SandboxHandle> {
+        if !config.bind.ip().is_loopback() {
+            if !config.allow_non_loopback {
+                return Err(SandboxError::Config(format!(
+                    "refusing to bind the non-loopback address {} without allow_non_loopback \
+                     (--bind needs --allow-non-loopback)",
+                    config.bind
+                )));
+            }
+            tracing::warn!(bind = %config.bind, "the sandbox is reachable from other hosts; it holds test keys and answers anyone (the admin API stays loopback-only)");
+        }
+        let listener = tokio::net::TcpListener::bind(config.bind).await?;
+        let local = listener.local_addr()?;
+        let shown = if local.ip().is_unspecified() {
+            SocketAddr::from(([127, 0, 0, 1], local.port()))
+        } else {
+            local
+        };
+        let base_url = format!("http://{shown}");
+        let identities = load_identities(&config).await?;
+        let signing_serial = identities
+            .platform
+            .iter()
+            .filter(|p| p.is_active(SystemClock.now()))
+            .max_by_key(|p| p.certificate().not_before())
+            .map(|p| p.serial_no().to_owned())
+            .unwrap_or_default();
+        let mut primary = Merchant::new(
+            config.mchid.clone(),
+            identities.merchant_serial_no.clone(),
+            identities.merchant_key.private_key().public_key_der(),
+            ApiV3Key::new(identities.apiv3_key.as_bytes())?,
+            config.mode,
+        )?;
+        for sub in &config.sub_mchids {
+            primary.ensure_sub(sub);
+        }
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .map_err(|e| SandboxError::Config(format!("cannot build the callback client: {e}")))?;
+        let app = Arc::new(Shared {
+            clock: Arc::new(SandboxClock::new()),
+            state: Mutex::new(State {
+                settings: config.settings.clone(),
+                identities,
+                signing_serial,
+                primary_mchid: config.mchid.clone(),
+                merchants: BTreeMap::from([(config.mchid.clone(), primary)]),
+                faults: Vec::new(),
+                requests: VecDeque::new(),
+                callbacks: BTreeMap::new(),
+                media: BTreeMap::new(),
+            }),
+            base_url: base_url.clone(),
+            state_dir: config.state_dir.clone(),
+            http,
+            rotating: std::sync::atomic::AtomicBool::new(false),
+        });
+        app.persist()?;
+        let router = Router::new()
+            .nest("/sandbox", admin::router())
+            .fallback(gateway::gateway)
+            .with_state(app.clone());
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(server::serve(listener, router, rx));
+        tracing::info!(%base_url, "goldplan sandbox listening");
+        Ok(SandboxHandle {
+            control: SandboxControl { app },
+            local_addr: local,
+            shutdown: Some(tx),
+            task: Some(task),
+        })
+    }
+}
+
+async fn load_identities(config: &SandboxConfig) -> Result<Identities> {
+    if let Some(ids) = &config.identities {
+        return Ok(ids.clone());
+    }
+    if let Some(dir) = &config.state_dir {
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join("identities.json");
+        if path.exists() {
+            let text = std::fs::read_to_string(&path)?;
+            let stored: StoredIdentities = serde_json::from_str(&text).map_err(|e| {
+                SandboxError::Identity(format!("{} is not valid: {e}", path.display()))
+            })?;
+            return Identities::from_stored(&stored);
+        }
+    }
+    let validity = config.settings.certificate_validity_secs;
+    tokio::task::spawn_blocking(move || Identities::generate(SystemClock.now(), validity))
+        .await
+        .map_err(|e| SandboxError::Identity(format!("key generation task failed: {e}")))?
+}
+
+/// A running sandbox. Dereferences to [`SandboxControl`] for every admin operation. Dropping
+/// it stops the server (without waiting); [`SandboxHandle::shutdown`] stops it gracefully.
+#[derive(Debug)]
+pub struct SandboxHandle {
+    control: SandboxControl,
+    local_addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl SandboxHandle {
+    /// The bound socket address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// A cloneable control handle (for sharing with other tasks).
+    pub fn control(&self) -> SandboxControl {
+        self.control.clone()
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish (at most 10 s) and waits
+    /// for the server task.
+    pub async fn shutdown(mut self) -> Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await
+                .map_err(|e| SandboxError::Config(format!("server task failed: {e}")))?;
+        }
+        Ok(())
+    }
+}
+
+impl Deref for SandboxHandle {
+    type Target = SandboxControl;
+    fn deref(&self) -> &SandboxControl {
+        &self.control
+    }
+}
+
+impl Drop for SandboxHandle {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}

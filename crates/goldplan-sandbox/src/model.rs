@@ -1,0 +1,476 @@
+//! The JSON shapes of the admin API and of `sandbox.json`. The same types are taken and
+//! returned by the methods of [`crate::SandboxControl`], so Rust tests and HTTP clients see
+//! one model.
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::KeyMode;
+
+/// `sandbox.json`: everything a client (ours or another SDK) needs to talk to this sandbox.
+/// Contains private keys: test material only (`Debug` redacts them).
+#[derive(Clone, Serialize, Deserialize)]
+pub struct SandboxInfo {
+    /// Base URL of the gateway, e.g. `http://127.0.0.1:43123` (paths start with `/v3/`).
+    pub base_url: String,
+    /// Base URL of the admin API (`<base_url>/sandbox`).
+    pub admin_url: String,
+    /// The built-in service provider's merchant id.
+    pub mchid: String,
+    /// Its merchant API certificate serial (`serial_no` of `Authorization`).
+    pub serial_no: String,
+    /// Its merchant API private key, PKCS#8 PEM.
+    pub private_key_pem: String,
+    /// Its merchant API certificate, PEM.
+    pub certificate_pem: String,
+    /// Its 32-character APIv3 key.
+    pub apiv3_key: String,
+    /// The WeChat Pay public key id (`PUB_KEY_ID_…`).
+    pub public_key_id: String,
+    /// The WeChat Pay public key, SubjectPublicKeyInfo PEM.
+    pub public_key_pem: String,
+    /// The platform certificates currently listed by `GET /v3/certificates`.
+    pub platform_certificates: Vec<PlatformCertificateInfo>,
+    /// Special merchants registered for the built-in provider.
+    pub sub_mchids: Vec<String>,
+    /// Key mode of the built-in provider.
+    pub mode: KeyMode,
+}
+
+impl std::fmt::Debug for SandboxInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxInfo")
+            .field("base_url", &self.base_url)
+            .field("mchid", &self.mchid)
+            .field("serial_no", &self.serial_no)
+            .field("private_key_pem", &"<redacted>")
+            .field("apiv3_key", &"<redacted>")
+            .field("public_key_id", &self.public_key_id)
+            .field("platform_certificates", &self.platform_certificates.len())
+            .field("sub_mchids", &self.sub_mchids)
+            .field("mode", &self.mode)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One platform certificate as listed in `sandbox.json` and by the admin API.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PlatformCertificateInfo {
+    /// Upper-case hex serial.
+    pub serial_no: String,
+    /// NotBefore, RFC 3339 (+08:00).
+    pub effective_time: String,
+    /// NotAfter, RFC 3339 (+08:00).
+    pub expire_time: String,
+    /// The certificate PEM.
+    pub certificate_pem: String,
+    /// Whether responses are currently signed with it.
+    pub signing: bool,
+    /// Whether it is listed (not retired, inside its validity window).
+    pub active: bool,
+    /// When the sandbox stops listing it (Unix seconds on the sandbox clock), if scheduled.
+    pub retire_at: Option<i64>,
+}
+
+/// Kind of service provider (spec §8: only ordinary providers and channel partners may call).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderType {
+    /// 普通服务商.
+    #[default]
+    Ordinary,
+    /// 渠道商.
+    Channel,
+    /// Bank / institution provider: Gold Plan calls are refused.
+    Institution,
+}
+
+/// Registers an extra merchant (service provider) so users can test their own keys.
+/// `Debug` redacts the APIv3 key.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct MerchantRegistration {
+    /// Merchant id (digits).
+    pub mchid: String,
+    /// The merchant API certificate serial its requests carry. Optional when
+    /// `certificate_pem` is given (taken from the certificate).
+    #[serde(default)]
+    pub serial_no: Option<String>,
+    /// The merchant's API public key (SPKI PEM), or ...
+    #[serde(default)]
+    pub public_key_pem: Option<String>,
+    /// ... its API certificate (PEM).
+    #[serde(default)]
+    pub certificate_pem: Option<String>,
+    /// 32-character APIv3 key used for certificates and callbacks.
+    pub apiv3_key: String,
+    /// Key mode (default `combined`).
+    #[serde(default)]
+    pub mode: Option<KeyMode>,
+    /// Special merchants to register at once.
+    #[serde(default)]
+    pub sub_mchids: Vec<String>,
+}
+
+impl std::fmt::Debug for MerchantRegistration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MerchantRegistration")
+            .field("mchid", &self.mchid)
+            .field("serial_no", &self.serial_no)
+            .field("apiv3_key", &"<redacted>")
+            .field("mode", &self.mode)
+            .field("sub_mchids", &self.sub_mchids)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Changes to a merchant; absent fields stay as they are.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MerchantPatch {
+    /// New key mode (the certificate → public key migration is `certificate` → `combined` →
+    /// `public_key`).
+    #[serde(default)]
+    pub mode: Option<KeyMode>,
+    /// In `combined` mode, the share (0.0–1.0) of callbacks signed with the public key.
+    #[serde(default)]
+    pub callback_public_key_share: Option<f64>,
+    /// Provider-level merchant receipt link (商家小票链接); an empty string removes it.
+    #[serde(default)]
+    pub receipt_link: Option<String>,
+    /// Whether the provider joined Gold Plan in the partner portal.
+    #[serde(default)]
+    pub gold_plan_joined: Option<bool>,
+    /// Whether the provider is being punished (服务商被处罚中).
+    #[serde(default)]
+    pub punished: Option<bool>,
+    /// Provider type.
+    #[serde(default)]
+    pub provider_type: Option<ProviderType>,
+}
+
+/// A merchant as the admin API shows it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MerchantView {
+    /// Merchant id.
+    pub mchid: String,
+    /// Merchant certificate serial.
+    pub serial_no: String,
+    /// Key mode.
+    pub mode: KeyMode,
+    /// Share of callbacks signed with the public key in `combined` mode.
+    pub callback_public_key_share: f64,
+    /// Provider-level receipt link.
+    pub receipt_link: Option<String>,
+    /// Joined Gold Plan.
+    pub gold_plan_joined: bool,
+    /// Punished.
+    pub punished: bool,
+    /// Provider type.
+    pub provider_type: ProviderType,
+    /// Registered special merchants.
+    pub sub_mchids: Vec<String>,
+}
+
+/// Registers a special merchant (特约商户) under a provider.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SubMerchantRegistration {
+    /// Special merchant id (1–32 characters).
+    pub sub_mchid: String,
+    /// Per-merchant receipt link.
+    #[serde(default)]
+    pub receipt_link: Option<String>,
+}
+
+/// Changes to a special merchant; absent fields stay as they are.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubMerchantPatch {
+    /// Per-merchant receipt link; an empty string removes it.
+    #[serde(default)]
+    pub receipt_link: Option<String>,
+    /// Whether the special merchant is being punished (特约商户被处罚中).
+    #[serde(default)]
+    pub punished: Option<bool>,
+}
+
+/// An OPEN/CLOSE switch as WeChat spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Switch {
+    /// On.
+    #[serde(rename = "OPEN")]
+    Open,
+    /// Off.
+    #[serde(rename = "CLOSE")]
+    #[default]
+    Close,
+}
+
+/// The Gold Plan state of one (provider, special merchant) pair.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SubMerchantState {
+    /// Special merchant id.
+    pub sub_mchid: String,
+    /// Per-merchant receipt link.
+    pub receipt_link: Option<String>,
+    /// Punished.
+    pub punished: bool,
+    /// Gold Plan switch: OPEN while at least one pay scene is open.
+    pub gold_plan: Switch,
+    /// Open pay scenes: `JSAPI` and/or `MINIPROGRAM`.
+    pub pay_scenes: Vec<String>,
+    /// When Gold Plan was last opened (sandbox clock).
+    pub opened_at: Option<i64>,
+    /// When Gold Plan was last closed (sandbox clock); re-opening waits `reopen_wait_secs`.
+    pub closed_at: Option<i64>,
+    /// Merchant receipt switch (商家小票).
+    pub custom_page: Switch,
+    /// Industry filter tags, as last set (verbatim, duplicates kept).
+    pub advertising_industry_filters: Vec<String>,
+    /// Advertising show switch.
+    pub advertising_show: Switch,
+}
+
+/// Faults the sandbox can inject (spec §7 and transport failures).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    /// `500 SYSTEM_ERROR` (nothing is processed).
+    SystemError,
+    /// `429 RATELIMIT_EXCEEDED` (nothing is processed).
+    TooManyRequests,
+    /// `400 INVALID_REQUEST` "命中频率限制" (nothing is processed).
+    RateLimited,
+    /// Waits `delay_ms`, then processes the request normally.
+    Delay,
+    /// Resets the TCP connection without answering (nothing is processed).
+    ConnectionReset,
+    /// Processes the request, then sends only half of the body and closes the connection.
+    TruncatedBody,
+    /// Processes the request; the response signature does not verify.
+    BadSignature,
+    /// Processes the request; `Wechatpay-Serial` names a key nobody knows (signature valid).
+    UnknownSerial,
+    /// Processes the request; the response is signed correctly but with a timestamp 10 minutes
+    /// in the past.
+    StaleTimestamp,
+}
+
+impl FaultKind {
+    /// Whether the fault applies to the response of a processed request (as opposed to
+    /// replacing the processing).
+    pub fn is_response_fault(self) -> bool {
+        matches!(
+            self,
+            FaultKind::TruncatedBody
+                | FaultKind::BadSignature
+                | FaultKind::UnknownSerial
+                | FaultKind::StaleTimestamp
+        )
+    }
+}
+
+/// What a fault applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultTarget {
+    /// Requests to the `/v3/…` API.
+    #[default]
+    Api,
+    /// Callback deliveries (only `bad_signature`, `unknown_serial`, `stale_timestamp`).
+    Callback,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// A fault for the next `count` matching requests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fault {
+    /// What happens.
+    pub kind: FaultKind,
+    /// How many matching requests it applies to (default 1).
+    #[serde(default = "one")]
+    pub count: u32,
+    /// Only requests with this method (any when absent).
+    #[serde(default)]
+    pub method: Option<String>,
+    /// Only requests with this path; a trailing `*` matches a prefix (any when absent).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// For `delay`: how long, in milliseconds (at most 60000).
+    #[serde(default)]
+    pub delay_ms: Option<u64>,
+    /// API requests (default) or callback deliveries.
+    #[serde(default)]
+    pub target: FaultTarget,
+}
+
+impl Fault {
+    /// A fault of `kind` for the next request.
+    pub fn new(kind: FaultKind) -> Fault {
+        Fault {
+            kind,
+            count: 1,
+            method: None,
+            path: None,
+            delay_ms: None,
+            target: FaultTarget::Api,
+        }
+    }
+
+    /// Applies to the next `count` matching requests.
+    pub fn times(mut self, count: u32) -> Fault {
+        self.count = count;
+        self
+    }
+
+    /// Only for requests to `path` (a trailing `*` matches a prefix).
+    pub fn on_path(mut self, path: impl Into<String>) -> Fault {
+        self.path = Some(path.into());
+        self
+    }
+
+    /// Only for requests with `method`.
+    pub fn on_method(mut self, method: impl Into<String>) -> Fault {
+        self.method = Some(method.into());
+        self
+    }
+
+    /// The delay of a `delay` fault.
+    pub fn with_delay_ms(mut self, ms: u64) -> Fault {
+        self.delay_ms = Some(ms);
+        self
+    }
+
+    /// Applies to callback deliveries instead of API requests.
+    pub fn for_callbacks(mut self) -> Fault {
+        self.target = FaultTarget::Callback;
+        self
+    }
+
+    pub(crate) fn matches(&self, target: FaultTarget, method: &str, path: &str) -> bool {
+        self.count > 0
+            && self.target == target
+            && self
+                .method
+                .as_deref()
+                .is_none_or(|m| m.eq_ignore_ascii_case(method))
+            && self
+                .path
+                .as_deref()
+                .is_none_or(|p| match p.strip_suffix('*') {
+                    Some(prefix) => path.starts_with(prefix),
+                    None => p == path,
+                })
+    }
+}
+
+/// One request the gateway answered (the request log, newest last, at most 1000 kept).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RequestRecord {
+    /// The `Request-ID` answered.
+    pub request_id: String,
+    /// Protocol-clock Unix seconds.
+    pub at: i64,
+    /// HTTP method.
+    pub method: String,
+    /// Path and query as received.
+    pub path: String,
+    /// The authenticated merchant, when authentication got that far.
+    pub mchid: Option<String>,
+    /// HTTP status answered (0 for a connection reset).
+    pub status: u16,
+    /// WeChat error code answered, if any.
+    pub code: Option<String>,
+    /// The fault applied, if any.
+    pub fault: Option<FaultKind>,
+    /// Serial or key id that signed the response.
+    pub wechatpay_serial: Option<String>,
+}
+
+/// Rotation options; absent fields use the settings.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RotateRequest {
+    /// Validity of the new certificate.
+    #[serde(default)]
+    pub validity_secs: Option<i64>,
+    /// How long the previous certificates stay listed.
+    #[serde(default)]
+    pub overlap_secs: Option<i64>,
+    /// Whether responses switch to the new certificate at once (default true).
+    #[serde(default)]
+    pub sign_with_new: Option<bool>,
+}
+
+/// Result of a rotation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RotationOutcome {
+    /// Serial of the new certificate.
+    pub new_serial_no: String,
+    /// Certificates that were active before, with the time they retire.
+    pub previous: Vec<PlatformCertificateInfo>,
+}
+
+/// A stored media upload.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MediaRecord {
+    /// The `media_id` returned.
+    pub media_id: String,
+    /// Uploading merchant.
+    pub mchid: String,
+    /// `meta.filename`.
+    pub filename: String,
+    /// `meta.sha256` (lower-case).
+    pub sha256: String,
+    /// File size in bytes.
+    pub size: usize,
+    /// Sandbox-clock time of the upload.
+    pub uploaded_at: i64,
+}
+
+/// The sandbox clock as the admin API shows it.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct ClockView {
+    /// Sandbox time, Unix seconds.
+    pub now: i64,
+    /// Seconds ahead of the system clock.
+    pub offset_secs: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_secrets() {
+        let reg = MerchantRegistration {
+            mchid: "1".into(),
+            serial_no: None,
+            public_key_pem: None,
+            certificate_pem: None,
+            apiv3_key: "0123456789abcdefghijklmnopqrstuv".into(),
+            mode: None,
+            sub_mchids: vec![],
+        };
+        assert!(!format!("{reg:?}").contains("0123456789abcdef"));
+        let info = SandboxInfo {
+            base_url: String::new(),
+            admin_url: String::new(),
+            mchid: "1".into(),
+            serial_no: "AB".into(),
+            private_key_pem: "-----BEGIN PRIVATE KEY-----SECRET".into(),
+            certificate_pem: String::new(),
+            apiv3_key: "0123456789abcdefghijklmnopqrstuv".into(),
+            public_key_id: "PUB_KEY_ID_1".into(),
+            public_key_pem: String::new(),
+            platform_certificates: vec![],
+            sub_mchids: vec![],
+            mode: KeyMode::Combined,
+        };
+        let shown = format!("{info:?}");
+        assert!(
+            !shown.contains("SECRET") && !shown.contains("0123456789abcdef"),
+            "{shown}"
+        );
+    }
+}

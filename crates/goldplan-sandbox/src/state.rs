@@ -1,0 +1,310 @@
+//! The sandbox's mutable world: merchants and their special merchants, platform certificates,
+//! faults, the request log, callbacks and uploads, behind one lock. RSA operations never run
+//! while the lock is held.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use goldplan::certificates::SerialNumber;
+use goldplan::clock::{Clock, SystemClock};
+use goldplan::credentials::{ApiV3Key, PrivateKey};
+use goldplan::verify::PublicKeyVerifier;
+
+use crate::callbacks::CallbackRecord;
+use crate::clock::SandboxClock;
+use crate::config::{KeyMode, ProtocolClock, Settings};
+use crate::error::{Result, SandboxError};
+use crate::identity::{Identities, PlatformIdentity};
+use crate::model::{
+    Fault, FaultTarget, MediaRecord, PlatformCertificateInfo, ProviderType, RequestRecord,
+    SandboxInfo, SubMerchantState,
+};
+
+/// Most entries kept in the request log.
+const REQUEST_LOG_LEN: usize = 1000;
+
+/// A service provider known to the gateway.
+pub(crate) struct Merchant {
+    pub(crate) mchid: String,
+    pub(crate) serial_no: String,
+    pub(crate) verifier: Arc<PublicKeyVerifier>,
+    pub(crate) apiv3_key: ApiV3Key,
+    pub(crate) mode: KeyMode,
+    pub(crate) callback_public_key_share: f64,
+    pub(crate) receipt_link: Option<String>,
+    pub(crate) gold_plan_joined: bool,
+    pub(crate) punished: bool,
+    pub(crate) provider_type: ProviderType,
+    pub(crate) sub_merchants: BTreeMap<String, SubMerchantState>,
+    /// (window start, calls in window) of the Gold Plan rate limit.
+    pub(crate) rate_window: (i64, u32),
+}
+
+impl Merchant {
+    pub(crate) fn new(
+        mchid: String,
+        serial_no: String,
+        public_key_der: &[u8],
+        apiv3_key: ApiV3Key,
+        mode: KeyMode,
+    ) -> Result<Merchant> {
+        // The core's public-key verifier doubles as the merchant key holder; requests are
+        // routed to it after their serial was matched numerically.
+        let verifier = PublicKeyVerifier::from_der(serial_no.clone(), public_key_der)?;
+        Ok(Merchant {
+            mchid,
+            serial_no,
+            verifier: Arc::new(verifier),
+            apiv3_key,
+            mode,
+            callback_public_key_share: 0.0,
+            receipt_link: None,
+            gold_plan_joined: true,
+            punished: false,
+            provider_type: ProviderType::Ordinary,
+            sub_merchants: BTreeMap::new(),
+            rate_window: (0, 0),
+        })
+    }
+}
+
+impl Merchant {
+    /// The special merchant `sub_mchid`, registered (with a fresh state) if it is new.
+    pub(crate) fn ensure_sub(&mut self, sub_mchid: &str) -> &mut SubMerchantState {
+        self.sub_merchants
+            .entry(sub_mchid.to_owned())
+            .or_insert_with(|| SubMerchantState {
+                sub_mchid: sub_mchid.to_owned(),
+                ..SubMerchantState::default()
+            })
+    }
+}
+
+/// A WeChat Pay key ready to sign: the id that goes into `Wechatpay-Serial`, and the key.
+#[derive(Clone)]
+pub(crate) struct WechatKey {
+    pub(crate) id: String,
+    pub(crate) key: Arc<PrivateKey>,
+}
+
+pub(crate) struct State {
+    pub(crate) settings: Settings,
+    pub(crate) identities: Identities,
+    pub(crate) signing_serial: String,
+    pub(crate) primary_mchid: String,
+    pub(crate) merchants: BTreeMap<String, Merchant>,
+    pub(crate) faults: Vec<Fault>,
+    pub(crate) requests: VecDeque<RequestRecord>,
+    pub(crate) callbacks: BTreeMap<String, CallbackRecord>,
+    pub(crate) media: BTreeMap<String, MediaRecord>,
+}
+
+impl State {
+    /// The platform certificate responses are signed with at `now`: the designated one while
+    /// it is active, otherwise the newest active one.
+    pub(crate) fn signing_certificate(&self, now: i64) -> Option<&PlatformIdentity> {
+        let active = || self.identities.platform.iter().filter(|p| p.is_active(now));
+        active()
+            .find(|p| p.serial_no() == self.signing_serial)
+            .or_else(|| active().max_by_key(|p| p.certificate().not_before()))
+    }
+
+    pub(crate) fn public_key(&self) -> WechatKey {
+        WechatKey {
+            id: self.identities.public_key_id.clone(),
+            key: self.identities.public_key.private_key().clone(),
+        }
+    }
+
+    /// Spec §2.4/§2.6/§3.6: public-key mode signs with the public key; combined mode (and an
+    /// unknown caller) follows the request's `Wechatpay-Serial`; certificate mode uses the
+    /// platform certificate. Without an active certificate the public key signs.
+    pub(crate) fn response_key(
+        &self,
+        mode: Option<KeyMode>,
+        requested_serial: Option<&str>,
+        now: i64,
+    ) -> WechatKey {
+        let wants_public = requested_serial == Some(self.identities.public_key_id.as_str());
+        let use_public = match mode {
+            Some(KeyMode::PublicKey) => true,
+            Some(KeyMode::Combined) | None => wants_public,
+            Some(KeyMode::Certificate) => false,
+        };
+        self.wechat_key(use_public, now)
+    }
+
+    /// The public key when `use_public`, otherwise the signing certificate (the public key
+    /// again when no certificate is active).
+    pub(crate) fn wechat_key(&self, use_public: bool, now: i64) -> WechatKey {
+        match self.signing_certificate(now) {
+            Some(cert) if !use_public => WechatKey {
+                id: cert.serial_no().to_owned(),
+                key: cert.key().private_key().clone(),
+            },
+            _ => self.public_key(),
+        }
+    }
+
+    pub(crate) fn certificate_info(&self, now: i64) -> Vec<PlatformCertificateInfo> {
+        let signing = self
+            .signing_certificate(now)
+            .map(|p| p.serial_no().to_owned());
+        self.identities
+            .platform
+            .iter()
+            .map(|p| PlatformCertificateInfo {
+                serial_no: p.serial_no().to_owned(),
+                effective_time: rfc3339_cst(p.certificate().not_before()),
+                expire_time: rfc3339_cst(p.certificate().not_after()),
+                certificate_pem: p.certificate().pem().to_owned() + "\n",
+                signing: signing.as_deref() == Some(p.serial_no()),
+                active: p.is_active(now),
+                retire_at: p.retire_at,
+            })
+            .collect()
+    }
+
+    /// Consumes one use of the first queued fault matching the request.
+    pub(crate) fn take_fault(
+        &mut self,
+        target: FaultTarget,
+        method: &str,
+        path: &str,
+    ) -> Option<Fault> {
+        let pos = self
+            .faults
+            .iter()
+            .position(|f| f.matches(target, method, path))?;
+        let fault = self.faults.get_mut(pos)?;
+        fault.count -= 1;
+        let taken = fault.clone();
+        if fault.count == 0 {
+            self.faults.remove(pos);
+        }
+        Some(taken)
+    }
+
+    pub(crate) fn log_request(&mut self, record: RequestRecord) {
+        if self.requests.len() >= REQUEST_LOG_LEN {
+            self.requests.pop_front();
+        }
+        self.requests.push_back(record);
+    }
+
+    pub(crate) fn merchant(&self, mchid: &str) -> Result<&Merchant> {
+        self.merchants
+            .get(mchid)
+            .ok_or_else(|| SandboxError::NotFound(format!("merchant {mchid}")))
+    }
+
+    pub(crate) fn merchant_mut(&mut self, mchid: &str) -> Result<&mut Merchant> {
+        self.merchants
+            .get_mut(mchid)
+            .ok_or_else(|| SandboxError::NotFound(format!("merchant {mchid}")))
+    }
+
+    pub(crate) fn info(&self, base_url: &str, now: i64) -> Result<SandboxInfo> {
+        let primary = self.merchant(&self.primary_mchid)?;
+        let id = &self.identities;
+        Ok(SandboxInfo {
+            base_url: base_url.to_owned(),
+            admin_url: format!("{base_url}/sandbox"),
+            mchid: primary.mchid.clone(),
+            serial_no: id.merchant_serial_no.clone(),
+            private_key_pem: id.merchant_key.private_key_pem().to_owned(),
+            certificate_pem: id.merchant_certificate_pem.clone(),
+            apiv3_key: id.apiv3_key.to_string(),
+            public_key_id: id.public_key_id.clone(),
+            public_key_pem: id.public_key.public_key_pem(),
+            platform_certificates: self
+                .certificate_info(now)
+                .into_iter()
+                .filter(|c| c.active)
+                .collect(),
+            sub_mchids: primary.sub_merchants.keys().cloned().collect(),
+            mode: primary.mode,
+        })
+    }
+
+    /// Index of the platform certificate with `serial` (numeric comparison).
+    pub(crate) fn platform_index(&self, serial: &str) -> Result<usize> {
+        let wanted = SerialNumber::parse(serial)
+            .map_err(|_| SandboxError::InvalidInput(format!("{serial:?} is not a hex serial")))?;
+        self.identities
+            .platform
+            .iter()
+            .position(|p| *p.certificate().serial() == wanted)
+            .ok_or_else(|| SandboxError::NotFound(format!("platform certificate {serial}")))
+    }
+}
+
+/// Unix seconds as `2024-03-01T09:00:00+08:00` (China Standard Time, as WeChat Pay writes).
+pub(crate) fn rfc3339_cst(t: i64) -> String {
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]+08:00");
+    time::OffsetDateTime::from_unix_timestamp(t)
+        .ok()
+        .map(|d| d.to_offset(time::macros::offset!(+8)))
+        .and_then(|d| d.format(&format).ok())
+        .unwrap_or_default()
+}
+
+/// Everything shared by the gateway, the admin API and the handle.
+pub(crate) struct Shared {
+    pub(crate) clock: Arc<SandboxClock>,
+    pub(crate) state: Mutex<State>,
+    pub(crate) base_url: String,
+    pub(crate) state_dir: Option<PathBuf>,
+    pub(crate) http: reqwest::Client,
+    /// Set while a scheduled rotation generates its key, so concurrent requests do not
+    /// rotate twice.
+    pub(crate) rotating: std::sync::atomic::AtomicBool,
+}
+
+impl Shared {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave the state half-written in a way that
+        // matters for a simulator; keep serving.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Business time (24-hour rule, certificate validity, rotation, rate limit).
+    pub(crate) fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// Protocol time (request timestamp window, response and callback timestamps).
+    pub(crate) fn protocol_now(&self, settings: &Settings) -> i64 {
+        match settings.protocol_clock {
+            ProtocolClock::System => SystemClock.now(),
+            ProtocolClock::Sandbox => self.clock.now(),
+        }
+    }
+
+    /// Writes `identities.json` and `sandbox.json` to the state directory, if there is one.
+    pub(crate) fn persist(&self) -> Result<()> {
+        let Some(dir) = &self.state_dir else {
+            return Ok(());
+        };
+        let (stored, info) = {
+            let st = self.lock();
+            (
+                st.identities.to_stored(),
+                st.info(&self.base_url, self.now())?,
+            )
+        };
+        write_json(&dir.join("identities.json"), &stored)?;
+        write_json(&dir.join("sandbox.json"), &info)
+    }
+}
+
+fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| SandboxError::Identity(format!("cannot serialise {}: {e}", path.display())))?;
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}

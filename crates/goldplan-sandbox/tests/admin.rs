@@ -1,0 +1,313 @@
+//! The admin API over HTTP, extra merchants with their own keys, and start-up options.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod common;
+
+use common::{SUB, paths, start};
+use goldplan::credentials::{MerchantCredentials, PrivateKey};
+use goldplan_sandbox::{Sandbox, SandboxConfig, SandboxError};
+use serde_json::{Value, json};
+
+const KEYS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/vectors/keys");
+
+async fn admin(c: &common::TestClient, method: &str, path: &str, body: Value) -> (u16, Value) {
+    let r = c
+        .http
+        .request(
+            reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+            format!("{}/sandbox{path}", c.base_url),
+        )
+        .body(if body.is_null() {
+            String::new()
+        } else {
+            body.to_string()
+        })
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let bytes = r.bytes().await.unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn admin_http_mirrors_the_control_methods() {
+    let (sb, c) = start().await;
+    assert_eq!(
+        admin(&c, "GET", "/health", Value::Null).await,
+        (200, json!({"ok": true}))
+    );
+    let (s, info) = admin(&c, "GET", "/info", Value::Null).await;
+    assert_eq!(s, 200);
+    assert_eq!(info["serial_no"], sb.info().unwrap().serial_no);
+
+    let (s, settings) = admin(&c, "PATCH", "/settings", json!({"reopen_wait_secs": 5})).await;
+    assert_eq!((s, settings["reopen_wait_secs"].clone()), (200, json!(5)));
+    assert_eq!(
+        admin(&c, "PATCH", "/settings", json!({"bogus": 1})).await.0,
+        400
+    );
+
+    let (_, clock) = admin(&c, "POST", "/clock/advance", json!({"seconds": 60})).await;
+    assert_eq!(clock["offset_secs"], 60);
+    assert_eq!(
+        admin(&c, "POST", "/clock/reset", Value::Null).await.1["offset_secs"],
+        0
+    );
+
+    let mchid = sb.info().unwrap().mchid;
+    let (s, sub) = admin(
+        &c,
+        "POST",
+        &format!("/merchants/{mchid}/sub-merchants"),
+        json!({"sub_mchid": "1900000200", "receipt_link": "https://r.example.com/"}),
+    )
+    .await;
+    assert_eq!((s, sub["gold_plan"].clone()), (200, json!("CLOSE")));
+    c.ok(
+        "POST",
+        paths::GOLD_PLAN,
+        json!({"sub_mchid": "1900000200", "operation_type": "OPEN"}),
+    )
+    .await;
+    let (_, state) = admin(
+        &c,
+        "GET",
+        &format!("/merchants/{mchid}/sub-merchants/1900000200"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(state["gold_plan"], "OPEN");
+    assert_eq!(state["pay_scenes"], json!(["JSAPI"]));
+    assert_eq!(
+        admin(
+            &c,
+            "GET",
+            &format!("/merchants/{mchid}/sub-merchants/nope"),
+            Value::Null
+        )
+        .await
+        .0,
+        404
+    );
+
+    let (s, _) = admin(
+        &c,
+        "PATCH",
+        &format!("/merchants/{mchid}"),
+        json!({"mode": "public_key"}),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        sb.info().unwrap().mode,
+        goldplan_sandbox::KeyMode::PublicKey
+    );
+
+    let (s, faults) = admin(
+        &c,
+        "POST",
+        "/faults",
+        json!({"kind": "system_error", "count": 2, "path": paths::GOLD_PLAN}),
+    )
+    .await;
+    assert_eq!((s, faults[0]["count"].clone()), (200, json!(2)));
+    assert_eq!(
+        c.json(
+            "POST",
+            paths::GOLD_PLAN,
+            json!({"sub_mchid": SUB, "operation_type": "OPEN"})
+        )
+        .await
+        .status,
+        500
+    );
+    admin(&c, "DELETE", "/faults", Value::Null).await;
+    assert!(sb.faults().is_empty());
+
+    let (s, rot) = admin(
+        &c,
+        "POST",
+        "/platform-certificates/rotate",
+        json!({"overlap_secs": 10}),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (_, certs) = admin(&c, "GET", "/platform-certificates", Value::Null).await;
+    assert_eq!(certs.as_array().unwrap().len(), 2);
+    let old = rot["previous"][0]["serial_no"].as_str().unwrap().to_owned();
+    let (s, certs) = admin(
+        &c,
+        "POST",
+        &format!("/platform-certificates/{old}/expire"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        certs
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["active"] == true)
+            .count(),
+        1
+    );
+
+    let (_, log) = admin(&c, "GET", "/requests", Value::Null).await;
+    assert!(!log.as_array().unwrap().is_empty());
+    assert_eq!(admin(&c, "GET", "/no-such-thing", Value::Null).await.0, 404);
+    assert_eq!(
+        admin(
+            &c,
+            "POST",
+            "/callbacks",
+            json!({"url": "not a url", "resource": {}})
+        )
+        .await
+        .0,
+        400
+    );
+}
+
+#[tokio::test]
+async fn extra_merchants_use_their_own_keys() {
+    let (sb, c) = start().await;
+    let cert = std::fs::read_to_string(format!("{KEYS}/merchant_test_cert.pem")).unwrap();
+    let key = std::fs::read_to_string(format!("{KEYS}/merchant_test_key.pem")).unwrap();
+    let view = sb
+        .register_merchant(goldplan_sandbox::MerchantRegistration {
+            mchid: "1230000109".into(),
+            serial_no: None,
+            public_key_pem: None,
+            certificate_pem: Some(cert.clone()),
+            apiv3_key: "0123456789abcdefghijklmnopqrstuv".into(),
+            mode: Some(goldplan_sandbox::KeyMode::PublicKey),
+            sub_mchids: vec!["1230000200".into()],
+        })
+        .unwrap();
+    let creds = MerchantCredentials::with_certificate(
+        "1230000109",
+        view.serial_no.clone(),
+        PrivateKey::from_pem(&key).unwrap(),
+        &cert,
+    )
+    .unwrap();
+    let other = c.for_merchant(creds);
+    let r = other
+        .ok(
+            "POST",
+            paths::GOLD_PLAN,
+            json!({"sub_mchid": "1230000200", "operation_type": "OPEN"}),
+        )
+        .await;
+    assert_eq!(
+        r.header("wechatpay-serial").unwrap(),
+        sb.info().unwrap().public_key_id
+    );
+    // Special merchants belong to their provider.
+    other
+        .json(
+            "POST",
+            paths::GOLD_PLAN,
+            json!({"sub_mchid": SUB, "operation_type": "OPEN"}),
+        )
+        .await
+        .assert_error(400, "INVALID_REQUEST", "特约商户信息逻辑错误");
+    assert!(
+        sb.register_merchant(goldplan_sandbox::MerchantRegistration {
+            mchid: "1230000109".into(),
+            serial_no: None,
+            public_key_pem: None,
+            certificate_pem: Some(cert),
+            apiv3_key: "0123456789abcdefghijklmnopqrstuv".into(),
+            mode: None,
+            sub_mchids: vec![],
+        })
+        .is_err()
+    );
+    // Registration by public key needs the serial.
+    let pubkey = std::fs::read_to_string(format!("{KEYS}/merchant_test_pubkey.pem")).unwrap();
+    let (s, _) = admin(&c, "POST", "/merchants", json!({"mchid": "1230000110", "public_key_pem": pubkey, "apiv3_key": "0123456789abcdefghijklmnopqrstuv"})).await;
+    assert_eq!(s, 400);
+    let (s, v) = admin(&c, "POST", "/merchants", json!({"mchid": "1230000110", "serial_no": "ABC123", "public_key_pem": pubkey, "apiv3_key": "0123456789abcdefghijklmnopqrstuv"})).await;
+    assert_eq!((s, v["mode"].clone()), (200, json!("combined")));
+    assert_eq!(sb.merchants().len(), 3);
+}
+
+async fn start_on_all_interfaces() -> goldplan_sandbox::SandboxHandle {
+    Sandbox::start(SandboxConfig {
+        bind: "0.0.0.0:0".parse().unwrap(),
+        allow_non_loopback: true,
+        ..common::config()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn non_loopback_binding_needs_the_explicit_flag() {
+    let err = Sandbox::start(SandboxConfig {
+        bind: "0.0.0.0:0".parse().unwrap(),
+        ..common::config()
+    })
+    .await
+    .unwrap_err();
+    assert!(matches!(err, SandboxError::Config(_)), "{err}");
+    let sb = start_on_all_interfaces().await;
+    assert!(sb.base_url().starts_with("http://127.0.0.1:"));
+    sb.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn shutdown_stops_serving() {
+    let (sb, c) = start().await;
+    let url = format!("{}/sandbox/health", sb.base_url());
+    assert!(c.http.get(&url).send().await.is_ok());
+    sb.shutdown().await.unwrap();
+    assert!(reqwest::Client::new().get(&url).send().await.is_err());
+}
+
+/// A non-loopback address of this machine, if it has one (UDP connect sends nothing).
+fn local_non_loopback_ip() -> Option<std::net::IpAddr> {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    socket.connect("192.0.2.254:9").ok()?;
+    let ip = socket.local_addr().ok()?.ip();
+    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
+}
+
+#[tokio::test]
+async fn the_admin_api_refuses_non_loopback_callers() {
+    let Some(ip) = local_non_loopback_ip() else {
+        eprintln!("no non-loopback interface: nothing to check");
+        return;
+    };
+    let sb = start_on_all_interfaces().await;
+    let port = sb.local_addr().port();
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let get = |url: String| {
+        let http = http.clone();
+        async move { http.get(url).send().await.unwrap() }
+    };
+    assert_eq!(
+        get(format!("http://{ip}:{port}/sandbox/health"))
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        get(format!("http://127.0.0.1:{port}/sandbox/health"))
+            .await
+            .status(),
+        200
+    );
+    // The gateway itself answers (signed) from anywhere once non-loopback binding was allowed:
+    // 400 here because reqwest sends no User-Agent.
+    let api = get(format!("http://{ip}:{port}/v3/certificates")).await;
+    assert_eq!(api.status(), 400);
+    assert!(api.headers().contains_key("wechatpay-signature"));
+    sb.shutdown().await.unwrap();
+}

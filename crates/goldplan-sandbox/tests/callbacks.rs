@@ -1,0 +1,295 @@
+//! Callbacks: signed, encrypted notifications, WeChat's acknowledgement rule, the retry
+//! schedule, the gradual public-key switch and callback faults.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod common;
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use common::start;
+use goldplan::ErrorKind;
+use goldplan::credentials::ApiV3Key;
+use goldplan::notification::NotificationParser;
+use goldplan_sandbox::{CallbackRequest, DeliveryStatus, Fault, FaultKind, KeyMode, MerchantPatch};
+use serde_json::json;
+
+/// Headers and body of one received notification.
+type Seen = (Vec<(String, String)>, Vec<u8>);
+
+#[derive(Default)]
+struct Receiver {
+    /// Statuses to answer, in order (200 once exhausted); `0` means "hang for 2 s".
+    script: Mutex<VecDeque<u16>>,
+    seen: Mutex<Vec<Seen>>,
+}
+
+async fn receive(
+    State(r): State<Arc<Receiver>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> (StatusCode, String) {
+    r.seen.lock().unwrap().push((
+        headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or_default().to_owned()))
+            .collect(),
+        body.to_vec(),
+    ));
+    let status = r.script.lock().unwrap().pop_front().unwrap_or(200);
+    if status == 0 {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        return (StatusCode::OK, String::new());
+    }
+    let code = StatusCode::from_u16(status).unwrap();
+    if code.is_success() {
+        (code, String::new())
+    } else {
+        (code, r#"{"code":"FAIL","message":"try again"}"#.into())
+    }
+}
+
+async fn receiver(script: &[u16]) -> (String, Arc<Receiver>) {
+    let state = Arc::new(Receiver::default());
+    state.script.lock().unwrap().extend(script.iter().copied());
+    let app = axum::Router::new()
+        .route("/notify", axum::routing::post(receive))
+        .with_state(state.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/notify", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, state)
+}
+
+fn request(url: &str) -> CallbackRequest {
+    CallbackRequest {
+        wait: true,
+        summary: Some("支付成功".into()),
+        ..CallbackRequest::new(
+            url,
+            json!({"sp_mchid": "1900000100", "sub_mchid": "1900000109", "out_trade_no": "ORDER1", "trade_state": "SUCCESS"}),
+        )
+    }
+}
+
+fn parser(c: &common::TestClient) -> NotificationParser {
+    NotificationParser::new(
+        Arc::new(c.verifier.clone()),
+        ApiV3Key::new(&c.info.apiv3_key).unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn a_notification_verifies_and_decrypts_with_the_core_parser() {
+    let (sb, c) = start().await;
+    let (url, rx) = receiver(&[]).await;
+    let rec = sb.send_callback(request(&url)).await.unwrap();
+    assert_eq!(rec.status, DeliveryStatus::Delivered);
+    assert_eq!(rec.attempts.len(), 1);
+    assert_eq!(rec.attempts[0].status, Some(200));
+    let seen = rx.seen.lock().unwrap();
+    let (headers, body) = &seen[0];
+    assert_eq!(body, rec.body.as_bytes());
+    let n = parser(&c)
+        .parse(
+            headers.iter().map(|(a, b)| (a.as_str(), b.as_bytes())),
+            body,
+        )
+        .unwrap();
+    assert_eq!(n.id, rec.id);
+    assert_eq!(n.event_type, "TRANSACTION.SUCCESS");
+    assert_eq!(n.summary.as_deref(), Some("支付成功"));
+    assert_eq!(n.original_type.as_deref(), Some("transaction"));
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(n.plaintext()).unwrap()["out_trade_no"],
+        "ORDER1"
+    );
+    assert!(
+        headers
+            .iter()
+            .any(|(k, v)| k == "wechatpay-signature-type" && v == "WECHATPAY2-SHA256-RSA2048")
+    );
+}
+
+#[tokio::test]
+async fn failures_and_timeouts_are_retried_on_a_compressed_schedule() {
+    let (sb, _c) = start().await;
+    // 500, 404, 302 and a hang are all failures; 204 acknowledges.
+    let (url, rx) = receiver(&[500, 404, 302, 0, 204]).await;
+    let rec = sb
+        .send_callback(CallbackRequest {
+            timeout_ms: Some(300),
+            max_attempts: Some(6),
+            ..request(&url)
+        })
+        .await
+        .unwrap();
+    assert_eq!(rec.status, DeliveryStatus::Delivered);
+    let statuses: Vec<_> = rec.attempts.iter().map(|a| a.status).collect();
+    assert_eq!(
+        statuses,
+        vec![Some(500), Some(404), Some(302), None, Some(204)]
+    );
+    assert_eq!(rec.attempts[3].error.as_deref(), Some("timed out"));
+    assert!(rec.attempts.iter().map(|a| a.attempt).eq(1..=5));
+    // 15 s, 15 s, 30 s, 3 min scaled by 0.001 = 15, 15, 30, 180 ms between attempts.
+    let gap = rec.attempts[4].sent_at_ms - rec.attempts[3].sent_at_ms;
+    assert!(gap >= 180, "gap {gap}");
+    // Every attempt carries the same notification, freshly signed.
+    let seen = rx.seen.lock().unwrap();
+    assert!(seen.iter().all(|(_, b)| b == rec.body.as_bytes()));
+}
+
+#[tokio::test]
+async fn delivery_gives_up_after_the_bounded_number_of_attempts() {
+    let (sb, _c) = start().await;
+    let (url, rx) = receiver(&[500; 10]).await;
+    let rec = sb
+        .send_callback(CallbackRequest {
+            retry_delays_ms: Some(vec![1]),
+            ..request(&url)
+        })
+        .await
+        .unwrap();
+    assert_eq!(rec.status, DeliveryStatus::Failed);
+    assert_eq!(rec.attempts.len(), 5, "callback_max_attempts defaults to 5");
+    assert_eq!(rx.seen.lock().unwrap().len(), 5);
+    assert_eq!(sb.callback(&rec.id).unwrap().attempts.len(), 5);
+
+    // Without waiting, the record is pending first and can be awaited.
+    let (url, _rx) = receiver(&[]).await;
+    let rec = sb
+        .send_callback(CallbackRequest {
+            wait: false,
+            ..request(&url)
+        })
+        .await
+        .unwrap();
+    let done = sb
+        .wait_for_callback(&rec.id, Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(done.status, DeliveryStatus::Delivered);
+    assert!(
+        sb.send_callback(request("ftp://example.com/x"))
+            .await
+            .is_err()
+    );
+    assert!(
+        sb.send_callback(request("https://api.mch.weixin.qq.com/notify"))
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn callback_keys_follow_the_migration_share() {
+    let (sb, c) = start().await;
+    let info = sb.info().unwrap();
+    let (url, rx) = receiver(&[]).await;
+    let ctl = sb.control();
+    let serial_of = |_: &goldplan_sandbox::SandboxHandle, url: String| {
+        let ctl = ctl.clone();
+        async move {
+            ctl.send_callback(request(&url)).await.unwrap().attempts[0]
+                .wechatpay_serial
+                .clone()
+        }
+    };
+    // Combined with share 0: certificate; share 1: public key; public-key mode: public key.
+    assert_eq!(
+        serial_of(&sb, url.clone()).await,
+        info.platform_certificates[0].serial_no
+    );
+    sb.update_merchant(
+        &info.mchid,
+        MerchantPatch {
+            callback_public_key_share: Some(1.0),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(serial_of(&sb, url.clone()).await, info.public_key_id);
+    sb.update_merchant(
+        &info.mchid,
+        MerchantPatch {
+            callback_public_key_share: Some(0.5),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let mut public = 0;
+    for _ in 0..40 {
+        if serial_of(&sb, url.clone()).await == info.public_key_id {
+            public += 1;
+        }
+    }
+    assert!(
+        (5..=35).contains(&public),
+        "about half signed with the public key: {public}"
+    );
+    sb.update_merchant(
+        &info.mchid,
+        MerchantPatch {
+            mode: Some(KeyMode::Certificate),
+            callback_public_key_share: Some(1.0),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        serial_of(&sb, url.clone()).await,
+        info.platform_certificates[0].serial_no
+    );
+    // Both kinds verify with a combined verifier.
+    let p = parser(&c);
+    for (headers, body) in rx.seen.lock().unwrap().iter() {
+        p.parse(
+            headers.iter().map(|(a, b)| (a.as_str(), b.as_bytes())),
+            body,
+        )
+        .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn callback_faults_make_the_notification_fail_verification() {
+    let (sb, c) = start().await;
+    let (url, rx) = receiver(&[]).await;
+    for kind in [
+        FaultKind::BadSignature,
+        FaultKind::UnknownSerial,
+        FaultKind::StaleTimestamp,
+    ] {
+        sb.inject_fault(Fault::new(kind).for_callbacks()).unwrap();
+        let rec = sb.send_callback(request(&url)).await.unwrap();
+        assert_eq!(rec.attempts[0].fault, Some(kind));
+    }
+    assert!(
+        sb.inject_fault(Fault::new(FaultKind::SystemError).for_callbacks())
+            .is_err()
+    );
+    let p = parser(&c);
+    let kinds: Vec<_> = rx
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(h, b)| {
+            p.parse(h.iter().map(|(a, v)| (a.as_str(), v.as_bytes())), b)
+                .unwrap_err()
+                .kind()
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ErrorKind::SignatureInvalid,
+            ErrorKind::UnknownSerial,
+            ErrorKind::ClockSkew
+        ]
+    );
+}
