@@ -32,7 +32,7 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    fn new(py: Python<'_>, mut config: ClientConfig) -> PyResult<Shared> {
+    pub(crate) fn new(py: Python<'_>, mut config: ClientConfig) -> PyResult<Shared> {
         let python = Python::version_str();
         let python = python.split_whitespace().next().unwrap_or("unknown");
         config.user_agent_suffix = Some(format!(
@@ -283,6 +283,12 @@ macro_rules! client_class {
         #[pyclass(module = "goldplan._goldplan", name = $name, frozen)]
         pub(crate) struct $ty {
             shared: Shared,
+        }
+
+        impl $ty {
+            pub(crate) fn from_shared(shared: Shared) -> $ty {
+                $ty { shared }
+            }
         }
 
         #[pymethods]

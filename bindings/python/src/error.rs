@@ -16,6 +16,9 @@ use crate::convert::json_to_py;
 /// Kind name of errors that are bugs of this library (a panic caught at the boundary).
 pub(crate) const INTERNAL: &str = "internal";
 
+/// Kind name of sandbox failures that are not the caller's input (`goldplan.testing`).
+pub(crate) const SANDBOX: &str = "sandbox";
+
 static FACTORY: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 fn factory(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
@@ -28,7 +31,13 @@ fn factory(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
         .map(|f| f.bind(py))
 }
 
-fn build(py: Python<'_>, kind: &str, message: String, attrs: Bound<'_, PyDict>) -> PyErr {
+/// The `goldplan.errors` exception of `kind` with these attributes.
+pub(crate) fn raise(
+    py: Python<'_>,
+    kind: &str,
+    message: String,
+    attrs: Bound<'_, PyDict>,
+) -> PyErr {
     let made = factory(py).and_then(|f| f.call1((kind, message.clone(), attrs)));
     match made {
         Ok(exception) => PyErr::from_value(exception),
@@ -75,7 +84,7 @@ fn attributes<'py>(py: Python<'py>, error: &Error) -> PyResult<Bound<'py, PyDict
 /// The `goldplan.errors` exception for a core error.
 pub(crate) fn to_pyerr(py: Python<'_>, error: &Error) -> PyErr {
     match attributes(py, error) {
-        Ok(attrs) => build(py, error.kind().as_str(), error.to_string(), attrs),
+        Ok(attrs) => raise(py, error.kind().as_str(), error.to_string(), attrs),
         Err(e) => e,
     }
 }
@@ -87,7 +96,7 @@ pub(crate) fn internal_error(py: Python<'_>, panic: &(dyn Any + Send)) -> PyErr 
         .map(|s| (*s).to_owned())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".to_owned());
-    build(
+    raise(
         py,
         INTERNAL,
         format!("internal error in goldplan (please report it): {what}"),

@@ -13,6 +13,7 @@ mod convert;
 mod error;
 mod protocol;
 mod runtime;
+mod sandbox;
 
 fn wire_names<T>(all: &[T], name: impl Fn(&T) -> &str) -> Vec<String> {
     all.iter().map(|v| name(v).to_owned()).collect()
@@ -52,6 +53,7 @@ fn _goldplan(m: &Bound<'_, PyModule>) -> PyResult<()> {
         ErrorKind::ALL.map(ErrorKind::as_str).to_vec(),
     )?;
     m.add("INTERNAL_ERROR_KIND", error::INTERNAL)?;
+    m.add("SANDBOX_ERROR_KIND", error::SANDBOX)?;
     m.add(
         "OPERATION_TYPES",
         wire_names(OperationType::ALL, OperationType::as_str),
@@ -92,6 +94,7 @@ fn _goldplan(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<protocol::PyAcknowledgement>()?;
     m.add_class::<protocol::PyQueryValue>()?;
     m.add_class::<protocol::PyReceiptParams>()?;
+    m.add_class::<sandbox::PySandbox>()?;
 
     m.add_function(wrap_pyfunction!(protocol::message_to_sign, m)?)?;
     m.add_function(wrap_pyfunction!(protocol::message_to_verify, m)?)?;

@@ -85,12 +85,20 @@ where
     F: Future<Output = goldplan::Result<T>> + Send,
     T: ToPy + Send,
 {
+    let result = block_on_plain(py, fut)?;
+    finish(py, result)
+}
+
+/// Runs any future to completion on the runtime with the GIL released (a panic becomes
+/// `InternalError`); the caller converts the output.
+pub(crate) fn block_on_plain<F>(py: Python<'_>, fut: F) -> PyResult<F::Output>
+where
+    F: Future + Send,
+    F::Output: Send,
+{
     let handle = handle(py)?;
-    let outcome = py.detach(|| std::panic::catch_unwind(AssertUnwindSafe(|| handle.block_on(fut))));
-    match outcome {
-        Ok(result) => finish(py, result),
-        Err(panic) => Err(internal_error(py, &*panic)),
-    }
+    py.detach(|| std::panic::catch_unwind(AssertUnwindSafe(|| handle.block_on(fut))))
+        .map_err(|panic| internal_error(py, &*panic))
 }
 
 /// A result whose conversion to Python waits until the GIL is held: pyo3-async-runtimes

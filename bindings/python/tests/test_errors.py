@@ -18,7 +18,7 @@ from conftest import APIV3, KEYS, MCHID, PUB_KEY_ID, SERIAL, key_text, load_vect
 
 
 def test_every_core_kind_has_a_class_and_nothing_else_does() -> None:
-    kinds = set(_goldplan.ERROR_KINDS) | {_goldplan.INTERNAL_ERROR_KIND}
+    kinds = set(_goldplan.ERROR_KINDS) | {_goldplan.INTERNAL_ERROR_KIND, _goldplan.SANDBOX_ERROR_KIND}
     assert set(errors.KIND_TO_CLASS) == kinds
     for kind, cls in errors.KIND_TO_CLASS.items():
         assert issubclass(cls, errors.GoldPlanError)

@@ -34,6 +34,7 @@ __all__ = [
     "TransportError",
     "TimeoutError",
     "InternalError",
+    "SandboxError",
     "KIND_TO_CLASS",
 ]
 
@@ -205,7 +206,16 @@ class InternalError(GoldPlanError):
     kind = "internal"
 
 
-#: The core's error kinds (``goldplan._goldplan.ERROR_KINDS``) and the class of each.
+class SandboxError(GoldPlanError):
+    """A :mod:`goldplan.testing` sandbox failed (start-up, state directory, not found).
+    Attribute: ``code`` (``CONFIG``, ``IO``, ``IDENTITY``, ``NOT_FOUND``, ...)."""
+
+    kind = "sandbox"
+    code: str = ""
+
+
+#: The core's error kinds (``goldplan._goldplan.ERROR_KINDS``), plus ``internal`` (a caught
+#: panic) and ``sandbox`` (goldplan.testing), and the class of each.
 KIND_TO_CLASS: Mapping[str, Type[GoldPlanError]] = {
     "configuration": ConfigurationError,
     "invalid_input": InvalidInputError,
@@ -227,6 +237,7 @@ KIND_TO_CLASS: Mapping[str, Type[GoldPlanError]] = {
     "transport": TransportError,
     "timeout": TimeoutError,
     "internal": InternalError,
+    "sandbox": SandboxError,
 }
 
 
