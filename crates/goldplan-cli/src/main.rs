@@ -50,7 +50,7 @@ enum Command {
         #[command(flatten)]
         serve: goldplan_sandbox::serve::ServeArgs,
     },
-    /// Download, verify and write the platform certificates (wechatpay_<serial>.pem).
+    /// Download, verify and write the platform certificates (one wechatpay_SERIAL.pem each).
     Certs {
         #[command(subcommand)]
         command: CertsCommand,
