@@ -16,7 +16,7 @@ pub struct ConfigArgs {
     /// JSON config file (fields as in sandbox.json; see README).
     #[arg(long, global = true, env = "GOLDPLAN_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Gateway base URL (default https://api.mch.weixin.qq.com).
+    /// Gateway base URL (default: the primary WeChat Pay host, api.mch.weixin.qq.com).
     #[arg(long, global = true, env = "GOLDPLAN_BASE_URL")]
     pub base_url: Option<String>,
     /// Caller merchant id (the service provider).

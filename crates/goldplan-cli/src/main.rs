@@ -9,6 +9,7 @@
 
 mod commands;
 mod config;
+mod demo;
 mod doctor;
 mod output;
 
@@ -42,7 +43,14 @@ configuration, 3 WeChat Pay API error, 4 verification failure, 5 network failure
 
 #[derive(Subcommand)]
 enum Command {
-    /// Download, verify and write the platform certificates (wechatpay_<serial>.pem).
+    /// Run the whole Gold Plan story against a sandbox started in-process (no configuration).
+    Demo,
+    /// Serve the sandbox (a local WeChat Pay simulator) until Ctrl-C.
+    Sandbox {
+        #[command(flatten)]
+        serve: goldplan_sandbox::serve::ServeArgs,
+    },
+    /// Download, verify and write the platform certificates (one wechatpay_SERIAL.pem each).
     Certs {
         #[command(subcommand)]
         command: CertsCommand,
@@ -158,6 +166,8 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli, out: Out) -> goldplan::Result<u8> {
     match cli.command {
+        Command::Demo => demo::run(out).await,
+        Command::Sandbox { serve } => Ok(goldplan_sandbox::serve::serve(serve).await),
         Command::Certs {
             command: CertsCommand::Download { output },
         } => commands::certs_download(&cli.config.resolve()?, &output, out).await,

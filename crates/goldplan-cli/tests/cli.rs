@@ -219,3 +219,234 @@ fn unreachable_gateway_is_a_network_error() {
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["error"]["kind"], "transport");
 }
+
+#[test]
+fn demo_runs_the_whole_story_with_no_configuration() {
+    let out = goldplan().args(["--json", "demo"]).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["ok"], true);
+    let steps: Vec<&str> = doc["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "platform certificates",
+        "change_gold_plan_status OPEN (JSAPI_AND_MINIPROGRAM)",
+        "change_custom_page_status OPEN",
+        "set_advertising_industry_filter",
+        "certificate rotation",
+        "open_advertising_show",
+        "tampered response",
+        "close_advertising_show",
+        "callback",
+        "receipt page",
+    ] {
+        assert!(
+            steps.contains(&expected),
+            "missing step {expected}: {steps:?}"
+        );
+    }
+    let with_ids = doc["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["request_id"].is_string())
+        .count();
+    assert!(with_ids >= 6, "every API step shows its Request-ID");
+}
+
+/// `goldplan sandbox` as a process, configured by its own sandbox.json.
+struct SandboxProcess {
+    child: std::process::Child,
+    config: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for SandboxProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_sandbox(mode: &str) -> SandboxProcess {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("goldplan"))
+        .args(["sandbox", "--port", "0", "--mode", mode, "--state-dir"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("http://127.0.0.1:"), "{first}");
+    SandboxProcess {
+        child,
+        config: dir.path().join("sandbox.json"),
+        _dir: dir,
+    }
+}
+
+#[test]
+fn every_command_against_a_sandbox_process() {
+    let sb = start_sandbox("combined");
+    let run = |args: &[&str]| {
+        let out = goldplan()
+            .arg("--json")
+            .arg("--config")
+            .arg(&sb.config)
+            .args(args)
+            .output()
+            .unwrap();
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        (
+            out.status.code(),
+            doc,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, doc, err) = run(&[
+        "gold-plan",
+        "change-gold-plan-status",
+        "--sub-mchid",
+        "1900000109",
+        "--operation",
+        "OPEN",
+        "--scene",
+        "JSAPI",
+    ]);
+    assert_eq!(code, Some(0), "{err} {doc}");
+    assert_eq!(doc["data"]["sub_mchid"], "1900000109");
+    assert!(doc["request_id"].is_string());
+    let (code, doc, _) = run(&[
+        "gold-plan",
+        "set-advertising-industry-filter",
+        "--sub-mchid",
+        "1900000109",
+        "--industry",
+        "SOFTWARE",
+        "--industry",
+        "POTOGRAPHY",
+    ]);
+    assert_eq!(code, Some(0), "{doc}");
+    let (code, _, _) = run(&[
+        "gold-plan",
+        "open-advertising-show",
+        "--sub-mchid",
+        "1900000109",
+    ]);
+    assert_eq!(code, Some(0));
+    let (code, _, _) = run(&[
+        "gold-plan",
+        "close-advertising-show",
+        "--sub-mchid",
+        "1900000109",
+    ]);
+    assert_eq!(code, Some(0));
+    // The sandbox has no receipt link configured: a business error, exit 3, with WeChat's words.
+    let (code, doc, _) = run(&[
+        "gold-plan",
+        "change-custom-page-status",
+        "--sub-mchid",
+        "1900000109",
+        "--operation",
+        "OPEN",
+    ]);
+    assert_eq!(code, Some(3));
+    assert_eq!(doc["error"]["code"], "INVALID_REQUEST");
+    assert_eq!(doc["error"]["api_message"], "服务商未配置商家小票链接");
+    // Re-opening within 24 hours of a close is refused.
+    run(&[
+        "gold-plan",
+        "change-gold-plan-status",
+        "--sub-mchid",
+        "1900000109",
+        "--operation",
+        "CLOSE",
+    ]);
+    let (code, doc, _) = run(&[
+        "gold-plan",
+        "change-gold-plan-status",
+        "--sub-mchid",
+        "1900000109",
+        "--operation",
+        "OPEN",
+    ]);
+    assert_eq!(code, Some(3), "{doc}");
+
+    let (code, doc, _) = run(&["request", "GET", "/v3/certificates?algorithm_type=RSA"]);
+    assert_eq!(code, Some(0));
+    assert!(doc["body"]["data"].is_array());
+
+    let certs = tempfile::tempdir().unwrap();
+    let (code, doc, err) = run(&["certs", "download", "-o", certs.path().to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    let written = doc["certificates"].as_array().unwrap();
+    assert!(!written.is_empty());
+    for c in written {
+        let path = c["path"].as_str().unwrap();
+        assert!(path.ends_with(&format!(
+            "wechatpay_{}.pem",
+            c["serial_no"].as_str().unwrap()
+        )));
+        let pem = std::fs::read_to_string(path).unwrap();
+        assert!(
+            pem.starts_with("-----BEGIN CERTIFICATE-----")
+                && pem.ends_with("-----END CERTIFICATE-----\n")
+        );
+    }
+
+    let (code, doc, _) = run(&["doctor"]);
+    assert_eq!(code, Some(0), "{doc}");
+    let checks: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["check"].as_str().unwrap())
+        .collect();
+    for check in [
+        "private_key",
+        "merchant_certificate",
+        "apiv3_key",
+        "reachability",
+        "signature",
+        "clock_skew",
+        "platform_certificates",
+    ] {
+        assert!(
+            checks.contains(&check),
+            "doctor skipped {check}: {checks:?}"
+        );
+    }
+}
+
+#[test]
+fn a_public_key_only_merchant_gets_told_to_configure_the_public_key() {
+    let sb = start_sandbox("public_key");
+    let certs = tempfile::tempdir().unwrap();
+    let out = goldplan()
+        .arg("--config")
+        .arg(&sb.config)
+        .args(["certs", "download", "-o"])
+        .arg(certs.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("RESOURCE_NOT_EXISTS") && err.contains("public key"),
+        "{err}"
+    );
+}

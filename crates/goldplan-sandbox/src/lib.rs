@@ -34,6 +34,7 @@ mod gold_plan;
 mod identity;
 mod media;
 mod model;
+pub mod serve;
 mod server;
 mod state;
 
