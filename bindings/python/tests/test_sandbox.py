@@ -465,3 +465,16 @@ def test_the_pytest_fixtures(goldplan_sandbox: Sandbox, goldplan_client: goldpla
     goldplan_client.change_gold_plan_status(sub, OperationType.OPEN)
     assert goldplan_sandbox.sub_merchant(sub)["gold_plan"] == "OPEN"
     assert goldplan_sandbox.running
+
+
+def test_client_from_the_sandbox_json_the_sandbox_writes(tmp_path: Any) -> None:
+    with Sandbox(mode="public_key", state_dir=str(tmp_path)) as s:
+        written = tmp_path / "sandbox.json"
+        assert written.exists()
+        for cls in (goldplan.Client, goldplan.AsyncClient):
+            client = cls.from_file(written)
+            assert client.mode == "public_key" and client.base_url == s.base_url
+        reply = goldplan.Client.from_file(str(written)).change_gold_plan_status(
+            s.sub_mchids[0], OperationType.OPEN
+        )
+        assert reply.data == {"sub_mchid": s.sub_mchids[0]}
