@@ -1,13 +1,10 @@
 //! Where the CLI's merchant configuration comes from: flags, `GOLDPLAN_*` environment
 //! variables, or a JSON config file (a sandbox's `sandbox.json` is one), in that order.
 
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::PathBuf;
 
-use goldplan::credentials::{ApiV3Key, MerchantCredentials, PrivateKey};
-use goldplan::verify::PublicKeyVerifier;
+use goldplan::config::{ClientConfig, KeyMode};
 use goldplan::{Client, ClientBuilder, Error, Result};
-use serde::Deserialize;
 use zeroize::Zeroizing;
 
 /// Merchant settings given on the command line or in the environment.
@@ -73,36 +70,7 @@ pub struct ConfigArgs {
     pub timeout_secs: u64,
 }
 
-/// The JSON config file. Every field is optional; `sandbox.json` fits.
-#[derive(Deserialize, Default)]
-struct FileConfig {
-    base_url: Option<String>,
-    mchid: Option<String>,
-    serial_no: Option<String>,
-    private_key_pem: Option<String>,
-    private_key_path: Option<PathBuf>,
-    certificate_pem: Option<String>,
-    apiv3_key: Option<String>,
-    public_key_id: Option<String>,
-    public_key_pem: Option<String>,
-    public_key_path: Option<PathBuf>,
-    mode: Option<String>,
-}
-
-/// Fully resolved settings.
-pub struct Settings {
-    pub base_url: Option<String>,
-    pub mchid: String,
-    pub serial_no: String,
-    pub private_key_pem: Zeroizing<String>,
-    pub merchant_certificate_pem: Option<String>,
-    pub apiv3_key: Option<Zeroizing<String>>,
-    pub public_key: Option<(String, String)>,
-    pub combined: bool,
-    pub timeout: Duration,
-}
-
-fn read_file(path: &Path, what: &str) -> Result<String> {
+fn read_file(path: &PathBuf, what: &str) -> Result<String> {
     std::fs::read_to_string(path).map_err(|e| {
         Error::Configuration(format!("cannot read the {what} {}: {e}", path.display()))
     })
@@ -115,142 +83,94 @@ fn missing(what: &str, flag: &str, env: &str) -> Error {
 }
 
 impl ConfigArgs {
-    /// Merges flags/environment over the config file.
+    /// The config file (if any) with flags and environment variables laid over it.
     pub fn resolve(&self) -> Result<Settings> {
-        let file: FileConfig = match &self.config {
-            Some(path) => serde_json::from_str(&read_file(path, "config file")?).map_err(|e| {
-                Error::Configuration(format!("invalid config file {}: {e}", path.display()))
-            })?,
-            None => FileConfig::default(),
+        let mut c = match &self.config {
+            Some(path) => ClientConfig::from_file(path)?,
+            None => ClientConfig::default(),
         };
-        let relative = |p: &PathBuf| match &self.config {
-            Some(cfg) if p.is_relative() => {
-                cfg.parent().map_or_else(|| p.clone(), |dir| dir.join(p))
-            }
-            _ => p.clone(),
-        };
-        let private_key_pem = match (
-            &self.private_key,
-            &file.private_key_pem,
-            &file.private_key_path,
-        ) {
-            (Some(path), _, _) => read_file(path, "private key file")?,
-            (None, Some(pem), _) => pem.clone(),
-            (None, None, Some(path)) => read_file(&relative(path), "private key file")?,
-            _ => {
-                return Err(missing(
-                    "merchant private key",
-                    "private-key",
-                    "GOLDPLAN_PRIVATE_KEY",
-                ));
-            }
-        };
-        let public_key_pem = match (
-            &self.public_key,
-            &file.public_key_pem,
-            &file.public_key_path,
-        ) {
-            (Some(path), _, _) => Some(read_file(path, "public key file")?),
-            (None, Some(pem), _) => Some(pem.clone()),
-            (None, None, Some(path)) => Some(read_file(&relative(path), "public key file")?),
-            _ => None,
-        };
-        // A config file's `mode` (as in sandbox.json) says which WeChat keys the merchant uses;
-        // a public key given by flag or environment always applies.
-        let file_mode = file.mode.as_deref().unwrap_or("public_key");
-        let from_flags = self.public_key_id.is_some() || self.public_key.is_some();
-        let use_public_key = from_flags || file_mode != "certificate";
-        let combined = self.combined || (!from_flags && file_mode == "combined");
-        let public_key = match (
-            self.public_key_id.clone().or(file.public_key_id),
-            public_key_pem,
-        ) {
-            (Some(id), Some(pem)) if use_public_key => Some((id, pem)),
-            (Some(_), None) if from_flags => {
-                return Err(missing(
-                    "WeChat Pay public key file",
-                    "public-key",
-                    "GOLDPLAN_PUBLIC_KEY",
-                ));
-            }
-            (None, Some(_)) if from_flags => {
+        if let Some(url) = &self.base_url {
+            c.base_url = Some(url.clone());
+        }
+        if let Some(mchid) = &self.mchid {
+            c.mchid = Some(mchid.clone());
+        }
+        if let Some(serial) = &self.serial_no {
+            c.serial_no = Some(serial.clone());
+        }
+        if let Some(path) = &self.private_key {
+            c.private_key_pem = None;
+            c.private_key_path = Some(path.clone());
+        }
+        if let Some(path) = &self.merchant_certificate {
+            c.certificate_pem = Some(read_file(path, "merchant certificate")?);
+        }
+        if let Some(key) = &self.apiv3_key {
+            c.apiv3_key = Some(Zeroizing::new(key.clone()));
+        }
+        // A public key given by flag or environment replaces the file's and applies.
+        if self.public_key_id.is_some() || self.public_key.is_some() {
+            c.public_key_id = self.public_key_id.clone();
+            c.public_key_pem = None;
+            c.public_key_path = self.public_key.clone();
+            if c.public_key_id.is_none() {
                 return Err(missing(
                     "WeChat Pay public key id",
                     "public-key-id",
                     "GOLDPLAN_PUBLIC_KEY_ID",
                 ));
             }
-            _ => None,
-        };
-        let merchant_certificate_pem = match &self.merchant_certificate {
-            Some(path) => Some(read_file(path, "merchant certificate")?),
-            None => file.certificate_pem,
-        };
-        Ok(Settings {
-            base_url: self.base_url.clone().or(file.base_url),
-            mchid: self
-                .mchid
-                .clone()
-                .or(file.mchid)
-                .ok_or_else(|| missing("merchant id", "mchid", "GOLDPLAN_MCHID"))?,
-            serial_no: self.serial_no.clone().or(file.serial_no).ok_or_else(|| {
-                missing(
-                    "merchant certificate serial",
-                    "serial-no",
-                    "GOLDPLAN_SERIAL_NO",
-                )
-            })?,
-            private_key_pem: Zeroizing::new(private_key_pem),
-            merchant_certificate_pem,
-            apiv3_key: self
-                .apiv3_key
-                .clone()
-                .or(file.apiv3_key)
-                .map(Zeroizing::new),
-            public_key,
-            combined,
-            timeout: Duration::from_secs(self.timeout_secs.max(1)),
-        })
+            if c.public_key_path.is_none() {
+                return Err(missing(
+                    "WeChat Pay public key file",
+                    "public-key",
+                    "GOLDPLAN_PUBLIC_KEY",
+                ));
+            }
+            c.mode = None;
+        }
+        if self.combined {
+            c.mode = Some(KeyMode::Combined);
+        }
+        c.timeout_secs = Some(self.timeout_secs.max(1) as f64);
+        c.user_agent_suffix = Some(format!("goldplan-cli/{}", goldplan::client::VERSION));
+        if c.mchid.is_none() {
+            return Err(missing("merchant id", "mchid", "GOLDPLAN_MCHID"));
+        }
+        if c.serial_no.is_none() {
+            return Err(missing(
+                "merchant certificate serial",
+                "serial-no",
+                "GOLDPLAN_SERIAL_NO",
+            ));
+        }
+        if c.private_key_pem.is_none() && c.private_key_path.is_none() {
+            return Err(missing(
+                "merchant private key",
+                "private-key",
+                "GOLDPLAN_PRIVATE_KEY",
+            ));
+        }
+        Ok(Settings { config: c })
     }
 }
 
 /// Which verification keys a command needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Keys {
-    /// Whatever the configuration says (public key, certificates, or both with --combined).
+    /// Whatever the configuration says (public key, certificates, or both).
     Configured,
     /// Platform certificates in any case (certificate download).
     WithCertificates,
 }
 
+/// Fully resolved settings.
+pub struct Settings {
+    /// The merged configuration.
+    pub config: ClientConfig,
+}
+
 impl Settings {
-    /// The merchant credentials, checked against the merchant certificate when one is given.
-    pub fn credentials(&self) -> Result<MerchantCredentials> {
-        let key = PrivateKey::from_pem(&self.private_key_pem)?;
-        match &self.merchant_certificate_pem {
-            Some(cert) => {
-                MerchantCredentials::with_certificate(&self.mchid, &self.serial_no, key, cert)
-            }
-            None => MerchantCredentials::new(&self.mchid, &self.serial_no, key),
-        }
-    }
-
-    /// The APIv3 key, checked.
-    pub fn apiv3_key(&self) -> Result<Option<ApiV3Key>> {
-        self.apiv3_key
-            .as_ref()
-            .map(|k| ApiV3Key::new(k.as_bytes()))
-            .transpose()
-    }
-
-    /// The WeChat Pay public key, parsed.
-    pub fn public_key(&self) -> Result<Option<PublicKeyVerifier>> {
-        self.public_key
-            .as_ref()
-            .map(|(id, pem)| PublicKeyVerifier::from_pem(id, pem))
-            .transpose()
-    }
-
     /// A client for these settings.
     pub fn client(&self, keys: Keys) -> Result<Client> {
         self.builder(keys)?.build()
@@ -258,22 +178,16 @@ impl Settings {
 
     /// A client builder for these settings, to adjust before building.
     pub fn builder(&self, keys: Keys) -> Result<ClientBuilder> {
-        let mut builder = Client::builder()
-            .credentials(self.credentials()?)
-            .timeout(self.timeout)
-            .user_agent_suffix(format!("goldplan-cli/{}", goldplan::client::VERSION));
-        if let Some(key) = self.apiv3_key()? {
-            builder = builder.apiv3_key(key);
+        if keys == Keys::WithCertificates && self.config.mode() == KeyMode::PublicKey {
+            let mut combined = self.config.clone();
+            combined.mode = Some(KeyMode::Combined);
+            return combined.builder();
         }
-        if let Some(pk) = self.public_key()? {
-            builder = builder.wechatpay_public_key(pk);
-            if self.combined || keys == Keys::WithCertificates {
-                builder = builder.platform_certificates(true);
-            }
-        }
-        if let Some(url) = &self.base_url {
-            builder = builder.base_url(url.clone());
-        }
-        Ok(builder)
+        self.config.builder()
+    }
+
+    /// Whether platform certificates are part of the configuration.
+    pub fn uses_certificates(&self) -> bool {
+        self.config.mode() != KeyMode::PublicKey
     }
 }

@@ -2,7 +2,6 @@
 
 use goldplan::certificates::format_unix_rfc3339;
 use goldplan::clock::{Clock, SystemClock};
-use goldplan::credentials::PrivateKey;
 use goldplan::http::{
     HttpRequest, ReqwestTransport, Transport, TransportConfig, validate_base_url,
 };
@@ -97,7 +96,8 @@ pub async fn run(args: &ConfigArgs, out: Out) -> Result<u8> {
 }
 
 async fn check_settings(settings: &Settings, findings: &mut Findings) {
-    let key = match PrivateKey::from_pem(&settings.private_key_pem) {
+    let c = &settings.config;
+    let key = match c.private_key() {
         Ok(k) => {
             findings.ok(
                 "private_key",
@@ -115,9 +115,9 @@ async fn check_settings(settings: &Settings, findings: &mut Findings) {
         }
     };
     drop(key);
-    let credentials = match settings.credentials() {
-        Ok(c) => {
-            if settings.merchant_certificate_pem.is_some() {
+    let credentials = match c.credentials() {
+        Ok(credentials) => {
+            if c.certificate_pem.is_some() {
                 findings.ok(
                     "merchant_certificate",
                     "serial_no and private key match apiclient_cert.pem",
@@ -129,14 +129,14 @@ async fn check_settings(settings: &Settings, findings: &mut Findings) {
                     "pass --merchant-certificate apiclient_cert.pem",
                 );
             }
-            c
+            credentials
         }
         Err(e) => {
             findings.fail("merchant_certificate", e.to_string(), "set serial_no to the serial of apiclient_cert.pem (openssl x509 -noout -serial -in apiclient_cert.pem) and use the key issued with it");
             return;
         }
     };
-    match settings.apiv3_key() {
+    match c.apiv3_key() {
         Ok(Some(_)) => findings.ok("apiv3_key", "32 bytes"),
         Ok(None) => findings.warn(
             "apiv3_key",
@@ -149,12 +149,12 @@ async fn check_settings(settings: &Settings, findings: &mut Findings) {
             "use the 32-character APIv3 key set in the merchant portal, as-is",
         ),
     }
-    match settings.public_key() {
+    match c.public_key() {
         Ok(Some(pk)) => findings.ok("wechatpay_public_key", format!("public key {} loaded", pk.key_id())),
         Ok(None) => findings.ok("wechatpay_public_key", "not configured: platform-certificate mode"),
         Err(e) => findings.fail("wechatpay_public_key", e.to_string(), "download the WeChat Pay public key and its PUB_KEY_ID_… from the merchant portal (API安全)"),
     }
-    let base = settings
+    let base = c
         .base_url
         .clone()
         .unwrap_or_else(|| goldplan::client::DEFAULT_BASE_URL.to_owned());
@@ -170,7 +170,7 @@ async fn check_settings(settings: &Settings, findings: &mut Findings) {
         }
     };
     probe(&base, settings, RsaSigner::new(credentials), findings).await;
-    if settings.public_key.is_none() || settings.combined {
+    if settings.uses_certificates() {
         certificates(settings, findings).await;
     }
 }
@@ -178,7 +178,7 @@ async fn check_settings(settings: &Settings, findings: &mut Findings) {
 /// One signed GET to the gateway: reachability, our signature, and clock skew.
 async fn probe(base: &str, settings: &Settings, signer: RsaSigner, findings: &mut Findings) {
     let transport = match ReqwestTransport::new(&TransportConfig {
-        timeout: settings.timeout,
+        timeout: std::time::Duration::from_secs_f64(settings.config.timeout_secs.unwrap_or(30.0)),
         ..TransportConfig::default()
     }) {
         Ok(t) => t,
@@ -208,7 +208,12 @@ async fn probe(base: &str, settings: &Settings, signer: RsaSigner, findings: &mu
             signed.authorization.header_value(),
         ),
     ];
-    if let Some((id, _)) = &settings.public_key {
+    if let Some(id) = settings
+        .config
+        .public_key_id
+        .as_ref()
+        .filter(|_| settings.config.mode() != goldplan::config::KeyMode::Certificate)
+    {
         headers.push(("Wechatpay-Serial".to_owned(), id.clone()));
     }
     let response = match transport

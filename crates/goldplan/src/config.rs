@@ -203,25 +203,42 @@ impl ClientConfig {
         )
     }
 
-    fn credentials(&self) -> Result<MerchantCredentials> {
+    /// The merchant private key, from `private_key_pem` or `private_key_path`.
+    pub fn private_key(&self) -> Result<PrivateKey> {
+        match (&self.private_key_pem, &self.private_key_path) {
+            (Some(pem), _) => PrivateKey::from_pem(pem),
+            (None, Some(path)) => PrivateKey::from_pem(&read_text(path, "private key file")?),
+            (None, None) => Err(Error::Configuration(
+                "no merchant private key configured".into(),
+            )),
+        }
+    }
+
+    /// The merchant credentials, checked against `certificate_pem` when it is given.
+    pub fn credentials(&self) -> Result<MerchantCredentials> {
         let missing = |what: &str| Error::Configuration(format!("no {what} configured"));
         let mchid = self.mchid.as_deref().ok_or_else(|| missing("mchid"))?;
         let serial_no = self
             .serial_no
             .as_deref()
             .ok_or_else(|| missing("serial_no"))?;
-        let key = match (&self.private_key_pem, &self.private_key_path) {
-            (Some(pem), _) => PrivateKey::from_pem(pem)?,
-            (None, Some(path)) => PrivateKey::from_pem(&read_text(path, "private key file")?)?,
-            (None, None) => return Err(missing("merchant private key")),
-        };
+        let key = self.private_key()?;
         match &self.certificate_pem {
             Some(cert) => MerchantCredentials::with_certificate(mchid, serial_no, key, cert),
             None => MerchantCredentials::new(mchid, serial_no, key),
         }
     }
 
-    fn public_key(&self) -> Result<Option<PublicKeyVerifier>> {
+    /// The APIv3 key, checked (exactly 32 bytes), when configured.
+    pub fn apiv3_key(&self) -> Result<Option<ApiV3Key>> {
+        self.apiv3_key
+            .as_ref()
+            .map(|k| ApiV3Key::new(k.as_bytes()))
+            .transpose()
+    }
+
+    /// The WeChat Pay public key, when configured (id and key must come together).
+    pub fn public_key(&self) -> Result<Option<PublicKeyVerifier>> {
         let pem = match (&self.public_key_pem, &self.public_key_path) {
             (Some(pem), _) => Some(Zeroizing::new(pem.clone())),
             (None, Some(path)) => Some(read_text(path, "WeChat Pay public key file")?),
@@ -242,8 +259,8 @@ impl ClientConfig {
     /// A client builder for this configuration, to adjust before building.
     pub fn builder(&self) -> Result<ClientBuilder> {
         let mut builder = Client::builder().credentials(self.credentials()?);
-        if let Some(key) = &self.apiv3_key {
-            builder = builder.apiv3_key(ApiV3Key::new(key.as_bytes())?);
+        if let Some(key) = self.apiv3_key()? {
+            builder = builder.apiv3_key(key);
         }
         let mode = self.mode();
         let public_key = self.public_key()?;
