@@ -259,3 +259,43 @@ async fn a_storm_of_unknown_serials_costs_at_most_one_download() {
         .await
         .unwrap();
 }
+
+/// Regression: a client configured for platform certificates only, for a merchant that has
+/// none (every merchant created since about 2024-10), used to send each call anyway and then
+/// report an unknown `PUB_KEY_ID_…` serial, leaving the outcome of an executed call unknown
+/// and hiding the download's `404 RESOURCE_NOT_EXISTS`. It must say "configure the public key"
+/// and send nothing it cannot verify.
+#[tokio::test]
+async fn a_certificate_client_of_a_public_key_merchant_is_told_before_anything_is_sent() {
+    let sandbox = start(KeyMode::PublicKey).await;
+    let client = client(&info(&sandbox), Verification::Certificates);
+    let mut errors = Vec::new();
+    for _ in 0..2 {
+        errors.push(
+            client
+                .change_gold_plan_status(SUB, OperationType::Open, None)
+                .await
+                .unwrap_err(),
+        );
+    }
+    errors.push(client.close_advertising_show(SUB).await.unwrap_err());
+    errors.push(client.upload_image("logo.png", b"image").await.unwrap_err());
+    errors.push(client.encrypt_sensitive("13800138000").await.unwrap_err());
+    let download = requests_to(&sandbox, "/v3/certificates");
+    assert_eq!(download.len(), 1, "downloads stay rate-limited");
+    for err in &errors {
+        assert_eq!(err.kind(), ErrorKind::NoPlatformCertificate, "{err}");
+        assert!(err.to_string().contains("public key"), "{err}");
+        assert_eq!(
+            err.request_id().map(str::to_ascii_uppercase),
+            Some(download[0].request_id.to_ascii_uppercase()),
+            "the Request-ID of the 404"
+        );
+    }
+    assert_eq!(
+        sandbox.requests().len(),
+        1,
+        "nothing but the download was sent: {:?}",
+        sandbox.requests()
+    );
+}
