@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use goldplan::client::RefreshPolicy;
 use goldplan::gold_plan::{CHANGE_GOLD_PLAN_STATUS, OperationType};
 use goldplan::{Client, ErrorKind, RequestOptions};
 use goldplan_e2e::*;
@@ -47,10 +48,7 @@ async fn rotation_and_expiry_in_the_middle_of_a_stream_fail_no_call() {
     let info = info(&sandbox);
     let client = client(&info, Verification::Certificates);
     let old = signing_serial(&sandbox);
-    client
-        .change_gold_plan_status(SUB, OperationType::Open, None)
-        .await
-        .unwrap();
+    open_gold_plan(&client).await;
     assert_eq!(client.verifier().accept_serial(), Some(old.clone()));
 
     let done = Arc::new(AtomicUsize::new(0));
@@ -219,10 +217,7 @@ async fn a_storm_of_unknown_serials_costs_at_most_one_download() {
     const STORM: u32 = 40;
     let sandbox = start(KeyMode::Certificate).await;
     let client = client(&info(&sandbox), Verification::Certificates);
-    client
-        .change_gold_plan_status(SUB, OperationType::Open, None)
-        .await
-        .unwrap();
+    open_gold_plan(&client).await;
     assert_eq!(certificate_downloads(&sandbox), 1);
 
     for storm in 0..2 {
@@ -254,10 +249,7 @@ async fn a_storm_of_unknown_serials_costs_at_most_one_download() {
         assert_eq!(certificate_downloads(&sandbox), 2, "after storm {storm}");
     }
     assert_eq!(client.certificate_downloads().await, 2);
-    client
-        .change_gold_plan_status(SUB, OperationType::Open, None)
-        .await
-        .unwrap();
+    open_gold_plan(&client).await;
 }
 
 /// Regression: a client configured for platform certificates only, for a merchant that has
@@ -298,4 +290,62 @@ async fn a_certificate_client_of_a_public_key_merchant_is_told_before_anything_i
         "nothing but the download was sent: {:?}",
         sandbox.requests()
     );
+}
+
+/// The sandbox's own rotation schedule over five simulated years, with the client sharing the
+/// sandbox clock: each new certificate is picked up on first sight, and an expired one is
+/// dropped from the client's set at the next download.
+#[tokio::test]
+async fn scheduled_rotations_over_five_years_on_a_shared_clock() {
+    let sandbox = start(KeyMode::Certificate).await;
+    sandbox
+        .update_settings(&json!({"protocol_clock": "sandbox", "auto_rotate_after_secs": 3600}))
+        .unwrap();
+    // Rotations hours or years apart happen within one real second here, so the rate limit
+    // on downloads (real time) is lifted.
+    let client = builder(&info(&sandbox), Verification::Certificates)
+        .clock(sandbox.clock())
+        .refresh_policy(RefreshPolicy {
+            interval: Duration::from_secs(3600),
+            min_interval: Duration::ZERO,
+        })
+        .build()
+        .unwrap();
+    let first = signing_serial(&sandbox);
+    let held = |client: &Client| -> Vec<String> {
+        client
+            .platform_certificates()
+            .iter()
+            .map(|c| c.serial_hex().to_owned())
+            .collect()
+    };
+    open_gold_plan(&client).await;
+    assert_eq!(held(&client), std::slice::from_ref(&first));
+
+    // An hour later the next request finds the schedule due: a second certificate signs.
+    sandbox.advance_clock(3600).unwrap();
+    open_gold_plan(&client).await;
+    let second = signing_serial(&sandbox);
+    assert_ne!(second, first);
+    assert_eq!(client.verifier().accept_serial(), Some(second.clone()));
+    assert_eq!(held(&client).len(), 2, "the first stays until it expires");
+
+    // Five years on, the first has expired and a third signs.
+    sandbox.advance_clock(5 * 365 * 24 * 3600).unwrap();
+    open_gold_plan(&client).await;
+    let third = signing_serial(&sandbox);
+    let mut expected = vec![second, third.clone()];
+    expected.sort();
+    let mut now_held = held(&client);
+    now_held.sort();
+    assert_eq!(now_held, expected, "the expired certificate is dropped");
+    assert_eq!(client.verifier().accept_serial(), Some(third));
+    assert_eq!(certificate_downloads(&sandbox), 3);
+}
+
+async fn open_gold_plan(client: &Client) {
+    client
+        .change_gold_plan_status(SUB, OperationType::Open, None)
+        .await
+        .unwrap();
 }
