@@ -275,3 +275,37 @@ async fn a_signature_probe_is_never_acknowledged() {
         Some(&Outcome::Rejected(ErrorKind::SignatureProbe))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_storm_of_forged_callback_serials_costs_at_most_one_download() {
+    const STORM: u32 = 20;
+    let sandbox = start(KeyMode::Certificate).await;
+    let client = client(&info(&sandbox), Verification::Certificates);
+    client.refresh_certificates().await.unwrap();
+    let (url, outcomes) = receiver(client).await;
+    sandbox
+        .inject_fault(
+            Fault::new(FaultKind::UnknownSerial)
+                .times(STORM)
+                .for_callbacks(),
+        )
+        .unwrap();
+    let mut deliveries = tokio::task::JoinSet::new();
+    for i in 0..STORM {
+        let (control, url) = (sandbox.control(), url.clone());
+        deliveries.spawn(async move {
+            deliver(&control, &url, payment(&format!("ORDER-STORM-{i}")), 1).await
+        });
+    }
+    while let Some(joined) = deliveries.join_next().await {
+        let record = joined.unwrap();
+        assert_eq!(record.status, DeliveryStatus::Failed);
+        assert_refused(&record, 0, ErrorKind::UnknownSerial);
+    }
+    assert_eq!(
+        *outcomes.lock().unwrap(),
+        vec![Outcome::Rejected(ErrorKind::UnknownSerial); STORM as usize]
+    );
+    // One download at start, at most one more for the whole storm.
+    assert_eq!(certificate_downloads(&sandbox), 2);
+}
