@@ -442,9 +442,42 @@ struct RefreshState {
     /// When the last download succeeded (monotonic).
     last_success: Option<Instant>,
     /// Why the last download failed, if it did.
-    last_error: Option<String>,
+    last_error: Option<DownloadFailure>,
     /// Downloads performed (for diagnostics and tests).
     downloads: u64,
+}
+
+/// Why the last certificate download failed, kept for the callers that arrive before the next
+/// download is allowed.
+#[derive(Debug, Clone)]
+enum DownloadFailure {
+    /// `404 RESOURCE_NOT_EXISTS`: the merchant has no platform certificate (its Request-ID).
+    NoPlatformCertificate(Option<String>),
+    /// Any other failure.
+    Other(String),
+}
+
+impl DownloadFailure {
+    fn of(e: &Error) -> DownloadFailure {
+        match e {
+            Error::NoPlatformCertificate { request_id } => {
+                DownloadFailure::NoPlatformCertificate(request_id.clone())
+            }
+            other => DownloadFailure::Other(other.to_string()),
+        }
+    }
+
+    /// The error for a caller that finds no certificate while downloads are rate-limited.
+    fn to_error(&self) -> Error {
+        match self {
+            DownloadFailure::NoPlatformCertificate(request_id) => Error::NoPlatformCertificate {
+                request_id: request_id.clone(),
+            },
+            DownloadFailure::Other(e) => Error::Certificate(format!(
+                "no platform certificate yet; the last download failed: {e}"
+            )),
+        }
+    }
 }
 
 struct Inner {
@@ -633,7 +666,7 @@ impl Client {
         );
         async move {
             if out.verify && out.wechatpay_serial.is_none() {
-                self.ensure_certificates().await;
+                self.ensure_certificates().await?;
             }
             let response = self.send_with_retries(&out).await?;
             let request_id = response.header("Request-ID").map(str::to_owned);
@@ -843,10 +876,13 @@ impl Client {
 
     /// Makes sure certificates are loaded (first call) and not older than the refresh
     /// interval (lazy refresh). Failures are logged: the old set stays in force and
-    /// verification reports what is missing.
-    async fn ensure_certificates(&self) {
+    /// verification reports what is missing. Except one: a merchant without platform
+    /// certificates (`404 RESOURCE_NOT_EXISTS`) when no public key is configured either. Then
+    /// no answer could ever be verified, so nothing is sent and the caller is told to configure
+    /// the public key.
+    async fn ensure_certificates(&self) -> Result<()> {
         let Some(certs) = &self.inner.certificates else {
-            return;
+            return Ok(());
         };
         let stale = {
             let state = self.inner.refresh_state.lock().await;
@@ -856,8 +892,15 @@ impl Client {
                     .is_none_or(|t| t.elapsed() >= self.inner.refresh.interval)
         };
         if stale && let Err(e) = self.refresh_if_allowed(RefreshTrigger::Stale).await {
+            if e.kind() == ErrorKind::NoPlatformCertificate
+                && self.inner.public_key.is_none()
+                && certs.certificates().is_empty()
+            {
+                return Err(e);
+            }
             tracing::warn!(error = %e, "platform certificate download failed");
         }
+        Ok(())
     }
 
     /// Downloads platform certificates now (single-flight; not rate-limited).
@@ -882,9 +925,7 @@ impl Client {
         };
         if gate.is_some_and(|last| last.elapsed() < self.inner.refresh.min_interval) {
             return match &state.last_error {
-                Some(e) if certs.certificates().is_empty() => Err(Error::Certificate(format!(
-                    "no platform certificate yet; the last download failed: {e}"
-                ))),
+                Some(failure) if certs.certificates().is_empty() => Err(failure.to_error()),
                 _ => Ok(false),
             };
         }
@@ -900,7 +941,7 @@ impl Client {
                 Ok(true)
             }
             Err(e) => {
-                state.last_error = Some(e.to_string());
+                state.last_error = Some(DownloadFailure::of(&e));
                 Err(e)
             }
         }
@@ -979,7 +1020,7 @@ impl Client {
         if let Some(pk) = &self.inner.public_key {
             return EncryptionKey::from_public_key(pk);
         }
-        self.ensure_certificates().await;
+        self.ensure_certificates().await?;
         let set = self.platform_certificates();
         let newest = set
             .newest()
