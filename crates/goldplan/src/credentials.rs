@@ -59,8 +59,8 @@ pub struct PrivateKey {
 }
 
 impl PrivateKey {
-    /// Parses a PEM private key: PKCS#8 (`-----BEGIN PRIVATE KEY-----`) or PKCS#1
-    /// (`-----BEGIN RSA PRIVATE KEY-----`). The key must be RSA, 2048 to 8192 bits.
+    /// Parses a PEM private key: PKCS#8 (PEM label `PRIVATE KEY`, as in `apiclient_key.pem`)
+    /// or PKCS#1 (label `RSA PRIVATE KEY`). The key must be RSA, 2048 to 8192 bits.
     pub fn from_pem(pem_text: &str) -> Result<PrivateKey> {
         let parsed = pem::parse(pem_text.trim()).map_err(|e| {
             Error::Configuration(format!(
