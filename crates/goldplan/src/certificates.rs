@@ -316,6 +316,13 @@ pub fn parse_certificates_response(
     let mut kept = Vec::new();
     let mut dropped = Vec::new();
     for entry in parsed.data {
+        // Spec §3.1: every member of encrypt_certificate is required in a certificate entry.
+        if entry.encrypt_certificate.associated_data.is_none() {
+            return Err(Error::Decode(format!(
+                "certificate entry {} lacks encrypt_certificate.associated_data",
+                entry.serial_no
+            )));
+        }
         let pem_bytes = entry.encrypt_certificate.decrypt(apiv3_key)?;
         let pem_text = std::str::from_utf8(&pem_bytes).map_err(|_| {
             Error::Certificate(format!(
@@ -457,6 +464,14 @@ mod tests {
         assert!(SerialNumber::parse("PUB_KEY_ID_1").is_err());
         assert!(SerialNumber::parse("").is_err());
         assert!(SerialNumber::parse("12 34").is_err());
+    }
+
+    #[test]
+    fn an_entry_without_associated_data_is_rejected() {
+        let body = br#"{"data":[{"serial_no":"AB","effective_time":"x","expire_time":"y","encrypt_certificate":{"algorithm":"AEAD_AES_256_GCM","nonce":"abcdefghijkl","ciphertext":"AAAAAAAAAAAAAAAAAAAAAA=="}}]}"#;
+        let key = ApiV3Key::new("0123456789abcdefghijklmnopqrstuv").unwrap();
+        let err = parse_certificates_response(body, &key, 0).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::Decode);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use tracing::Instrument;
 use zeroize::Zeroizing;
 
-use crate::certificates::{self, CertificateSet};
+use crate::certificates::{self, CertificateSet, SerialNumber};
 use crate::clock::{Clock, SystemClock};
 use crate::credentials::{ApiV3Key, MerchantCredentials, PrivateKey};
 use crate::error::{ApiError, Error, ErrorKind, Result};
@@ -29,8 +29,8 @@ use crate::notification::{Notification, NotificationParser, ReplayGuard};
 use crate::sensitive::{self, EncryptionKey};
 use crate::sign::{RsaSigner, Signer, canonical_url, normalize_method, sign_request};
 use crate::verify::{
-    CertificateVerifier, CombinedVerifier, PUBLIC_KEY_ID_PREFIX, PublicKeyVerifier,
-    VerificationPolicy, Verified, Verifier, WechatpayHeaders, verify_signed,
+    CertificateVerifier, CombinedVerifier, PublicKeyVerifier, VerificationPolicy, Verified,
+    Verifier, WechatpayHeaders, verify_signed,
 };
 
 /// The primary WeChat Pay host.
@@ -338,6 +338,12 @@ impl ClientBuilder {
         let mut hosts = vec![validate_base_url(&self.base_url)?];
         if let Some(backup) = &self.backup_url {
             hosts.push(validate_base_url(backup)?);
+        }
+        if !(1..=86_400).contains(&self.max_skew_secs) {
+            return Err(Error::Configuration(format!(
+                "max_skew_secs must be between 1 and 86400, got {}",
+                self.max_skew_secs
+            )));
         }
         if self.retry.max_attempts == 0 {
             return Err(Error::Configuration(
@@ -799,6 +805,14 @@ impl Client {
             latency_ms,
             "response received"
         );
+        if response.status == 202 && out.idempotent {
+            // Spec §7.1: accepted but not processed yet; repeat the same request (re-signed).
+            return Err(AttemptFailure::Retry(Error::from(ApiError::from_response(
+                202,
+                request_id,
+                &response.body,
+            ))));
+        }
         if (200..300).contains(&response.status) {
             return Ok(response);
         }
@@ -869,9 +883,10 @@ impl Client {
     }
 
     fn should_refresh_for(&self, e: &Error, serial: Option<&str>) -> bool {
+        // Only a well-formed certificate serial can be cured by downloading certificates.
         e.kind() == ErrorKind::UnknownSerial
             && self.inner.certificates.is_some()
-            && !serial.unwrap_or("").starts_with(PUBLIC_KEY_ID_PREFIX)
+            && serial.is_some_and(|s| SerialNumber::parse(s).is_ok())
     }
 
     /// Makes sure certificates are loaded (first call) and not older than the refresh
@@ -884,21 +899,29 @@ impl Client {
         let Some(certs) = &self.inner.certificates else {
             return Ok(());
         };
-        let stale = {
-            let state = self.inner.refresh_state.lock().await;
-            certs.certificates().is_empty()
-                || state
-                    .last_success
-                    .is_none_or(|t| t.elapsed() >= self.inner.refresh.interval)
+        if certs.certificates().is_empty() {
+            // Nothing can verify a certificate-signed answer yet: this call waits for a download.
+            if let Err(e) = self.refresh_if_allowed(RefreshTrigger::Stale).await {
+                if self.inner.public_key.is_none() && certs.certificates().is_empty() {
+                    // No key at all could verify the answer: fail before anything is sent,
+                    // rather than execute the call and report its outcome as unknown.
+                    return Err(e);
+                }
+                tracing::warn!(error = %e, "platform certificate download failed");
+            }
+            return Ok(());
+        }
+        // A set is held. Never wait behind a refresh that is already running (a slow gateway
+        // or a storm of forged callback serials must not stall business calls): the current
+        // set stays in force until the new one is swapped in.
+        let stale = match self.inner.refresh_state.try_lock() {
+            Ok(state) => state
+                .last_success
+                .is_none_or(|t| t.elapsed() >= self.inner.refresh.interval),
+            Err(_) => false,
         };
         if stale && let Err(e) = self.refresh_if_allowed(RefreshTrigger::Stale).await {
-            if e.kind() == ErrorKind::NoPlatformCertificate
-                && self.inner.public_key.is_none()
-                && certs.certificates().is_empty()
-            {
-                return Err(e);
-            }
-            tracing::warn!(error = %e, "platform certificate download failed");
+            tracing::warn!(error = %e, "scheduled platform certificate refresh failed; keeping the current set");
         }
         Ok(())
     }

@@ -144,6 +144,9 @@ pub struct VerificationError {
     pub serial: Option<String>,
     /// The `Request-ID` of the response, when present.
     pub request_id: Option<String>,
+    /// The start of the rejected body (lossy UTF-8, at most 4 KiB), for diagnosis. Callback
+    /// bodies carry only ciphertext, never decrypted data.
+    pub body: Option<String>,
 }
 
 impl fmt::Display for VerificationError {
@@ -385,16 +388,21 @@ impl Error {
             reason: reason.into(),
             serial: None,
             request_id: None,
+            body: None,
         }))
     }
 
-    /// Attaches the serial and Request-ID of the message being verified.
+    /// Attaches the serial, Request-ID and start of the body of the message being verified.
     pub(crate) fn with_message_context(
         mut self,
         serial: Option<&str>,
         request_id: Option<&str>,
+        body: &[u8],
     ) -> Error {
         if let Error::Verification(v) = &mut self {
+            if v.body.is_none() {
+                v.body = Some(truncate_lossy(body, MAX_RAW_BODY));
+            }
             if v.serial.is_none() {
                 v.serial = serial.map(str::to_owned);
             }

@@ -110,7 +110,7 @@ pub fn validate_base_url(base_url: &str) -> Result<String> {
 }
 
 /// Settings of the default transport.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct TransportConfig {
     /// Time allowed to establish a connection (default 10 s).
     pub connect_timeout: Duration,
@@ -118,6 +118,16 @@ pub struct TransportConfig {
     pub timeout: Duration,
     /// Proxy URL for every request (none by default; environment variables are not read).
     pub proxy: Option<String>,
+}
+
+impl Debug for TransportConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TransportConfig")
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("proxy", &self.proxy.as_ref().map(|_| "<set>"))
+            .finish()
+    }
 }
 
 impl Default for TransportConfig {
@@ -164,6 +174,11 @@ impl ReqwestTransport {
 }
 
 fn map_reqwest_error(e: reqwest::Error) -> Error {
+    if e.is_builder() {
+        // A header or URL the HTTP layer refuses (e.g. a line break in a header value): the
+        // input is wrong, sending again cannot help.
+        return Error::InvalidInput(format!("the request cannot be built: {e}"));
+    }
     if e.is_connect() {
         return Error::Transport {
             message: format!("cannot connect: {e}"),
@@ -213,6 +228,25 @@ impl Transport for ReqwestTransport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn accepted_canonical_urls_are_sent_unchanged_by_the_url_parser() {
+        for target in [
+            "/v3/goldplan/merchants/changegoldplanstatus",
+            "/v3/certificates?algorithm_type=RSA",
+            "/v3/pay/transactions/id/1217752501201407033233368018?mchid=1230000109",
+            "/v3/a'b/%E7%82%B9;x=1?x=%20&y=a:b@c/d?e&z=!$()*+,;=",
+        ] {
+            let signed = crate::sign::canonical_url(target).unwrap();
+            let url =
+                reqwest::Url::parse(&format!("https://api.mch.weixin.qq.com{signed}")).unwrap();
+            let sent = match url.query() {
+                Some(q) => format!("{}?{q}", url.path()),
+                None => url.path().to_owned(),
+            };
+            assert_eq!(sent, signed);
+        }
+    }
 
     #[test]
     fn plain_http_only_for_loopback() {

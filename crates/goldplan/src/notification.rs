@@ -18,9 +18,14 @@ pub const MAX_NOTIFICATION_BODY: usize = 1024 * 1024;
 
 /// Decides whether a notification id was already handled. WeChat re-delivers until it gets a
 /// success answer, so duplicates are normal; a guard lets the handler skip them.
+///
+/// A duplicate is answered with *success* ([`Acknowledgement::for_error`]), so the guard must
+/// say "duplicate" only for ids whose processing **completed**: record an id after your handler
+/// succeeded, never when merely asked, or a notification whose first processing failed would
+/// be acknowledged on re-delivery and lost.
 pub trait ReplayGuard: Send + Sync + fmt::Debug {
-    /// Returns true when `notification_id` was seen before. Called only for authentic,
-    /// decrypted notifications, so forged ids never reach it.
+    /// Returns true when `notification_id` was already processed to completion. Called only
+    /// for authentic, decrypted notifications, so forged ids never reach it.
     fn is_duplicate(&self, notification_id: &str) -> bool;
 }
 

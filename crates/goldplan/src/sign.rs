@@ -28,32 +28,70 @@ const NONCE_REJECT_FROM: u8 = 248;
 /// The HTTP methods WeChat Pay APIv3 uses.
 const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 
+/// Whether `b` may appear unencoded in a path: RFC 3986 `pchar` and `/`.
+fn is_path_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/%".contains(&b)
+}
+
+/// Whether `b` may appear unencoded in a query. Like a path plus `?`, but without `'`, which
+/// URL parsers percent-encode in the query of http(s) URLs.
+fn is_query_byte(b: u8) -> bool {
+    b != b'\'' && (is_path_byte(b) || b == b'?')
+}
+
+fn has_valid_percent_escapes(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.iter().enumerate().all(|(i, &b)| {
+        b != b'%'
+            || (bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+    })
+}
+
+fn is_dot_segment(segment: &str) -> bool {
+    matches!(
+        segment.to_ascii_lowercase().as_str(),
+        "." | ".." | "%2e" | "%2e%2e" | ".%2e" | "%2e."
+    )
+}
+
 /// Builds the canonical URL line from a request-target in origin form (`/path?query`), exactly
 /// as it will be sent. A bare trailing `?` is removed (Go and Java would disagree on it), and
 /// the same string must then be used on the wire.
+///
+/// Only targets that HTTP libraries send unchanged are accepted: percent-encoded ASCII without
+/// characters a URL parser would re-encode (`"`, `<`, `>`, `` ` ``, `{`, `}`, `\`, spaces, `'`
+/// in the query), valid `%XX` escapes, and no `.`/`..` segments (which would be resolved away).
+/// Otherwise the signed URL and the sent one would differ and WeChat Pay would answer
+/// `401 SIGN_ERROR`.
 pub fn canonical_url(path_and_query: &str) -> Result<String> {
+    let invalid = |why: &str| {
+        Error::InvalidInput(format!(
+            "the request path {path_and_query:?} cannot be sent as signed: {why}"
+        ))
+    };
     if !path_and_query.starts_with('/') {
-        return Err(Error::InvalidInput(format!(
-            "the request path must start with '/', got {path_and_query:?}"
-        )));
+        return Err(invalid("it must start with '/'"));
     }
-    if path_and_query.contains('#') {
-        return Err(Error::InvalidInput(
-            "the request path must not contain a fragment ('#')".into(),
+    let target = path_and_query.strip_suffix('?').unwrap_or(path_and_query);
+    let (path, query) = match target.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (target, None),
+    };
+    if !path.bytes().all(is_path_byte) || !query.unwrap_or("").bytes().all(is_query_byte) {
+        return Err(invalid(
+            "percent-encode it (no spaces, non-ASCII, '#', '\"', '<', '>', '{', '}', '\\', or ' in the query)",
         ));
     }
-    if let Some(bad) = path_and_query
-        .chars()
-        .find(|c| c.is_whitespace() || c.is_control() || !c.is_ascii())
-    {
-        return Err(Error::InvalidInput(format!(
-            "the request path must be percent-encoded ASCII; found {bad:?}"
-        )));
+    if !has_valid_percent_escapes(target) {
+        return Err(invalid("a '%' is not followed by two hex digits"));
     }
-    Ok(path_and_query
-        .strip_suffix('?')
-        .unwrap_or(path_and_query)
-        .to_owned())
+    if path.split('/').any(is_dot_segment) {
+        return Err(invalid(
+            "'.' and '..' segments would be resolved before sending",
+        ));
+    }
+    Ok(target.to_owned())
 }
 
 /// Upper-cases and checks an HTTP method.
@@ -360,6 +398,29 @@ mod tests {
         assert!(canonical_url("/v3/x#frag").is_err());
         assert!(canonical_url("/v3/x y").is_err());
         assert!(canonical_url("/v3/点金").is_err());
+        for rewritten_by_url_parsers in [
+            "/v3/\"a\"",
+            "/v3/<a>",
+            "/v3/{a}",
+            "/v3/`a`",
+            "/v3\\a",
+            "/v3/a/../b",
+            "/v3/./b",
+            "/v3/%2E%2e/b",
+            "/v3/a?q='x'",
+            "/v3/a?q=<x>",
+            "/v3/a%zz",
+            "/v3/a%2",
+        ] {
+            assert!(
+                canonical_url(rewritten_by_url_parsers).is_err(),
+                "{rewritten_by_url_parsers}"
+            );
+        }
+        assert_eq!(
+            canonical_url("/v3/a'b/%E7%82%B9?x=%20&y=a:b@c/d?e").unwrap(),
+            "/v3/a'b/%E7%82%B9?x=%20&y=a:b@c/d?e"
+        );
     }
 
     #[test]

@@ -368,7 +368,11 @@ pub fn verify_signed(
     body: &[u8],
 ) -> Result<Verified> {
     verify_inner(verifier, policy, headers, body).map_err(|e| {
-        e.with_message_context(headers.serial.as_deref(), headers.request_id.as_deref())
+        e.with_message_context(
+            headers.serial.as_deref(),
+            headers.request_id.as_deref(),
+            body,
+        )
     })
 }
 

@@ -144,6 +144,12 @@ async fn server_errors_are_retried_only_when_safe() {
     assert_eq!(err.kind(), ErrorKind::Timeout);
     assert_eq!(gw.business_requests() - before, 2);
 
+    // 202 means accepted but not processed yet: an idempotent call is repeated.
+    let before = gw.business_requests();
+    gw.push(Fault::Status(202, ""), 2);
+    client.close_advertising_show("1").await.unwrap();
+    assert_eq!(gw.business_requests() - before, 3);
+
     // Rate limiting means "not accepted": retried even for a POST.
     gw.push(
         Fault::Status(
@@ -444,6 +450,14 @@ async fn configuration_errors_are_typed() {
         .build()
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Configuration);
+    for skew in [0, -5, 100_000] {
+        let err = base()
+            .apiv3_key(ApiV3Key::new(APIV3).unwrap())
+            .max_skew_secs(skew)
+            .build()
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Configuration, "skew {skew}");
+    }
 }
 
 fn reqwest_client(base: &str, proxy: Option<String>, timeout: Duration) -> Client {
@@ -484,6 +498,17 @@ async fn real_sockets_timeouts_refusals_and_proxies() {
     );
     let err = client.close_advertising_show("1").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    // A header the HTTP layer refuses is an input error, not a network failure to retry.
+    let options = RequestOptions {
+        wechatpay_serial: Some("PUB_KEY_ID_1\r\nX-Injected: 1".into()),
+        ..Default::default()
+    };
+    let err = client
+        .request_with("GET", "/v3/x", None, &options)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    assert!(!err.is_retryable());
 
     // Nothing listens: a connect error, which is safe to retry.
     let refused = tokio::net::TcpListener::bind("127.0.0.1:0")
