@@ -324,6 +324,55 @@ pub struct SignedRequest {
     pub authorization: Authorization,
 }
 
+/// A request with its fresh nonce and timestamp, ready for a signature.
+struct Unsigned {
+    method: String,
+    canonical_url: String,
+    nonce: String,
+    timestamp: i64,
+    message: Vec<u8>,
+}
+
+impl Unsigned {
+    fn new(clock: &dyn Clock, method: &str, path_and_query: &str, body: &[u8]) -> Result<Unsigned> {
+        let method = normalize_method(method)?;
+        let canonical_url = canonical_url(path_and_query)?;
+        let nonce = generate_nonce()?;
+        let timestamp = clock.now();
+        let message = message_to_sign(&method, &canonical_url, timestamp, &nonce, body);
+        Ok(Unsigned {
+            method,
+            canonical_url,
+            nonce,
+            timestamp,
+            message,
+        })
+    }
+
+    fn finish(self, signer: &dyn Signer, signature: String) -> Result<SignedRequest> {
+        // Header values are quoted with no escape mechanism (spec §1.3): a plug-in signer's
+        // ids must not break out of their quotes.
+        for (name, value) in [("mchid", signer.mchid()), ("serial_no", signer.serial_no())] {
+            if value.is_empty() || value.contains(['"', ',', '\r', '\n']) {
+                return Err(Error::Signing(format!(
+                    "the signer's {name} {value:?} cannot go into an Authorization header"
+                )));
+            }
+        }
+        Ok(SignedRequest {
+            method: self.method,
+            canonical_url: self.canonical_url,
+            authorization: Authorization {
+                mchid: signer.mchid().to_owned(),
+                nonce_str: self.nonce,
+                timestamp: self.timestamp,
+                serial_no: signer.serial_no().to_owned(),
+                signature,
+            },
+        })
+    }
+}
+
 /// Signs a request with fresh nonce and timestamp: the sans-IO entry point for users who keep
 /// their own HTTP stack. Send `canonical_url` and `body` exactly as given.
 pub async fn sign_request(
@@ -333,23 +382,9 @@ pub async fn sign_request(
     path_and_query: &str,
     body: &[u8],
 ) -> Result<SignedRequest> {
-    let method = normalize_method(method)?;
-    let canonical_url = canonical_url(path_and_query)?;
-    let nonce = generate_nonce()?;
-    let timestamp = clock.now();
-    let message = message_to_sign(&method, &canonical_url, timestamp, &nonce, body);
-    let signature = signer.sign(&message).await?;
-    Ok(SignedRequest {
-        method,
-        canonical_url,
-        authorization: Authorization {
-            mchid: signer.mchid().to_owned(),
-            nonce_str: nonce,
-            timestamp,
-            serial_no: signer.serial_no().to_owned(),
-            signature,
-        },
-    })
+    let unsigned = Unsigned::new(clock, method, path_and_query, body)?;
+    let signature = signer.sign(&unsigned.message).await?;
+    unsigned.finish(signer, signature)
 }
 
 /// Blocking twin of [`sign_request`] for the built-in signer.
@@ -360,23 +395,9 @@ pub fn sign_request_blocking(
     path_and_query: &str,
     body: &[u8],
 ) -> Result<SignedRequest> {
-    let method = normalize_method(method)?;
-    let canonical_url = canonical_url(path_and_query)?;
-    let nonce = generate_nonce()?;
-    let timestamp = clock.now();
-    let message = message_to_sign(&method, &canonical_url, timestamp, &nonce, body);
-    let signature = signer.sign_blocking(&message)?;
-    Ok(SignedRequest {
-        method,
-        canonical_url,
-        authorization: Authorization {
-            mchid: signer.mchid().to_owned(),
-            nonce_str: nonce,
-            timestamp,
-            serial_no: signer.serial_no().to_owned(),
-            signature,
-        },
-    })
+    let unsigned = Unsigned::new(clock, method, path_and_query, body)?;
+    let signature = signer.sign_blocking(&unsigned.message)?;
+    unsigned.finish(signer, signature)
 }
 
 #[cfg(test)]
@@ -421,6 +442,59 @@ mod tests {
             canonical_url("/v3/a'b/%E7%82%B9?x=%20&y=a:b@c/d?e").unwrap(),
             "/v3/a'b/%E7%82%B9?x=%20&y=a:b@c/d?e"
         );
+    }
+
+    #[derive(Debug)]
+    struct RemoteSigner(&'static str);
+
+    impl Signer for RemoteSigner {
+        fn mchid(&self) -> &str {
+            self.0
+        }
+        fn serial_no(&self) -> &str {
+            "ABC"
+        }
+        fn sign<'a>(&'a self, _message: &'a [u8]) -> SignFuture<'a> {
+            Box::pin(std::future::ready(Ok("c2ln".to_owned())))
+        }
+    }
+
+    fn block_on<F: Future>(f: F) -> F::Output {
+        // The futures here are ready at once.
+        let waker = std::task::Waker::noop();
+        let mut cx = std::task::Context::from_waker(waker);
+        let mut f = std::pin::pin!(f);
+        loop {
+            if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+                return v;
+            }
+        }
+    }
+
+    #[test]
+    fn plug_in_signers_work_and_cannot_break_the_header() {
+        let clock = crate::clock::ManualClock::new(1_700_000_000);
+        let ok = block_on(sign_request(
+            &RemoteSigner("1900000100"),
+            &clock,
+            "post",
+            "/v3/x",
+            b"{}",
+        ))
+        .unwrap();
+        assert_eq!(ok.authorization.signature, "c2ln");
+        assert_eq!(ok.method, "POST");
+        for bad in ["1\",evil=\"", "", "1,2"] {
+            let err = block_on(sign_request(
+                &RemoteSigner(bad),
+                &clock,
+                "GET",
+                "/v3/x",
+                b"",
+            ))
+            .unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::Signing, "{bad}");
+        }
     }
 
     #[test]
