@@ -288,13 +288,16 @@ impl ClientBuilder {
         self
     }
 
-    /// Uses a caller-built reqwest client.
+    /// Uses a caller-built reqwest client; its own timeouts, proxy and TLS settings apply (the
+    /// builder's `timeout`, `connect_timeout` and `proxy` are then ignored).
     pub fn http_client(mut self, client: reqwest::Client) -> ClientBuilder {
         self.transport = Some(Arc::new(ReqwestTransport::from_client(client)));
         self
     }
 
-    /// Uses a custom transport.
+    /// Uses a custom transport, e.g. one [`ReqwestTransport`] shared by the clients of many
+    /// merchants so they share a connection pool. The builder's `timeout`, `connect_timeout`
+    /// and `proxy` are then ignored: configure the transport instead.
     pub fn transport(mut self, transport: Arc<dyn Transport>) -> ClientBuilder {
         self.transport = Some(transport);
         self
