@@ -528,8 +528,9 @@ impl fmt::Debug for Client {
 
 /// What one attempt to send ended with, when it was not a verified success.
 enum AttemptFailure {
-    /// Try again (after back-off, possibly on the backup host).
-    Retry(Error),
+    /// Try again (after back-off, possibly on the backup host), not sooner than the server's
+    /// `Retry-After` when it gave one.
+    Retry(Error, Option<Duration>),
     /// Give up with this error.
     Fail(Error),
 }
@@ -707,7 +708,7 @@ impl Client {
             match self.attempt(out, host, attempt).await {
                 Ok(response) => return Ok(response),
                 Err(AttemptFailure::Fail(e)) => return Err(e),
-                Err(AttemptFailure::Retry(e)) => {
+                Err(AttemptFailure::Retry(e, retry_after)) => {
                     let unreachable = matches!(
                         e,
                         Error::Transport {
@@ -725,7 +726,13 @@ impl Client {
                     if attempt >= max {
                         return Err(e);
                     }
-                    let delay = self.inner.retry.delay(attempt - 1);
+                    let delay = match retry_after {
+                        // The server asks for more patience than the retry budget allows:
+                        // hand the (retryable) error back instead of hammering it.
+                        Some(wait) if wait > self.inner.retry.max_delay => return Err(e),
+                        Some(wait) => wait.max(self.inner.retry.delay(attempt - 1)),
+                        None => self.inner.retry.delay(attempt - 1),
+                    };
                     tracing::warn!(
                         attempt,
                         delay_ms = delay.as_millis() as u64,
@@ -793,7 +800,7 @@ impl Client {
                 tracing::debug!(attempt, latency_ms, error = %e, "exchange failed");
                 let safe = e.is_retryable() || (out.idempotent && is_ambiguous(&e));
                 return Err(if safe {
-                    AttemptFailure::Retry(e)
+                    AttemptFailure::Retry(e, None)
                 } else {
                     AttemptFailure::Fail(e)
                 });
@@ -810,11 +817,11 @@ impl Client {
         );
         if response.status == 202 && out.idempotent {
             // Spec §7.1: accepted but not processed yet; repeat the same request (re-signed).
-            return Err(AttemptFailure::Retry(Error::from(ApiError::from_response(
-                202,
-                request_id,
-                &response.body,
-            ))));
+            let retry_after = retry_after(&response);
+            return Err(AttemptFailure::Retry(
+                Error::from(ApiError::from_response(202, request_id, &response.body)),
+                retry_after,
+            ));
         }
         if (200..300).contains(&response.status) {
             return Ok(response);
@@ -832,7 +839,7 @@ impl Client {
         let retry = api.is_rate_limited() || (out.idempotent && api.is_retryable());
         let e = Error::from(api);
         Err(if retry {
-            AttemptFailure::Retry(e)
+            AttemptFailure::Retry(e, retry_after(&response))
         } else {
             AttemptFailure::Fail(e)
         })
@@ -1227,6 +1234,14 @@ impl Client {
             .await?;
         Ok(empty_reply(&response))
     }
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is not used by WeChat Pay and is ignored).
+fn retry_after(response: &HttpResponse) -> Option<Duration> {
+    response
+        .header("Retry-After")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
 }
 
 fn serial_of(e: &Error) -> Option<&str> {

@@ -167,6 +167,24 @@ async fn server_errors_are_retried_only_when_safe() {
         .await
         .unwrap();
 
+    // Retry-After within the back-off budget is waited for; beyond it the error is handed back
+    // at once (still retryable) instead of hammering a server that asked for patience.
+    let before = gw.business_requests();
+    gw.push(
+        Fault::StatusRetryAfter(429, r#"{"code":"RATELIMIT_EXCEEDED","message":"x"}"#, 0),
+        1,
+    );
+    client.close_advertising_show("1").await.unwrap();
+    assert_eq!(gw.business_requests() - before, 2);
+    gw.push(
+        Fault::StatusRetryAfter(503, r#"{"code":"SERVICE_UNAVAILABLE","message":"x"}"#, 120),
+        1,
+    );
+    let err = client.close_advertising_show("1").await.unwrap_err();
+    assert_eq!(err.api().unwrap().status, 503);
+    assert!(err.is_retryable());
+    assert_eq!(gw.business_requests() - before, 3);
+
     // Business errors are final and carry everything WeChat said.
     gw.push(Fault::Status(400, r#"{"code":"INVALID_REQUEST","message":"特约商户未开通点金计划","detail":{"field":"/sub_mchid"}}"#), 1);
     let err = client.open_advertising_show("1", None).await.unwrap_err();

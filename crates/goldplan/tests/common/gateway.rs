@@ -66,6 +66,8 @@ pub(crate) fn public_key_identity() -> WechatKey {
 #[derive(Clone, Debug)]
 pub(crate) enum Fault {
     Status(u16, &'static str),
+    /// A status with a `Retry-After: <seconds>` header.
+    StatusRetryAfter(u16, &'static str, u64),
     ConnectRefused,
     Timeout,
     BadSignature,
@@ -233,6 +235,16 @@ impl Gateway {
                 return Ok(HttpResponse {
                     status,
                     headers: vec![("Request-ID".into(), "err-1".into())],
+                    body: body.as_bytes().to_vec(),
+                });
+            }
+            Some(Fault::StatusRetryAfter(status, body, secs)) => {
+                return Ok(HttpResponse {
+                    status,
+                    headers: vec![
+                        ("Request-ID".into(), "err-1".into()),
+                        ("Retry-After".into(), secs.to_string()),
+                    ],
                     body: body.as_bytes().to_vec(),
                 });
             }
