@@ -227,7 +227,9 @@ impl PyReply {
 
 impl<T: Serialize> ToPy for Reply<T> {
     fn to_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let value = serde_json::to_value(&self.data).unwrap_or(serde_json::Value::Null);
+        let value = serde_json::to_value(&self.data).map_err(|e| {
+            pyo3::exceptions::PyValueError::new_err(format!("cannot convert the reply: {e}"))
+        })?;
         let reply = PyReply {
             data: json_to_py(py, &value)?.unbind(),
             request_id: self.request_id,

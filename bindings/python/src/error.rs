@@ -113,6 +113,19 @@ pub(crate) fn guard<T>(py: Python<'_>, f: impl FnOnce() -> goldplan::Result<T>) 
     }
 }
 
+/// [`guard`] for CPU-heavy work (RSA): the GIL is released meanwhile, so other Python threads
+/// run.
+pub(crate) fn guard_detached<T: Send>(
+    py: Python<'_>,
+    f: impl FnOnce() -> goldplan::Result<T> + Send,
+) -> PyResult<T> {
+    match py.detach(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(to_pyerr(py, &e)),
+        Err(panic) => Err(internal_error(py, &*panic)),
+    }
+}
+
 /// A core result in Python: the value, or the mapped exception.
 pub(crate) fn finish<T: ToPy>(py: Python<'_>, result: goldplan::Result<T>) -> PyResult<Py<PyAny>> {
     match result {

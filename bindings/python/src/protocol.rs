@@ -20,7 +20,7 @@ use pyo3::types::PyBytes;
 use zeroize::Zeroizing;
 
 use crate::convert::{PemSource, bytes_arg, headers_arg, pem_or_path, pem_text};
-use crate::error::{guard, pyclass_to_py};
+use crate::error::{guard, guard_detached, pyclass_to_py};
 
 /// A clock frozen at `now`, or the system clock.
 pub(crate) fn clock(now: Option<i64>) -> Arc<dyn Clock> {
@@ -94,7 +94,7 @@ impl PyPrivateKey {
     /// base64 RSASSA-PKCS1-v1_5/SHA-256 signature of `message`.
     fn sign(&self, py: Python<'_>, message: &Bound<'_, PyAny>) -> PyResult<String> {
         let message = bytes_arg(message, "message")?;
-        guard(py, || sign::sign_base64(&self.inner, &message))
+        guard_detached(py, || sign::sign_base64(&self.inner, &message))
     }
 
     fn __repr__(&self) -> String {
@@ -151,7 +151,7 @@ impl PySigner {
     /// base64 signature of `message`.
     fn sign(&self, py: Python<'_>, message: &Bound<'_, PyAny>) -> PyResult<String> {
         let message = bytes_arg(message, "message")?;
-        guard(py, || self.inner.sign_blocking(&message))
+        guard_detached(py, || self.inner.sign_blocking(&message))
     }
 
     /// Signs a request with a fresh nonce and the current (or the given) timestamp. Send
@@ -170,7 +170,7 @@ impl PySigner {
             .transpose()?
             .unwrap_or_default();
         let clock = clock(timestamp);
-        guard(py, || {
+        guard_detached(py, || {
             sign::sign_request_blocking(&self.inner, clock.as_ref(), method, path, &body)
         })
         .map(|inner| PySignedRequest { inner })
