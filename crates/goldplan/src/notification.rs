@@ -164,8 +164,12 @@ impl NotificationParser {
         let envelope: Envelope = serde_json::from_slice(body)
             .map_err(|e| Error::Decode(format!("the callback body is not a notification: {e}")))?;
         let plaintext = envelope.resource.decrypt(&self.apiv3_key)?;
-        let plaintext = String::from_utf8(plaintext.to_vec())
-            .map_err(|_| Error::Decode("the decrypted resource is not UTF-8".into()))?;
+        // Validated in place: no unwiped copy of the plaintext exists on the error path.
+        let plaintext = Zeroizing::new(
+            std::str::from_utf8(&plaintext)
+                .map_err(|_| Error::Decode("the decrypted resource is not UTF-8".into()))?
+                .to_owned(),
+        );
         if let Some(guard) = &self.replay_guard
             && guard.is_duplicate(&envelope.id)
         {
@@ -180,7 +184,7 @@ impl NotificationParser {
             original_type: envelope.resource.original_type,
             request_id: verified.request_id,
             serial: verified.serial,
-            plaintext: Zeroizing::new(plaintext),
+            plaintext,
         })
     }
 }

@@ -100,7 +100,8 @@ pub fn decrypt(private_key: &PrivateKey, ciphertext_b64: &str) -> Result<Zeroizi
         .decode(ciphertext_b64.trim())
         .map_err(|e| Error::Decryption(format!("the ciphertext is not valid base64: {e}")))?;
     let plain = private_key.decrypt_oaep_sha1(&ct)?;
-    let text = String::from_utf8(plain.to_vec())
+    // Validate in place so that no unwiped copy of the plaintext exists on the error path.
+    let text = std::str::from_utf8(&plain)
         .map_err(|_| Error::Decryption("the decrypted field is not UTF-8".into()))?;
-    Ok(Zeroizing::new(text))
+    Ok(Zeroizing::new(text.to_owned()))
 }
