@@ -69,8 +69,13 @@ impl PyPrivateKey {
     #[staticmethod]
     fn from_pem(pem: &Bound<'_, PyAny>) -> PyResult<PyPrivateKey> {
         let text = Zeroizing::new(bytes_arg(pem, "pem")?);
-        let text = String::from_utf8_lossy(&text);
-        guard(pem.py(), || PrivateKey::from_pem(&text)).map(|inner| PyPrivateKey { inner })
+        guard(pem.py(), || {
+            let text = std::str::from_utf8(&text).map_err(|_| {
+                goldplan::Error::Configuration("the private key PEM is not UTF-8 text".into())
+            })?;
+            PrivateKey::from_pem(text)
+        })
+        .map(|inner| PyPrivateKey { inner })
     }
 
     /// Reads a PEM file such as `apiclient_key.pem`.
