@@ -206,7 +206,8 @@ impl PySandbox {
     }
 
     fn reset_clock(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        to_py(py, &self.control.reset_clock())
+        let view = check(py, self.control.reset_clock())?;
+        to_py(py, &view)
     }
 
     fn settings(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {

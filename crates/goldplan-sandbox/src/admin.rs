@@ -105,7 +105,7 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
                 ok(ctl(a).advance_clock(r.seconds)?)
             }),
         )
-        .route("/clock/reset", post(|State(a): S| async move { ok(ctl(a).reset_clock()) }))
+        .route("/clock/reset", post(|State(a): S| async move { ok(ctl(a).reset_clock()?) }))
         .route(
             "/merchants",
             get(|State(a): S| async move { ok(ctl(a).merchants()) }).post(

@@ -109,8 +109,9 @@ pub struct SandboxConfig {
     pub bind: SocketAddr,
     /// Must be true to bind a non-loopback address (a warning is logged).
     pub allow_non_loopback: bool,
-    /// Where `sandbox.json` and the generated identities are written (and loaded from on the
-    /// next start). `None` keeps everything in memory.
+    /// Where `sandbox.json`, the generated identities (`identities.json`) and the business
+    /// state (`state.json`) are written, and loaded from on the next start; a stored state
+    /// takes precedence over `mode` and `settings`. `None` keeps everything in memory.
     pub state_dir: Option<PathBuf>,
     /// Merchant id of the built-in service provider.
     pub mchid: String,

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use goldplan::certificates::PlatformCertificate;
-use goldplan::credentials::ApiV3Key;
 
 use crate::callbacks::{CallbackRecord, CallbackRequest, DeliveryStatus};
 use crate::clock::SandboxClock;
@@ -87,13 +86,15 @@ impl SandboxControl {
             ));
         }
         self.app.clock.advance(seconds);
+        self.app.persist()?;
         Ok(self.clock_view())
     }
 
     /// Puts the sandbox clock back on system time.
-    pub fn reset_clock(&self) -> ClockView {
+    pub fn reset_clock(&self) -> Result<ClockView> {
         self.app.clock.reset();
-        self.clock_view()
+        self.app.persist()?;
+        Ok(self.clock_view())
     }
 
     /// The current run-time settings.
@@ -104,12 +105,16 @@ impl SandboxControl {
     /// Changes the settings named in `patch` (a JSON object, e.g.
     /// `{"rate_limit": {"max_requests": 5, "window_secs": 1}}`).
     pub fn update_settings(&self, patch: &serde_json::Value) -> Result<Settings> {
-        let mut st = self.app.lock();
-        let next = st
-            .settings
-            .patched(patch)
-            .map_err(SandboxError::InvalidInput)?;
-        st.settings = next.clone();
+        let next = {
+            let mut st = self.app.lock();
+            let next = st
+                .settings
+                .patched(patch)
+                .map_err(SandboxError::InvalidInput)?;
+            st.settings = next.clone();
+            next
+        };
+        self.app.persist_state()?;
         Ok(next)
     }
 
@@ -155,21 +160,24 @@ impl SandboxControl {
             r.mchid.clone(),
             serial_no.to_ascii_uppercase(),
             &der,
-            ApiV3Key::new(r.apiv3_key.as_bytes())?,
+            &r.apiv3_key,
             r.mode.unwrap_or(KeyMode::Combined),
         )?;
         for sub in &r.sub_mchids {
             merchant.ensure_sub(sub);
         }
         let shown = view(&merchant);
-        let mut st = self.app.lock();
-        if st.merchants.contains_key(&r.mchid) {
-            return Err(SandboxError::InvalidInput(format!(
-                "merchant {} is already registered",
-                r.mchid
-            )));
+        {
+            let mut st = self.app.lock();
+            if st.merchants.contains_key(&r.mchid) {
+                return Err(SandboxError::InvalidInput(format!(
+                    "merchant {} is already registered",
+                    r.mchid
+                )));
+            }
+            st.merchants.insert(r.mchid, merchant);
         }
-        st.merchants.insert(r.mchid, merchant);
+        self.app.persist_state()?;
         Ok(shown)
     }
 
@@ -259,19 +267,23 @@ impl SandboxControl {
         sub_mchid: &str,
         patch: SubMerchantPatch,
     ) -> Result<SubMerchantState> {
-        let mut st = self.app.lock();
-        let sub = st
-            .merchant_mut(mchid)?
-            .sub_merchants
-            .get_mut(sub_mchid)
-            .ok_or_else(|| SandboxError::NotFound(format!("special merchant {sub_mchid}")))?;
-        if let Some(l) = patch.receipt_link {
-            sub.receipt_link = link(l);
-        }
-        if let Some(p) = patch.punished {
-            sub.punished = p;
-        }
-        Ok(sub.clone())
+        let state = {
+            let mut st = self.app.lock();
+            let sub = st
+                .merchant_mut(mchid)?
+                .sub_merchants
+                .get_mut(sub_mchid)
+                .ok_or_else(|| SandboxError::NotFound(format!("special merchant {sub_mchid}")))?;
+            if let Some(l) = patch.receipt_link {
+                sub.receipt_link = link(l);
+            }
+            if let Some(p) = patch.punished {
+                sub.punished = p;
+            }
+            sub.clone()
+        };
+        self.app.persist_state()?;
+        Ok(state)
     }
 
     /// Every platform certificate ever issued, with its status.

@@ -14,6 +14,27 @@ pub enum SandboxError {
     /// Reading or writing the state directory failed.
     #[error("state directory error: {0}")]
     Io(#[from] std::io::Error),
+    /// The business state file (`state.json`) in the state directory cannot be read: it is not
+    /// valid JSON, lacks a field, or holds a value the sandbox cannot use. The file is left
+    /// as it is; move it away to start from a fresh state.
+    #[error("state file {path} cannot be loaded: {reason}")]
+    CorruptState {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The business state file was written by a newer sandbox (its `format_version` is
+    /// higher than this build understands). The file is left as it is.
+    #[error("state file {path} has format_version {found}; this sandbox reads up to {supported}")]
+    StateFormatTooNew {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The `format_version` found in it.
+        found: u64,
+        /// The newest version this build reads.
+        supported: u32,
+    },
     /// Generating or loading keys and certificates failed.
     #[error("identity error: {0}")]
     Identity(String),
@@ -43,6 +64,8 @@ impl SandboxError {
         match self {
             SandboxError::Config(_) => "CONFIG",
             SandboxError::Io(_) => "IO",
+            SandboxError::CorruptState { .. } => "CORRUPT_STATE",
+            SandboxError::StateFormatTooNew { .. } => "STATE_FORMAT_TOO_NEW",
             SandboxError::Identity(_) => "IDENTITY",
             SandboxError::InvalidInput(_) => "INVALID_INPUT",
             SandboxError::NotFound(_) => "NOT_FOUND",

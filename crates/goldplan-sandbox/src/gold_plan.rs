@@ -56,7 +56,12 @@ pub const REOPEN_TOO_SOON: &str = "点金计划关闭后24小时内不可重新�
 
 pub(crate) fn handle(app: &Shared, op: GoldPlanOp, caller: &Caller, body: &[u8]) -> Reply {
     match run(app, op, caller, body) {
-        Ok(reply) | Err(reply) => reply,
+        Ok(reply) => {
+            // Only accepted calls change the state (the rate-limit counter is not stored).
+            app.persist_state_logged();
+            reply
+        }
+        Err(reply) => reply,
     }
 }
 

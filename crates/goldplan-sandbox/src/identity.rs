@@ -72,7 +72,7 @@ impl fmt::Debug for RsaIdentity {
     }
 }
 
-fn pem_block(tag: &str, der: &[u8]) -> String {
+pub(crate) fn pem_block(tag: &str, der: &[u8]) -> String {
     use base64::Engine;
     let b64 = base64::engine::general_purpose::STANDARD.encode(der);
     let mut out = format!("-----BEGIN {tag}-----\n");

@@ -34,6 +34,7 @@ mod gold_plan;
 mod identity;
 mod media;
 mod model;
+mod persist;
 pub mod serve;
 mod server;
 mod state;
@@ -45,7 +46,6 @@ use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use goldplan::clock::{Clock, SystemClock};
-use goldplan::credentials::ApiV3Key;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -66,6 +66,7 @@ pub use model::{
     RotationOutcome, SandboxInfo, SubMerchantPatch, SubMerchantRegistration, SubMerchantState,
     Switch,
 };
+pub use persist::STATE_FORMAT_VERSION;
 
 use crate::identity::StoredIdentities;
 use crate::state::{Merchant, Shared, State};
@@ -96,45 +97,71 @@ impl Sandbox {
             local
         };
         let base_url = format!("http://{shown}");
+        // The business state is read first: a bad file is reported before keys are generated.
+        let stored = match &config.state_dir {
+            Some(dir) => persist::load(dir)?,
+            None => None,
+        };
         let identities = load_identities(&config).await?;
-        let signing_serial = identities
-            .platform
-            .iter()
-            .filter(|p| p.is_active(SystemClock.now()))
-            .max_by_key(|p| p.certificate().not_before())
-            .map(|p| p.serial_no().to_owned())
-            .unwrap_or_default();
+        let clock = Arc::new(SandboxClock::new());
+        let mut state = State {
+            settings: config.settings.clone(),
+            signing_serial: String::new(),
+            primary_mchid: config.mchid.clone(),
+            merchants: BTreeMap::new(),
+            faults: Vec::new(),
+            requests: VecDeque::new(),
+            callbacks: BTreeMap::new(),
+            media: BTreeMap::new(),
+            identities,
+        };
+        if let Some((path, stored)) = &stored {
+            clock.advance(stored.clock_offset_secs());
+            state.settings = stored.settings().clone();
+            state.signing_serial = stored.signing_serial().to_owned();
+            state.merchants = stored.merchants(&state.identities, path)?;
+            state.media = stored.media();
+        }
+        if state.signing_serial.is_empty() {
+            let now = clock.now();
+            state.signing_serial = state
+                .identities
+                .platform
+                .iter()
+                .filter(|p| p.is_active(now))
+                .max_by_key(|p| p.certificate().not_before())
+                .map(|p| p.serial_no().to_owned())
+                .unwrap_or_default();
+        }
+        // The built-in provider always uses the identities' key; a stored one keeps its
+        // business state.
+        let ids = &state.identities;
         let mut primary = Merchant::new(
             config.mchid.clone(),
-            identities.merchant_serial_no.clone(),
-            identities.merchant_key.private_key().public_key_der(),
-            ApiV3Key::new(identities.apiv3_key.as_bytes())?,
+            ids.merchant_serial_no.clone(),
+            ids.merchant_key.private_key().public_key_der(),
+            &ids.apiv3_key,
             config.mode,
         )?;
+        if let Some(previous) = state.merchants.remove(&config.mchid) {
+            primary.adopt_business_state(previous);
+        }
         for sub in &config.sub_mchids {
             primary.ensure_sub(sub);
         }
+        state.merchants.insert(config.mchid.clone(), primary);
         let http = reqwest::Client::builder()
             .no_proxy()
             .build()
             .map_err(|e| SandboxError::Config(format!("cannot build the callback client: {e}")))?;
         let app = Arc::new(Shared {
-            clock: Arc::new(SandboxClock::new()),
-            state: Mutex::new(State {
-                settings: config.settings.clone(),
-                identities,
-                signing_serial,
-                primary_mchid: config.mchid.clone(),
-                merchants: BTreeMap::from([(config.mchid.clone(), primary)]),
-                faults: Vec::new(),
-                requests: VecDeque::new(),
-                callbacks: BTreeMap::new(),
-                media: BTreeMap::new(),
-            }),
+            clock,
+            state: Mutex::new(state),
             base_url: base_url.clone(),
             state_dir: config.state_dir.clone(),
             http,
             rotating: std::sync::atomic::AtomicBool::new(false),
+            persist_turn: Mutex::new(()),
         });
         app.persist()?;
         let router = Router::new()
@@ -205,7 +232,9 @@ impl SandboxHandle {
             task.await
                 .map_err(|e| SandboxError::Config(format!("server task failed: {e}")))?;
         }
-        Ok(())
+        // Everything is written as it changes; this last write covers what changed while
+        // the server drained.
+        self.control.app.persist()
     }
 }
 
@@ -220,6 +249,9 @@ impl Drop for SandboxHandle {
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
+            if let Err(e) = self.control.app.persist() {
+                tracing::debug!(error = %e, "cannot write the state directory while dropping the sandbox");
+            }
         }
     }
 }

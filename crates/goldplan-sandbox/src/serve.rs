@@ -18,7 +18,8 @@ pub struct ServeArgs {
     /// Confirms that binding a non-loopback address is intended.
     #[arg(long)]
     pub allow_non_loopback: bool,
-    /// Directory for sandbox.json and the generated identities (reused on the next start).
+    /// Directory for sandbox.json, the generated identities and the business state (reused on
+    /// the next start).
     #[arg(long, default_value = "goldplan-sandbox-state")]
     pub state_dir: PathBuf,
     /// Merchant id of the built-in service provider.

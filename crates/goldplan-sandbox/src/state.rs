@@ -3,13 +3,14 @@
 //! while the lock is held.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use goldplan::certificates::SerialNumber;
 use goldplan::clock::{Clock, SystemClock};
 use goldplan::credentials::{ApiV3Key, PrivateKey};
 use goldplan::verify::PublicKeyVerifier;
+use zeroize::Zeroizing;
 
 use crate::callbacks::CallbackRecord;
 use crate::clock::SandboxClock;
@@ -20,6 +21,7 @@ use crate::model::{
     Fault, FaultTarget, MediaRecord, PlatformCertificateInfo, ProviderType, RequestRecord,
     SandboxInfo, SubMerchantState,
 };
+use crate::persist::{STATE_FILE, StoredState, write_json};
 
 /// Most entries kept in the request log.
 const REQUEST_LOG_LEN: usize = 1000;
@@ -30,6 +32,9 @@ pub(crate) struct Merchant {
     pub(crate) serial_no: String,
     pub(crate) verifier: Arc<PublicKeyVerifier>,
     pub(crate) apiv3_key: ApiV3Key,
+    /// The APIv3 key as given, kept for `state.json` (the core's key type does not give its
+    /// bytes back).
+    pub(crate) apiv3_key_text: Zeroizing<String>,
     pub(crate) mode: KeyMode,
     pub(crate) callback_public_key_share: f64,
     pub(crate) receipt_link: Option<String>,
@@ -46,7 +51,7 @@ impl Merchant {
         mchid: String,
         serial_no: String,
         public_key_der: &[u8],
-        apiv3_key: ApiV3Key,
+        apiv3_key: &str,
         mode: KeyMode,
     ) -> Result<Merchant> {
         // The core's public-key verifier doubles as the merchant key holder; requests are
@@ -56,7 +61,8 @@ impl Merchant {
             mchid,
             serial_no,
             verifier: Arc::new(verifier),
-            apiv3_key,
+            apiv3_key: ApiV3Key::new(apiv3_key.as_bytes())?,
+            apiv3_key_text: Zeroizing::new(apiv3_key.to_owned()),
             mode,
             callback_public_key_share: 0.0,
             receipt_link: None,
@@ -70,6 +76,18 @@ impl Merchant {
 }
 
 impl Merchant {
+    /// Takes over `previous`'s business state (mode, flags, receipt link, special merchants)
+    /// while keeping this merchant's key.
+    pub(crate) fn adopt_business_state(&mut self, previous: Merchant) {
+        self.mode = previous.mode;
+        self.callback_public_key_share = previous.callback_public_key_share;
+        self.receipt_link = previous.receipt_link;
+        self.gold_plan_joined = previous.gold_plan_joined;
+        self.punished = previous.punished;
+        self.provider_type = previous.provider_type;
+        self.sub_merchants = previous.sub_merchants;
+    }
+
     /// The special merchant `sub_mchid`, registered (with a fresh state) if it is new.
     pub(crate) fn ensure_sub(&mut self, sub_mchid: &str) -> &mut SubMerchantState {
         self.sub_merchants
@@ -261,6 +279,8 @@ pub(crate) struct Shared {
     /// Set while a scheduled rotation generates its key, so concurrent requests do not
     /// rotate twice.
     pub(crate) rotating: std::sync::atomic::AtomicBool,
+    /// Serialises writes to the state directory.
+    pub(crate) persist_turn: Mutex<()>,
 }
 
 impl Shared {
@@ -283,28 +303,54 @@ impl Shared {
         }
     }
 
-    /// Writes `identities.json` and `sandbox.json` to the state directory, if there is one.
+    /// Writes `identities.json`, `sandbox.json` and `state.json` to the state directory, if
+    /// there is one.
     pub(crate) fn persist(&self) -> Result<()> {
+        self.write_files(true)
+    }
+
+    /// Writes `state.json` only (business state changed, identities and `sandbox.json` did
+    /// not).
+    pub(crate) fn persist_state(&self) -> Result<()> {
+        self.write_files(false)
+    }
+
+    /// [`Shared::persist_state`] for the API path, where the change is already answered: a
+    /// failure is logged, not returned.
+    pub(crate) fn persist_state_logged(&self) {
+        if let Err(e) = self.persist_state() {
+            tracing::warn!(error = %e, "cannot write the sandbox state file");
+        }
+    }
+
+    fn write_files(&self, all: bool) -> Result<()> {
         let Some(dir) = &self.state_dir else {
             return Ok(());
         };
-        let (stored, info) = {
+        // Writers take turns, so that an older snapshot never overwrites a newer one.
+        let _turn = self
+            .persist_turn
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let (stored, info, business) = {
             let st = self.lock();
-            (
-                st.identities.to_stored(),
-                st.info(&self.base_url, self.now())?,
-            )
+            let business = StoredState::capture(&st, self.clock.offset());
+            if all {
+                (
+                    Some(st.identities.to_stored()),
+                    Some(st.info(&self.base_url, self.now())?),
+                    business,
+                )
+            } else {
+                (None, None, business)
+            }
         };
-        write_json(&dir.join("identities.json"), &stored)?;
-        write_json(&dir.join("sandbox.json"), &info)
+        if let Some(stored) = stored {
+            write_json(&dir.join("identities.json"), &stored)?;
+        }
+        if let Some(info) = info {
+            write_json(&dir.join("sandbox.json"), &info)?;
+        }
+        write_json(&dir.join(STATE_FILE), &business)
     }
-}
-
-fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
-    let text = serde_json::to_string_pretty(value)
-        .map_err(|e| SandboxError::Identity(format!("cannot serialise {}: {e}", path.display())))?;
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path)?;
-    Ok(())
 }

@@ -1,0 +1,252 @@
+//! The business state on disk: `state.json` in the state directory, next to `identities.json`
+//! and `sandbox.json`. It holds what a service provider builds up while testing over several
+//! days (merchants, special merchants and their Gold Plan state, settings, the clock offset,
+//! the signing certificate choice, media records) so that a restart brings it back. Faults,
+//! callbacks and the request log are not stored.
+//!
+//! Every file is written atomically: a temporary file in the same directory (owner-only
+//! permissions on Unix), fsync, rename, fsync of the directory.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use goldplan::verify::PublicKeyVerifier;
+use serde::{Deserialize, Serialize};
+
+use crate::config::{KeyMode, Settings};
+use crate::error::{Result, SandboxError};
+use crate::identity::{Identities, pem_block};
+use crate::model::{MediaRecord, ProviderType, SubMerchantState};
+use crate::state::{Merchant, State};
+
+/// Name of the business state file in the state directory.
+pub(crate) const STATE_FILE: &str = "state.json";
+
+/// The newest `format_version` of `state.json` this build writes and reads.
+pub const STATE_FORMAT_VERSION: u32 = 1;
+
+/// The content of `state.json`.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct StoredState {
+    format_version: u32,
+    /// Seconds the sandbox clock is ahead of the system clock.
+    clock_offset_secs: i64,
+    settings: Settings,
+    /// Serial of the platform certificate chosen for signing (a rotation with
+    /// `sign_with_new: false` keeps the old one).
+    signing_serial: String,
+    merchants: Vec<StoredMerchant>,
+    media: Vec<MediaRecord>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredMerchant {
+    mchid: String,
+    /// `None` for the built-in provider, whose key lives in `identities.json`.
+    key: Option<StoredMerchantKey>,
+    mode: KeyMode,
+    callback_public_key_share: f64,
+    receipt_link: Option<String>,
+    gold_plan_joined: bool,
+    punished: bool,
+    provider_type: ProviderType,
+    sub_merchants: Vec<SubMerchantState>,
+}
+
+/// The key material of a merchant registered through the admin API.
+#[derive(Serialize, Deserialize)]
+struct StoredMerchantKey {
+    serial_no: String,
+    public_key_pem: String,
+    apiv3_key: String,
+}
+
+impl StoredState {
+    /// Takes a snapshot of `state` with the clock offset.
+    pub(crate) fn capture(state: &State, clock_offset_secs: i64) -> StoredState {
+        let merchants = state
+            .merchants
+            .values()
+            .map(|m| StoredMerchant {
+                mchid: m.mchid.clone(),
+                key: (m.mchid != state.primary_mchid).then(|| StoredMerchantKey {
+                    serial_no: m.serial_no.clone(),
+                    public_key_pem: pem_block("PUBLIC KEY", m.verifier.public_key_der()),
+                    apiv3_key: m.apiv3_key_text.to_string(),
+                }),
+                mode: m.mode,
+                callback_public_key_share: m.callback_public_key_share,
+                receipt_link: m.receipt_link.clone(),
+                gold_plan_joined: m.gold_plan_joined,
+                punished: m.punished,
+                provider_type: m.provider_type,
+                sub_merchants: m.sub_merchants.values().cloned().collect(),
+            })
+            .collect();
+        StoredState {
+            format_version: STATE_FORMAT_VERSION,
+            clock_offset_secs,
+            settings: state.settings.clone(),
+            signing_serial: state.signing_serial.clone(),
+            merchants,
+            media: state.media.values().cloned().collect(),
+        }
+    }
+
+    /// The sandbox clock offset stored.
+    pub(crate) fn clock_offset_secs(&self) -> i64 {
+        self.clock_offset_secs
+    }
+
+    /// The stored settings.
+    pub(crate) fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The stored choice of signing certificate.
+    pub(crate) fn signing_serial(&self) -> &str {
+        &self.signing_serial
+    }
+
+    /// The stored media records by id.
+    pub(crate) fn media(&self) -> BTreeMap<String, MediaRecord> {
+        self.media
+            .iter()
+            .map(|m| (m.media_id.clone(), m.clone()))
+            .collect()
+    }
+
+    /// Rebuilds the merchants. Merchants without stored key material take the built-in
+    /// provider's key from `identities`. `path` names the file in errors.
+    pub(crate) fn merchants(
+        &self,
+        identities: &Identities,
+        path: &Path,
+    ) -> Result<BTreeMap<String, Merchant>> {
+        let corrupt = |mchid: &str, e: &dyn std::fmt::Display| SandboxError::CorruptState {
+            path: path.to_owned(),
+            reason: format!("merchant {mchid}: {e}"),
+        };
+        let mut out = BTreeMap::new();
+        for s in &self.merchants {
+            let mut m = match &s.key {
+                None => Merchant::new(
+                    s.mchid.clone(),
+                    identities.merchant_serial_no.clone(),
+                    identities.merchant_key.private_key().public_key_der(),
+                    &identities.apiv3_key,
+                    s.mode,
+                ),
+                // The core's parser wants a key id; the merchant's serial is set by
+                // `Merchant::new`.
+                Some(k) => PublicKeyVerifier::from_pem("PUB_KEY_ID_0", &k.public_key_pem)
+                    .map_err(SandboxError::from)
+                    .and_then(|v| {
+                        Merchant::new(
+                            s.mchid.clone(),
+                            k.serial_no.clone(),
+                            v.public_key_der(),
+                            &k.apiv3_key,
+                            s.mode,
+                        )
+                    }),
+            }
+            .map_err(|e| corrupt(&s.mchid, &e))?;
+            if !(0.0..=1.0).contains(&s.callback_public_key_share) {
+                return Err(corrupt(
+                    &s.mchid,
+                    &"callback_public_key_share is not between 0 and 1",
+                ));
+            }
+            m.callback_public_key_share = s.callback_public_key_share;
+            m.receipt_link = s.receipt_link.clone();
+            m.gold_plan_joined = s.gold_plan_joined;
+            m.punished = s.punished;
+            m.provider_type = s.provider_type;
+            m.sub_merchants = s
+                .sub_merchants
+                .iter()
+                .map(|sub| (sub.sub_mchid.clone(), sub.clone()))
+                .collect();
+            out.insert(s.mchid.clone(), m);
+        }
+        Ok(out)
+    }
+}
+
+/// Just the version, read before the rest so that a newer file is reported as such.
+#[derive(Deserialize)]
+struct VersionOnly {
+    format_version: u64,
+}
+
+/// Reads `state.json` from `dir`; `None` when there is none yet.
+pub(crate) fn load(dir: &Path) -> Result<Option<(PathBuf, StoredState)>> {
+    let path = dir.join(STATE_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(SandboxError::CorruptState {
+                path,
+                reason: e.to_string(),
+            });
+        }
+    };
+    let corrupt = |reason: String| SandboxError::CorruptState {
+        path: path.clone(),
+        reason,
+    };
+    let version: VersionOnly = serde_json::from_str(&text)
+        .map_err(|e| corrupt(format!("no readable format_version: {e}")))?;
+    if version.format_version > u64::from(STATE_FORMAT_VERSION) {
+        return Err(SandboxError::StateFormatTooNew {
+            path,
+            found: version.format_version,
+            supported: STATE_FORMAT_VERSION,
+        });
+    }
+    if version.format_version == 0 {
+        return Err(corrupt("format_version 0 is not a valid version".into()));
+    }
+    let stored: StoredState = serde_json::from_str(&text).map_err(|e| corrupt(e.to_string()))?;
+    if stored.clock_offset_secs < 0 {
+        return Err(corrupt("clock_offset_secs is negative".into()));
+    }
+    Ok(Some((path, stored)))
+}
+
+/// Writes `value` as pretty JSON to `path` atomically: a temporary file in the same directory
+/// (readable by the owner only on Unix, as the files hold test keys), fsync, rename, and an
+/// fsync of the directory so that the rename itself survives a crash.
+pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    let text = serde_json::to_vec_pretty(value)
+        .map_err(|e| SandboxError::Identity(format!("cannot serialise {}: {e}", path.display())))?;
+    let tmp = path.with_extension("json.tmp");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    // A leftover from an interrupted write may carry other permissions; start afresh.
+    let _ = std::fs::remove_file(&tmp);
+    {
+        let mut file = options.open(&tmp)?;
+        file.write_all(&text)?;
+        file.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)?;
+    #[cfg(unix)]
+    if let Some(dir) = path.parent() {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
