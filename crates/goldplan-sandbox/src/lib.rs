@@ -150,8 +150,12 @@ impl Sandbox {
             primary.ensure_sub(sub);
         }
         state.merchants.insert(config.mchid.clone(), primary);
+        // Spec §4.3: only a 200/204 answer acknowledges, so a redirect is an answer like any
+        // other and is never followed (following one would also let a receiver steer the
+        // sandbox to a host it refuses to talk to).
         let http = reqwest::Client::builder()
             .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| SandboxError::Config(format!("cannot build the callback client: {e}")))?;
         let app = Arc::new(Shared {

@@ -293,3 +293,44 @@ async fn callback_faults_make_the_notification_fail_verification() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_redirect_is_not_followed_and_does_not_acknowledge() {
+    let (sb, _c) = start().await;
+    // The redirect target answers 200 to any method (a followed 302 turns POST into GET);
+    // the sandbox must neither follow the redirect nor count it as delivered.
+    let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = hits.clone();
+    let app = axum::Router::new()
+        .route(
+            "/ok",
+            axum::routing::any(move || {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                async { StatusCode::OK }
+            }),
+        )
+        .route(
+            "/moved",
+            axum::routing::post(|| async { (StatusCode::FOUND, [("location", "/ok")]) }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/moved", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let rec = sb
+        .send_callback(CallbackRequest {
+            max_attempts: Some(2),
+            retry_delays_ms: Some(vec![1]),
+            ..request(&url)
+        })
+        .await
+        .unwrap();
+    assert_eq!(rec.status, DeliveryStatus::Failed);
+    let statuses: Vec<_> = rec.attempts.iter().map(|a| a.status).collect();
+    assert_eq!(statuses, vec![Some(302), Some(302)]);
+    assert!(rec.attempts.iter().all(|a| !a.acknowledged));
+    assert_eq!(
+        hits.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the redirect target was never contacted"
+    );
+}
