@@ -4,6 +4,8 @@
 
 use std::sync::atomic::Ordering;
 
+use goldplan::clock::{Clock, SystemClock};
+
 use crate::error::{Result, SandboxError};
 use crate::identity::PlatformIdentity;
 use crate::model::{RotateRequest, RotationOutcome};
@@ -27,10 +29,15 @@ pub(crate) async fn rotate(app: &Shared, request: &RotateRequest) -> Result<Rota
             "validity_secs must be positive and overlap_secs not negative".into(),
         ));
     }
+    // The sandbox decides activity and age on its own clock; the certificate itself must also
+    // be valid for clients on the wall clock, which drop certificates not yet valid.
     let now = app.now();
-    let fresh = tokio::task::spawn_blocking(move || PlatformIdentity::generate(now, validity))
-        .await
-        .map_err(|e| SandboxError::Identity(format!("key generation task failed: {e}")))??;
+    let system_now = SystemClock.now();
+    let fresh = tokio::task::spawn_blocking(move || {
+        PlatformIdentity::generate_at(now, system_now, validity)
+    })
+    .await
+    .map_err(|e| SandboxError::Identity(format!("key generation task failed: {e}")))??;
     let outcome = install(app, fresh, overlap, request.sign_with_new.unwrap_or(true));
     app.persist()?;
     Ok(outcome)
@@ -93,7 +100,7 @@ fn rotation_due(app: &Shared) -> bool {
             .platform
             .iter()
             .filter(|p| p.is_active(now))
-            .map(|p| p.certificate().not_before())
+            .map(|p| p.issued_at)
             .max()
             .is_none_or(|newest| now - newest >= after)
     })

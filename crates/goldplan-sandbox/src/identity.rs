@@ -136,27 +136,52 @@ pub struct PlatformIdentity {
     certificate: Arc<PlatformCertificate>,
     /// When the sandbox stops listing and using it (rotation overlap, or an explicit expiry).
     pub(crate) retire_at: Option<i64>,
+    /// Sandbox time of issue: the age the rotation schedule and the choice of the newest
+    /// certificate go by. It can be later than the certificate's NotBefore, which follows the
+    /// wall clock so that clients do not find a certificate issued after `advance_clock`
+    /// "not yet valid".
+    pub(crate) issued_at: i64,
 }
 
 impl PlatformIdentity {
     /// Generates a key and issues a certificate valid from `not_before` for `validity_secs`.
     pub fn generate(not_before: i64, validity_secs: i64) -> Result<PlatformIdentity> {
-        let key = RsaIdentity::generate()?;
-        PlatformIdentity::issue(key, not_before, validity_secs)
+        PlatformIdentity::issue(
+            not_before,
+            not_before,
+            not_before.saturating_add(validity_secs),
+        )
     }
 
-    fn issue(key: RsaIdentity, not_before: i64, validity_secs: i64) -> Result<PlatformIdentity> {
+    /// A certificate issued at sandbox time `sandbox_now` while the wall clock reads
+    /// `system_now`: NotBefore is a minute before the earlier of the two (valid at once for
+    /// clients on either clock), NotAfter is `validity_secs` after the sandbox time.
+    pub(crate) fn generate_at(
+        sandbox_now: i64,
+        system_now: i64,
+        validity_secs: i64,
+    ) -> Result<PlatformIdentity> {
+        PlatformIdentity::issue(
+            sandbox_now,
+            sandbox_now.min(system_now).saturating_sub(60),
+            sandbox_now.saturating_add(validity_secs),
+        )
+    }
+
+    fn issue(issued_at: i64, not_before: i64, not_after: i64) -> Result<PlatformIdentity> {
+        let key = RsaIdentity::generate()?;
         let (pem, _) = issue_certificate(
             &key,
             "goldplan sandbox WeChat Pay platform certificate",
             not_before,
-            not_before.saturating_add(validity_secs),
+            not_after,
         )?;
         let certificate = Arc::new(PlatformCertificate::from_pem(&pem)?);
         Ok(PlatformIdentity {
             key,
             certificate,
             retire_at: None,
+            issued_at,
         })
     }
 
@@ -190,6 +215,7 @@ impl fmt::Debug for PlatformIdentity {
             .field("not_before", &self.certificate.not_before())
             .field("not_after", &self.certificate.not_after())
             .field("retire_at", &self.retire_at)
+            .field("issued_at", &self.issued_at)
             .finish_non_exhaustive()
     }
 }
@@ -272,6 +298,7 @@ impl Identities {
                     certificate_pem: p.certificate.pem().to_owned(),
                     private_key_pem: p.key.private_key_pem().to_owned(),
                     retire_at: p.retire_at,
+                    issued_at: Some(p.issued_at),
                 })
                 .collect(),
         }
@@ -282,9 +309,11 @@ impl Identities {
             .platform
             .iter()
             .map(|p| {
+                let certificate = Arc::new(PlatformCertificate::from_pem(&p.certificate_pem)?);
                 Ok(PlatformIdentity {
                     key: RsaIdentity::from_pkcs8_pem(&p.private_key_pem)?,
-                    certificate: Arc::new(PlatformCertificate::from_pem(&p.certificate_pem)?),
+                    issued_at: p.issued_at.unwrap_or_else(|| certificate.not_before()),
+                    certificate,
                     retire_at: p.retire_at,
                 })
             })
@@ -324,4 +353,7 @@ struct StoredPlatform {
     certificate_pem: String,
     private_key_pem: String,
     retire_at: Option<i64>,
+    /// Absent in files written before it existed: the certificate's NotBefore then.
+    #[serde(default)]
+    issued_at: Option<i64>,
 }

@@ -129,7 +129,7 @@ impl Sandbox {
                 .platform
                 .iter()
                 .filter(|p| p.is_active(now))
-                .max_by_key(|p| p.certificate().not_before())
+                .max_by_key(|p| p.issued_at)
                 .map(|p| p.serial_no().to_owned())
                 .unwrap_or_default();
         }

@@ -125,7 +125,7 @@ impl State {
         let active = || self.identities.platform.iter().filter(|p| p.is_active(now));
         active()
             .find(|p| p.serial_no() == self.signing_serial)
-            .or_else(|| active().max_by_key(|p| p.certificate().not_before()))
+            .or_else(|| active().max_by_key(|p| p.issued_at))
     }
 
     pub(crate) fn public_key(&self) -> WechatKey {

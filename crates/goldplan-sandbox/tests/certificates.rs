@@ -6,6 +6,7 @@ mod common;
 use common::{Resp, TestClient, paths, start, start_with};
 use goldplan::certificates::{CertificateSet, validate_download};
 use goldplan::credentials::ApiV3Key;
+use goldplan::gold_plan::OperationType;
 use goldplan::verify::{VerificationPolicy, WechatpayHeaders};
 use goldplan_sandbox::{KeyMode, MerchantPatch, RotateRequest, SandboxConfig};
 use serde_json::json;
@@ -301,4 +302,53 @@ async fn the_state_directory_keeps_identities_across_restarts() {
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("sandbox.json")).unwrap())
             .unwrap();
     assert_eq!(written.platform_certificates.len(), 2);
+}
+
+#[tokio::test]
+async fn a_rotation_after_advancing_the_clock_is_trusted_by_a_wall_clock_client() {
+    let (sb, _c) = start_with(SandboxConfig {
+        mode: KeyMode::Certificate,
+        ..common::config()
+    })
+    .await;
+    let info = sb.info().unwrap();
+    let client = goldplan::Client::builder()
+        .credentials(common::credentials(&info))
+        .apiv3_key(ApiV3Key::new(&info.apiv3_key).unwrap())
+        .base_url(info.base_url.clone())
+        .http_client(reqwest::Client::builder().no_proxy().build().unwrap())
+        .build()
+        .unwrap();
+    client
+        .change_gold_plan_status(common::SUB, OperationType::Open, None)
+        .await
+        .unwrap();
+
+    // Business time moves 30 days on; the client keeps the wall clock.
+    sb.advance_clock(30 * 86400).unwrap();
+    let rotation = sb
+        .rotate_platform_certificate(RotateRequest::default())
+        .await
+        .unwrap();
+    let cert = sb
+        .platform_certificates()
+        .into_iter()
+        .find(|p| p.serial_no == rotation.new_serial_no)
+        .unwrap();
+    assert!(cert.active && cert.signing);
+    client.refresh_certificates().await.unwrap();
+    assert!(
+        client
+            .platform_certificates()
+            .iter()
+            .any(|p| p.serial_hex() == rotation.new_serial_no),
+        "the new certificate is valid by the wall clock"
+    );
+    // Answers are now signed with the new certificate.
+    client.close_advertising_show(common::SUB).await.unwrap();
+    // Still the sandbox's newest certificate: the schedule does not see it as 30 days old.
+    sb.update_settings(&json!({"auto_rotate_after_secs": 86400}))
+        .unwrap();
+    client.close_advertising_show(common::SUB).await.unwrap();
+    assert_eq!(sb.platform_certificates().len(), 2, "no extra rotation");
 }
