@@ -2,7 +2,7 @@
 //! one stays listed for an overlap window, expire one at once, and an optional automatic
 //! schedule evaluated lazily against the sandbox clock.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use goldplan::clock::{Clock, SystemClock};
 
@@ -106,16 +106,60 @@ fn rotation_due(app: &Shared) -> bool {
     })
 }
 
+/// Clears the in-progress flag of a scheduled rotation when dropped, so that a request whose
+/// future is dropped mid-rotation (the client went away) does not stop the schedule for good.
+struct RotatingGuard<'a>(&'a AtomicBool);
+
+impl Drop for RotatingGuard<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
+}
+
 /// Runs the automatic rotation schedule, if one is configured and due. One request at a time
 /// rotates; the others carry on with the current certificate.
 pub(crate) async fn housekeeping(app: &Shared) {
     if !rotation_due(app) || app.rotating.swap(true, Ordering::SeqCst) {
         return;
     }
+    let _guard = RotatingGuard(&app.rotating);
     if rotation_due(app)
         && let Err(e) = rotate(app, &RotateRequest::default()).await
     {
         tracing::warn!(error = %e, "scheduled platform certificate rotation failed");
     }
-    app.rotating.store(false, Ordering::SeqCst);
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::FutureExt;
+
+    use super::*;
+    use crate::identity::Identities;
+    use crate::{Sandbox, SandboxConfig};
+
+    #[tokio::test]
+    async fn a_scheduled_rotation_dropped_mid_way_does_not_stop_the_schedule() {
+        let sandbox = Sandbox::start(SandboxConfig {
+            identities: Some(Identities::generate(SystemClock.now(), 86_400 * 365).unwrap()),
+            ..SandboxConfig::default()
+        })
+        .await
+        .unwrap();
+        let app = sandbox.control().app;
+        sandbox
+            .update_settings(&serde_json::json!({"auto_rotate_after_secs": 3600}))
+            .unwrap();
+        sandbox.advance_clock(7200).unwrap();
+        // One poll starts the rotation (key generation runs on a blocking thread); then the
+        // request future is dropped, as when the client disconnects.
+        assert!(housekeeping(&app).now_or_never().is_none());
+        assert!(!app.rotating.load(Ordering::SeqCst), "flag cleared on drop");
+        housekeeping(&app).await;
+        assert_eq!(
+            sandbox.platform_certificates().len(),
+            2,
+            "the schedule still runs"
+        );
+    }
 }
