@@ -231,7 +231,10 @@ pub(crate) async fn send(app: &Arc<Shared>, request: CallbackRequest) -> Result<
         Some(d) => d.iter().map(|ms| Duration::from_millis(*ms)).collect(),
         None => WECHAT_RETRY_SCHEDULE_SECS
             .iter()
-            .map(|s| Duration::from_secs_f64(*s as f64 * settings.callback_time_scale))
+            .map(|s| {
+                Duration::try_from_secs_f64(*s as f64 * settings.callback_time_scale)
+                    .unwrap_or_default()
+            })
             .collect(),
     };
     let timeout = Duration::from_millis(request.timeout_ms.unwrap_or(settings.callback_timeout_ms));

@@ -80,9 +80,12 @@ pub struct Settings {
     /// When set, a new platform certificate is issued automatically once the newest one is
     /// this old (checked lazily against the sandbox clock).
     pub auto_rotate_after_secs: Option<i64>,
-    /// Largest accepted media upload (file part), bytes.
+    /// Largest accepted media upload (file part), bytes; at most [`MAX_UPLOAD_BYTES_LIMIT`].
     pub max_upload_bytes: usize,
 }
+
+/// The highest `max_upload_bytes` the sandbox accepts (100 MiB).
+pub const MAX_UPLOAD_BYTES_LIMIT: usize = 100 * 1024 * 1024;
 
 impl Default for Settings {
     fn default() -> Settings {
@@ -161,7 +164,8 @@ impl Settings {
         Ok(next)
     }
 
-    fn check(&self) -> Result<(), String> {
+    /// Checks every value; `Sandbox::start` and every patch refuse settings that fail.
+    pub(crate) fn check(&self) -> Result<(), String> {
         if self.max_skew_secs < 0 || self.reopen_wait_secs < 0 {
             return Err("durations must not be negative".into());
         }
@@ -184,6 +188,11 @@ impl Settings {
         }
         if self.auto_rotate_after_secs.is_some_and(|s| s <= 0) {
             return Err("auto_rotate_after_secs must be positive".into());
+        }
+        if self.max_upload_bytes > MAX_UPLOAD_BYTES_LIMIT {
+            return Err(format!(
+                "max_upload_bytes must be at most {MAX_UPLOAD_BYTES_LIMIT} (100 MiB)"
+            ));
         }
         Ok(())
     }
@@ -210,5 +219,13 @@ mod tests {
                 .is_err()
         );
         assert!(s.patched(&serde_json::json!([1])).is_err());
+        assert!(
+            s.patched(&serde_json::json!({"max_upload_bytes": MAX_UPLOAD_BYTES_LIMIT}))
+                .is_ok()
+        );
+        assert!(
+            s.patched(&serde_json::json!({"max_upload_bytes": MAX_UPLOAD_BYTES_LIMIT + 1}))
+                .is_err()
+        );
     }
 }

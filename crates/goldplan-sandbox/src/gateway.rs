@@ -166,7 +166,10 @@ pub(crate) async fn gateway(
     let (fault, body_limit) = {
         let mut st = app.lock();
         let fault = st.take_fault(FaultTarget::Api, &method, &path);
-        (fault, st.settings.max_upload_bytes + 64 * 1024)
+        (
+            fault,
+            st.settings.max_upload_bytes.saturating_add(64 * 1024),
+        )
     };
     let fault_kind = fault.as_ref().map(|f| f.kind);
 

@@ -73,7 +73,7 @@ fn run(app: &Shared, op: GoldPlanOp, caller: &Caller, body: &[u8]) -> Result<Rep
     let not_found = Reply::unknown_merchant;
     if let Some(limit) = settings.rate_limit {
         let m = st.merchants.get_mut(&caller.mchid).ok_or_else(not_found)?;
-        let window = now.div_euclid(limit.window_secs);
+        let window = now.div_euclid(limit.window_secs.max(1));
         if m.rate_window.0 != window {
             m.rate_window = (window, 0);
         }

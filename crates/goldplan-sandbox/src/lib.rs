@@ -54,7 +54,8 @@ pub use callbacks::{
 };
 pub use clock::SandboxClock;
 pub use config::{
-    DEFAULT_MCHID, DEFAULT_SUB_MCHID, KeyMode, ProtocolClock, RateLimit, SandboxConfig, Settings,
+    DEFAULT_MCHID, DEFAULT_SUB_MCHID, KeyMode, MAX_UPLOAD_BYTES_LIMIT, ProtocolClock, RateLimit,
+    SandboxConfig, Settings,
 };
 pub use control::SandboxControl;
 pub use error::{Result, SandboxError};
@@ -79,6 +80,10 @@ impl Sandbox {
     /// Binds, creates (or loads) the identities, writes `sandbox.json` when a state directory
     /// is configured, and starts serving on the current tokio runtime.
     pub async fn start(config: SandboxConfig) -> Result<SandboxHandle> {
+        config
+            .settings
+            .check()
+            .map_err(|e| SandboxError::Config(format!("invalid settings: {e}")))?;
         if !config.bind.ip().is_loopback() {
             if !config.allow_non_loopback {
                 return Err(SandboxError::Config(format!(

@@ -214,6 +214,10 @@ pub(crate) fn load(dir: &Path) -> Result<Option<(PathBuf, StoredState)>> {
     if stored.clock_offset_secs < 0 {
         return Err(corrupt("clock_offset_secs is negative".into()));
     }
+    stored
+        .settings
+        .check()
+        .map_err(|e| corrupt(format!("settings: {e}")))?;
     Ok(Some((path, stored)))
 }
 

@@ -311,3 +311,53 @@ async fn the_admin_api_refuses_non_loopback_callers() {
     assert!(api.headers().contains_key("wechatpay-signature"));
     sb.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn start_refuses_settings_that_would_break_handlers() {
+    let bad = [
+        json!({"rate_limit": {"max_requests": 1, "window_secs": 0}}),
+        json!({"callback_time_scale": -1.0}),
+        json!({"max_upload_bytes": u64::MAX}),
+    ];
+    for patch in bad {
+        let mut settings = serde_json::to_value(goldplan_sandbox::Settings::default()).unwrap();
+        for (k, v) in patch.as_object().unwrap() {
+            settings[k] = v.clone();
+        }
+        let settings: goldplan_sandbox::Settings = serde_json::from_value(settings).unwrap();
+        let err = Sandbox::start(SandboxConfig {
+            settings,
+            ..common::config()
+        })
+        .await
+        .unwrap_err();
+        assert!(matches!(err, SandboxError::Config(_)), "{patch}: {err}");
+    }
+    // NaN cannot be written in JSON.
+    let err = Sandbox::start(SandboxConfig {
+        settings: goldplan_sandbox::Settings {
+            callback_time_scale: f64::NAN,
+            ..Default::default()
+        },
+        ..common::config()
+    })
+    .await
+    .unwrap_err();
+    assert!(matches!(err, SandboxError::Config(_)), "{err}");
+}
+
+#[tokio::test]
+async fn an_upload_limit_beyond_the_bound_is_refused() {
+    let (sb, c) = start().await;
+    for huge in [json!(u64::MAX), json!(100 * 1024 * 1024 + 1)] {
+        let (s, v) = admin(&c, "PATCH", "/settings", json!({"max_upload_bytes": huge})).await;
+        assert_eq!(s, 400, "{v}");
+    }
+    assert_eq!(
+        sb.settings().max_upload_bytes,
+        goldplan_sandbox::Settings::default().max_upload_bytes
+    );
+    // The gateway keeps answering uploads.
+    let r = c.send("POST", paths::UPLOAD, b"").await;
+    assert_eq!(r.status, 400);
+}

@@ -305,3 +305,26 @@ async fn a_newer_state_format_is_refused() {
         other => panic!("expected StateFormatTooNew, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn stored_settings_are_checked_on_start() {
+    let dir = tempfile::tempdir().unwrap();
+    Sandbox::start(config(dir.path()))
+        .await
+        .unwrap()
+        .shutdown()
+        .await
+        .unwrap();
+    let path = dir.path().join("state.json");
+    let mut state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    state["settings"]["rate_limit"] = json!({"max_requests": 1, "window_secs": 0});
+    std::fs::write(&path, state.to_string()).unwrap();
+    match start_error(dir.path()).await {
+        SandboxError::CorruptState { path: p, reason } => {
+            assert_eq!(p, path);
+            assert!(reason.contains("rate_limit"), "{reason}");
+        }
+        other => panic!("expected CorruptState, got {other:?}"),
+    }
+}
