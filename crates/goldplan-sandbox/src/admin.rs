@@ -1,4 +1,5 @@
-//! The admin API under `/sandbox/…`: plain JSON, no WeChat signature, loopback callers only.
+//! The admin API under `/sandbox/…`: plain JSON, no WeChat signature, loopback callers only,
+//! addressed by a loopback name, never from another origin's web page.
 //! Every handler is a thin wrapper over a [`SandboxControl`] method.
 
 use std::sync::Arc;
@@ -51,7 +52,8 @@ fn ctl(app: Arc<Shared>) -> SandboxControl {
     SandboxControl { app }
 }
 
-/// Parses a JSON body leniently so that a missing or wrong `Content-Type` is not an error.
+/// Parses a JSON body (its `Content-Type` was checked by [`admin_guard`]); an empty body
+/// counts as `{}`.
 fn body<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, AdminError> {
     let bytes = if bytes.iter().all(u8::is_ascii_whitespace) {
         b"{}".as_slice()
@@ -61,21 +63,103 @@ fn body<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, AdminError> {
     serde_json::from_slice(bytes).map_err(|e| AdminError(400, "INVALID_INPUT", e.to_string()))
 }
 
-async fn loopback_only(
+/// Whether `host` (a `Host` header value, or the authority of an `Origin`) names this machine:
+/// `localhost` or a loopback address, with an optional port. Anything else may be a DNS name
+/// that an attacker's page re-bound to 127.0.0.1.
+fn loopback_host(host: &str) -> bool {
+    let (name, port) = match host.strip_prefix('[') {
+        Some(rest) => match rest.split_once(']') {
+            Some((name, after)) => match after {
+                "" => (name, None),
+                _ => match after.strip_prefix(':') {
+                    Some(port) => (name, Some(port)),
+                    None => return false,
+                },
+            },
+            None => return false,
+        },
+        None => match host.split_once(':') {
+            Some((name, port)) => (name, Some(port)),
+            None => (host, None),
+        },
+    };
+    let port_ok = port.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    let name_ok = name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    port_ok && name_ok
+}
+
+/// Whether an `Origin` header value is a page on this machine (`http(s)://` + a loopback
+/// host). Browsers send `Origin` with every cross-origin POST, PATCH and DELETE.
+fn loopback_origin(origin: &str) -> bool {
+    origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+        .is_some_and(loopback_host)
+}
+
+/// Whether the request may carry a body that changes something, and so must be JSON.
+fn needs_json(req: &Request) -> bool {
+    use axum::http::{Method, header};
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return false;
+    }
+    let headers = req.headers();
+    let has_body = headers.contains_key(header::TRANSFER_ENCODING)
+        || headers
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|v| v.as_bytes() != b"0");
+    has_body || headers.contains_key(header::CONTENT_TYPE)
+}
+
+fn is_json(req: &Request) -> bool {
+    req.headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// Who may use the admin API: loopback peers only (it hands out keys and can send callbacks
+/// anywhere), addressing the sandbox by a loopback name (no DNS rebinding), not from a web
+/// page of another origin, and with JSON bodies only (a page can POST `text/plain` to
+/// 127.0.0.1 without a CORS preflight; `application/json` needs one, which the sandbox never
+/// grants).
+async fn admin_guard(
     ConnectInfo(conn): ConnectInfo<ConnInfo>,
     req: Request,
     next: Next,
 ) -> Response {
-    if conn.peer.ip().is_loopback() {
-        next.run(req).await
-    } else {
-        AdminError(
-            403,
-            "FORBIDDEN",
-            "the sandbox admin API only answers loopback callers".into(),
-        )
-        .into_response()
+    use axum::http::header;
+    let forbidden = |message: &str| AdminError(403, "FORBIDDEN", message.into()).into_response();
+    if !conn.peer.ip().is_loopback() {
+        return forbidden("the sandbox admin API only answers loopback callers");
     }
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok());
+    if !host.is_some_and(loopback_host) {
+        return forbidden(
+            "the sandbox admin API must be addressed as 127.0.0.1, [::1] or localhost (Host header)",
+        );
+    }
+    if let Some(origin) = req.headers().get(header::ORIGIN)
+        && !origin.to_str().is_ok_and(loopback_origin)
+    {
+        return forbidden("the sandbox admin API does not answer web pages of other origins");
+    }
+    if needs_json(&req) && !is_json(&req) {
+        return AdminError(
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "admin requests with a body must be sent as Content-Type: application/json".into(),
+        )
+        .into_response();
+    }
+    next.run(req).await
 }
 
 /// The admin router, to be nested under `/sandbox`.
@@ -209,5 +293,5 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .fallback(|| async {
             AdminError(404, "NOT_FOUND", "no such admin endpoint (see the README)".into())
         })
-        .layer(axum::middleware::from_fn(loopback_only))
+        .layer(axum::middleware::from_fn(admin_guard))
 }

@@ -17,6 +17,7 @@ async fn admin(c: &common::TestClient, method: &str, path: &str, body: Value) ->
             reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
             format!("{}/sandbox{path}", c.base_url),
         )
+        .header("content-type", "application/json")
         .body(if body.is_null() {
             String::new()
         } else {
@@ -360,4 +361,101 @@ async fn an_upload_limit_beyond_the_bound_is_refused() {
     // The gateway keeps answering uploads.
     let r = c.send("POST", paths::UPLOAD, b"").await;
     assert_eq!(r.status, 400);
+}
+
+/// Sends a raw admin request; returns the status.
+async fn raw_admin(
+    c: &common::TestClient,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> u16 {
+    let mut req = c.http.request(
+        reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+        format!("{}/sandbox{path}", c.base_url),
+    );
+    for (name, value) in headers {
+        req = req.header(*name, *value);
+    }
+    req.body(body.to_owned())
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn admin_bodies_must_be_json() {
+    let (sb, c) = start().await;
+    let fault = r#"{"kind":"system_error"}"#;
+    // What a web page can send to 127.0.0.1 without a CORS preflight is refused; JSON (with
+    // parameters, any case) is accepted.
+    for (content_type, status) in [
+        ("text/plain", 415),
+        ("application/x-www-form-urlencoded", 415),
+        ("multipart/form-data; boundary=x", 415),
+        ("application/json", 200),
+        ("Application/JSON; charset=utf-8", 200),
+    ] {
+        let headers = [("content-type", content_type)];
+        let s = raw_admin(&c, "POST", "/faults", &headers, fault).await;
+        assert_eq!(s, status, "{content_type}");
+    }
+    assert_eq!(sb.faults().len(), 2);
+    assert_eq!(raw_admin(&c, "POST", "/faults", &[], fault).await, 415);
+    let s = raw_admin(
+        &c,
+        "PATCH",
+        "/settings",
+        &[("content-type", "text/plain")],
+        r#"{"max_skew_secs":1}"#,
+    )
+    .await;
+    assert_eq!(s, 415);
+    assert_eq!(sb.faults().len(), 2);
+    assert_eq!(sb.settings().max_skew_secs, 300);
+    // Body-less calls and reads need no header.
+    assert_eq!(raw_admin(&c, "DELETE", "/faults", &[], "").await, 200);
+    assert_eq!(raw_admin(&c, "POST", "/clock/reset", &[], "").await, 200);
+    assert_eq!(raw_admin(&c, "GET", "/settings", &[], "").await, 200);
+}
+
+#[tokio::test]
+async fn the_admin_api_answers_loopback_names_only() {
+    let (_sb, c) = start().await;
+    let port = c.base_url.rsplit(':').next().unwrap().to_owned();
+    for host in [
+        format!("127.0.0.1:{port}"),
+        "127.0.0.1".to_owned(),
+        format!("localhost:{port}"),
+        "LOCALHOST".to_owned(),
+        format!("[::1]:{port}"),
+    ] {
+        let s = raw_admin(&c, "GET", "/info", &[("host", &host)], "").await;
+        assert_eq!(s, 200, "{host}");
+    }
+    // A DNS name re-bound to 127.0.0.1 by an attacker's page, and malformed values.
+    for host in [
+        format!("attacker.example:{port}"),
+        "attacker.example".to_owned(),
+        "localhost.attacker.example".to_owned(),
+        "127.0.0.1.nip.io".to_owned(),
+        "[::1".to_owned(),
+        "127.0.0.1:".to_owned(),
+        "127.0.0.1:80x".to_owned(),
+    ] {
+        let s = raw_admin(&c, "GET", "/info", &[("host", &host)], "").await;
+        assert_eq!(s, 403, "{host}");
+    }
+    // A web page of another origin, even addressing 127.0.0.1.
+    let json = ("content-type", "application/json");
+    for origin in ["http://attacker.example", "null"] {
+        let s = raw_admin(&c, "POST", "/clock/reset", &[("origin", origin), json], "").await;
+        assert_eq!(s, 403, "{origin}");
+    }
+    let local = format!("http://localhost:{port}");
+    let s = raw_admin(&c, "POST", "/clock/reset", &[("origin", &local), json], "").await;
+    assert_eq!(s, 200);
 }
