@@ -12,7 +12,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use goldplan::certificates::{SerialNumber, encrypt_certificate_entry};
 use goldplan::sign::{AUTH_SCHEME, Authorization, generate_nonce, message_to_sign, sign_base64};
-use goldplan::verify::{Verifier, message_to_verify};
+use goldplan::verify::{PublicKeyVerifier, Verifier, message_to_verify};
 
 use crate::config::KeyMode;
 use crate::gold_plan::GoldPlanOp;
@@ -264,8 +264,7 @@ async fn dispatch(
     }
 }
 
-/// Spec §1 as the gateway enforces it: `Accept`/`User-Agent`, the `Authorization` header,
-/// merchant lookup, certificate serial, timestamp window and the signature over
+/// Spec §1 as the gateway enforces it: [`check_headers`], then the signature over
 /// `METHOD\nURL\nTIMESTAMP\nNONCE\nBODY\n`.
 pub(crate) fn authenticate(
     app: &Shared,
@@ -275,6 +274,50 @@ pub(crate) fn authenticate(
     signed_body: &[u8],
     ctx: &mut Ctx,
 ) -> Result<Caller, Reply> {
+    check_headers(app, headers, ctx)?.verify(method, canonical_url, signed_body)
+}
+
+/// A request whose headers passed [`check_headers`]; only its signature is left to check.
+pub(crate) struct CheckedHeaders {
+    auth: Authorization,
+    signature: Vec<u8>,
+    verifier: Arc<PublicKeyVerifier>,
+    mode: KeyMode,
+}
+
+impl CheckedHeaders {
+    /// Verifies the signature over `METHOD\nURL\nTIMESTAMP\nNONCE\nBODY\n`.
+    pub(crate) fn verify(
+        self,
+        method: &str,
+        canonical_url: &str,
+        signed_body: &[u8],
+    ) -> Result<Caller, Reply> {
+        let message = message_to_sign(
+            method,
+            canonical_url,
+            self.auth.timestamp,
+            &self.auth.nonce_str,
+            signed_body,
+        );
+        self.verifier
+            .verify(self.verifier.key_id(), &message, &self.signature)
+            .map_err(|_| Reply::sign_error("签名错误，请检查后再试"))?;
+        Ok(Caller {
+            mchid: self.auth.mchid,
+            mode: self.mode,
+        })
+    }
+}
+
+/// Everything of spec §1 that needs no body: `Accept`/`User-Agent`, the `Authorization`
+/// header's syntax, merchant lookup, certificate serial and timestamp window. Runs before the
+/// body is parsed, so that a media upload is refused for its headers before its multipart.
+pub(crate) fn check_headers(
+    app: &Shared,
+    headers: &HeaderMap,
+    ctx: &mut Ctx,
+) -> Result<CheckedHeaders, Reply> {
     if header_text(headers, &header::ACCEPT).is_none()
         || header_text(headers, &header::USER_AGENT).is_none()
     {
@@ -321,18 +364,10 @@ pub(crate) fn authenticate(
     let signature = STANDARD
         .decode(&auth.signature)
         .map_err(|_| Reply::sign_error("签名错误，signature不是合法的base64"))?;
-    let message = message_to_sign(
-        method,
-        canonical_url,
-        auth.timestamp,
-        &auth.nonce_str,
-        signed_body,
-    );
-    verifier
-        .verify(verifier.key_id(), &message, &signature)
-        .map_err(|_| Reply::sign_error("签名错误，请检查后再试"))?;
-    Ok(Caller {
-        mchid: auth.mchid,
+    Ok(CheckedHeaders {
+        auth,
+        signature,
+        verifier,
         mode,
     })
 }

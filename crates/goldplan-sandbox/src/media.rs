@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, header};
 use base64::Engine;
 use serde_json::Value;
 
-use crate::gateway::{Ctx, Reply, authenticate};
+use crate::gateway::{Ctx, Reply, check_headers};
 use crate::model::MediaRecord;
 use crate::state::Shared;
 
@@ -66,6 +66,12 @@ pub(crate) async fn upload(
     body: &Bytes,
     ctx: &mut Ctx,
 ) -> Reply {
+    // Headers first, as for every other endpoint; the signature covers `meta`, which needs
+    // the multipart body.
+    let checked = match check_headers(app, headers, ctx) {
+        Ok(c) => c,
+        Err(reply) => return reply,
+    };
     let Some(boundary) = boundary(headers, body) else {
         return Reply::invalid_request("Content-Type必须为multipart/form-data");
     };
@@ -76,7 +82,7 @@ pub(crate) async fn upload(
     let Some(meta_bytes) = parts.meta else {
         return Reply::param_error("meta", None, "the meta part is required");
     };
-    let caller = match authenticate(app, headers, "POST", path_and_query, &meta_bytes, ctx) {
+    let caller = match checked.verify("POST", path_and_query, &meta_bytes) {
         Ok(c) => c,
         Err(reply) => return reply,
     };

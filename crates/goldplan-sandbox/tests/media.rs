@@ -125,3 +125,37 @@ async fn upload_size_limit_is_a_setting() {
     .await
     .assert_error(400, "INVALID_REQUEST", "图片大小");
 }
+
+#[tokio::test]
+async fn upload_headers_are_checked_before_the_multipart_body() {
+    let (_sb, c) = start().await;
+    let garbage = b"--x\r\nnot a multipart body at all";
+    let ct = "multipart/form-data; boundary=x";
+    // Spec §1.4: a missing User-Agent is answered as for every endpoint.
+    let no_ua = Options {
+        user_agent: Some(None),
+        ..opts("{}", ct)
+    };
+    c.send_with("POST", paths::UPLOAD, garbage, no_ua)
+        .await
+        .assert_error(400, "INVALID_REQUEST", "User-Agent");
+    // A missing Authorization, a stale timestamp: also before the body is looked at.
+    let no_auth = Options {
+        authorization: Some(None),
+        ..opts("{}", ct)
+    };
+    c.send_with("POST", paths::UPLOAD, garbage, no_auth)
+        .await
+        .assert_error(401, "SIGN_ERROR", "Authorization");
+    let stale = Options {
+        timestamp_offset: -3600,
+        ..opts("{}", ct)
+    };
+    c.send_with("POST", paths::UPLOAD, garbage, stale)
+        .await
+        .assert_error(401, "SIGN_ERROR", "时间戳");
+    // Well-formed headers: now the body is parsed.
+    c.send_with("POST", paths::UPLOAD, garbage, opts("{}", ct))
+        .await
+        .assert_error(400, "PARAM_ERROR", "");
+}
