@@ -83,12 +83,13 @@ fn run(app: &Shared, op: GoldPlanOp, caller: &Caller, body: &[u8]) -> Result<Rep
         m.rate_window.1 += 1;
     }
     let obj = parse_object(body)?;
+    reject_nulls(&obj)?;
     let sub_mchid = sub_mchid(&obj)?;
     let command = match op {
         GoldPlanOp::ChangeGoldPlanStatus => {
             let switch = operation_type(&obj)?;
             let scene = match obj.get("operation_pay_scene") {
-                None | Some(Value::Null) => OperationPayScene::Jsapi,
+                None => OperationPayScene::Jsapi,
                 Some(v) => enum_value::<OperationPayScene>(v, "/operation_pay_scene")?,
             };
             let scenes = match scene {
@@ -110,7 +111,17 @@ fn run(app: &Shared, op: GoldPlanOp, caller: &Caller, body: &[u8]) -> Result<Rep
             }
         },
         GoldPlanOp::OpenAdvertisingShow => {
-            Command::OpenAdShow(industry_filters(&obj, 0)?.filter(|f| !f.is_empty()))
+            // Spec §8.5: without filters the key is omitted, never sent as `[]`.
+            if let Some(v @ Value::Array(items)) = obj.get("advertising_industry_filters")
+                && items.is_empty()
+            {
+                return Err(Reply::param_error(
+                    "/advertising_industry_filters",
+                    Some(v),
+                    "must not be empty: omit the key when there are no filters",
+                ));
+            }
+            Command::OpenAdShow(industry_filters(&obj, 1)?)
         }
         GoldPlanOp::CloseAdvertisingShow => Command::CloseAdShow,
     };
@@ -227,11 +238,21 @@ fn parse_object(body: &[u8]) -> Result<Map<String, Value>, Reply> {
     }
 }
 
+/// Spec §0: optional fields are omitted, never sent as `null`.
+fn reject_nulls(obj: &Map<String, Value>) -> Result<(), Reply> {
+    match obj.iter().find(|(_, v)| v.is_null()) {
+        Some((key, _)) => Err(Reply::param_error(
+            &format!("/{key}"),
+            None,
+            "must not be null: omit the key instead",
+        )),
+        None => Ok(()),
+    }
+}
+
 fn sub_mchid(obj: &Map<String, Value>) -> Result<String, Reply> {
     match obj.get("sub_mchid") {
-        None | Some(Value::Null) => {
-            Err(Reply::param_error("/sub_mchid", None, "field is required"))
-        }
+        None => Err(Reply::param_error("/sub_mchid", None, "field is required")),
         Some(Value::String(s)) if !s.is_empty() && s.chars().count() <= MAX_SUB_MCHID_LEN => {
             Ok(s.clone())
         }
@@ -285,7 +306,7 @@ impl EnumKnown for IndustryType {
 }
 
 fn operation_type(obj: &Map<String, Value>) -> Result<Switch, Reply> {
-    let Some(v) = obj.get("operation_type").filter(|v| !v.is_null()) else {
+    let Some(v) = obj.get("operation_type") else {
         return Err(Reply::param_error(
             "/operation_type",
             None,
@@ -301,9 +322,8 @@ fn operation_type(obj: &Map<String, Value>) -> Result<Switch, Reply> {
 /// `advertising_industry_filters`: `None` when absent; otherwise `min..=3` known tags.
 fn industry_filters(obj: &Map<String, Value>, min: usize) -> Result<Option<Vec<String>>, Reply> {
     const FIELD: &str = "/advertising_industry_filters";
-    let v = match obj.get("advertising_industry_filters") {
-        None | Some(Value::Null) => return Ok(None),
-        Some(v) => v,
+    let Some(v) = obj.get("advertising_industry_filters") else {
+        return Ok(None);
     };
     let Value::Array(items) = v else {
         return Err(Reply::param_error(FIELD, Some(v), "must be an array"));

@@ -389,3 +389,53 @@ async fn the_rate_limit_answers_400_ming_zhong_pin_lv_xian_zhi() {
         );
     }
 }
+
+#[tokio::test]
+async fn empty_filter_arrays_and_nulls_are_refused_with_the_field_named() {
+    let (sb, c) = start().await;
+    let mchid = sb.info().unwrap().mchid;
+    c.ok("POST", paths::GOLD_PLAN, gp("OPEN")).await;
+    let refused = [
+        // Spec §8.5: omit the key rather than send [].
+        (
+            paths::OPEN_AD,
+            json!({"sub_mchid": SUB, "advertising_industry_filters": []}),
+            "/advertising_industry_filters",
+        ),
+        // Spec §0: never send null.
+        (
+            paths::OPEN_AD,
+            json!({"sub_mchid": SUB, "advertising_industry_filters": null}),
+            "/advertising_industry_filters",
+        ),
+        (
+            paths::GOLD_PLAN,
+            json!({"sub_mchid": SUB, "operation_type": "OPEN", "operation_pay_scene": null}),
+            "/operation_pay_scene",
+        ),
+        (paths::CLOSE_AD, json!({"sub_mchid": null}), "/sub_mchid"),
+        (
+            paths::CLOSE_AD,
+            json!({"sub_mchid": SUB, "unknown_optional": null}),
+            "/unknown_optional",
+        ),
+    ];
+    for (path, body, field) in refused {
+        let method = if path == paths::OPEN_AD {
+            "PATCH"
+        } else {
+            "POST"
+        };
+        let r = c.json(method, path, body.clone()).await;
+        r.assert_error(400, "PARAM_ERROR", "参数错误");
+        assert_eq!(r.json()["detail"]["field"], field, "{body}");
+        c.verify(&r).unwrap();
+    }
+    let s = sb.sub_merchant(&mchid, SUB).unwrap();
+    assert_eq!(s.advertising_show, Switch::Close, "nothing was applied");
+    // Omitting the key works.
+    let r = c
+        .json("PATCH", paths::OPEN_AD, json!({"sub_mchid": SUB}))
+        .await;
+    assert_eq!(r.status, 204);
+}
