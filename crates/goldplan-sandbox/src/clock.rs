@@ -23,10 +23,16 @@ impl SandboxClock {
         self.offset.load(Ordering::SeqCst)
     }
 
-    /// Moves the clock forward by `seconds` (negative values are ignored).
+    /// Moves the clock forward by `seconds` (negative values are ignored; the offset saturates
+    /// instead of wrapping, so time never jumps backwards).
     pub fn advance(&self, seconds: i64) {
         if seconds > 0 {
-            self.offset.fetch_add(seconds, Ordering::SeqCst);
+            // The closure always returns Some, so the update cannot fail.
+            let _ = self
+                .offset
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |o| {
+                    Some(o.saturating_add(seconds))
+                });
         }
     }
 
@@ -56,5 +62,14 @@ mod tests {
         assert_eq!(c.offset(), 86_400);
         c.reset();
         assert!(c.now() < before + 86_400);
+    }
+
+    #[test]
+    fn huge_advances_saturate_instead_of_wrapping() {
+        let c = SandboxClock::new();
+        c.advance(i64::MAX);
+        c.advance(i64::MAX);
+        assert_eq!(c.offset(), i64::MAX);
+        assert!(c.now() > 0);
     }
 }

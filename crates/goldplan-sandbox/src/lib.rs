@@ -161,6 +161,9 @@ impl Sandbox {
         let http = reqwest::Client::builder()
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
+            // Callback headers go out as WeChat Pay spells them (`Wechatpay-Signature`), like
+            // the gateway's responses, so a case-sensitive handler is caught here too.
+            .http1_title_case_headers()
             .build()
             .map_err(|e| SandboxError::Config(format!("cannot build the callback client: {e}")))?;
         let app = Arc::new(Shared {

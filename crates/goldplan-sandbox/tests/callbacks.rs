@@ -334,3 +334,33 @@ async fn a_redirect_is_not_followed_and_does_not_acknowledge() {
         "the redirect target was never contacted"
     );
 }
+
+#[tokio::test]
+async fn callback_headers_are_spelled_as_wechat_pay_spells_them() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (sb, _c) = start().await;
+    // A raw receiver sees the header names exactly as sent (HTTP libraries lower-case them).
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/notify", listener.local_addr().unwrap());
+    let seen = tokio::spawn(async move {
+        let (mut sock, _) = listener.accept().await.unwrap();
+        let mut buf = vec![0u8; 16 * 1024];
+        let n = sock.read(&mut buf).await.unwrap();
+        sock.write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    });
+    let rec = sb.send_callback(request(&url)).await.unwrap();
+    let raw = seen.await.unwrap();
+    for name in [
+        "Wechatpay-Timestamp:",
+        "Wechatpay-Nonce:",
+        "Wechatpay-Signature:",
+        "Wechatpay-Serial:",
+        "Wechatpay-Signature-Type:",
+    ] {
+        assert!(raw.contains(name), "{name} missing in {raw}");
+    }
+    assert_eq!(rec.status, DeliveryStatus::Delivered);
+}
