@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 use std::sync::{Mutex, PoisonError};
 
+use goldplan::client::{JsonReply, Operation};
 use goldplan::config::{ClientConfig, KeyMode};
-use goldplan::gold_plan::{IndustryType, OperationPayScene, OperationType};
 use goldplan::{Reply, RequestOptions, Response};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyType};
@@ -252,11 +252,25 @@ impl ToPy for goldplan::notification::Notification {
 
 pyclass_to_py!(PyResponse);
 
-fn filters(list: Vec<String>) -> Vec<IndustryType> {
-    // Unknown tags pass through: WeChat may add tags before this version knows them.
-    list.iter()
-        .map(|s| IndustryType::from(s.as_str()))
-        .collect()
+/// The JSON text of an operation's arguments.
+fn json_args(py: Python<'_>, args: &serde_json::Value) -> PyResult<Vec<u8>> {
+    guard(py, || {
+        serde_json::to_vec(args)
+            .map_err(|e| goldplan::Error::InvalidInput(format!("cannot encode the arguments: {e}")))
+    })
+}
+
+impl ToPy for JsonReply {
+    fn to_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let value: serde_json::Value = serde_json::from_slice(&self.json).map_err(|e| {
+            pyo3::exceptions::PyValueError::new_err(format!("cannot convert the reply: {e}"))
+        })?;
+        let reply = PyReply {
+            data: json_to_py(py, &value)?.unbind(),
+            request_id: self.request_id,
+        };
+        Ok(Py::new(py, reply)?.into_any())
+    }
 }
 
 /// Runs a core future for the blocking client.
@@ -290,6 +304,18 @@ macro_rules! client_class {
         impl $ty {
             pub(crate) fn from_shared(shared: Shared) -> $ty {
                 $ty { shared }
+            }
+
+            /// Runs an operation of the core's JSON surface; the result becomes a `Reply`.
+            fn call(
+                &self,
+                py: Python<'_>,
+                operation: Operation,
+                args: &serde_json::Value,
+            ) -> PyResult<Py<PyAny>> {
+                let client = self.shared.client(py)?;
+                let args = json_args(py, args)?;
+                $run(py, async move { client.call_json(operation, &args).await })
             }
         }
 
@@ -422,12 +448,12 @@ macro_rules! client_class {
                 operation_type: String,
                 operation_pay_scene: Option<String>,
             ) -> PyResult<Py<PyAny>> {
-                let client = self.shared.client(py)?;
-                let op = OperationType::from(operation_type.as_str());
-                let scene = operation_pay_scene.map(|s| OperationPayScene::from(s.as_str()));
-                $run(py, async move {
-                    client.change_gold_plan_status(&sub_mchid, op, scene).await
-                })
+                let args = serde_json::json!({
+                    "sub_mchid": sub_mchid,
+                    "operation_type": operation_type,
+                    "operation_pay_scene": operation_pay_scene,
+                });
+                self.call(py, Operation::ChangeGoldPlanStatus, &args)
             }
 
             /// 商家小票管理: turns the merchant receipt on or off.
@@ -437,11 +463,11 @@ macro_rules! client_class {
                 sub_mchid: String,
                 operation_type: String,
             ) -> PyResult<Py<PyAny>> {
-                let client = self.shared.client(py)?;
-                let op = OperationType::from(operation_type.as_str());
-                $run(py, async move {
-                    client.change_custom_page_status(&sub_mchid, op).await
-                })
+                let args = serde_json::json!({
+                    "sub_mchid": sub_mchid,
+                    "operation_type": operation_type,
+                });
+                self.call(py, Operation::ChangeCustomPageStatus, &args)
             }
 
             /// 同业过滤标签管理: replaces the industry filter (1 to 3 tags).
@@ -451,11 +477,11 @@ macro_rules! client_class {
                 sub_mchid: String,
                 filters: Vec<String>,
             ) -> PyResult<Py<PyAny>> {
-                let client = self.shared.client(py)?;
-                let tags = self::filters(filters);
-                $run(py, async move {
-                    client.set_advertising_industry_filter(&sub_mchid, tags).await
-                })
+                let args = serde_json::json!({
+                    "sub_mchid": sub_mchid,
+                    "advertising_industry_filters": filters,
+                });
+                self.call(py, Operation::SetAdvertisingIndustryFilter, &args)
             }
 
             /// 开通广告展示: turns ad display on, optionally with up to 3 industry tags.
@@ -466,11 +492,11 @@ macro_rules! client_class {
                 sub_mchid: String,
                 filters: Option<Vec<String>>,
             ) -> PyResult<Py<PyAny>> {
-                let client = self.shared.client(py)?;
-                let tags = filters.map(self::filters);
-                $run(py, async move {
-                    client.open_advertising_show(&sub_mchid, tags).await
-                })
+                let args = serde_json::json!({
+                    "sub_mchid": sub_mchid,
+                    "advertising_industry_filters": filters,
+                });
+                self.call(py, Operation::OpenAdvertisingShow, &args)
             }
 
             /// 关闭广告展示: turns ad display off.
@@ -479,8 +505,8 @@ macro_rules! client_class {
                 py: Python<'_>,
                 sub_mchid: String,
             ) -> PyResult<Py<PyAny>> {
-                let client = self.shared.client(py)?;
-                $run(py, async move { client.close_advertising_show(&sub_mchid).await })
+                let args = serde_json::json!({ "sub_mchid": sub_mchid });
+                self.call(py, Operation::CloseAdvertisingShow, &args)
             }
 
             /// Verifies and decrypts a callback from its raw headers and body;

@@ -48,45 +48,25 @@ pub(crate) fn raise(
     }
 }
 
-fn attributes<'py>(py: Python<'py>, error: &Error) -> PyResult<Bound<'py, PyDict>> {
-    let attrs = PyDict::new(py);
-    attrs.set_item("retryable", error.is_retryable())?;
-    match error {
-        Error::Verification(v) => {
-            attrs.set_item("serial", v.serial.as_deref())?;
-            attrs.set_item("request_id", v.request_id.as_deref())?;
-        }
-        Error::Api(api) => {
-            attrs.set_item("status", api.status)?;
-            attrs.set_item("code", &api.code)?;
-            attrs.set_item("api_message", &api.message)?;
-            let detail = match &api.detail {
-                Some(d) => json_to_py(py, d)?,
-                None => py.None().into_bound(py),
-            };
-            attrs.set_item("detail", detail)?;
-            attrs.set_item("request_id", api.request_id.as_deref())?;
-            attrs.set_item("raw_body", &api.raw_body)?;
-            attrs.set_item("rate_limited", api.is_rate_limited())?;
-        }
-        Error::Transport {
-            before_response, ..
-        } => attrs.set_item("before_response", *before_response)?,
-        Error::NoPlatformCertificate { request_id } => {
-            attrs.set_item("request_id", request_id.as_deref())?;
-        }
-        Error::Replay { id } => attrs.set_item("notification_id", id)?,
-        _ => {}
-    }
-    Ok(attrs)
-}
-
-/// The `goldplan.errors` exception for a core error.
+/// The `goldplan.errors` exception for a core error: its attributes are the members of the
+/// core's [`goldplan::ErrorReport`], so every binding carries the same fields.
 pub(crate) fn to_pyerr(py: Python<'_>, error: &Error) -> PyErr {
-    match attributes(py, error) {
-        Ok(attrs) => raise(py, error.kind().as_str(), error.to_string(), attrs),
-        Err(e) => e,
+    let report = error.report();
+    let attrs = serde_json::to_value(&report)
+        .map_err(|e| PyRuntimeError::new_err(format!("cannot convert an error report: {e}")))
+        .and_then(|value| json_to_py(py, &value))
+        .and_then(|obj| Ok(obj.cast_into::<PyDict>()?));
+    let attrs = match attrs {
+        Ok(attrs) => attrs,
+        Err(e) => return e,
+    };
+    // Passed positionally; the rest are the exception's attributes.
+    for key in ["kind", "message"] {
+        if let Err(e) = attrs.del_item(key) {
+            return e;
+        }
     }
+    raise(py, report.kind.as_str(), report.message, attrs)
 }
 
 /// The exception for a panic caught at the boundary.
@@ -96,12 +76,7 @@ pub(crate) fn internal_error(py: Python<'_>, panic: &(dyn Any + Send)) -> PyErr 
         .map(|s| (*s).to_owned())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".to_owned());
-    raise(
-        py,
-        INTERNAL,
-        format!("internal error in goldplan (please report it): {what}"),
-        PyDict::new(py),
-    )
+    to_pyerr(py, &Error::Internal(what))
 }
 
 /// Converts a core result (or a panic) into Python, raising the mapped exception on error.
@@ -152,9 +127,13 @@ impl ToPy for u64 {
     }
 }
 
-impl ToPy for (String, String) {
+impl ToPy for goldplan::client::SensitiveCiphertext {
+    /// `(ciphertext, wechatpay_serial)`, the tuple the Python API has always returned.
     fn to_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        Ok(self.into_pyobject(py)?.into_any().unbind())
+        Ok((self.ciphertext, self.wechatpay_serial)
+            .into_pyobject(py)?
+            .into_any()
+            .unbind())
     }
 }
 

@@ -50,7 +50,17 @@ fn _goldplan(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", goldplan::client::VERSION)?;
     m.add(
         "ERROR_KINDS",
-        ErrorKind::ALL.map(ErrorKind::as_str).to_vec(),
+        ErrorKind::ALL
+            .iter()
+            .map(|k| k.as_str())
+            .collect::<Vec<_>>(),
+    )?;
+    m.add(
+        "ERROR_FAMILIES",
+        ErrorKind::ALL
+            .iter()
+            .map(|k| (k.as_str(), k.family().as_str()))
+            .collect::<std::collections::HashMap<_, _>>(),
     )?;
     m.add("INTERNAL_ERROR_KIND", error::INTERNAL)?;
     m.add("SANDBOX_ERROR_KIND", error::SANDBOX)?;

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use goldplan::certificates::{self, CertificateSet, PlatformCertificate};
+use goldplan::certificates;
 use goldplan::clock::{Clock, ManualClock, SystemClock};
 use goldplan::credentials::{ApiV3Key, MerchantCredentials, PrivateKey};
 use goldplan::notification::{Acknowledgement, Notification, NotificationParser, ReplayGuard};
@@ -14,6 +14,7 @@ use goldplan::verify::{
     self, CertificateVerifier, CombinedVerifier, PublicKeyVerifier, VerificationPolicy, Verified,
     Verifier, WechatpayHeaders,
 };
+use goldplan::x509::{self, Certificate, CertificateSet};
 use goldplan::{ErrorKind, aead, receipt};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -356,9 +357,7 @@ fn certificate_set(pems: Vec<Bound<'_, PyAny>>) -> PyResult<CertificateSet> {
     for pem in pems {
         let py = pem.py();
         let text = pem_text(&pem, "platform certificate")?;
-        certs.push(Arc::new(guard(py, || {
-            PlatformCertificate::from_pem(&text)
-        })?));
+        certs.push(Arc::new(guard(py, || Certificate::from_pem(&text))?));
     }
     Ok(CertificateSet::new(certs))
 }
@@ -465,7 +464,7 @@ impl PyVerified {
 /// A WeChat Pay platform certificate.
 #[pyclass(module = "goldplan._goldplan", name = "PlatformCertificate", frozen)]
 pub(crate) struct PyPlatformCertificate {
-    pub(crate) inner: Arc<PlatformCertificate>,
+    pub(crate) inner: Arc<Certificate>,
 }
 
 #[pymethods]
@@ -474,7 +473,7 @@ impl PyPlatformCertificate {
     #[staticmethod]
     fn from_pem(pem: &Bound<'_, PyAny>) -> PyResult<PyPlatformCertificate> {
         let text = pem_text(pem, "certificate")?;
-        guard(pem.py(), || PlatformCertificate::from_pem(&text))
+        guard(pem.py(), || Certificate::from_pem(&text))
             .map(|c| PyPlatformCertificate { inner: Arc::new(c) })
     }
     /// Serial as upper-case hex of its bytes (as sent in `Wechatpay-Serial`).
@@ -503,7 +502,7 @@ impl PyPlatformCertificate {
         bytes_out(py, self.inner.public_key_der())
     }
     /// Whether `now` lies in the validity window (± `tolerance` seconds).
-    #[pyo3(signature = (now, tolerance=certificates::VALIDITY_TOLERANCE_SECS))]
+    #[pyo3(signature = (now, tolerance=x509::VALIDITY_TOLERANCE_SECS))]
     fn is_valid_at(&self, now: i64, tolerance: i64) -> bool {
         self.inner.is_valid_at(now, tolerance)
     }
@@ -657,7 +656,7 @@ impl PyEncryptionKey {
         let py = certificate.py();
         let text = pem_text(certificate, "certificate")?;
         guard(py, || {
-            EncryptionKey::from_certificate(&PlatformCertificate::from_pem(&text)?)
+            EncryptionKey::from_certificate(&Certificate::from_pem(&text)?)
         })
         .map(|inner| PyEncryptionKey { inner })
     }

@@ -26,6 +26,13 @@ def test_every_core_kind_has_a_class_and_nothing_else_does() -> None:
         assert type(made) is cls and made.kind == kind and made.retryable is True
 
 
+def test_classes_group_kinds_by_the_core_family() -> None:
+    assert set(_goldplan.ERROR_FAMILIES) == set(_goldplan.ERROR_KINDS)
+    assert set(_goldplan.ERROR_FAMILIES.values()) == set(errors.FAMILY_TO_CLASS)
+    for kind, family in _goldplan.ERROR_FAMILIES.items():
+        assert issubclass(errors.KIND_TO_CLASS[kind], errors.FAMILY_TO_CLASS[family]), kind
+
+
 @pytest.mark.parametrize("kind", sorted(errors.KIND_TO_CLASS))
 def test_every_class_pickles_with_its_attributes(kind: str) -> None:
     error = errors._from_native(

@@ -3,9 +3,9 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use goldplan::client::{JsonReply, Operation};
 use goldplan::clock::ManualClock;
-use goldplan::gold_plan::{IndustryType, OperationPayScene, OperationType};
-use goldplan::{Error, Reply, Result, receipt};
+use goldplan::{Error, Result, receipt};
 use serde_json::{Value, json};
 
 use crate::config::{Keys, Settings};
@@ -61,117 +61,124 @@ pub enum GoldPlanOperation {
     },
 }
 
-fn operation_type(text: &str) -> Result<OperationType> {
-    let op = OperationType::from(text.to_ascii_uppercase().as_str());
-    if op.is_known() {
-        Ok(op)
-    } else {
-        Err(Error::InvalidInput(format!(
-            "operation must be OPEN or CLOSE, got {text:?}"
-        )))
-    }
-}
-
-fn industries(list: &[String]) -> Vec<IndustryType> {
-    // Unknown tags are passed through: WeChat may add tags before this tool knows them.
-    list.iter()
-        .map(|s| IndustryType::from(s.as_str()))
-        .collect()
-}
-
-fn print_reply<T: serde::Serialize>(out: Out, what: &str, reply: &Reply<T>) -> u8 {
-    let data = serde_json::to_value(&reply.data).unwrap_or(Value::Null);
+fn print_reply(out: Out, operation: Operation, reply: &JsonReply) -> Result<u8> {
+    let data: Value = serde_json::from_slice(&reply.json)
+        .map_err(|e| Error::Decode(format!("the result of {operation} is not JSON: {e}")))?;
     let request_id = reply.request_id.as_deref().unwrap_or("-");
     if data.is_null() {
-        out.line(format!("{what}: ok (Request-ID {request_id})"));
+        out.line(format!("{operation}: ok (Request-ID {request_id})"));
     } else {
-        out.line(format!("{what}: ok {data} (Request-ID {request_id})"));
+        out.line(format!("{operation}: ok {data} (Request-ID {request_id})"));
     }
-    out.document(
-        &json!({"ok": true, "operation": what, "data": data, "request_id": reply.request_id}),
-    );
-    exit::OK
+    out.document(&json!({
+        "ok": true,
+        "operation": operation.as_str(),
+        "data": data,
+        "request_id": reply.request_id,
+    }));
+    Ok(exit::OK)
+}
+
+/// The core operation and its JSON arguments for a `gold-plan` subcommand. Enum values are
+/// checked by the core, the same way for every binding.
+fn operation_args(op: GoldPlanOperation) -> (Operation, Value) {
+    match op {
+        GoldPlanOperation::ChangeGoldPlanStatus {
+            sub_mchid,
+            operation,
+            scene,
+        } => (
+            Operation::ChangeGoldPlanStatus,
+            json!({"sub_mchid": sub_mchid, "operation_type": operation, "operation_pay_scene": scene}),
+        ),
+        GoldPlanOperation::ChangeCustomPageStatus {
+            sub_mchid,
+            operation,
+        } => (
+            Operation::ChangeCustomPageStatus,
+            json!({"sub_mchid": sub_mchid, "operation_type": operation}),
+        ),
+        GoldPlanOperation::SetAdvertisingIndustryFilter {
+            sub_mchid,
+            industries,
+        } => (
+            Operation::SetAdvertisingIndustryFilter,
+            json!({"sub_mchid": sub_mchid, "advertising_industry_filters": industries}),
+        ),
+        GoldPlanOperation::OpenAdvertisingShow {
+            sub_mchid,
+            industries,
+        } => (
+            Operation::OpenAdvertisingShow,
+            json!({
+                "sub_mchid": sub_mchid,
+                "advertising_industry_filters": (!industries.is_empty()).then_some(industries),
+            }),
+        ),
+        GoldPlanOperation::CloseAdvertisingShow { sub_mchid } => (
+            Operation::CloseAdvertisingShow,
+            json!({ "sub_mchid": sub_mchid }),
+        ),
+    }
+}
+
+fn to_json(value: &Value) -> Vec<u8> {
+    // A `Value` built by `json!` always serialises.
+    serde_json::to_vec(value).unwrap_or_default()
 }
 
 /// `goldplan gold-plan <operation>`.
 pub async fn gold_plan(settings: &Settings, op: GoldPlanOperation, out: Out) -> Result<u8> {
     let client = settings.client(Keys::Configured)?;
-    Ok(match op {
-        GoldPlanOperation::ChangeGoldPlanStatus {
-            sub_mchid,
-            operation,
-            scene,
-        } => {
-            let scene = scene.map(|s| OperationPayScene::from(s.to_ascii_uppercase().as_str()));
-            let r = client
-                .change_gold_plan_status(&sub_mchid, operation_type(&operation)?, scene)
-                .await?;
-            print_reply(out, "change_gold_plan_status", &r)
-        }
-        GoldPlanOperation::ChangeCustomPageStatus {
-            sub_mchid,
-            operation,
-        } => {
-            let r = client
-                .change_custom_page_status(&sub_mchid, operation_type(&operation)?)
-                .await?;
-            print_reply(out, "change_custom_page_status", &r)
-        }
-        GoldPlanOperation::SetAdvertisingIndustryFilter {
-            sub_mchid,
-            industries: list,
-        } => {
-            let r = client
-                .set_advertising_industry_filter(&sub_mchid, industries(&list))
-                .await?;
-            print_reply(out, "set_advertising_industry_filter", &r)
-        }
-        GoldPlanOperation::OpenAdvertisingShow {
-            sub_mchid,
-            industries: list,
-        } => {
-            let filters = (!list.is_empty()).then(|| industries(&list));
-            let r = client.open_advertising_show(&sub_mchid, filters).await?;
-            print_reply(out, "open_advertising_show", &r)
-        }
-        GoldPlanOperation::CloseAdvertisingShow { sub_mchid } => {
-            let r = client.close_advertising_show(&sub_mchid).await?;
-            print_reply(out, "close_advertising_show", &r)
-        }
-    })
+    let (operation, args) = operation_args(op);
+    let reply = client.call_json(operation, &to_json(&args)).await?;
+    print_reply(out, operation, &reply)
+}
+
+#[derive(serde::Deserialize)]
+struct DownloadedCertificate {
+    serial_no: String,
+    not_before: String,
+    not_after: String,
+    pem: String,
+}
+
+#[derive(serde::Deserialize)]
+struct DownloadResult {
+    certificates: Vec<DownloadedCertificate>,
 }
 
 /// `goldplan certs download`.
 pub async fn certs_download(settings: &Settings, dir: &Path, out: Out) -> Result<u8> {
     let client = settings.client(Keys::WithCertificates)?;
-    client.refresh_certificates().await?;
+    let reply = client
+        .call_json(Operation::DownloadCertificates, b"{}")
+        .await?;
+    let result: DownloadResult = serde_json::from_slice(&reply.json)
+        .map_err(|e| Error::Decode(format!("unexpected download result: {e}")))?;
     std::fs::create_dir_all(dir)
         .map_err(|e| Error::Configuration(format!("cannot create {}: {e}", dir.display())))?;
     let mut written = Vec::new();
-    for cert in client.platform_certificates().iter() {
-        let path = dir.join(format!("wechatpay_{}.pem", cert.serial_hex()));
-        std::fs::write(&path, format!("{}\n", cert.pem()))
+    for cert in result.certificates {
+        let path = dir.join(format!("wechatpay_{}.pem", cert.serial_no));
+        std::fs::write(&path, format!("{}\n", cert.pem))
             .map_err(|e| Error::Configuration(format!("cannot write {}: {e}", path.display())))?;
         out.line(format!(
             "{} serial {} valid {} .. {}",
             path.display(),
-            cert.serial_hex(),
-            unix_to_rfc3339(cert.not_before()),
-            unix_to_rfc3339(cert.not_after())
+            cert.serial_no,
+            cert.not_before,
+            cert.not_after
         ));
         written.push(json!({
             "path": path,
-            "serial_no": cert.serial_hex(),
-            "not_before": unix_to_rfc3339(cert.not_before()),
-            "not_after": unix_to_rfc3339(cert.not_after()),
+            "serial_no": cert.serial_no,
+            "not_before": cert.not_before,
+            "not_after": cert.not_after,
         }));
     }
     out.document(&json!({"ok": true, "certificates": written}));
     Ok(exit::OK)
-}
-
-fn unix_to_rfc3339(t: i64) -> String {
-    goldplan::certificates::format_unix_rfc3339(t)
 }
 
 /// `goldplan request METHOD PATH [BODY]`.
@@ -190,24 +197,33 @@ pub async fn request(
         None => None,
     };
     let client = settings.client(Keys::Configured)?;
-    let response = client.request(method, path, body.as_deref()).await?;
-    let text = String::from_utf8_lossy(&response.body).into_owned();
-    let request_id = response.request_id.as_deref().unwrap_or("-");
+    let mut args = json!({"method": method, "path": path});
+    if let Some(body) = body {
+        let text = String::from_utf8(body)
+            .map_err(|_| Error::InvalidInput("the request body is not UTF-8".into()))?;
+        args["body_text"] = Value::String(text);
+    }
+    let reply = client
+        .call_json(Operation::Request, &to_json(&args))
+        .await?;
+    let mut response: Value = serde_json::from_slice(&reply.json)
+        .map_err(|e| Error::Decode(format!("unexpected request result: {e}")))?;
+    let request_id = reply.request_id.as_deref().unwrap_or("-");
     out.line(format!(
         "HTTP {} (Request-ID {request_id}, signed by {})",
-        response.status, response.serial
+        response["status"],
+        response["serial"].as_str().unwrap_or("-")
     ));
-    if !text.is_empty() {
-        out.line(&text);
+    match &response["body"] {
+        Value::Null => {}
+        Value::String(text) => out.line(text),
+        other => out.line(other.to_string()),
     }
-    let body_json: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    out.document(&json!({
-        "ok": true,
-        "status": response.status,
-        "request_id": response.request_id,
-        "serial": response.serial,
-        "body": body_json,
-    }));
+    if let Some(map) = response.as_object_mut() {
+        map.remove("headers");
+        map.insert("ok".into(), Value::Bool(true));
+    }
+    out.document(&response);
     Ok(exit::OK)
 }
 

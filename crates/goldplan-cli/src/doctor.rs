@@ -1,12 +1,10 @@
-//! `goldplan doctor`: checks a configuration end to end and says how to fix each problem.
+//! `goldplan doctor`: checks a configuration end to end and says how to fix each problem. The
+//! gateway checks are the core's [`goldplan::Client::probe`]; this file only words the findings.
 
-use goldplan::certificates::format_unix_rfc3339;
+use goldplan::client::ProbeStatus;
 use goldplan::clock::{Clock, SystemClock};
-use goldplan::http::{
-    HttpRequest, ReqwestTransport, Transport, TransportConfig, validate_base_url,
-};
-use goldplan::sign::{RsaSigner, sign_request};
-use goldplan::{ApiError, ErrorKind, Result};
+use goldplan::x509::format_unix_rfc3339;
+use goldplan::{ErrorKind, Result};
 use serde_json::{Value, json};
 
 use crate::config::{ConfigArgs, Keys, Settings};
@@ -115,8 +113,8 @@ async fn check_settings(settings: &Settings, findings: &mut Findings) {
         }
     };
     drop(key);
-    let credentials = match c.credentials() {
-        Ok(credentials) => {
+    match c.credentials() {
+        Ok(_) => {
             if c.certificate_pem.is_some() {
                 findings.ok(
                     "merchant_certificate",
@@ -129,13 +127,12 @@ async fn check_settings(settings: &Settings, findings: &mut Findings) {
                     "pass --merchant-certificate apiclient_cert.pem",
                 );
             }
-            credentials
         }
         Err(e) => {
             findings.fail("merchant_certificate", e.to_string(), "set serial_no to the serial of apiclient_cert.pem (openssl x509 -noout -serial -in apiclient_cert.pem) and use the key issued with it");
             return;
         }
-    };
+    }
     match c.apiv3_key() {
         Ok(Some(_)) => findings.ok("apiv3_key", "32 bytes"),
         Ok(None) => findings.warn(
@@ -154,125 +151,30 @@ async fn check_settings(settings: &Settings, findings: &mut Findings) {
         Ok(None) => findings.ok("wechatpay_public_key", "not configured: platform-certificate mode"),
         Err(e) => findings.fail("wechatpay_public_key", e.to_string(), "download the WeChat Pay public key and its PUB_KEY_ID_… from the merchant portal (API安全)"),
     }
-    let base = c
-        .base_url
-        .clone()
-        .unwrap_or_else(|| goldplan::client::DEFAULT_BASE_URL.to_owned());
-    let base = match validate_base_url(&base) {
-        Ok(b) => b,
+    let client = match settings.client(Keys::Configured) {
+        Ok(client) => client,
         Err(e) => {
             findings.fail(
-                "base_url",
+                "client",
                 e.to_string(),
-                "use https://api.mch.weixin.qq.com (or http://127.0.0.1:PORT for a sandbox)",
+                "fix the configuration above (base_url: https://api.mch.weixin.qq.com, or http://127.0.0.1:PORT for a sandbox)",
             );
             return;
         }
     };
-    probe(&base, settings, RsaSigner::new(credentials), findings).await;
+    let report = client.probe().await;
+    for check in report.checks {
+        match check.status {
+            ProbeStatus::Ok => findings.ok(check.check, check.detail),
+            ProbeStatus::Warn => {
+                findings.warn(check.check, check.detail, check.fix.unwrap_or_default())
+            }
+            _ => findings.fail(check.check, check.detail, check.fix.unwrap_or_default()),
+        }
+    }
     if settings.uses_certificates() {
         certificates(settings, findings).await;
     }
-}
-
-/// One signed GET to the gateway: reachability, our signature, and clock skew.
-async fn probe(base: &str, settings: &Settings, signer: RsaSigner, findings: &mut Findings) {
-    let transport = match ReqwestTransport::new(&TransportConfig {
-        timeout: std::time::Duration::from_secs_f64(settings.config.timeout_secs.unwrap_or(30.0)),
-        ..TransportConfig::default()
-    }) {
-        Ok(t) => t,
-        Err(e) => {
-            return findings.fail(
-                "reachability",
-                e.to_string(),
-                "check the proxy and TLS settings",
-            );
-        }
-    };
-    let path = goldplan::client::CERTIFICATES_PATH;
-    let signed = match sign_request(&signer, &SystemClock, "GET", path, b"").await {
-        Ok(s) => s,
-        Err(e) => {
-            return findings.fail("signature", e.to_string(), "check the merchant private key");
-        }
-    };
-    let mut headers = vec![
-        ("Accept".to_owned(), "application/json".to_owned()),
-        (
-            "User-Agent".to_owned(),
-            format!("goldplan-doctor/{}", goldplan::client::VERSION),
-        ),
-        (
-            "Authorization".to_owned(),
-            signed.authorization.header_value(),
-        ),
-    ];
-    if let Some(id) = settings
-        .config
-        .public_key_id
-        .as_ref()
-        .filter(|_| settings.config.mode() != goldplan::config::KeyMode::Certificate)
-    {
-        headers.push(("Wechatpay-Serial".to_owned(), id.clone()));
-    }
-    let response = match transport
-        .send(HttpRequest {
-            method: "GET".into(),
-            url: format!("{base}{path}"),
-            headers,
-            body: Vec::new(),
-        })
-        .await
-    {
-        Ok(r) => r,
-        Err(e) => {
-            return findings.fail(
-                "reachability",
-                format!("{base}: {e}"),
-                "check DNS, firewall and proxy; the backup host is https://api2.mch.weixin.qq.com",
-            );
-        }
-    };
-    findings.ok(
-        "reachability",
-        format!("{base} answered HTTP {}", response.status),
-    );
-    let api = ApiError::from_response(
-        response.status,
-        response.header("Request-ID").map(str::to_owned),
-        &response.body,
-    );
-    match (response.status, api.code.as_str()) {
-        (200..=299, _) | (404, "RESOURCE_NOT_EXISTS") => findings.ok("signature", "the gateway accepted our request signature"),
-        (401, _) => findings.fail("signature", format!("401 {}: {}", api.code, api.message), "serial_no must be the serial of the certificate issued with this private key, and mchid must be the merchant that owns it"),
-        (status, code) => findings.warn("signature", format!("unexpected answer {status} {code}: {}", api.message), "see the message; quote the Request-ID to WeChat Pay support"),
-    }
-    let server_time = response
-        .header("Wechatpay-Timestamp")
-        .and_then(|t| t.trim().parse::<i64>().ok())
-        .or_else(|| response.header("Date").and_then(parse_http_date));
-    match server_time {
-        Some(t) => {
-            let skew = SystemClock.now() - t;
-            if skew.abs() >= 60 {
-                findings.fail("clock_skew", format!("this host is {skew} s off the gateway"), "synchronise the clock (NTP): responses are rejected at 300 s and requests are refused by WeChat Pay");
-            } else {
-                findings.ok("clock_skew", format!("{skew} s"));
-            }
-        }
-        None => findings.warn(
-            "clock_skew",
-            "the gateway sent no timestamp",
-            "check the host clock with NTP",
-        ),
-    }
-}
-
-fn parse_http_date(text: &str) -> Option<i64> {
-    time::OffsetDateTime::parse(text.trim(), &time::format_description::well_known::Rfc2822)
-        .ok()
-        .map(|t| t.unix_timestamp())
 }
 
 async fn certificates(settings: &Settings, findings: &mut Findings) {

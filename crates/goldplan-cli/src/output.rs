@@ -1,6 +1,6 @@
 //! Human-readable or JSON output, and the documented exit codes.
 
-use goldplan::{Error, ErrorKind};
+use goldplan::{Error, ErrorFamily};
 use serde_json::{Value, json};
 
 /// Exit codes (documented in the README and `goldplan --help`).
@@ -21,39 +21,24 @@ pub mod exit {
     pub const DOCTOR: u8 = 6;
 }
 
-/// The exit code for an SDK error.
+/// The exit code for an SDK error, decided by the core's error family (the same grouping as
+/// the bindings' error classes).
 pub fn exit_code(error: &Error) -> u8 {
-    let kind = error.kind();
-    if kind.is_verification_failure() {
-        return exit::VERIFICATION;
-    }
-    match kind {
-        ErrorKind::Configuration | ErrorKind::InvalidInput => exit::USAGE,
-        ErrorKind::Api | ErrorKind::NoPlatformCertificate => exit::API,
-        ErrorKind::Decryption | ErrorKind::Certificate | ErrorKind::Replay => exit::VERIFICATION,
-        ErrorKind::Transport | ErrorKind::Timeout => exit::NETWORK,
+    match error.kind().family() {
+        ErrorFamily::Configuration | ErrorFamily::InvalidInput => exit::USAGE,
+        ErrorFamily::Api => exit::API,
+        ErrorFamily::Signature
+        | ErrorFamily::Decryption
+        | ErrorFamily::Certificate
+        | ErrorFamily::Replay => exit::VERIFICATION,
+        ErrorFamily::Transport => exit::NETWORK,
         _ => exit::FAILURE,
     }
 }
 
-/// The JSON form of an error.
+/// The JSON form of an error: `{"ok": false, "error": <the core's error report>}`.
 pub fn error_json(error: &Error) -> Value {
-    let mut v = json!({
-        "ok": false,
-        "error": {
-            "kind": error.kind().as_str(),
-            "message": error.to_string(),
-            "retryable": error.is_retryable(),
-            "request_id": error.request_id(),
-        }
-    });
-    if let Some(api) = error.api() {
-        v["error"]["status"] = json!(api.status);
-        v["error"]["code"] = json!(api.code);
-        v["error"]["api_message"] = json!(api.message);
-        v["error"]["detail"] = api.detail.clone().unwrap_or(Value::Null);
-    }
-    v
+    json!({"ok": false, "error": error.report()})
 }
 
 /// Prints a step or a result.

@@ -423,6 +423,7 @@ fn every_command_against_a_sandbox_process() {
         "reachability",
         "signature",
         "clock_skew",
+        "key_mode",
         "platform_certificates",
     ] {
         assert!(
@@ -443,7 +444,8 @@ fn a_public_key_only_merchant_gets_told_to_configure_the_public_key() {
         .arg(certs.path())
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(3));
+    // The certificate family: the same grouping as the bindings' error classes.
+    assert_eq!(out.status.code(), Some(4));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("RESOURCE_NOT_EXISTS") && err.contains("public key"),

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use goldplan::certificates::PlatformCertificate;
+use goldplan::x509::Certificate;
 
 use crate::callbacks::{CallbackRecord, CallbackRequest, DeliveryStatus};
 use crate::clock::SandboxClock;
@@ -129,7 +129,7 @@ impl SandboxControl {
         }
         let (serial_no, der) = match (&r.certificate_pem, &r.public_key_pem) {
             (Some(cert), _) => {
-                let cert = PlatformCertificate::from_pem(cert)?;
+                let cert = Certificate::from_pem(cert)?;
                 (
                     r.serial_no
                         .clone()
@@ -152,7 +152,7 @@ impl SandboxControl {
                 ));
             }
         };
-        goldplan::certificates::SerialNumber::parse(&serial_no)?;
+        goldplan::x509::SerialNumber::parse(&serial_no)?;
         for sub in &r.sub_mchids {
             check_sub_mchid(sub)?;
         }

@@ -10,9 +10,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use goldplan::certificates::{SerialNumber, encrypt_certificate_entry};
+use goldplan::certificates::encrypt_certificate_entry;
 use goldplan::sign::{AUTH_SCHEME, Authorization, generate_nonce, message_to_sign, sign_base64};
 use goldplan::verify::{PublicKeyVerifier, Verifier, message_to_verify};
+use goldplan::x509::SerialNumber;
 
 use crate::config::KeyMode;
 use crate::gold_plan::GoldPlanOp;

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{KeyPair, KeySize};
-use goldplan::certificates::PlatformCertificate;
 use goldplan::credentials::PrivateKey;
+use goldplan::x509::Certificate;
 use rcgen::{CertificateParams, DistinguishedName, DnType, PKCS_RSA_SHA256};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -133,7 +133,7 @@ fn issue_certificate(
 #[derive(Clone)]
 pub struct PlatformIdentity {
     key: RsaIdentity,
-    certificate: Arc<PlatformCertificate>,
+    certificate: Arc<Certificate>,
     /// When the sandbox stops listing and using it (rotation overlap, or an explicit expiry).
     pub(crate) retire_at: Option<i64>,
     /// Sandbox time of issue: the age the rotation schedule and the choice of the newest
@@ -176,7 +176,7 @@ impl PlatformIdentity {
             not_before,
             not_after,
         )?;
-        let certificate = Arc::new(PlatformCertificate::from_pem(&pem)?);
+        let certificate = Arc::new(Certificate::from_pem(&pem)?);
         Ok(PlatformIdentity {
             key,
             certificate,
@@ -191,7 +191,7 @@ impl PlatformIdentity {
     }
 
     /// The parsed certificate.
-    pub fn certificate(&self) -> &Arc<PlatformCertificate> {
+    pub fn certificate(&self) -> &Arc<Certificate> {
         &self.certificate
     }
 
@@ -309,7 +309,7 @@ impl Identities {
             .platform
             .iter()
             .map(|p| {
-                let certificate = Arc::new(PlatformCertificate::from_pem(&p.certificate_pem)?);
+                let certificate = Arc::new(Certificate::from_pem(&p.certificate_pem)?);
                 Ok(PlatformIdentity {
                     key: RsaIdentity::from_pkcs8_pem(&p.private_key_pem)?,
                     issued_at: p.issued_at.unwrap_or_else(|| certificate.not_before()),

@@ -6,10 +6,10 @@ use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use goldplan::certificates::SerialNumber;
 use goldplan::clock::{Clock, SystemClock};
 use goldplan::credentials::{ApiV3Key, PrivateKey};
 use goldplan::verify::PublicKeyVerifier;
+use goldplan::x509::SerialNumber;
 use zeroize::Zeroizing;
 
 use crate::callbacks::CallbackRecord;

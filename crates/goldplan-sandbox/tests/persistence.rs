@@ -32,7 +32,7 @@ fn written_info(dir: &std::path::Path) -> SandboxInfo {
 fn extra_client(c: &TestClient) -> TestClient {
     let cert = std::fs::read_to_string(format!("{KEYS}/merchant_test_cert.pem")).unwrap();
     let key = std::fs::read_to_string(format!("{KEYS}/merchant_test_key.pem")).unwrap();
-    let serial = goldplan::certificates::PlatformCertificate::from_pem(&cert)
+    let serial = goldplan::x509::Certificate::from_pem(&cert)
         .unwrap()
         .serial_hex()
         .to_owned();

@@ -14,8 +14,8 @@ use aws_lc_rs::rsa::{KeyPair, OaepPrivateDecryptingKey, PrivateDecryptingKey};
 use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256};
 use zeroize::Zeroizing;
 
-use crate::certificates::{PlatformCertificate, SerialNumber};
 use crate::error::{Error, Result};
+use crate::x509::{Certificate, SerialNumber};
 
 /// Length of an APIv3 key in bytes.
 pub const APIV3_KEY_LEN: usize = 32;
@@ -249,7 +249,7 @@ impl MerchantCredentials {
         certificate_pem: &str,
     ) -> Result<MerchantCredentials> {
         let creds = MerchantCredentials::new(mchid, serial_no, private_key)?;
-        let cert = PlatformCertificate::from_pem(certificate_pem).map_err(|e| {
+        let cert = Certificate::from_pem(certificate_pem).map_err(|e| {
             Error::Configuration(format!("the merchant certificate is unusable: {e}"))
         })?;
         if !cert.serial().matches(&creds.serial_no) {

@@ -55,6 +55,9 @@ pub enum ErrorKind {
     Transport,
     /// The HTTP exchange timed out.
     Timeout,
+    /// A bug of this library: a panic caught at a binding boundary. Never produced by the core
+    /// on its own; bindings report it so that callers get a typed error, not a crash.
+    Internal,
 }
 
 impl ErrorKind {
@@ -80,16 +83,43 @@ impl ErrorKind {
             ErrorKind::Api => "api",
             ErrorKind::Transport => "transport",
             ErrorKind::Timeout => "timeout",
+            ErrorKind::Internal => "internal",
+        }
+    }
+
+    /// The family this kind belongs to. Every binding groups kinds by family (Python base
+    /// classes, Node error classes, C status codes, CLI exit codes), so they all agree.
+    pub fn family(self) -> ErrorFamily {
+        match self {
+            ErrorKind::Configuration => ErrorFamily::Configuration,
+            ErrorKind::InvalidInput => ErrorFamily::InvalidInput,
+            ErrorKind::MissingHeader
+            | ErrorKind::InvalidHeader
+            | ErrorKind::ClockSkew
+            | ErrorKind::UnknownSerial
+            | ErrorKind::SignatureInvalid
+            | ErrorKind::SignatureProbe
+            | ErrorKind::UnsupportedSignatureType => ErrorFamily::Signature,
+            ErrorKind::Decryption => ErrorFamily::Decryption,
+            ErrorKind::Encryption => ErrorFamily::Encryption,
+            ErrorKind::Signing => ErrorFamily::Signing,
+            ErrorKind::Certificate | ErrorKind::NoPlatformCertificate => ErrorFamily::Certificate,
+            ErrorKind::Replay => ErrorFamily::Replay,
+            ErrorKind::Decode => ErrorFamily::Decode,
+            ErrorKind::Api => ErrorFamily::Api,
+            ErrorKind::Transport | ErrorKind::Timeout => ErrorFamily::Transport,
+            ErrorKind::Internal => ErrorFamily::Internal,
         }
     }
 
     /// The kind whose [`ErrorKind::as_str`] is `name` (bindings receive kinds back as strings).
     pub fn from_name(name: &str) -> Option<ErrorKind> {
-        ErrorKind::ALL.into_iter().find(|k| k.as_str() == name)
+        ErrorKind::ALL.iter().copied().find(|k| k.as_str() == name)
     }
 
     /// Every kind, in declaration order (bindings use it to check their mapping is complete).
-    pub const ALL: [ErrorKind; 19] = [
+    /// A slice, so that adding a kind is not a breaking change.
+    pub const ALL: &'static [ErrorKind] = &[
         ErrorKind::Configuration,
         ErrorKind::InvalidInput,
         ErrorKind::MissingHeader,
@@ -109,6 +139,7 @@ impl ErrorKind {
         ErrorKind::Api,
         ErrorKind::Transport,
         ErrorKind::Timeout,
+        ErrorKind::Internal,
     ];
 
     /// True for the kinds that mean "this response or callback is not authentic" (spec §2.6's
@@ -130,6 +161,99 @@ impl ErrorKind {
 impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for ErrorKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// A group of [`ErrorKind`]s that callers handle alike: one exception base class in Python,
+/// one error class in Node, one status code in C, one exit code in the CLI.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorFamily {
+    /// The configuration is unusable.
+    Configuration,
+    /// A caller-supplied argument is invalid.
+    InvalidInput,
+    /// A response or callback is not authentic (headers, clock skew, serial, signature).
+    Signature,
+    /// Producing a request signature failed.
+    Signing,
+    /// Encrypting a sensitive field failed.
+    Encryption,
+    /// Decrypting a callback, certificate or sensitive field failed.
+    Decryption,
+    /// No usable platform certificate.
+    Certificate,
+    /// A callback was already processed.
+    Replay,
+    /// A payload could not be decoded.
+    Decode,
+    /// WeChat Pay answered with an error status.
+    Api,
+    /// The HTTP exchange failed or timed out.
+    Transport,
+    /// A bug of this library.
+    Internal,
+}
+
+impl ErrorFamily {
+    /// The stable snake_case name, e.g. `"signature"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorFamily::Configuration => "configuration",
+            ErrorFamily::InvalidInput => "invalid_input",
+            ErrorFamily::Signature => "signature",
+            ErrorFamily::Signing => "signing",
+            ErrorFamily::Encryption => "encryption",
+            ErrorFamily::Decryption => "decryption",
+            ErrorFamily::Certificate => "certificate",
+            ErrorFamily::Replay => "replay",
+            ErrorFamily::Decode => "decode",
+            ErrorFamily::Api => "api",
+            ErrorFamily::Transport => "transport",
+            ErrorFamily::Internal => "internal",
+        }
+    }
+
+    /// Every family, in declaration order.
+    pub const ALL: &'static [ErrorFamily] = &[
+        ErrorFamily::Configuration,
+        ErrorFamily::InvalidInput,
+        ErrorFamily::Signature,
+        ErrorFamily::Signing,
+        ErrorFamily::Encryption,
+        ErrorFamily::Decryption,
+        ErrorFamily::Certificate,
+        ErrorFamily::Replay,
+        ErrorFamily::Decode,
+        ErrorFamily::Api,
+        ErrorFamily::Transport,
+        ErrorFamily::Internal,
+    ];
+
+    /// The kinds of this family.
+    pub fn kinds(self) -> impl Iterator<Item = ErrorKind> {
+        ErrorKind::ALL
+            .iter()
+            .copied()
+            .filter(move |k| k.family() == self)
+    }
+}
+
+impl fmt::Display for ErrorFamily {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for ErrorFamily {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
     }
 }
 
@@ -324,6 +448,9 @@ pub enum Error {
     /// See [`ErrorKind::Timeout`].
     #[error("timed out: {0}")]
     Timeout(String),
+    /// See [`ErrorKind::Internal`].
+    #[error("internal error in goldplan (please report it): {0}")]
+    Internal(String),
 }
 
 impl Error {
@@ -343,6 +470,7 @@ impl Error {
             Error::Api(_) => ErrorKind::Api,
             Error::Transport { .. } => ErrorKind::Transport,
             Error::Timeout(_) => ErrorKind::Timeout,
+            Error::Internal(_) => ErrorKind::Internal,
         }
     }
 
@@ -417,6 +545,100 @@ impl Error {
 impl From<ApiError> for Error {
     fn from(api: ApiError) -> Error {
         Error::Api(Box::new(api))
+    }
+}
+
+/// An error as plain data, the same in every language: what the CLI prints with `--json`, what
+/// Python exceptions, Node errors and the C library's error object carry. Optional members are
+/// left out when they do not apply.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ErrorReport {
+    /// The stable kind name, e.g. `"signature_invalid"`.
+    pub kind: ErrorKind,
+    /// The family of the kind, e.g. `"signature"`.
+    pub family: ErrorFamily,
+    /// Human-readable explanation; never contains secrets.
+    pub message: String,
+    /// The WeChat Pay `Request-ID`, when known.
+    pub request_id: Option<String>,
+    /// Whether sending the same request again may succeed (spec §7.4).
+    pub retryable: bool,
+    /// HTTP status of an API error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// WeChat's error code of an API error, e.g. `PARAM_ERROR`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// WeChat's message of an API error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_message: Option<String>,
+    /// The `detail` member of an API error, as JSON.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<serde_json::Value>,
+    /// Whether an API error reports rate limiting.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limited: Option<bool>,
+    /// The start of an API error's unsigned body (diagnostic text).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub raw_body: Option<String>,
+    /// The `Wechatpay-Serial` a rejected message claimed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub serial: Option<String>,
+    /// For transport errors: true when the request cannot have reached WeChat Pay.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before_response: Option<bool>,
+    /// For replays: the notification id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notification_id: Option<String>,
+}
+
+impl ErrorReport {
+    /// The report as JSON text.
+    pub fn to_json(&self) -> String {
+        // Serialising this struct cannot fail: every member is a string, number, bool or an
+        // already-valid JSON value.
+        serde_json::to_string(self)
+            .unwrap_or_else(|_| format!(r#"{{"kind":"{}","family":"{}"}}"#, self.kind, self.family))
+    }
+}
+
+impl Error {
+    /// This error as plain data (see [`ErrorReport`]).
+    pub fn report(&self) -> ErrorReport {
+        let kind = self.kind();
+        let mut report = ErrorReport {
+            kind,
+            family: kind.family(),
+            message: self.to_string(),
+            request_id: self.request_id().map(str::to_owned),
+            retryable: self.is_retryable(),
+            status: None,
+            code: None,
+            api_message: None,
+            detail: None,
+            rate_limited: None,
+            raw_body: None,
+            serial: None,
+            before_response: None,
+            notification_id: None,
+        };
+        match self {
+            Error::Verification(v) => report.serial = v.serial.clone(),
+            Error::Api(api) => {
+                report.status = Some(api.status);
+                report.code = Some(api.code.clone());
+                report.api_message = Some(api.message.clone());
+                report.detail = api.detail.clone();
+                report.rate_limited = Some(api.is_rate_limited());
+                report.raw_body = Some(api.raw_body.clone());
+            }
+            Error::Transport {
+                before_response, ..
+            } => report.before_response = Some(*before_response),
+            Error::Replay { id } => report.notification_id = Some(id.clone()),
+            _ => {}
+        }
+        report
     }
 }
 
@@ -514,10 +736,54 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), ErrorKind::ALL.len());
-        for kind in ErrorKind::ALL {
+        for &kind in ErrorKind::ALL {
             assert_eq!(ErrorKind::from_name(kind.as_str()), Some(kind));
         }
         assert_eq!(ErrorKind::from_name("Configuration"), None);
+    }
+
+    #[test]
+    fn every_kind_has_one_family_and_every_family_a_kind() {
+        for &family in ErrorFamily::ALL {
+            assert!(family.kinds().next().is_some(), "{family} has no kind");
+        }
+        let grouped: usize = ErrorFamily::ALL.iter().map(|f| f.kinds().count()).sum();
+        assert_eq!(grouped, ErrorKind::ALL.len());
+        assert_eq!(ErrorKind::ClockSkew.family(), ErrorFamily::Signature);
+        assert_eq!(ErrorKind::Timeout.family(), ErrorFamily::Transport);
+        assert_eq!(
+            ErrorKind::NoPlatformCertificate.family(),
+            ErrorFamily::Certificate
+        );
+    }
+
+    #[test]
+    fn the_report_carries_the_api_fields_and_leaves_out_the_rest() {
+        let e = Error::from(api(
+            400,
+            r#"{"code":"PARAM_ERROR","message":"参数错误","detail":{"field":"/sub_mchid"}}"#,
+        ));
+        let v: serde_json::Value = serde_json::from_str(&e.report().to_json()).unwrap();
+        assert_eq!(v["kind"], "api");
+        assert_eq!(v["family"], "api");
+        assert_eq!(v["status"], 400);
+        assert_eq!(v["code"], "PARAM_ERROR");
+        assert_eq!(v["api_message"], "参数错误");
+        assert_eq!(v["detail"]["field"], "/sub_mchid");
+        assert_eq!(v["request_id"], "req-1");
+        assert_eq!(v["retryable"], false);
+        assert!(v.get("serial").is_none() && v.get("before_response").is_none());
+
+        let e = Error::Transport {
+            message: "connection refused".into(),
+            before_response: true,
+            source: None,
+        };
+        let v: serde_json::Value = serde_json::from_str(&e.report().to_json()).unwrap();
+        assert_eq!(v["kind"], "transport");
+        assert_eq!(v["before_response"], true);
+        assert_eq!(v["retryable"], true);
+        assert!(v.get("status").is_none() && v["request_id"].is_null());
     }
 
     #[test]

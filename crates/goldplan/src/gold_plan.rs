@@ -78,6 +78,30 @@ macro_rules! wire_enum {
             pub fn is_known(&self) -> bool {
                 !matches!(self, $name::Unknown(_))
             }
+
+            /// Parses a value a caller wants to send: only documented values are accepted
+            /// (ASCII case ignored); anything else is an `invalid_input` error that names
+            /// `field` and the allowed values. Values *received* from WeChat Pay go through
+            /// `From<&str>` instead, which keeps unknown ones.
+            pub fn parse_known(field: &str, text: &str) -> Result<$name> {
+                $name::ALL
+                    .iter()
+                    .find(|v| v.as_str().eq_ignore_ascii_case(text.trim()))
+                    .cloned()
+                    .ok_or_else(|| unknown_value(field, text, $name::ALL.iter().map($name::as_str)))
+            }
+
+            /// Checks that a value about to be sent is a documented one.
+            pub fn ensure_known(&self, field: &str) -> Result<()> {
+                match self {
+                    $name::Unknown(text) => Err(unknown_value(
+                        field,
+                        text,
+                        $name::ALL.iter().map($name::as_str),
+                    )),
+                    _ => Ok(()),
+                }
+            }
         }
 
         impl FromStr for $name {
@@ -222,6 +246,21 @@ wire_enum! {
     }
 }
 
+/// The error for a value outside an enum's documented set; quotes at most 64 characters of it.
+fn unknown_value<'a>(field: &str, text: &str, allowed: impl Iterator<Item = &'a str>) -> Error {
+    let shown: String = text.chars().take(64).collect();
+    Error::InvalidInput(format!(
+        "{field} must be one of {}, got {shown:?}",
+        allowed.collect::<Vec<_>>().join(", ")
+    ))
+}
+
+fn ensure_known_filters(filters: &[IndustryType]) -> Result<()> {
+    filters
+        .iter()
+        .try_for_each(|f| f.ensure_known("advertising_industry_filters"))
+}
+
 /// Checks `sub_mchid`: 1 to 32 characters.
 pub fn validate_sub_mchid(sub_mchid: &str) -> Result<()> {
     let n = sub_mchid.chars().count();
@@ -323,14 +362,20 @@ pub trait GoldPlanRequest: Serialize {
 impl GoldPlanRequest for ChangeGoldPlanStatusRequest {
     const ENDPOINT: Endpoint = CHANGE_GOLD_PLAN_STATUS;
     fn validate(&self) -> Result<()> {
-        validate_sub_mchid(&self.sub_mchid)
+        validate_sub_mchid(&self.sub_mchid)?;
+        self.operation_type.ensure_known("operation_type")?;
+        match &self.operation_pay_scene {
+            Some(scene) => scene.ensure_known("operation_pay_scene"),
+            None => Ok(()),
+        }
     }
 }
 
 impl GoldPlanRequest for ChangeCustomPageStatusRequest {
     const ENDPOINT: Endpoint = CHANGE_CUSTOM_PAGE_STATUS;
     fn validate(&self) -> Result<()> {
-        validate_sub_mchid(&self.sub_mchid)
+        validate_sub_mchid(&self.sub_mchid)?;
+        self.operation_type.ensure_known("operation_type")
     }
 }
 
@@ -338,7 +383,8 @@ impl GoldPlanRequest for SetAdvertisingIndustryFilterRequest {
     const ENDPOINT: Endpoint = SET_ADVERTISING_INDUSTRY_FILTER;
     fn validate(&self) -> Result<()> {
         validate_sub_mchid(&self.sub_mchid)?;
-        validate_filters(&self.advertising_industry_filters, 1)
+        validate_filters(&self.advertising_industry_filters, 1)?;
+        ensure_known_filters(&self.advertising_industry_filters)
     }
 }
 
@@ -346,10 +392,9 @@ impl GoldPlanRequest for OpenAdvertisingShowRequest {
     const ENDPOINT: Endpoint = OPEN_ADVERTISING_SHOW;
     fn validate(&self) -> Result<()> {
         validate_sub_mchid(&self.sub_mchid)?;
-        validate_filters(
-            self.advertising_industry_filters.as_deref().unwrap_or(&[]),
-            0,
-        )
+        let filters = self.advertising_industry_filters.as_deref().unwrap_or(&[]);
+        validate_filters(filters, 0)?;
+        ensure_known_filters(filters)
     }
 }
 
@@ -367,6 +412,15 @@ mod tests {
     #[test]
     fn thirty_six_industries_with_the_real_misspellings() {
         assert_eq!(IndustryType::ALL.len(), 36);
+        assert_eq!(
+            IndustryType::parse_known("filters", "software").unwrap(),
+            IndustryType::Software
+        );
+        let e = IndustryType::parse_known("filters", "SOFTWAREZ").unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::InvalidInput);
+        assert!(e.to_string().contains("POTOGRAPHY"), "{e}");
+        let e = OperationType::parse_known("operation_type", "MAYBE").unwrap_err();
+        assert!(e.to_string().contains("OPEN, CLOSE"), "{e}");
         let wire: Vec<&str> = IndustryType::ALL.iter().map(|i| i.as_str()).collect();
         for misspelt in ["POTOGRAPHY", "BUSSINESS", "INDUSTY"] {
             assert!(wire.contains(&misspelt));

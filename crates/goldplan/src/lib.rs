@@ -8,7 +8,8 @@
 //! * [`credentials`] — merchant id, certificate serial, private key, APIv3 key;
 //! * [`sign`] — the string to sign, nonce, `Authorization`, the [`sign::Signer`] plug-in;
 //! * [`verify`] — response/callback verification and the [`verify::Verifier`] plug-in;
-//! * [`certificates`] — platform certificates and the `/v3/certificates` body;
+//! * [`x509`] — certificates, serial numbers and certificate sets (a leaf module);
+//! * [`certificates`] — the `/v3/certificates` download: decrypt, validate, verify;
 //! * [`aead`] — AEAD_AES_256_GCM;
 //! * [`sensitive`] — RSA-OAEP sensitive fields;
 //! * [`notification`] — callbacks;
@@ -54,7 +55,8 @@ pub mod receipt;
 pub mod sensitive;
 pub mod sign;
 pub mod verify;
+pub mod x509;
 
 #[cfg(feature = "client")]
 pub use client::{Client, ClientBuilder, ClientRegistry, Reply, RequestOptions, Response};
-pub use error::{ApiError, Error, ErrorKind, Result, VerificationError};
+pub use error::{ApiError, Error, ErrorFamily, ErrorKind, ErrorReport, Result, VerificationError};

@@ -252,7 +252,7 @@ mod tests {
     fn acknowledgements_follow_spec_4_3_by_kind() {
         assert_eq!(Acknowledgement::success().status, 200);
         assert_eq!(Acknowledgement::for_kind(ErrorKind::Replay).status, 200);
-        for kind in ErrorKind::ALL {
+        for &kind in ErrorKind::ALL {
             let ack = Acknowledgement::for_kind(kind);
             let expected = match kind {
                 ErrorKind::Replay => 200,

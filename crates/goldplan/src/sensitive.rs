@@ -8,10 +8,10 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use zeroize::Zeroizing;
 
-use crate::certificates::PlatformCertificate;
 use crate::credentials::PrivateKey;
 use crate::error::{Error, Result};
 use crate::verify::PublicKeyVerifier;
+use crate::x509::Certificate;
 
 /// Longest plaintext (UTF-8 bytes) one RSA-2048 OAEP-SHA1 block holds: 256 − 2·20 − 2.
 pub const MAX_PLAINTEXT_LEN_RSA2048: usize = 214;
@@ -25,7 +25,7 @@ pub struct EncryptionKey {
 
 impl EncryptionKey {
     /// Encrypt to a platform certificate (use the newest one, spec §3.4).
-    pub fn from_certificate(cert: &PlatformCertificate) -> Result<EncryptionKey> {
+    pub fn from_certificate(cert: &Certificate) -> Result<EncryptionKey> {
         EncryptionKey::new(cert.serial_hex().to_owned(), cert.encrypting_key().clone())
     }
 

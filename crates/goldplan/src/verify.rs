@@ -5,15 +5,14 @@
 use std::fmt::{self, Debug};
 use std::sync::Arc;
 
-use arc_swap::ArcSwap;
 use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::certificates::CertificateSet;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, ErrorKind, Result};
 use crate::sign::AUTH_SCHEME;
+use crate::x509::CertificateSet;
 
 /// Prefix of WeChat Pay's deliberately invalid probe signatures (spec §2.7).
 pub const SIGNATURE_PROBE_PREFIX: &str = "WECHATPAY/SIGNTEST/";
@@ -138,40 +137,32 @@ impl Verifier for PublicKeyVerifier {
     }
 }
 
-/// Verifies with a set of platform certificates, selected by serial (compared numerically).
-/// The set is swapped atomically on refresh: readers see the old set or the new one, never a
-/// mixture.
-#[derive(Default)]
+/// Verifies with a fixed set of platform certificates, selected by serial (compared
+/// numerically). The set never changes; a client that downloads and rotates certificates keeps
+/// its trusted set in its certificate manager, which is a [`Verifier`] too.
+#[derive(Default, Clone)]
 pub struct CertificateVerifier {
-    set: ArcSwap<CertificateSet>,
+    set: Arc<CertificateSet>,
 }
 
 impl CertificateVerifier {
     /// A verifier over `set`.
     pub fn new(set: CertificateSet) -> CertificateVerifier {
-        CertificateVerifier {
-            set: ArcSwap::from_pointee(set),
-        }
+        CertificateVerifier { set: Arc::new(set) }
     }
 
-    /// The current set.
+    /// The certificates.
     pub fn certificates(&self) -> Arc<CertificateSet> {
-        self.set.load_full()
-    }
-
-    /// Replaces the set in one step.
-    pub fn replace(&self, set: CertificateSet) {
-        self.set.store(Arc::new(set));
+        Arc::clone(&self.set)
     }
 }
 
 impl Debug for CertificateVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let set = self.set.load();
         f.debug_struct("CertificateVerifier")
             .field(
                 "serials",
-                &set.iter().map(|c| c.serial_hex()).collect::<Vec<_>>(),
+                &self.set.iter().map(|c| c.serial_hex()).collect::<Vec<_>>(),
             )
             .finish()
     }
@@ -179,14 +170,23 @@ impl Debug for CertificateVerifier {
 
 impl Verifier for CertificateVerifier {
     fn verify(&self, serial: &str, message: &[u8], signature: &[u8]) -> Result<()> {
-        let set = self.set.load();
-        let cert = set.get(serial).ok_or_else(|| unknown_serial(serial))?;
-        check(cert.verifying_key(), message, signature)
+        verify_with_set(&self.set, serial, message, signature)
     }
 
     fn accept_serial(&self) -> Option<String> {
-        self.set.load().newest().map(|c| c.serial_hex().to_owned())
+        self.set.newest().map(|c| c.serial_hex().to_owned())
     }
+}
+
+/// Checks a signature with the certificate of `set` named by `serial`.
+pub fn verify_with_set(
+    set: &CertificateSet,
+    serial: &str,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<()> {
+    let cert = set.get(serial).ok_or_else(|| unknown_serial(serial))?;
+    check(cert.verifying_key(), message, signature)
 }
 
 /// Both a public key and platform certificates, routed by serial: for merchants migrating from
@@ -194,14 +194,15 @@ impl Verifier for CertificateVerifier {
 #[derive(Debug, Clone)]
 pub struct CombinedVerifier {
     public_key: Arc<PublicKeyVerifier>,
-    certificates: Arc<CertificateVerifier>,
+    certificates: Arc<dyn Verifier>,
 }
 
 impl CombinedVerifier {
-    /// Routes `PUB_KEY_ID_…` serials to `public_key` and everything else to `certificates`.
+    /// Routes `PUB_KEY_ID_…` serials to `public_key` and everything else to `certificates`
+    /// (a [`CertificateVerifier`], or a client's rotating certificate manager).
     pub fn new(
         public_key: Arc<PublicKeyVerifier>,
-        certificates: Arc<CertificateVerifier>,
+        certificates: Arc<dyn Verifier>,
     ) -> CombinedVerifier {
         CombinedVerifier {
             public_key,
@@ -209,8 +210,8 @@ impl CombinedVerifier {
         }
     }
 
-    /// The certificate half (so a refresher can swap its set).
-    pub fn certificates(&self) -> &Arc<CertificateVerifier> {
+    /// The certificate half.
+    pub fn certificates(&self) -> &Arc<dyn Verifier> {
         &self.certificates
     }
 

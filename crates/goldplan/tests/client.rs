@@ -418,8 +418,9 @@ async fn generic_request_media_upload_and_sensitive_fields() {
             .starts_with("multipart/form-data; boundary=")
     );
 
-    let (ciphertext, serial) = client.encrypt_sensitive("张三").await.unwrap();
-    assert_eq!(serial, PUB_KEY_ID);
+    let encrypted = client.encrypt_sensitive("张三").await.unwrap();
+    assert_eq!(encrypted.wechatpay_serial, PUB_KEY_ID);
+    let ciphertext = encrypted.ciphertext;
     let wechat_side = PrivateKey::from_pem(&key_file("wechatpay_test_pubkey_key.pem")).unwrap();
     assert_eq!(
         goldplan::sensitive::decrypt(&wechat_side, &ciphertext)
@@ -433,7 +434,7 @@ async fn generic_request_media_upload_and_sensitive_fields() {
             "/v3/x",
             Some(b"{}"),
             &RequestOptions {
-                wechatpay_serial: Some(serial.clone()),
+                wechatpay_serial: Some(encrypted.wechatpay_serial.clone()),
                 ..Default::default()
             },
         )

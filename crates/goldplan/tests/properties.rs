@@ -12,7 +12,6 @@ use base64::engine::general_purpose::STANDARD;
 use common::{NONCE, NOW, PLATFORM_SERIAL, Signed, apiv3_key, certificate_verifier, frozen, key};
 use goldplan::ErrorKind;
 use goldplan::aead;
-use goldplan::certificates::SerialNumber;
 use goldplan::clock::ManualClock;
 use goldplan::credentials::MerchantCredentials;
 use goldplan::receipt::{expected_check_code, verify_check_code};
@@ -21,6 +20,7 @@ use goldplan::sign::{
     sign_request_blocking,
 };
 use goldplan::verify::{CertificateVerifier, PublicKeyVerifier, Verifier, verify_signed};
+use goldplan::x509::SerialNumber;
 use proptest::prelude::*;
 use proptest::sample::Index;
 

@@ -11,7 +11,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use common::{read, vectors_dir};
 use goldplan::aead;
-use goldplan::certificates::{self, CertificateSet, PlatformCertificate};
+use goldplan::certificates;
 use goldplan::clock::ManualClock;
 use goldplan::credentials::{ApiV3Key, MerchantCredentials, PrivateKey};
 use goldplan::notification::NotificationParser;
@@ -21,6 +21,7 @@ use goldplan::sign::{Authorization, RsaSigner, canonical_url, message_to_sign};
 use goldplan::verify::{
     PublicKeyVerifier, VerificationPolicy, WechatpayHeaders, message_to_verify, verify_signed,
 };
+use goldplan::x509::{Certificate, CertificateSet};
 use serde_json::Value;
 
 fn load(name: &str) -> Value {
@@ -375,7 +376,7 @@ fn certificate_download_is_decrypted_matched_and_verified() {
         assert_eq!(cert.serial_hex(), s(e, "serial_no"));
         assert_eq!(cert.not_before(), e["not_before_unix"].as_i64().unwrap());
         assert_eq!(cert.not_after(), e["not_after_unix"].as_i64().unwrap());
-        let on_disk = PlatformCertificate::from_pem(&read(s(e, "certificate"))).unwrap();
+        let on_disk = Certificate::from_pem(&read(s(e, "certificate"))).unwrap();
         assert_eq!(on_disk.public_key_der(), cert.public_key_der());
     }
     assert_eq!(
@@ -392,9 +393,7 @@ fn certificate_download_is_decrypted_matched_and_verified() {
                 .as_array()
                 .into_iter()
                 .flatten()
-                .map(|p| {
-                    Arc::new(PlatformCertificate::from_pem(&read(p.as_str().unwrap())).unwrap())
-                }),
+                .map(|p| Arc::new(Certificate::from_pem(&read(p.as_str().unwrap())).unwrap())),
         );
         let result = certificates::validate_download(
             &headers,

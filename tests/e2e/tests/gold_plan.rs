@@ -332,11 +332,26 @@ async fn advertising_needs_gold_plan_open() {
 }
 
 #[tokio::test]
-async fn an_unknown_industry_tag_is_sent_and_rejected_with_detail() {
+async fn an_unknown_industry_tag_is_refused_by_the_client_and_by_the_gateway() {
     let (sandbox, client) = error_fixture().await;
-    // Unknown values survive for forward compatibility; the gateway judges them.
+    // A value a caller sends must be a documented one: refused before anything is sent.
+    let before = sandbox.requests().len();
     let err = client
         .set_advertising_industry_filter(SUB, vec![IndustryType::from("NOT_A_TAG")])
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), goldplan::ErrorKind::InvalidInput);
+    assert!(err.to_string().contains("SOFTWARE"), "{err}");
+    assert_eq!(sandbox.requests().len(), before, "nothing was sent");
+    // Sent anyway (a raw request), the gateway judges it the way WeChat Pay does.
+    let body = br#"{"sub_mchid":"SUB","advertising_industry_filters":["NOT_A_TAG"]}"#;
+    let body = String::from_utf8_lossy(body).replace("SUB", SUB);
+    let err = client
+        .request(
+            "POST",
+            goldplan::gold_plan::SET_ADVERTISING_INDUSTRY_FILTER.path,
+            Some(body.as_bytes()),
+        )
         .await
         .unwrap_err();
     let api = assert_api_error(&sandbox, &err, 400, "PARAM_ERROR", "参数错误");

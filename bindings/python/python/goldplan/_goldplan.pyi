@@ -10,6 +10,7 @@ _Body = Union[bytes, bytearray, str, Mapping[str, Any], List[Any]]
 __all__ = [
     "__version__",
     "ERROR_KINDS",
+    "ERROR_FAMILIES",
     "INTERNAL_ERROR_KIND",
     "SANDBOX_ERROR_KIND",
     "OPERATION_TYPES",
@@ -55,6 +56,7 @@ __all__ = [
 
 __version__: str
 ERROR_KINDS: List[str]
+ERROR_FAMILIES: Mapping[str, str]
 INTERNAL_ERROR_KIND: str
 SANDBOX_ERROR_KIND: str
 OPERATION_TYPES: List[str]

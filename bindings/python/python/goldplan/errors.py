@@ -5,7 +5,9 @@ Every exception is a :class:`GoldPlanError` and carries:
 * ``kind`` -- the core's stable error-kind name (``"signature_invalid"``, ``"api"``, ...);
 * ``message`` -- a human-readable explanation (never secrets);
 * ``retryable`` -- whether sending the same request again may succeed (decided by the core);
-* ``request_id`` -- the WeChat Pay ``Request-ID``, when known.
+* ``request_id`` -- the WeChat Pay ``Request-ID``, when known;
+* ``family`` -- the core's error family (``"signature"``, ``"transport"``, ...): the same
+  grouping as the Node error classes, the C status codes and the CLI exit codes.
 
 The table :data:`KIND_TO_CLASS` is the only place where kinds are mapped to classes. The
 native module builds every exception through :func:`_from_native`. All classes pickle.
@@ -36,6 +38,7 @@ __all__ = [
     "InternalError",
     "SandboxError",
     "KIND_TO_CLASS",
+    "FAMILY_TO_CLASS",
 ]
 
 
@@ -43,6 +46,7 @@ class GoldPlanError(Exception):
     """Base class of every goldplan error."""
 
     kind: str = "unknown"
+    family: str = "unknown"
 
     def __init__(
         self,
@@ -238,6 +242,24 @@ KIND_TO_CLASS: Mapping[str, Type[GoldPlanError]] = {
     "timeout": TimeoutError,
     "internal": InternalError,
     "sandbox": SandboxError,
+}
+
+
+#: The core's error families (``goldplan._goldplan.ERROR_FAMILIES`` maps each kind to one) and
+#: the class of each: the class of every kind is this class or a subclass of it.
+FAMILY_TO_CLASS: Mapping[str, Type[GoldPlanError]] = {
+    "configuration": ConfigurationError,
+    "invalid_input": InvalidInputError,
+    "signature": SignatureError,
+    "signing": SigningError,
+    "encryption": EncryptionError,
+    "decryption": DecryptionError,
+    "certificate": CertificateError,
+    "replay": ReplayError,
+    "decode": DecodeError,
+    "api": ApiError,
+    "transport": TransportError,
+    "internal": InternalError,
 }
 
 

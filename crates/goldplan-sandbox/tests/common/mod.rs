@@ -11,7 +11,6 @@
 
 use std::sync::{Arc, OnceLock};
 
-use goldplan::certificates::{CertificateSet, PlatformCertificate};
 use goldplan::clock::{Clock, SystemClock};
 use goldplan::credentials::{MerchantCredentials, PrivateKey};
 use goldplan::sign::{Authorization, RsaSigner, generate_nonce, message_to_sign};
@@ -19,6 +18,7 @@ use goldplan::verify::{
     CertificateVerifier, CombinedVerifier, PublicKeyVerifier, VerificationPolicy, Verified,
     WechatpayHeaders, verify_signed,
 };
+use goldplan::x509::{Certificate, CertificateSet};
 use goldplan_sandbox::{Identities, Sandbox, SandboxConfig, SandboxHandle, SandboxInfo};
 
 pub const USER_AGENT: &str = "goldplan-sandbox-tests/0.1";
@@ -135,7 +135,7 @@ pub fn verifier_for(info: &SandboxInfo) -> CombinedVerifier {
     let certs = info
         .platform_certificates
         .iter()
-        .map(|c| Arc::new(PlatformCertificate::from_pem(&c.certificate_pem).unwrap()));
+        .map(|c| Arc::new(Certificate::from_pem(&c.certificate_pem).unwrap()));
     CombinedVerifier::new(
         Arc::new(
             PublicKeyVerifier::from_pem(info.public_key_id.clone(), &info.public_key_pem).unwrap(),

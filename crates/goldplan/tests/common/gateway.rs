@@ -10,12 +10,13 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use goldplan::certificates::{PlatformCertificate, encrypt_certificate_entry};
+use goldplan::certificates::encrypt_certificate_entry;
 use goldplan::client::RetryPolicy;
 use goldplan::credentials::{ApiV3Key, MerchantCredentials, PrivateKey};
 use goldplan::http::{HttpRequest, HttpResponse, Transport, TransportFuture};
 use goldplan::sign::{Authorization, message_to_sign, sign_base64};
 use goldplan::verify::{PublicKeyVerifier, Verifier, message_to_verify};
+use goldplan::x509::Certificate;
 use goldplan::{Client, Error};
 
 pub(crate) const MCHID: &str = "1900000100";
@@ -38,7 +39,7 @@ pub(crate) fn key_file(name: &str) -> String {
 pub(crate) struct WechatKey {
     serial: String,
     key: PrivateKey,
-    cert: Option<PlatformCertificate>,
+    cert: Option<Certificate>,
 }
 
 pub(crate) fn platform(n: u8) -> WechatKey {
@@ -46,7 +47,7 @@ pub(crate) fn platform(n: u8) -> WechatKey {
         1 => ("platform_test_key.pem", "platform_test_cert.pem"),
         _ => ("platform2_test_key.pem", "platform2_test_cert.pem"),
     };
-    let cert = PlatformCertificate::from_pem(&key_file(c)).unwrap();
+    let cert = Certificate::from_pem(&key_file(c)).unwrap();
     WechatKey {
         serial: cert.serial_hex().to_owned(),
         key: PrivateKey::from_pem(&key_file(k)).unwrap(),

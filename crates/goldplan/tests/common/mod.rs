@@ -10,7 +10,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use goldplan::aead;
-use goldplan::certificates::{CertificateSet, PlatformCertificate};
 use goldplan::clock::ManualClock;
 use goldplan::credentials::{ApiV3Key, PrivateKey};
 use goldplan::notification::NotificationParser;
@@ -18,6 +17,7 @@ use goldplan::sign::sign_base64;
 use goldplan::verify::{
     CertificateVerifier, PublicKeyVerifier, VerificationPolicy, WechatpayHeaders, message_to_verify,
 };
+use goldplan::x509::{Certificate, CertificateSet};
 
 /// The frozen "now" of the tests: 2026-06-01T00:00:00Z, when both platform certificates are
 /// valid.
@@ -53,8 +53,8 @@ pub(crate) fn key(file: &str) -> PrivateKey {
     PrivateKey::from_pem(&read(&format!("keys/{file}"))).unwrap()
 }
 
-pub(crate) fn certificate(file: &str) -> Arc<PlatformCertificate> {
-    Arc::new(PlatformCertificate::from_pem(&read(&format!("keys/{file}"))).unwrap())
+pub(crate) fn certificate(file: &str) -> Arc<Certificate> {
+    Arc::new(Certificate::from_pem(&read(&format!("keys/{file}"))).unwrap())
 }
 
 /// Both platform certificates.
