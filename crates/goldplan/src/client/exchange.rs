@@ -5,23 +5,12 @@ use serde::Serialize;
 use tracing::Instrument;
 
 use super::certificate_manager::RefreshTrigger;
+use super::retry::Outgoing;
 use super::{CertificateManager, Client, RequestOptions, Response};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::HttpResponse;
 use crate::sign::{canonical_url, normalize_method};
 use crate::verify::{Verified, WechatpayHeaders, verify_signed};
-
-/// A call about to be sent: what is signed, what goes on the wire, and how to treat failures.
-pub(super) struct Outgoing<'a> {
-    pub(super) method: String,
-    pub(super) canonical_url: String,
-    pub(super) signed_body: &'a [u8],
-    pub(super) wire_body: &'a [u8],
-    pub(super) content_type: Option<&'a str>,
-    pub(super) wechatpay_serial: Option<String>,
-    pub(super) idempotent: bool,
-    pub(super) verify: bool,
-}
 
 impl Client {
     /// Sends a signed request to any APIv3 endpoint and returns the verified response.

@@ -1,7 +1,7 @@
 //! The five Gold Plan (点金计划) operations as typed calls (spec §8).
 
-use super::exchange::Outgoing;
 use super::response::{empty_reply, reply};
+use super::retry::Outgoing;
 use super::{Client, Reply, Response};
 use crate::error::{Error, Result};
 use crate::gold_plan::{

@@ -1,7 +1,7 @@
 //! The signed multipart image upload (spec §6).
 
-use super::exchange::Outgoing;
 use super::response::reply;
+use super::retry::Outgoing;
 use super::{Client, Reply};
 use crate::error::Result;
 use crate::media::{self, MediaUploadResponse};

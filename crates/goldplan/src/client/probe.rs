@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::exchange::Outgoing;
+use super::retry::Outgoing;
 use super::{CERTIFICATES_PATH, Client};
 use crate::error::ApiError;
 use crate::verify::PUBLIC_KEY_ID_PREFIX;

@@ -2,7 +2,7 @@
 //! `/v3/certificates` for the [`CertificateManager`], and the scheduled refresh task.
 
 use super::certificate_manager::RefreshTrigger;
-use super::exchange::Outgoing;
+use super::retry::Outgoing;
 use super::{CERTIFICATES_PATH, Client};
 use crate::certificates;
 use crate::error::{Error, Result};

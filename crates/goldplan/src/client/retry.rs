@@ -5,7 +5,6 @@
 use std::time::{Duration, Instant};
 
 use super::Client;
-use super::exchange::Outgoing;
 use crate::error::{ApiError, Error, Result};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::sign::sign_request;
@@ -49,6 +48,18 @@ pub(crate) fn random_unit() -> f64 {
         Ok(()) => f64::from(u32::from_le_bytes(b)) / (f64::from(u32::MAX) + 1.0),
         Err(_) => 0.5,
     }
+}
+
+/// A call about to be sent: what is signed, what goes on the wire, and how to treat failures.
+pub(super) struct Outgoing<'a> {
+    pub(super) method: String,
+    pub(super) canonical_url: String,
+    pub(super) signed_body: &'a [u8],
+    pub(super) wire_body: &'a [u8],
+    pub(super) content_type: Option<&'a str>,
+    pub(super) wechatpay_serial: Option<String>,
+    pub(super) idempotent: bool,
+    pub(super) verify: bool,
 }
 
 /// What one attempt to send ended with, when it was not a verified success.
