@@ -2,11 +2,11 @@
 //! one core [`goldplan::Client`] and the extension's fork-aware runtime.
 
 use std::path::PathBuf;
-use std::sync::{Mutex, PoisonError};
 
 use goldplan::client::{JsonReply, Operation};
 use goldplan::config::{ClientConfig, KeyMode};
 use goldplan::{Reply, RequestOptions, Response};
+use goldplan_host::ForkSafeClient;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyType};
 use serde::Serialize;
@@ -17,16 +17,9 @@ use crate::error::{ToPy, guard, pyclass_to_py};
 use crate::protocol::{PyNotification, certificate_list};
 use crate::runtime;
 
-/// The core client and the process it belongs to.
-struct Owned {
-    pid: u32,
-    client: goldplan::Client,
-}
-
 /// What `Client` and `AsyncClient` share.
 pub(crate) struct Shared {
-    /// Locked only with the GIL held, so a `fork()` never finds it locked.
-    owned: Mutex<Owned>,
+    client: ForkSafeClient,
     mode: KeyMode,
     base_url: String,
 }
@@ -41,10 +34,7 @@ impl Shared {
         ));
         let client = guard(py, || config.build())?;
         Ok(Shared {
-            owned: Mutex::new(Owned {
-                pid: std::process::id(),
-                client,
-            }),
+            client: ForkSafeClient::new(client),
             mode: config.mode(),
             base_url: config
                 .base_url
@@ -53,19 +43,10 @@ impl Shared {
         })
     }
 
-    /// The core client for this process: in a child after `fork()`, one with new connections
-    /// (the parent's sockets and runtime tasks must not be touched here, so the parent's
-    /// client is leaked rather than dropped).
+    /// The core client for this process (a child after `fork()` gets one with new
+    /// connections).
     fn client(&self, py: Python<'_>) -> PyResult<goldplan::Client> {
-        let pid = std::process::id();
-        let mut owned = self.owned.lock().unwrap_or_else(PoisonError::into_inner);
-        if owned.pid != pid {
-            let fresh = guard(py, || owned.client.with_new_connections())?;
-            let parent = std::mem::replace(&mut owned.client, fresh);
-            std::mem::forget(parent);
-            owned.pid = pid;
-        }
-        Ok(owned.client.clone())
+        guard(py, || self.client.get())
     }
 
     fn repr(&self, py: Python<'_>, class: &str) -> String {
@@ -302,6 +283,8 @@ macro_rules! client_class {
         }
 
         impl $ty {
+            // Used by `goldplan.testing` (the `testing` feature) to hand out clients.
+            #[cfg_attr(not(feature = "testing"), allow(dead_code))]
             pub(crate) fn from_shared(shared: Shared) -> $ty {
                 $ty { shared }
             }

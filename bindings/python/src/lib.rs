@@ -4,6 +4,8 @@
 //! (`goldplan`). Errors become the classes of `goldplan/errors.py` in one place
 //! (the `error` module); panics are caught at the boundary and become `goldplan.errors.InternalError`.
 
+#![forbid(unsafe_code)]
+
 use goldplan::ErrorKind;
 use goldplan::gold_plan::{IndustryType, OperationPayScene, OperationType};
 use pyo3::prelude::*;
@@ -13,6 +15,7 @@ mod convert;
 mod error;
 mod protocol;
 mod runtime;
+#[cfg(feature = "testing")]
 mod sandbox;
 
 fn wire_names<T>(all: &[T], name: impl Fn(&T) -> &str) -> Vec<String> {
@@ -104,7 +107,9 @@ fn _goldplan(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<protocol::PyAcknowledgement>()?;
     m.add_class::<protocol::PyQueryValue>()?;
     m.add_class::<protocol::PyReceiptParams>()?;
+    #[cfg(feature = "testing")]
     m.add_class::<sandbox::PySandbox>()?;
+    m.add("HAS_SANDBOX", cfg!(feature = "testing"))?;
 
     m.add_function(wrap_pyfunction!(protocol::message_to_sign, m)?)?;
     m.add_function(wrap_pyfunction!(protocol::message_to_verify, m)?)?;

@@ -1,65 +1,31 @@
-//! The one tokio runtime of the extension, created on first use and created again in a child
-//! process after `fork()`; how blocking calls run on it with the GIL released, and how async
-//! calls become asyncio awaitables (pyo3-async-runtimes over this same runtime).
+//! How calls run on the process's tokio runtime (`goldplan_host`, which rebuilds it in a child
+//! after `fork()`): blocking calls with the GIL released, async calls as asyncio awaitables
+//! (pyo3-async-runtimes over this same runtime).
 
 use std::any::Any;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use pyo3::prelude::*;
 use pyo3_async_runtimes::TaskLocals;
 use pyo3_async_runtimes::generic::{ContextExt, Runtime as GenericRuntime};
-use tokio::runtime::{Builder, Handle, Runtime};
+use tokio::runtime::Handle;
 use tokio::sync::OnceCell;
 
 use crate::error::{ToPy, finish, internal_error};
 
-/// A runtime and the process that created it.
-struct ProcessRuntime {
-    pid: u32,
-    runtime: Runtime,
-}
-
-/// Locked only while the GIL is held (every caller of [`handle`] holds it), so a `fork()`,
-/// which Python performs with the GIL held, never happens while another thread holds it.
-static CURRENT: Mutex<Option<Arc<ProcessRuntime>>> = Mutex::new(None);
-
-/// The runtime of this process, created on first use. In a child after `fork()` the parent's
-/// runtime has no worker threads; it is leaked (dropping it would wait for threads that do
-/// not exist here) and a new one is built.
+/// The runtime of this process (`goldplan_host::runtime`: created on first use, and anew in a
+/// child after `fork()`).
 pub(crate) fn handle(_py: Python<'_>) -> PyResult<Handle> {
-    let pid = std::process::id();
-    let mut current = CURRENT.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(rt) = current.as_ref()
-        && rt.pid == pid
-    {
-        return Ok(rt.runtime.handle().clone());
-    }
-    let runtime = Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("goldplan-runtime")
-        .build()
-        .map_err(|e| {
-            pyo3::exceptions::PyRuntimeError::new_err(format!("cannot start tokio: {e}"))
-        })?;
-    let fresh = Arc::new(ProcessRuntime { pid, runtime });
-    let handle = fresh.runtime.handle().clone();
-    if let Some(parent) = current.replace(fresh) {
-        std::mem::forget(parent);
-    }
-    Ok(handle)
+    goldplan_host::runtime()
+        .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(format!("cannot start tokio: {e}")))
 }
 
 /// The pid that [`handle`] last served (for `goldplan._runtime_pid()` in the fork test).
 pub(crate) fn runtime_pid() -> Option<u32> {
-    CURRENT
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .as_ref()
-        .map(|rt| rt.pid)
+    goldplan_host::runtime_pid()
 }
 
 /// A future that turns a panic while polling into an `Err` carrying the panic payload.
@@ -131,16 +97,12 @@ fn spawn_handle() -> Handle {
         // pyo3-async-runtimes spawns its inner tasks from tasks already on the runtime.
         return inside;
     }
-    let pid = std::process::id();
-    let current = CURRENT.lock().unwrap_or_else(PoisonError::into_inner);
     // Invariant: the only spawn from outside the runtime is the first one made inside
     // `future_into_py`, which called `handle(py)` for this pid just before, with the GIL held
-    // all along (so no fork came between): the runtime of this pid is in CURRENT.
-    current
-        .as_ref()
-        .filter(|rt| rt.pid == pid)
-        .map(|rt| rt.runtime.handle().clone())
-        .expect("future_into_py created the runtime of this process")
+    // all along (so no fork came between): the runtime of this process exists, and
+    // `goldplan_host::runtime` returns it without building anything (building is its only
+    // failure).
+    goldplan_host::runtime().expect("future_into_py created the runtime of this process")
 }
 
 impl GenericRuntime for ForkAwareTokio {

@@ -1,5 +1,6 @@
 """What `pip install goldplan` users get: the wheel maturin builds, installed into a fresh
-virtualenv (no access to this source tree), imports and works, stub and py.typed included."""
+virtualenv (no access to this source tree), imports and works, stub and py.typed included,
+and without the sandbox (goldplan.testing imports, and says how to get a testing build)."""
 
 from __future__ import annotations
 
@@ -39,6 +40,12 @@ def test_wheel_installs_into_a_fresh_virtualenv(tmp_path: pathlib.Path) -> None:
         "assert 'site-packages' in goldplan.__file__, goldplan.__file__\n"
         f"key = goldplan.PrivateKey.from_file({str(KEYS / 'merchant_test_key.pem')!r})\n"
         "assert key.bits == 2048\n"
+        "import goldplan.testing\n"
+        "assert not goldplan._goldplan.HAS_SANDBOX, 'the production wheel links the sandbox'\n"
+        "try:\n"
+        "    goldplan.testing.Sandbox()\n"
+        "except goldplan.errors.SandboxError as e:\n"
+        "    assert e.code == 'NOT_BUILT', e.code\n"
         "try:\n"
         "    goldplan.canonical_url('x')\n"
         "except goldplan.errors.InvalidInputError:\n"

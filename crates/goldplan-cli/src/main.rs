@@ -4,6 +4,7 @@
 //! error, 4 verification failure (signature, serial, clock skew, decryption, check code),
 //! 5 network failure or timeout, 6 `doctor` found problems.
 
+#![forbid(unsafe_code)]
 // A binary: `pub` marks what modules share, there is no outside API to reach.
 #![allow(unreachable_pub)]
 

@@ -22,6 +22,8 @@
 //! The admin API (`/sandbox/…`, documented in the crate README) exposes the same operations
 //! over HTTP for tests written in other languages.
 
+#![forbid(unsafe_code)]
+
 mod admin;
 mod callbacks;
 mod certs;

@@ -1,6 +1,8 @@
 //! `goldplan-sandbox`: runs the WeChat Pay gateway simulator until Ctrl-C or SIGTERM. The first line on
 //! stdout is the base URL; `sandbox.json` is written to the state directory.
 
+#![forbid(unsafe_code)]
+
 use std::process::ExitCode;
 
 use clap::Parser;

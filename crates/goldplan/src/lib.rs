@@ -37,6 +37,8 @@
 //! assert!(auth.header_value().starts_with("WECHATPAY2-SHA256-RSA2048 mchid=\"1900000100\""));
 //! ```
 
+#![forbid(unsafe_code)]
+
 pub mod aead;
 pub mod certificates;
 #[cfg(feature = "client")]

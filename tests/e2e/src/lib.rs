@@ -3,6 +3,8 @@
 //! assertions that tie a typed client error to the sandbox's own request log.
 //!
 //! This crate is test support only (`publish = false`); its helpers panic on set-up failures.
+
+#![forbid(unsafe_code)]
 #![allow(clippy::expect_used, clippy::panic)]
 
 use std::sync::OnceLock;

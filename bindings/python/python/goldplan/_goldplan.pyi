@@ -11,6 +11,7 @@ __all__ = [
     "__version__",
     "ERROR_KINDS",
     "ERROR_FAMILIES",
+    "HAS_SANDBOX",
     "INTERNAL_ERROR_KIND",
     "SANDBOX_ERROR_KIND",
     "OPERATION_TYPES",
@@ -57,6 +58,7 @@ __all__ = [
 __version__: str
 ERROR_KINDS: List[str]
 ERROR_FAMILIES: Mapping[str, str]
+HAS_SANDBOX: bool
 INTERNAL_ERROR_KIND: str
 SANDBOX_ERROR_KIND: str
 OPERATION_TYPES: List[str]

@@ -20,6 +20,10 @@ As pytest fixtures (registered automatically when goldplan is installed)::
         goldplan_client.change_gold_plan_status("1900000109", "OPEN")
         assert goldplan_sandbox.sub_merchant("1900000109")["gold_plan"] == "OPEN"
 
+The sandbox is compiled into testing builds only (``maturin develop --features testing``);
+production wheels leave it out, and ``Sandbox()`` then raises
+:class:`goldplan.errors.SandboxError` with ``code == "NOT_BUILT"``.
+
 Every admin method returns plain ``dict``/``list`` values, as the sandbox's admin API would.
 The keys it holds are test keys generated at start: never use them anywhere else.
 """
@@ -29,7 +33,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Any, Dict, Iterator, List, Optional, Type
 
-from goldplan import _goldplan
+from goldplan import _goldplan, errors
 from goldplan._goldplan import AsyncClient, Client
 
 __all__ = ["Sandbox", "goldplan_sandbox", "goldplan_client", "goldplan_async_client"]
@@ -60,6 +64,13 @@ class Sandbox:
         options = _fields(
             mode=mode, mchid=mchid, sub_mchids=sub_mchids, settings=settings, state_dir=state_dir
         )
+        if not _goldplan.HAS_SANDBOX:
+            raise errors.SandboxError(
+                "this build of goldplan has no sandbox (production wheels leave it out); "
+                "install a testing build: MATURIN_PEP517_ARGS='--features testing' "
+                "pip install ./bindings/python, or maturin develop --features testing",
+                code="NOT_BUILT",
+            )
         self._native = _goldplan._Sandbox.start(options)
 
     # -- lifecycle -------------------------------------------------------------------------
