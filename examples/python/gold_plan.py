@@ -72,6 +72,8 @@ def main() -> None:
             client.set_advertising_industry_filter(sub_mchid, ["FOOD"] * 4)
         except goldplan.InvalidInputError as error:
             print(f"refused before sending: {error}")
+        else:
+            raise SystemExit("error: four industry filters were accepted; at most three are allowed")
 
         server = callback_server(client)
         url = f"http://127.0.0.1:{server.server_address[1]}/notify"

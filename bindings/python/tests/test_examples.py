@@ -18,13 +18,72 @@ def test_there_are_examples() -> None:
     assert EXAMPLES, "examples/python is empty"
 
 
+# What each example must print, line by line, in this order (patterns match whole lines).
+EXPECTED_OUTPUT = {
+    "gold_plan.py": [
+        r"<goldplan\.Client .*>|Client\(.*\)",
+        r"Gold Plan opened for 1900000109 \(Request-ID \S+\)",
+        r"gateway state: gold_plan=OPEN custom_page=OPEN advertising_show=OPEN",
+        r"refused before sending: .*",
+        r"callback TRANSACTION\.SUCCESS: ORDER-1001",
+        r"callback delivery: delivered after 1 attempt\(s\)",
+        r"receipt check_code valid: True",
+    ],
+}
+
+
+def test_every_example_declares_its_output() -> None:
+    assert sorted(EXPECTED_OUTPUT) == [p.name for p in EXAMPLES]
+
+
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
 def test_example_runs(example: pathlib.Path, tmp_path: pathlib.Path) -> None:
     result = subprocess.run(
         [sys.executable, str(example)], cwd=tmp_path, capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.strip(), "an example should show what it did"
+    lines = result.stdout.splitlines()
+    patterns = EXPECTED_OUTPUT[example.name]
+    assert len(lines) == len(patterns), result.stdout
+    for line, pattern in zip(lines, patterns):
+        assert re.fullmatch(pattern, line), (pattern, line)
+
+
+LENIENT = """
+import runpy, sys
+import goldplan.testing
+
+class Lenient:
+    # A client that lets an invalid filter list through, as a broken SDK would.
+    def __init__(self, inner):
+        self._inner = inner
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+    def set_advertising_industry_filter(self, sub_mchid, filters):
+        if len(filters) > 3:
+            return None
+        return self._inner.set_advertising_industry_filter(sub_mchid, filters)
+
+original = goldplan.testing.Sandbox.client
+goldplan.testing.Sandbox.client = lambda self, **kw: Lenient(original(self, **kw))
+runpy.run_path(sys.argv[1], run_name="__main__")
+"""
+
+
+def test_the_gold_plan_example_fails_loudly_when_validation_is_missing(
+    tmp_path: pathlib.Path,
+) -> None:
+    script = tmp_path / "lenient.py"
+    script.write_text(LENIENT, encoding="utf-8")
+    example = REPO / "examples" / "python" / "gold_plan.py"
+    result = subprocess.run(
+        [sys.executable, str(script), str(example)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "four industry filters were accepted" in result.stderr
+    assert "refused before sending" not in result.stdout
+    assert "callback" not in result.stdout, "the example stops at the first surprise"
 
 
 def readme_python_blocks() -> list:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import json
 import urllib.parse
@@ -245,9 +246,12 @@ def receipt_check(case: Dict[str, Any]) -> bool:
 
 def test_receipt_vectors() -> None:
     v = load_vector("receipt.json")
+    assert len(v["cases"]) >= 4 and len(v["negative"]) >= 2 and v["urls"]
     for case in v["cases"]:
+        assert case["valid"] is True, case["name"]
         assert receipt_check(case), case["name"]
     for case in v["negative"]:
+        assert case["valid"] is False, case["name"]
         assert not receipt_check(case), case["name"]
     for case in v["urls"]:
         params = goldplan.parse_receipt_query(case["url"])
@@ -275,9 +279,19 @@ def test_certificate_download_is_decrypted_matched_and_verified() -> None:
         on_disk = goldplan.PlatformCertificate.from_pem(vector_path(e["certificate"]))
         assert on_disk.public_key_der == cert.public_key_der
         assert on_disk.serial_no == e["serial_no"]
+        # The very certificate of the file (the SDK keeps the PEM without its final newline).
+        assert cert.pem == (VECTORS / e["certificate"]).read_text(encoding="utf-8").rstrip("\n")
+        for field in ("not_before", "not_after"):
+            parsed = datetime.datetime.strptime(e[field], "%Y-%m-%dT%H:%M:%SZ")
+            unix = int(parsed.replace(tzinfo=datetime.timezone.utc).timestamp())
+            assert getattr(cert, field) == unix == e[f"{field}_unix"], (e["serial_no"], field)
         assert cert.is_valid_at(v["now"])
     assert got.newest is not None and got.newest.serial_no == v["newest_serial"]
 
+    assert len(v["negative"]) >= 5
+    assert {c["expect_error"] for c in v["negative"]} == {
+        None, "decryption", "decode", "certificate", "signature_invalid"
+    }
     for case in v["negative"]:
         r = case["response"]
         trusted: List[str] = [vector_path(p) for p in case.get("trusted_certificates") or []]
@@ -292,3 +306,24 @@ def test_certificate_download_is_decrypted_matched_and_verified() -> None:
             with pytest.raises(errors.GoldPlanError) as info:
                 call()
             assert info.value.kind == case["expect_error"], case["name"]
+
+
+def test_the_keys_every_suite_must_refuse() -> None:
+    """keys/README: RSA-1024 and an encrypted PKCS#8 key must fail as configuration errors."""
+    for name in ("rsa1024_test_key.pem", "merchant_test_key_encrypted.pem"):
+        path = VECTORS / "keys" / name
+        for load in (
+            lambda: goldplan.PrivateKey.from_file(str(path)),
+            lambda: goldplan.PrivateKey.from_pem(path.read_text(encoding="utf-8")),
+            lambda: goldplan.Signer("1900000100", "3775B6A45ACD588826D15E583A95F5DD12345678", str(path)),
+        ):
+            with pytest.raises(errors.ConfigurationError) as info:
+                load()
+            assert info.value.kind == "configuration", name
+    with pytest.raises(errors.ConfigurationError) as info:
+        goldplan.PrivateKey.from_file(str(VECTORS / "keys" / "rsa1024_test_key.pem"))
+    # Says why (aws-lc's "TooSmall" today; "2048" should a clearer message replace it).
+    assert "TooSmall" in info.value.message or "2048" in info.value.message, info.value.message
+    with pytest.raises(errors.ConfigurationError) as info:
+        goldplan.PrivateKey.from_file(str(VECTORS / "keys" / "merchant_test_key_encrypted.pem"))
+    assert "encrypted" in info.value.message and "decrypt" in info.value.message, info.value.message

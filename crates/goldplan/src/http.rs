@@ -173,24 +173,40 @@ impl ReqwestTransport {
     }
 }
 
+/// The error with its causes: reqwest's own message only says "error sending request for url",
+/// the reason (a refused certificate, a refused connection) is in its sources.
+fn with_causes(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 fn map_reqwest_error(e: reqwest::Error) -> Error {
     if e.is_builder() {
         // A header or URL the HTTP layer refuses (e.g. a line break in a header value): the
         // input is wrong, sending again cannot help.
-        return Error::InvalidInput(format!("the request cannot be built: {e}"));
+        return Error::InvalidInput(format!("the request cannot be built: {}", with_causes(&e)));
     }
     if e.is_connect() {
         return Error::Transport {
-            message: format!("cannot connect: {e}"),
+            message: format!("cannot connect: {}", with_causes(&e)),
             before_response: true,
             source: Some(Box::new(e)),
         };
     }
     if e.is_timeout() {
-        return Error::Timeout(format!("the HTTP exchange timed out: {e}"));
+        return Error::Timeout(format!("the HTTP exchange timed out: {}", with_causes(&e)));
     }
     Error::Transport {
-        message: e.to_string(),
+        message: with_causes(&e),
         before_response: false,
         source: Some(Box::new(e)),
     }

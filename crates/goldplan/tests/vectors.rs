@@ -1,5 +1,5 @@
-//! Runs every shared vector in `tests/vectors/*.json` (the same files the Python, Node and C
-//! suites read) against the Rust core.
+//! Runs every shared vector in `tests/vectors/*.json` (the same files the Python suite reads)
+//! against the Rust core.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod common;
@@ -10,6 +10,7 @@ use std::sync::Arc;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use common::{read, vectors_dir};
+use goldplan::ErrorKind;
 use goldplan::aead;
 use goldplan::certificates;
 use goldplan::clock::ManualClock;
@@ -19,7 +20,8 @@ use goldplan::receipt;
 use goldplan::sensitive;
 use goldplan::sign::{Authorization, RsaSigner, canonical_url, message_to_sign};
 use goldplan::verify::{
-    PublicKeyVerifier, VerificationPolicy, WechatpayHeaders, message_to_verify, verify_signed,
+    CertificateVerifier, PublicKeyVerifier, VerificationPolicy, Verifier, WechatpayHeaders,
+    message_to_verify, verify_signed,
 };
 use goldplan::x509::{Certificate, CertificateSet};
 use serde_json::Value;
@@ -82,7 +84,9 @@ fn messages_have_the_exact_bytes() {
         let body = s(case, "body").as_bytes();
         let message = match s(case, "kind") {
             "request" => {
-                let url = canonical_url(s(case, "canonical_url")).unwrap();
+                // The signed target is derived from the absolute URL the request goes to, never
+                // taken from the expected value.
+                let url = canonical_url(&target_of(s(case, "url"))).unwrap();
                 assert_eq!(url, s(case, "canonical_url"), "{name}");
                 message_to_sign(
                     s(case, "method"),
@@ -105,6 +109,39 @@ fn messages_have_the_exact_bytes() {
     }
 }
 
+/// The origin-form request target (path, then `?query` when there is one) of an absolute URL.
+fn target_of(url: &str) -> String {
+    let parsed = reqwest::Url::parse(url).unwrap();
+    match parsed.query() {
+        Some(q) => format!("{}?{q}", parsed.path()),
+        None => parsed.path().to_owned(),
+    }
+}
+
+#[test]
+fn messages_cover_every_kind_and_derive_targets_from_urls() {
+    let v = load("messages.json");
+    let cases = list(&v, "cases");
+    assert!(cases.len() >= 9);
+    let requests: Vec<&Value> = cases.iter().filter(|c| s(c, "kind") == "request").collect();
+    assert!(requests.len() >= 7);
+    assert!(
+        requests.iter().any(|c| s(c, "url").contains('?')),
+        "a request with a query string"
+    );
+    // A target that differs from the expected one must not produce the expected message.
+    let r1 = requests.iter().find(|c| s(c, "name") == "R1").unwrap();
+    let other = canonical_url(&target_of(&format!("{}?x=1", s(r1, "url")))).unwrap();
+    let message = message_to_sign(
+        s(r1, "method"),
+        &other,
+        s(r1, "timestamp").parse().unwrap(),
+        s(r1, "nonce"),
+        s(r1, "body").as_bytes(),
+    );
+    assert_ne!(message, s(r1, "message").as_bytes());
+}
+
 fn merchant_key(v: &Value, field: &str) -> PrivateKey {
     PrivateKey::from_pem(&read(s(v, field))).unwrap()
 }
@@ -124,6 +161,10 @@ fn signatures_equal_openssl_for_pkcs8_and_pkcs1_keys() {
     )
     .unwrap();
     let signer = RsaSigner::new(creds);
+    // The certificate's own key, selected by the certificate's serial.
+    let certificate = Arc::new(Certificate::from_pem(&read(s(&v, "certificate"))).unwrap());
+    assert!(certificate.serial().matches(s(&v, "serial_no")));
+    let by_certificate = CertificateVerifier::new(CertificateSet::new([certificate]));
     assert!(list(&v, "cases").len() >= 9);
     for case in list(&v, "cases") {
         let name = s(case, "name");
@@ -141,14 +182,35 @@ fn signatures_equal_openssl_for_pkcs8_and_pkcs1_keys() {
             "{name}"
         );
         assert_eq!(signer.sign_blocking(message).unwrap(), expected, "{name}");
-        use goldplan::verify::Verifier;
-        verifier
-            .verify(
-                "PUB_KEY_ID_01",
-                message,
-                &STANDARD.decode(expected).unwrap(),
-            )
-            .unwrap();
+        let raw = STANDARD.decode(expected).unwrap();
+        verifier.verify("PUB_KEY_ID_01", message, &raw).unwrap();
+        by_certificate
+            .verify(s(&v, "serial_no"), message, &raw)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        // The same OpenSSL signature over any other message does not verify, with either key.
+        let mut other = message.to_vec();
+        other.push(b'x');
+        for err in [
+            verifier.verify("PUB_KEY_ID_01", &other, &raw).unwrap_err(),
+            by_certificate
+                .verify(s(&v, "serial_no"), &other, &raw)
+                .unwrap_err(),
+        ] {
+            assert_eq!(err.kind(), ErrorKind::SignatureInvalid, "{name}");
+        }
+    }
+    // Every signature belongs to its own message only.
+    let cases = list(&v, "cases");
+    for (i, a) in cases.iter().enumerate() {
+        let raw = STANDARD.decode(s(a, "signature")).unwrap();
+        for (j, b) in cases.iter().enumerate() {
+            if i != j && s(a, "message") != s(b, "message") {
+                let err = by_certificate
+                    .verify(s(&v, "serial_no"), s(b, "message").as_bytes(), &raw)
+                    .unwrap_err();
+                assert_eq!(err.kind(), ErrorKind::SignatureInvalid);
+            }
+        }
     }
 }
 
@@ -156,6 +218,7 @@ fn signatures_equal_openssl_for_pkcs8_and_pkcs1_keys() {
 fn authorization_headers_are_byte_exact() {
     let v = load("authorization.json");
     let key = merchant_key(&v, "private_key");
+    assert!(list(&v, "cases").len() >= 2);
     for case in list(&v, "cases") {
         let name = s(case, "name");
         let signature = if s(case, "signature") == "SIG" {
@@ -185,6 +248,7 @@ fn authorization_headers_are_byte_exact() {
 fn aead_vectors_decrypt_encrypt_and_reject_tampering() {
     let v = load("aead.json");
     let key = ApiV3Key::new(s(&v, "key")).unwrap();
+    assert!(list(&v, "cases").len() >= 3);
     for case in list(&v, "cases") {
         let name = s(case, "name");
         let aad = s(case, "associated_data").as_bytes();
@@ -221,6 +285,7 @@ fn notification_parser(v: &Value, now: i64) -> NotificationParser {
 #[test]
 fn notification_vectors_verify_and_decrypt() {
     let v = load("notification.json");
+    assert!(list(&v, "cases").len() >= 6);
     for case in list(&v, "cases") {
         let name = s(case, "name");
         let now = case["now"].as_i64().unwrap();
@@ -291,6 +356,7 @@ fn sensitive_vectors_decrypt_and_round_trip() {
     let pk = PublicKeyVerifier::from_pem("PUB_KEY_ID_1", &read(s(&v, "public_key"))).unwrap();
     let enc = sensitive::EncryptionKey::from_public_key(&pk).unwrap();
     assert_eq!(enc.max_plaintext_len(), max);
+    assert!(list(&v, "cases").len() >= 3);
     for case in list(&v, "cases") {
         let name = s(case, "name");
         let plain = sensitive::decrypt(&key, s(case, "ciphertext")).unwrap();
@@ -330,12 +396,17 @@ fn receipt_vectors() {
         );
         receipt::verify_check_code(link, sub, order, tid, s(case, "check_code"))
     };
+    assert!(list(&v, "cases").len() >= 4);
     for case in list(&v, "cases") {
+        assert_eq!(case["valid"], Value::Bool(true), "{}", s(case, "name"));
         assert!(check(case), "{}", s(case, "name"));
     }
+    assert!(list(&v, "negative").len() >= 2);
     for case in list(&v, "negative") {
+        assert_eq!(case["valid"], Value::Bool(false), "{}", s(case, "name"));
         assert!(!check(case), "{}", s(case, "name"));
     }
+    assert!(!list(&v, "urls").is_empty());
     for case in list(&v, "urls") {
         let name = s(case, "name");
         let p = receipt::parse_receipt_query(s(case, "url")).unwrap();
@@ -371,21 +442,74 @@ fn certificate_download_is_decrypted_matched_and_verified() {
     )
     .unwrap();
     assert!(got.dropped.is_empty());
-    for e in list(&v, "expect") {
+    assert!(
+        list(&v, "trusted_certificates").is_empty(),
+        "a first download"
+    );
+    let expect = list(&v, "expect");
+    assert!(expect.len() >= 2);
+    assert_eq!(got.certificates.len(), expect.len());
+    for e in expect {
         let cert = got.certificates.get(s(e, "serial_no")).unwrap();
         assert_eq!(cert.serial_hex(), s(e, "serial_no"));
         assert_eq!(cert.not_before(), e["not_before_unix"].as_i64().unwrap());
         assert_eq!(cert.not_after(), e["not_after_unix"].as_i64().unwrap());
-        let on_disk = Certificate::from_pem(&read(s(e, "certificate"))).unwrap();
-        assert_eq!(on_disk.public_key_der(), cert.public_key_der());
+        for (field, unix) in [
+            ("not_before", cert.not_before()),
+            ("not_after", cert.not_after()),
+        ] {
+            assert_eq!(goldplan::x509::format_unix_rfc3339(unix), s(e, field));
+            let parsed = time::OffsetDateTime::parse(
+                s(e, field),
+                &time::format_description::well_known::Rfc3339,
+            )
+            .unwrap();
+            assert_eq!(parsed.unix_timestamp(), unix, "{field}");
+        }
+        // The certificate kept is the file's certificate, byte for byte (the SDK keeps the
+        // PEM without its trailing newline).
+        let on_disk = read(s(e, "certificate"));
+        assert_eq!(cert.pem(), on_disk.trim_end(), "{}", s(e, "serial_no"));
+        assert_eq!(
+            Certificate::from_pem(&on_disk).unwrap().public_key_der(),
+            cert.public_key_der()
+        );
+    }
+    // Each listed entry decrypts to the exact bytes of its PEM file.
+    let body: Value = serde_json::from_str(s(response, "body")).unwrap();
+    let entries = list(&body, "data");
+    assert_eq!(entries.len(), expect.len());
+    for entry in entries {
+        let listed = s(entry, "serial_no");
+        let e = expect
+            .iter()
+            .find(|e| {
+                goldplan::x509::SerialNumber::parse(s(e, "serial_no"))
+                    .unwrap()
+                    .matches(listed)
+            })
+            .unwrap_or_else(|| panic!("listed {listed} is not expected"));
+        let enc = &entry["encrypt_certificate"];
+        let plain = aead::decrypt(
+            &key,
+            s(enc, "associated_data").as_bytes(),
+            s(enc, "nonce").as_bytes(),
+            s(enc, "ciphertext"),
+        )
+        .unwrap();
+        assert_eq!(&plain[..], read(s(e, "certificate")).as_bytes(), "{listed}");
     }
     assert_eq!(
         got.certificates.newest().unwrap().serial_hex(),
         s(&v, "newest_serial")
     );
 
-    for case in list(&v, "negative") {
+    let negative = list(&v, "negative");
+    assert!(negative.len() >= 5);
+    let mut kinds: BTreeSet<&str> = BTreeSet::new();
+    for case in negative {
         let name = s(case, "name");
+        kinds.insert(case["expect_error"].as_str().unwrap_or("none"));
         let r = &case["response"];
         let headers = WechatpayHeaders::from_pairs(header_pairs(&r["headers"])).unwrap();
         let trusted = CertificateSet::new(
@@ -419,4 +543,14 @@ fn certificate_download_is_decrypted_matched_and_verified() {
             }
         }
     }
+    assert_eq!(
+        kinds,
+        BTreeSet::from([
+            "certificate",
+            "decode",
+            "decryption",
+            "none",
+            "signature_invalid"
+        ])
+    );
 }

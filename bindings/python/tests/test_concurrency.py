@@ -1,0 +1,143 @@
+"""Concurrency proved by ordering, not by speed: the gateway is a Python ``http.server`` whose
+handler needs the GIL and can hold requests until a given number are in flight at once. A
+client that kept the GIL during a call, or that serialised calls, could never complete these
+tests (the waits below are deadlock guards, never measured)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any, List
+
+from goldplan import OperationType
+from wechat_stub import Captured, Stub, parse_authorization
+
+GUARD = 120.0  # seconds; only reached if the behaviour under test is broken
+SUB = "1900000109"
+
+
+def test_a_blocking_call_lets_other_python_threads_run() -> None:
+    order: List[str] = []
+    other_ran = threading.Event()
+
+    def before_answer(_: Captured) -> None:
+        # This handler is Python: it runs only if the calling thread released the GIL.
+        order.append("handler")
+        helper = threading.Thread(target=lambda: (order.append("helper"), other_ran.set()))
+        helper.start()
+        assert other_ran.wait(GUARD)
+
+    with Stub(before_answer=before_answer) as stub:
+        client = stub.client(timeout=GUARD)
+        order.append("call")
+        reply = client.change_gold_plan_status(SUB, OperationType.OPEN)
+        order.append("returned")
+    assert reply.data == {"sub_mchid": SUB}
+    assert order == ["call", "handler", "helper", "returned"]
+
+
+class HoldFirst:
+    """Holds each of the first ``n`` requests until all ``n`` are in flight at once."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.barrier = threading.Barrier(n, timeout=GUARD)
+        self.lock = threading.Lock()
+        self.arrived = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
+
+    def __call__(self, _: Captured) -> None:
+        with self.lock:
+            self.arrived += 1
+            held = self.arrived <= self.n
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if held:
+                self.barrier.wait()
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+
+def test_threads_share_one_blocking_client() -> None:
+    threads, calls = 8, 25
+    hold = HoldFirst(threads)
+    failures: List[BaseException] = []
+    replies: List[Any] = []
+    with Stub(before_answer=hold) as stub:
+        client = stub.client(timeout=GUARD)
+
+        def worker() -> None:
+            try:
+                for _ in range(calls):
+                    replies.append(client.change_gold_plan_status(SUB, OperationType.OPEN))
+            except BaseException as e:  # noqa: BLE001
+                failures.append(e)
+
+        workers = [threading.Thread(target=worker) for _ in range(threads)]
+        for t in workers:
+            t.start()
+        for t in workers:
+            t.join(GUARD * 2)
+        assert not any(t.is_alive() for t in workers), "a worker never finished"
+        requests = list(stub.requests)
+    assert failures == []
+    assert len(replies) == len(requests) == threads * calls
+    assert all(r.data == {"sub_mchid": SUB} for r in replies)
+    # Every thread's first call was in flight at the same time as the seven others.
+    assert hold.max_in_flight >= threads and not hold.barrier.broken
+    nonces = {parse_authorization(r.header("Authorization") or "")["nonce_str"] for r in requests}
+    assert len(nonces) == threads * calls, "every request is signed afresh"
+
+
+def test_asyncio_calls_run_concurrently() -> None:
+    n = 20
+    hold = HoldFirst(n)
+    with Stub(before_answer=hold) as stub:
+        client = stub.async_client(timeout=GUARD)
+
+        async def main() -> List[Any]:
+            return list(
+                await asyncio.gather(
+                    *(client.change_gold_plan_status(SUB, OperationType.OPEN) for _ in range(n))
+                )
+            )
+
+        replies = asyncio.run(main())
+        assert len(stub.requests) == n
+    assert [r.data for r in replies] == [{"sub_mchid": SUB}] * n
+    # All twenty were in flight at once, on one event loop thread.
+    assert hold.max_in_flight == n and not hold.barrier.broken
+
+
+def test_an_asyncio_call_leaves_the_event_loop_free() -> None:
+    order: List[str] = []
+    in_handler = threading.Event()
+    release = threading.Event()
+
+    def before_answer(_: Captured) -> None:
+        order.append("handler")
+        in_handler.set()
+        assert release.wait(GUARD)
+
+    with Stub(before_answer=before_answer) as stub:
+        client = stub.async_client(timeout=GUARD)
+
+        async def main() -> Any:
+            call = asyncio.ensure_future(client.change_gold_plan_status(SUB, "OPEN"))
+            # While the call waits for its answer, this coroutine keeps running on the loop.
+            while not in_handler.is_set():
+                await asyncio.sleep(0.001)
+            order.append("loop ran during the call")
+            assert not call.done()
+            release.set()
+            reply = await call
+            order.append("returned")
+            return reply
+
+        reply = asyncio.run(main())
+    assert reply.data == {"sub_mchid": SUB}
+    assert order == ["handler", "loop ran during the call", "returned"]
+
