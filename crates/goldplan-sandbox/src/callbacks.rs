@@ -107,9 +107,11 @@ pub struct DeliveryAttempt {
     pub wechatpay_timestamp: String,
     /// Fault applied to this attempt, if any.
     pub fault: Option<FaultKind>,
-    /// HTTP status of the answer (none on timeout or connection failure).
+    /// HTTP status of the answer (none when no answer head arrived).
     pub status: Option<u16>,
-    /// Transport error or timeout, if any.
+    /// Why the attempt failed before a whole answer arrived, if it did: a transport error, a
+    /// timeout (also while reading the answer body), or an answer body larger than
+    /// [`MAX_CALLBACK_ANSWER_BYTES`]. An attempt with an error is never acknowledged.
     pub error: Option<String>,
     /// First 256 characters of the answer body.
     pub response_body: Option<String>,
@@ -166,6 +168,11 @@ pub(crate) async fn send(app: &Arc<Shared>, request: CallbackRequest) -> Result<
     }) {
         return Err(SandboxError::InvalidInput(
             "the sandbox never talks to WeChat Pay hosts".into(),
+        ));
+    }
+    if request.timeout_ms.is_some_and(|ms| ms == 0 || ms > 60_000) {
+        return Err(SandboxError::InvalidInput(
+            "timeout_ms must be 1 to 60000".into(),
         ));
     }
     let (mchid, key, settings) = {
@@ -295,6 +302,48 @@ fn random_unit() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// Most bytes of a receiver's answer body the sandbox reads; a longer answer is a failed
+/// attempt. WeChat Pay's receivers answer with nothing or a short JSON object.
+pub const MAX_CALLBACK_ANSWER_BYTES: usize = 64 * 1024;
+
+/// How many characters of the answer an attempt record keeps.
+const ANSWER_KEPT_CHARS: usize = 256;
+
+/// Why an attempt failed, as recorded in [`DeliveryAttempt::error`].
+fn transport_error(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "timed out".to_owned()
+    } else {
+        format!("transport error: {e}")
+    }
+}
+
+/// Reads the answer body chunk by chunk, at most [`MAX_CALLBACK_ANSWER_BYTES`] (the
+/// per-attempt timeout set on the request also bounds this read). Returns what was read and,
+/// when the body did not arrive whole, why.
+async fn read_answer(mut resp: reqwest::Response) -> (String, Option<String>) {
+    let mut body: Vec<u8> = Vec::new();
+    let error = loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len().saturating_add(chunk.len()) > MAX_CALLBACK_ANSWER_BYTES {
+                    // Stop reading here: dropping the response closes the connection, so an
+                    // endless answer costs at most the cap plus one chunk.
+                    let room = MAX_CALLBACK_ANSWER_BYTES.saturating_sub(body.len());
+                    body.extend_from_slice(chunk.get(..room).unwrap_or_default());
+                    break Some(format!(
+                        "answer body larger than {MAX_CALLBACK_ANSWER_BYTES} bytes"
+                    ));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => break None,
+            Err(e) => break Some(format!("reading the answer body: {}", transport_error(&e))),
+        }
+    };
+    (String::from_utf8_lossy(&body).into_owned(), error)
+}
+
 async fn deliver(app: Arc<Shared>, d: Delivery) {
     let mut delivered = false;
     for attempt in 1..=d.max_attempts {
@@ -337,20 +386,18 @@ async fn deliver(app: Arc<Shared>, d: Delivery) {
         let (status, error, response_body) = match result {
             Ok(resp) => {
                 let status = resp.status().as_u16();
-                let text = resp.text().await.unwrap_or_default();
-                (Some(status), None, Some(text.chars().take(256).collect()))
+                let (text, error) = read_answer(resp).await;
+                (
+                    Some(status),
+                    error,
+                    Some(text.chars().take(ANSWER_KEPT_CHARS).collect()),
+                )
             }
-            Err(e) => (
-                None,
-                Some(if e.is_timeout() {
-                    "timed out".to_owned()
-                } else {
-                    format!("transport error: {e}")
-                }),
-                None,
-            ),
+            Err(e) => (None, Some(transport_error(&e)), None),
         };
-        let acknowledged = matches!(status, Some(200 | 204));
+        // An answer only acknowledges when it arrived whole: a 200 whose body timed out, broke
+        // off or ran past the cap is a failed attempt (spec §4.3, and the README).
+        let acknowledged = error.is_none() && matches!(status, Some(200 | 204));
         let record = DeliveryAttempt {
             attempt,
             sent_at_ms,

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -105,6 +106,47 @@ impl Default for Settings {
     }
 }
 
+/// Limits of the TCP side, so that slow or idle clients cannot hold the sandbox's sockets
+/// (and file descriptors) for ever (slowloris, connection exhaustion).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// Most connections served at once; beyond it a new connection is answered
+    /// `503 Service Unavailable` (when the socket takes it without waiting) and closed at once.
+    /// At least 1.
+    pub max_connections: usize,
+    /// How long a client may take to send a complete request head, counted from when the
+    /// sandbox starts waiting for it. It also bounds how long an idle keep-alive connection
+    /// stays open between requests. The connection is closed when it runs out.
+    pub header_read_timeout: Duration,
+    /// How long a request body may go without sending any data; the request then fails
+    /// (`400 INVALID_REQUEST` on the gateway, `400 INVALID_INPUT` on the admin API).
+    pub idle_timeout: Duration,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> ConnectionLimits {
+        ConnectionLimits {
+            // Well below the usual 1 024 open-file limit, leaving room for callbacks, the
+            // state directory and the client side of in-process tests.
+            max_connections: 512,
+            header_read_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl ConnectionLimits {
+    pub(crate) fn check(&self) -> Result<(), String> {
+        if self.max_connections == 0 {
+            return Err("max_connections must be at least 1".into());
+        }
+        if self.header_read_timeout.is_zero() || self.idle_timeout.is_zero() {
+            return Err("header_read_timeout and idle_timeout must be positive".into());
+        }
+        Ok(())
+    }
+}
+
 /// How to start a sandbox.
 #[derive(Debug, Clone)]
 pub struct SandboxConfig {
@@ -127,6 +169,8 @@ pub struct SandboxConfig {
     /// Identities to use instead of generating (or loading) them; lets a test suite generate
     /// keys once and start many sandboxes quickly.
     pub identities: Option<Identities>,
+    /// Connection cap and timeouts of the TCP side.
+    pub limits: ConnectionLimits,
 }
 
 impl Default for SandboxConfig {
@@ -140,6 +184,7 @@ impl Default for SandboxConfig {
             sub_mchids: vec![DEFAULT_SUB_MCHID.to_owned()],
             settings: Settings::default(),
             identities: None,
+            limits: ConnectionLimits::default(),
         }
     }
 }

@@ -127,9 +127,15 @@ impl SandboxControl {
                 "mchid must be 1 to 32 digits".into(),
             ));
         }
+        // Everything below checks what the caller sent: a failure is their input's fault
+        // (400), never the sandbox's (500).
+        let invalid = |what: &str, e: goldplan::Error| {
+            SandboxError::InvalidInput(format!("{what} is not valid: {e}"))
+        };
         let (serial_no, der) = match (&r.certificate_pem, &r.public_key_pem) {
             (Some(cert), _) => {
-                let cert = Certificate::from_pem(cert)?;
+                let cert =
+                    Certificate::from_pem(cert).map_err(|e| invalid("certificate_pem", e))?;
                 (
                     r.serial_no
                         .clone()
@@ -138,7 +144,8 @@ impl SandboxControl {
                 )
             }
             (None, Some(pem_text)) => {
-                let der = goldplan::verify::PublicKeyVerifier::from_pem("PUB_KEY_ID_0", pem_text)?
+                let der = goldplan::verify::PublicKeyVerifier::from_pem("PUB_KEY_ID_0", pem_text)
+                    .map_err(|e| invalid("public_key_pem", e))?
                     .public_key_der()
                     .to_vec();
                 let serial = r.serial_no.clone().ok_or_else(|| {
@@ -152,7 +159,16 @@ impl SandboxControl {
                 ));
             }
         };
-        goldplan::x509::SerialNumber::parse(&serial_no)?;
+        goldplan::x509::SerialNumber::parse(&serial_no).map_err(|_| {
+            SandboxError::InvalidInput("serial_no is not a hexadecimal certificate serial".into())
+        })?;
+        if r.apiv3_key.len() != 32 {
+            // Said here without the key itself: it is a secret.
+            return Err(SandboxError::InvalidInput(format!(
+                "apiv3_key must be 32 bytes, not {}",
+                r.apiv3_key.len()
+            )));
+        }
         for sub in &r.sub_mchids {
             check_sub_mchid(sub)?;
         }

@@ -52,12 +52,13 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use callbacks::{
-    CallbackRecord, CallbackRequest, DeliveryAttempt, DeliveryStatus, WECHAT_RETRY_SCHEDULE_SECS,
+    CallbackRecord, CallbackRequest, DeliveryAttempt, DeliveryStatus, MAX_CALLBACK_ANSWER_BYTES,
+    WECHAT_RETRY_SCHEDULE_SECS,
 };
 pub use clock::SandboxClock;
 pub use config::{
-    DEFAULT_MCHID, DEFAULT_SUB_MCHID, KeyMode, MAX_UPLOAD_BYTES_LIMIT, ProtocolClock, RateLimit,
-    SandboxConfig, Settings,
+    ConnectionLimits, DEFAULT_MCHID, DEFAULT_SUB_MCHID, KeyMode, MAX_UPLOAD_BYTES_LIMIT,
+    ProtocolClock, RateLimit, SandboxConfig, Settings,
 };
 pub use control::SandboxControl;
 pub use error::{Result, SandboxError};
@@ -86,6 +87,10 @@ impl Sandbox {
             .settings
             .check()
             .map_err(|e| SandboxError::Config(format!("invalid settings: {e}")))?;
+        config
+            .limits
+            .check()
+            .map_err(|e| SandboxError::Config(format!("invalid connection limits: {e}")))?;
         if !config.bind.ip().is_loopback() {
             if !config.allow_non_loopback {
                 return Err(SandboxError::Config(format!(
@@ -183,7 +188,7 @@ impl Sandbox {
             .fallback(gateway::gateway)
             .with_state(app.clone());
         let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(server::serve(listener, router, rx));
+        let task = tokio::spawn(server::serve(listener, router, config.limits, rx));
         tracing::info!(%base_url, "goldplan sandbox listening");
         Ok(SandboxHandle {
             control: SandboxControl { app },

@@ -459,3 +459,89 @@ async fn the_admin_api_answers_loopback_names_only() {
     let s = raw_admin(&c, "POST", "/clock/reset", &[("origin", &local), json], "").await;
     assert_eq!(s, 200);
 }
+
+#[tokio::test]
+async fn merchant_registrations_with_bad_input_answer_400_not_500() {
+    let (sb, c) = start().await;
+    let pubkey = std::fs::read_to_string(format!("{KEYS}/merchant_test_pubkey.pem")).unwrap();
+    let key = "0123456789abcdefghijklmnopqrstuv";
+    for (body, what) in [
+        (
+            json!({"mchid": "1230000111", "serial_no": "NOT-HEX", "public_key_pem": pubkey, "apiv3_key": key}),
+            "non-hex serial",
+        ),
+        (
+            json!({"mchid": "1230000111", "serial_no": "ABC123", "public_key_pem": "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", "apiv3_key": key}),
+            "bad public key",
+        ),
+        (
+            json!({"mchid": "1230000111", "certificate_pem": "not a certificate", "apiv3_key": key}),
+            "bad certificate",
+        ),
+        (
+            json!({"mchid": "1230000111", "serial_no": "ABC123", "public_key_pem": pubkey, "apiv3_key": "short"}),
+            "short APIv3 key",
+        ),
+    ] {
+        let (s, v) = admin(&c, "POST", "/merchants", body).await;
+        assert_eq!(
+            (s, v["code"].clone()),
+            (400, json!("INVALID_INPUT")),
+            "{what}: {v}"
+        );
+        assert!(
+            !v.to_string().contains("short"),
+            "the APIv3 key is never echoed"
+        );
+    }
+    assert_eq!(sb.merchants().len(), 1);
+}
+
+/// Sends `head` (a complete request head) on a fresh connection; returns the status code.
+async fn raw_status(c: &common::TestClient, head: &str) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = c.base_url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = vec![0u8; 12];
+    stream.read_exact(&mut answer).await.unwrap();
+    String::from_utf8_lossy(&answer[9..12]).parse().unwrap()
+}
+
+#[tokio::test]
+async fn the_admin_api_refuses_two_host_headers_and_foreign_absolute_targets() {
+    let (_sb, c) = start().await;
+    let port = c.base_url.rsplit(':').next().unwrap().to_owned();
+    let ok = raw_status(
+        &c,
+        &format!(
+            "GET /sandbox/info HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+        ),
+    )
+    .await;
+    assert_eq!(ok, 200);
+    // Two Host headers, in either order: never "the first one wins".
+    for (a, b) in [
+        (format!("127.0.0.1:{port}"), "attacker.example".to_owned()),
+        ("attacker.example".to_owned(), format!("127.0.0.1:{port}")),
+        (format!("127.0.0.1:{port}"), format!("localhost:{port}")),
+    ] {
+        let head = format!(
+            "GET /sandbox/info HTTP/1.1\r\nHost: {a}\r\nHost: {b}\r\nConnection: close\r\n\r\n"
+        );
+        assert_eq!(raw_status(&c, &head).await, 403, "{a} + {b}");
+    }
+    // An absolute-form target names the host that counts; a foreign one is refused even with
+    // a loopback Host header, a loopback one is accepted.
+    for (target, status) in [
+        (format!("http://attacker.example:{port}/sandbox/info"), 403),
+        ("http://attacker.example/sandbox/info".to_owned(), 403),
+        (format!("http://user@127.0.0.1:{port}/sandbox/info"), 403),
+        (format!("http://127.0.0.1:{port}/sandbox/info"), 200),
+        (format!("http://localhost:{port}/sandbox/info"), 200),
+    ] {
+        let head =
+            format!("GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+        assert_eq!(raw_status(&c, &head).await, status, "{target}");
+    }
+}
