@@ -258,6 +258,13 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
             }),
         )
         .route(
+            "/platform-certificates/{serial_no}/sign",
+            post(|State(a): S, Path(s): Path<String>| async move {
+                ctl(a.clone()).sign_with_platform_certificate(&s)?;
+                ok(ctl(a).platform_certificates())
+            }),
+        )
+        .route(
             "/platform-certificates/{serial_no}/expire",
             post(|State(a): S, Path(s): Path<String>| async move {
                 ctl(a.clone()).expire_platform_certificate(&s)?;

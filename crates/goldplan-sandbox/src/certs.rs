@@ -1,6 +1,7 @@
-//! Platform certificate rotation and expiry (spec §3.5): issue a new certificate while the old
-//! one stays listed for an overlap window, expire one at once, and an optional automatic
-//! schedule evaluated lazily against the sandbox clock.
+//! Platform certificate rotation and expiry (spec §3.5): issue a new certificate that is listed
+//! for a lead time before it signs while the old one stays listed for an overlap window (or
+//! switch at once, or keep a staged hand-over staged), switch or expire one explicitly, and an
+//! optional automatic schedule evaluated lazily against the sandbox clock.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -13,7 +14,7 @@ use crate::state::Shared;
 
 /// Issues a new platform certificate. Key generation runs outside the state lock.
 pub(crate) async fn rotate(app: &Shared, request: &RotateRequest) -> Result<RotationOutcome> {
-    let (validity, overlap) = {
+    let (validity, overlap, lead) = {
         let st = app.lock();
         (
             request
@@ -22,11 +23,12 @@ pub(crate) async fn rotate(app: &Shared, request: &RotateRequest) -> Result<Rota
             request
                 .overlap_secs
                 .unwrap_or(st.settings.rotation_overlap_secs),
+            request.lead_secs.unwrap_or(st.settings.rotation_lead_secs),
         )
     };
-    if validity <= 0 || overlap < 0 {
+    if validity <= 0 || overlap < 0 || lead < 0 {
         return Err(SandboxError::InvalidInput(
-            "validity_secs must be positive and overlap_secs not negative".into(),
+            "validity_secs must be positive, overlap_secs and lead_secs not negative".into(),
         ));
     }
     // The sandbox decides activity and age on its own clock; the certificate itself must also
@@ -38,19 +40,30 @@ pub(crate) async fn rotate(app: &Shared, request: &RotateRequest) -> Result<Rota
     })
     .await
     .map_err(|e| SandboxError::Identity(format!("key generation task failed: {e}")))??;
-    let outcome = install(app, fresh, overlap, request.sign_with_new.unwrap_or(true));
+    let outcome = install(app, fresh, overlap, lead, request.sign_with_new);
     app.persist()?;
     Ok(outcome)
 }
 
 fn install(
     app: &Shared,
-    fresh: PlatformIdentity,
+    mut fresh: PlatformIdentity,
     overlap: i64,
-    sign_with_new: bool,
+    lead: i64,
+    sign_with_new: Option<bool>,
 ) -> RotationOutcome {
     let now = app.now();
     let mut st = app.lock();
+    // The certificate signing before this rotation: a staged hand-over pins it.
+    let current = st
+        .signing_certificate(now)
+        .map(|p| p.serial_no().to_owned());
+    // The new certificate must be able to sign by the time the old ones retire, or nothing a
+    // client has downloaded would be left to sign with.
+    fresh.signs_from = match sign_with_new {
+        Some(true) => now,
+        Some(false) | None => now.saturating_add(lead.min(overlap)),
+    };
     let retire_at = now.saturating_add(overlap);
     let mut previous = Vec::new();
     for p in st
@@ -63,8 +76,13 @@ fn install(
         previous.push(p.serial_no().to_owned());
     }
     let new_serial_no = fresh.serial_no().to_owned();
-    if sign_with_new {
-        st.signing_serial = new_serial_no.clone();
+    match (sign_with_new, current) {
+        // Staged: whoever signs now keeps the designation until it is switched, retires or
+        // expires (and when nothing signs, the usual fallback picks a usable certificate).
+        (Some(false), Some(current)) => st.signing_serial = current,
+        (Some(false), None) => {}
+        // Designated now; it signs once `signs_from` is reached (at once for `true`).
+        (Some(true) | None, _) => st.signing_serial = new_serial_no.clone(),
     }
     st.identities.platform.push(fresh);
     let previous = st
@@ -88,6 +106,29 @@ pub(crate) fn expire(app: &Shared, serial: &str) -> Result<()> {
         if let Some(p) = st.identities.platform.get_mut(index) {
             p.retire_at = Some(now);
         }
+    }
+    app.persist()
+}
+
+/// Makes an active platform certificate sign from now on (an explicit switch: its lead time,
+/// if any is left, is waived).
+pub(crate) fn switch(app: &Shared, serial: &str) -> Result<()> {
+    let now = app.now();
+    {
+        let mut st = app.lock();
+        let index = st.platform_index(serial)?;
+        let Some(p) = st.identities.platform.get_mut(index) else {
+            return Err(SandboxError::NotFound(format!(
+                "platform certificate {serial}"
+            )));
+        };
+        if !p.is_active(now) {
+            return Err(SandboxError::InvalidInput(format!(
+                "platform certificate {serial} is not active"
+            )));
+        }
+        p.signs_from = p.signs_from.min(now);
+        st.signing_serial = p.serial_no().to_owned();
     }
     app.persist()
 }

@@ -78,6 +78,10 @@ pub struct Settings {
     pub certificate_validity_secs: i64,
     /// After a rotation, how long the previous certificate stays listed.
     pub rotation_overlap_secs: i64,
+    /// After a rotation, how long the new certificate is listed before it signs (at most the
+    /// overlap of that rotation), so that clients refreshing on a schedule download it before
+    /// they meet it. 0 makes rotations switch at once.
+    pub rotation_lead_secs: i64,
     /// When set, a new platform certificate is issued automatically once the newest one is
     /// this old (checked lazily against the sandbox clock).
     pub auto_rotate_after_secs: Option<i64>,
@@ -100,6 +104,9 @@ impl Default for Settings {
             callback_time_scale: 0.001,
             certificate_validity_secs: 5 * 365 * 24 * 3600,
             rotation_overlap_secs: 10 * 24 * 3600,
+            // WeChat Pay's older guide: issued 10 days before expiry, signing from 5 days
+            // before; longer than any scheduled refresh interval of the reference SDKs (24 h).
+            rotation_lead_secs: 5 * 24 * 3600,
             auto_rotate_after_secs: None,
             max_upload_bytes: 5 * 1024 * 1024,
         }
@@ -228,7 +235,10 @@ impl Settings {
         if self.callback_timeout_ms == 0 || self.callback_timeout_ms > 60_000 {
             return Err("callback_timeout_ms must be 1 to 60000".into());
         }
-        if self.certificate_validity_secs <= 0 || self.rotation_overlap_secs < 0 {
+        if self.certificate_validity_secs <= 0
+            || self.rotation_overlap_secs < 0
+            || self.rotation_lead_secs < 0
+        {
             return Err("certificate durations must be positive".into());
         }
         if self.auto_rotate_after_secs.is_some_and(|s| s <= 0) {

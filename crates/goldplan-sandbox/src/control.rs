@@ -307,12 +307,19 @@ impl SandboxControl {
         self.app.lock().certificate_info(self.app.now())
     }
 
-    /// Issues a new platform certificate; the previous ones stay listed for the overlap.
+    /// Issues a new platform certificate; the previous ones stay listed for the overlap. By
+    /// default the new one signs after the lead time (see [`RotateRequest::sign_with_new`]).
     pub async fn rotate_platform_certificate(
         &self,
         request: RotateRequest,
     ) -> Result<RotationOutcome> {
         crate::certs::rotate(&self.app, &request).await
+    }
+
+    /// Makes an active platform certificate sign from now on, whatever its lead time (the
+    /// explicit end of a staged hand-over, or a switch back).
+    pub fn sign_with_platform_certificate(&self, serial_no: &str) -> Result<()> {
+        crate::certs::switch(&self.app, serial_no)
     }
 
     /// Retires a platform certificate now (no longer listed, no longer signing).

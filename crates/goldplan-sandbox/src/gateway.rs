@@ -33,6 +33,8 @@ pub(crate) struct Reply {
     pub(crate) status: u16,
     pub(crate) body: Vec<u8>,
     pub(crate) code: Option<String>,
+    /// The `Allow` header of a 405 answer: the one method the path takes.
+    pub(crate) allow: Option<&'static str>,
 }
 
 impl Reply {
@@ -41,6 +43,7 @@ impl Reply {
             status,
             body: value.to_string().into_bytes(),
             code: None,
+            allow: None,
         }
     }
 
@@ -49,6 +52,7 @@ impl Reply {
             status: 204,
             body: Vec::new(),
             code: None,
+            allow: None,
         }
     }
 
@@ -248,7 +252,11 @@ async fn dispatch(
         return Reply::error(404, "NOT_FOUND", "请求的资源不存在");
     };
     if method != allowed {
-        return Reply::error(405, "METHOD_NOT_ALLOWED", "请求方法不被允许");
+        // RFC 9110 §15.5.6: a 405 names the methods the resource does take.
+        return Reply {
+            allow: Some(allowed),
+            ..Reply::error(405, "METHOD_NOT_ALLOWED", "请求方法不被允许")
+        };
     }
     match route {
         Route::MediaUpload => crate::media::upload(app, headers, path_and_query, body, ctx).await,
@@ -275,7 +283,7 @@ pub(crate) fn authenticate(
     signed_body: &[u8],
     ctx: &mut Ctx,
 ) -> Result<Caller, Reply> {
-    check_headers(app, headers, ctx)?.verify(method, canonical_url, signed_body)
+    check_headers(app, headers, ctx)?.verify(app, method, canonical_url, signed_body)
 }
 
 /// A request whose headers passed [`check_headers`]; only its signature is left to check.
@@ -284,12 +292,17 @@ pub(crate) struct CheckedHeaders {
     signature: Vec<u8>,
     verifier: Arc<PublicKeyVerifier>,
     mode: KeyMode,
+    /// Until when (protocol time) the request's timestamp passes the window check: how long
+    /// its nonce must be remembered.
+    replayable_until: i64,
 }
 
 impl CheckedHeaders {
-    /// Verifies the signature over `METHOD\nURL\nTIMESTAMP\nNONCE\nBODY\n`.
+    /// Verifies the signature over `METHOD\nURL\nTIMESTAMP\nNONCE\nBODY\n`, then refuses a
+    /// nonce this merchant already used inside the timestamp window (a replayed request).
     pub(crate) fn verify(
         self,
+        app: &Shared,
         method: &str,
         canonical_url: &str,
         signed_body: &[u8],
@@ -304,6 +317,21 @@ impl CheckedHeaders {
         self.verifier
             .verify(self.verifier.key_id(), &message, &self.signature)
             .map_err(|_| Reply::sign_error("签名错误，请检查后再试"))?;
+        // Only a request whose signature verified uses up its nonce: forged ones cannot burn
+        // the nonces of genuine requests.
+        let fresh = {
+            let mut st = app.lock();
+            let now = app.protocol_now(&st.settings);
+            st.nonces.first_use(
+                &self.auth.mchid,
+                &self.auth.nonce_str,
+                self.replayable_until,
+                now,
+            )
+        };
+        if !fresh {
+            return Err(Reply::sign_error("请求的随机串已使用，请勿重放请求"));
+        }
         Ok(Caller {
             mchid: self.auth.mchid,
             mode: self.mode,
@@ -366,6 +394,7 @@ pub(crate) fn check_headers(
         .decode(&auth.signature)
         .map_err(|_| Reply::sign_error("签名错误，signature不是合法的base64"))?;
     Ok(CheckedHeaders {
+        replayable_until: auth.timestamp.saturating_add(max_skew),
         auth,
         signature,
         verifier,
@@ -604,6 +633,9 @@ fn finish(
     put("wechatpay-serial", &signed.serial);
     put("wechatpay-signature-type", SIGNATURE_TYPE);
     put("server", "goldplan-sandbox");
+    if let Some(allow) = reply.allow {
+        put("allow", allow);
+    }
     if has_body {
         put("content-type", "application/json; charset=utf-8");
     }

@@ -141,6 +141,10 @@ pub struct PlatformIdentity {
     /// wall clock so that clients do not find a certificate issued after `advance_clock`
     /// "not yet valid".
     pub(crate) issued_at: i64,
+    /// Sandbox time from which it may sign: a rotation lists a certificate first and lets it
+    /// sign only after the lead time, so that clients refreshing on a schedule download it
+    /// before they meet it (spec §3.5).
+    pub(crate) signs_from: i64,
 }
 
 impl PlatformIdentity {
@@ -182,6 +186,7 @@ impl PlatformIdentity {
             certificate,
             retire_at: None,
             issued_at,
+            signs_from: issued_at,
         })
     }
 
@@ -216,6 +221,7 @@ impl fmt::Debug for PlatformIdentity {
             .field("not_after", &self.certificate.not_after())
             .field("retire_at", &self.retire_at)
             .field("issued_at", &self.issued_at)
+            .field("signs_from", &self.signs_from)
             .finish_non_exhaustive()
     }
 }
@@ -299,6 +305,7 @@ impl Identities {
                     private_key_pem: p.key.private_key_pem().to_owned(),
                     retire_at: p.retire_at,
                     issued_at: Some(p.issued_at),
+                    signs_from: Some(p.signs_from),
                 })
                 .collect(),
         }
@@ -310,9 +317,12 @@ impl Identities {
             .iter()
             .map(|p| {
                 let certificate = Arc::new(Certificate::from_pem(&p.certificate_pem)?);
+                let issued_at = p.issued_at.unwrap_or_else(|| certificate.not_before());
                 Ok(PlatformIdentity {
                     key: RsaIdentity::from_pkcs8_pem(&p.private_key_pem)?,
-                    issued_at: p.issued_at.unwrap_or_else(|| certificate.not_before()),
+                    issued_at,
+                    // Files written before the lead time existed: it could sign when issued.
+                    signs_from: p.signs_from.unwrap_or(issued_at),
                     certificate,
                     retire_at: p.retire_at,
                 })
@@ -356,4 +366,7 @@ struct StoredPlatform {
     /// Absent in files written before it existed: the certificate's NotBefore then.
     #[serde(default)]
     issued_at: Option<i64>,
+    /// Absent in files written before the lead time existed: `issued_at` then.
+    #[serde(default)]
+    signs_from: Option<i64>,
 }

@@ -125,6 +125,7 @@ impl Sandbox {
             requests: VecDeque::new(),
             callbacks: BTreeMap::new(),
             media: BTreeMap::new(),
+            nonces: state::NonceLog::default(),
             identities,
         };
         if let Some((path, stored)) = &stored {

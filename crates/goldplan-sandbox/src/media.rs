@@ -82,7 +82,7 @@ pub(crate) async fn upload(
     let Some(meta_bytes) = parts.meta else {
         return Reply::param_error("meta", None, "the meta part is required");
     };
-    let caller = match checked.verify("POST", path_and_query, &meta_bytes) {
+    let caller = match checked.verify(app, "POST", path_and_query, &meta_bytes) {
         Ok(c) => c,
         Err(reply) => return reply,
     };

@@ -69,6 +69,9 @@ pub struct PlatformCertificateInfo {
     pub active: bool,
     /// When the sandbox stops listing it (Unix seconds on the sandbox clock), if scheduled.
     pub retire_at: Option<i64>,
+    /// From when it may sign (Unix seconds on the sandbox clock): a rotation's lead time.
+    #[serde(default)]
+    pub signs_from: i64,
 }
 
 /// Kind of service provider (spec §8: only ordinary providers and channel partners may call).
@@ -397,7 +400,16 @@ pub struct RotateRequest {
     /// How long the previous certificates stay listed.
     #[serde(default)]
     pub overlap_secs: Option<i64>,
-    /// Whether responses switch to the new certificate at once (default true).
+    /// How long the new certificate is listed before it signs (default: setting
+    /// `rotation_lead_secs`); never more than the overlap.
+    #[serde(default)]
+    pub lead_secs: Option<i64>,
+    /// When signing moves to the new certificate:
+    /// - absent (the default): after the lead time, as WeChat Pay does;
+    /// - `true`: at once (to test a client's refresh on an unknown serial);
+    /// - `false`: not by itself — the certificate signing now keeps signing until it is
+    ///   switched explicitly, retires or expires; the designation then moves to a certificate
+    ///   listed for at least its lead time.
     #[serde(default)]
     pub sign_with_new: Option<bool>,
 }

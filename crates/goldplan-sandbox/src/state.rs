@@ -2,7 +2,7 @@
 //! faults, the request log, callbacks and uploads, behind one lock. RSA operations never run
 //! while the lock is held.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -25,6 +25,58 @@ use crate::persist::{STATE_FILE, StoredState, write_json};
 
 /// Most entries kept in the request log.
 const REQUEST_LOG_LEN: usize = 1000;
+
+/// Most request nonces remembered at once. Beyond it the oldest are forgotten early (a replay
+/// of a forgotten one would pass), so that a flood of signed requests cannot grow memory.
+const NONCE_LOG_LEN: usize = 100_000;
+
+/// The request nonces seen inside the timestamp window, per merchant. Kept as SHA-256 digests,
+/// so that a long `nonce_str` costs no more than a short one.
+#[derive(Default)]
+pub(crate) struct NonceLog {
+    /// Digest of (mchid, nonce) → protocol time until which a replay would be accepted.
+    until: HashMap<[u8; 32], i64>,
+    /// The same digests in the order they were seen, for eviction.
+    order: VecDeque<[u8; 32]>,
+}
+
+impl NonceLog {
+    /// Records `nonce` for `mchid` and says whether it is new: false when the same merchant
+    /// used it before and that request's timestamp is still inside the window at `now`.
+    pub(crate) fn first_use(&mut self, mchid: &str, nonce: &str, until: i64, now: i64) -> bool {
+        // Forget what the timestamp check refuses by itself anyway. Entries are in arrival
+        // order, not expiry order; a later-expiring one at the front only delays the rest.
+        while let Some(front) = self.order.front() {
+            let expired = self.until.get(front).is_none_or(|u| *u < now);
+            if !expired && self.order.len() < NONCE_LOG_LEN {
+                break;
+            }
+            if let Some(old) = self.order.pop_front() {
+                self.until.remove(&old);
+            }
+        }
+        let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+        // The length prefix keeps ("12", "3…") and ("1", "23…") apart.
+        ctx.update(&(mchid.len() as u64).to_be_bytes());
+        ctx.update(mchid.as_bytes());
+        ctx.update(nonce.as_bytes());
+        let mut key = [0u8; 32];
+        // A SHA-256 digest is always 32 bytes, so the lengths match and this cannot panic.
+        key.copy_from_slice(ctx.finish().as_ref());
+        match self.until.get_mut(&key) {
+            Some(previous) if *previous >= now => false,
+            Some(previous) => {
+                *previous = until;
+                true
+            }
+            None => {
+                self.until.insert(key, until);
+                self.order.push_back(key);
+                true
+            }
+        }
+    }
+}
 
 /// A service provider known to the gateway.
 pub(crate) struct Merchant {
@@ -116,16 +168,25 @@ pub(crate) struct State {
     pub(crate) requests: VecDeque<RequestRecord>,
     pub(crate) callbacks: BTreeMap<String, CallbackRecord>,
     pub(crate) media: BTreeMap<String, MediaRecord>,
+    /// Request nonces inside the timestamp window (replay detection).
+    pub(crate) nonces: NonceLog,
 }
 
 impl State {
     /// The platform certificate responses are signed with at `now`: the designated one while
-    /// it is active, otherwise the newest active one.
+    /// it is active and its lead time has passed; otherwise, among the active certificates
+    /// whose lead time has passed, the one that became able to sign last. Never one that
+    /// clients have not had its lead time to download: with none, the public key signs.
     pub(crate) fn signing_certificate(&self, now: i64) -> Option<&PlatformIdentity> {
-        let active = || self.identities.platform.iter().filter(|p| p.is_active(now));
-        active()
+        let usable = || {
+            self.identities
+                .platform
+                .iter()
+                .filter(|p| p.is_active(now) && now >= p.signs_from)
+        };
+        usable()
             .find(|p| p.serial_no() == self.signing_serial)
-            .or_else(|| active().max_by_key(|p| p.issued_at))
+            .or_else(|| usable().max_by_key(|p| (p.signs_from, p.issued_at)))
     }
 
     pub(crate) fn public_key(&self) -> WechatKey {
@@ -180,6 +241,7 @@ impl State {
                 signing: signing.as_deref() == Some(p.serial_no()),
                 active: p.is_active(now),
                 retire_at: p.retire_at,
+                signs_from: p.signs_from,
             })
             .collect()
     }
