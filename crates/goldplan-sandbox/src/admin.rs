@@ -224,6 +224,12 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
                 ),
         )
         .route(
+            "/merchants/{mchid}/platform-certificates",
+            get(|State(a): S, Path(m): Path<String>| async move {
+                ok(ctl(a).platform_certificates_of(&m)?)
+            }),
+        )
+        .route(
             "/merchants/{mchid}/sub-merchants",
             post(
                 |State(a): S, Path(m): Path<String>, b: axum::body::Bytes| async move {

@@ -429,8 +429,9 @@ fn certificates(app: &Shared, caller: &Caller, path_and_query: &str) -> Reply {
         let Ok(m) = st.merchant(&caller.mchid) else {
             return Reply::unknown_merchant();
         };
+        // The caller's own certificates: another provider's are never listed to it.
         let certs: Vec<_> = st
-            .identities
+            .side(Some(&caller.mchid))
             .platform
             .iter()
             .filter(|p| p.is_active(now))
@@ -577,7 +578,12 @@ fn finish(
     let (key, now) = {
         let st = app.lock();
         (
-            st.response_key(ctx.mode, ctx.requested_serial.as_deref(), app.now()),
+            st.response_key(
+                ctx.mchid.as_deref(),
+                ctx.mode,
+                ctx.requested_serial.as_deref(),
+                app.now(),
+            ),
             app.protocol_now(&st.settings),
         )
     };

@@ -72,7 +72,7 @@ pub use model::{
 };
 pub use persist::STATE_FORMAT_VERSION;
 
-use crate::identity::StoredIdentities;
+use crate::identity::{StoredIdentities, WechatSide};
 use crate::state::{Merchant, Shared, State};
 
 /// Starts sandboxes.
@@ -118,7 +118,7 @@ impl Sandbox {
         let clock = Arc::new(SandboxClock::new());
         let mut state = State {
             settings: config.settings.clone(),
-            signing_serial: String::new(),
+            sides: BTreeMap::new(),
             primary_mchid: config.mchid.clone(),
             merchants: BTreeMap::new(),
             faults: Vec::new(),
@@ -131,14 +131,22 @@ impl Sandbox {
         if let Some((path, stored)) = &stored {
             clock.advance(stored.clock_offset_secs());
             state.settings = stored.settings().clone();
-            state.signing_serial = stored.signing_serial().to_owned();
-            state.merchants = stored.merchants(&state.identities, path)?;
+            state.identities.wechat.signing_serial = stored.signing_serial().to_owned();
+            (state.merchants, state.sides) = stored.merchants(&state.identities, path)?;
             state.media = stored.media();
         }
-        if state.signing_serial.is_empty() {
-            let now = clock.now();
-            state.signing_serial = state
-                .identities
+        let now = clock.now();
+        // Registered merchants stored before they had a WeChat Pay side of their own get one.
+        let validity = state.settings.certificate_validity_secs;
+        for mchid in state.merchants.keys() {
+            if *mchid != config.mchid && !state.sides.contains_key(mchid) {
+                let side = WechatSide::generate(now, SystemClock.now(), validity)?;
+                state.sides.insert(mchid.clone(), side);
+            }
+        }
+        let primary_side = &mut state.identities.wechat;
+        if primary_side.signing_serial.is_empty() {
+            primary_side.signing_serial = primary_side
                 .platform
                 .iter()
                 .filter(|p| p.is_active(now))

@@ -171,6 +171,15 @@ pub struct MerchantView {
     pub provider_type: ProviderType,
     /// Registered special merchants.
     pub sub_mchids: Vec<String>,
+    /// The id of this merchant's own WeChat Pay public key (`PUB_KEY_ID_…`).
+    #[serde(default)]
+    pub public_key_id: String,
+    /// This merchant's own WeChat Pay public key, SubjectPublicKeyInfo PEM.
+    #[serde(default)]
+    pub public_key_pem: String,
+    /// This merchant's own platform certificates currently listed by `GET /v3/certificates`.
+    #[serde(default)]
+    pub platform_certificates: Vec<PlatformCertificateInfo>,
 }
 
 /// Registers a special merchant (特约商户) under a provider.
@@ -394,6 +403,9 @@ pub struct RequestRecord {
 /// Rotation options; absent fields use the settings.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct RotateRequest {
+    /// Merchant whose platform certificate rotates (default: the built-in provider).
+    #[serde(default)]
+    pub mchid: Option<String>,
     /// Validity of the new certificate.
     #[serde(default)]
     pub validity_secs: Option<i64>,

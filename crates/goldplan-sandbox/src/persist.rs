@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{KeyMode, Settings};
 use crate::error::{Result, SandboxError};
-use crate::identity::{Identities, pem_block};
+use crate::identity::{Identities, StoredWechatSide, WechatSide, pem_block};
 use crate::model::{MediaRecord, ProviderType, SubMerchantState};
 use crate::state::{Merchant, State};
 
@@ -45,6 +45,11 @@ struct StoredMerchant {
     mchid: String,
     /// `None` for the built-in provider, whose key lives in `identities.json`.
     key: Option<StoredMerchantKey>,
+    /// A registered merchant's own WeChat Pay side (platform certificates, public key);
+    /// `None` for the built-in provider (in `identities.json`) and in files written before
+    /// merchants had their own (a fresh one is generated at start).
+    #[serde(default)]
+    wechat: Option<StoredWechatSide>,
     mode: KeyMode,
     callback_public_key_share: f64,
     receipt_link: Option<String>,
@@ -75,6 +80,9 @@ impl StoredState {
                     public_key_pem: pem_block("PUBLIC KEY", m.verifier.public_key_der()),
                     apiv3_key: m.apiv3_key_text.to_string(),
                 }),
+                wechat: (m.mchid != state.primary_mchid)
+                    .then(|| state.sides.get(&m.mchid).map(WechatSide::to_stored))
+                    .flatten(),
                 mode: m.mode,
                 callback_public_key_share: m.callback_public_key_share,
                 receipt_link: m.receipt_link.clone(),
@@ -88,7 +96,7 @@ impl StoredState {
             format_version: STATE_FORMAT_VERSION,
             clock_offset_secs,
             settings: state.settings.clone(),
-            signing_serial: state.signing_serial.clone(),
+            signing_serial: state.identities.wechat.signing_serial.clone(),
             merchants,
             media: state.media.values().cloned().collect(),
         }
@@ -117,19 +125,25 @@ impl StoredState {
             .collect()
     }
 
-    /// Rebuilds the merchants. Merchants without stored key material take the built-in
-    /// provider's key from `identities`. `path` names the file in errors.
+    /// Rebuilds the merchants and the stored WeChat Pay sides of registered ones. Merchants
+    /// without stored key material take the built-in provider's key from `identities`.
+    /// `path` names the file in errors.
     pub(crate) fn merchants(
         &self,
         identities: &Identities,
         path: &Path,
-    ) -> Result<BTreeMap<String, Merchant>> {
+    ) -> Result<(BTreeMap<String, Merchant>, BTreeMap<String, WechatSide>)> {
         let corrupt = |mchid: &str, e: &dyn std::fmt::Display| SandboxError::CorruptState {
             path: path.to_owned(),
             reason: format!("merchant {mchid}: {e}"),
         };
         let mut out = BTreeMap::new();
+        let mut sides = BTreeMap::new();
         for s in &self.merchants {
+            if let Some(side) = &s.wechat {
+                let side = WechatSide::from_stored(side).map_err(|e| corrupt(&s.mchid, &e))?;
+                sides.insert(s.mchid.clone(), side);
+            }
             let mut m = match &s.key {
                 None => Merchant::new(
                     s.mchid.clone(),
@@ -171,7 +185,7 @@ impl StoredState {
                 .collect();
             out.insert(s.mchid.clone(), m);
         }
-        Ok(out)
+        Ok((out, sides))
     }
 }
 

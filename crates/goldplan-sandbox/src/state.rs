@@ -16,7 +16,7 @@ use crate::callbacks::CallbackRecord;
 use crate::clock::SandboxClock;
 use crate::config::{KeyMode, ProtocolClock, Settings};
 use crate::error::{Result, SandboxError};
-use crate::identity::{Identities, PlatformIdentity};
+use crate::identity::{Identities, PlatformIdentity, WechatSide};
 use crate::model::{
     Fault, FaultTarget, MediaRecord, PlatformCertificateInfo, ProviderType, RequestRecord,
     SandboxInfo, SubMerchantState,
@@ -160,8 +160,11 @@ pub(crate) struct WechatKey {
 
 pub(crate) struct State {
     pub(crate) settings: Settings,
+    /// The built-in provider's keys, and its WeChat Pay side (`identities.wechat`).
     pub(crate) identities: Identities,
-    pub(crate) signing_serial: String,
+    /// The WeChat Pay side of every registered merchant (the built-in one's is in
+    /// `identities`).
+    pub(crate) sides: BTreeMap<String, WechatSide>,
     pub(crate) primary_mchid: String,
     pub(crate) merchants: BTreeMap<String, Merchant>,
     pub(crate) faults: Vec<Fault>,
@@ -172,15 +175,14 @@ pub(crate) struct State {
     pub(crate) nonces: NonceLog,
 }
 
-impl State {
+impl WechatSide {
     /// The platform certificate responses are signed with at `now`: the designated one while
     /// it is active and its lead time has passed; otherwise, among the active certificates
     /// whose lead time has passed, the one that became able to sign last. Never one that
     /// clients have not had its lead time to download: with none, the public key signs.
     pub(crate) fn signing_certificate(&self, now: i64) -> Option<&PlatformIdentity> {
         let usable = || {
-            self.identities
-                .platform
+            self.platform
                 .iter()
                 .filter(|p| p.is_active(now) && now >= p.signs_from)
         };
@@ -191,27 +193,9 @@ impl State {
 
     pub(crate) fn public_key(&self) -> WechatKey {
         WechatKey {
-            id: self.identities.public_key_id.clone(),
-            key: self.identities.public_key.private_key().clone(),
+            id: self.public_key_id.clone(),
+            key: self.public_key.private_key().clone(),
         }
-    }
-
-    /// Spec §2.4/§2.6/§3.6: public-key mode signs with the public key; combined mode (and an
-    /// unknown caller) follows the request's `Wechatpay-Serial`; certificate mode uses the
-    /// platform certificate. Without an active certificate the public key signs.
-    pub(crate) fn response_key(
-        &self,
-        mode: Option<KeyMode>,
-        requested_serial: Option<&str>,
-        now: i64,
-    ) -> WechatKey {
-        let wants_public = requested_serial == Some(self.identities.public_key_id.as_str());
-        let use_public = match mode {
-            Some(KeyMode::PublicKey) => true,
-            Some(KeyMode::Combined) | None => wants_public,
-            Some(KeyMode::Certificate) => false,
-        };
-        self.wechat_key(use_public, now)
     }
 
     /// The public key when `use_public`, otherwise the signing certificate (the public key
@@ -230,8 +214,7 @@ impl State {
         let signing = self
             .signing_certificate(now)
             .map(|p| p.serial_no().to_owned());
-        self.identities
-            .platform
+        self.platform
             .iter()
             .map(|p| PlatformCertificateInfo {
                 serial_no: p.serial_no().to_owned(),
@@ -244,6 +227,68 @@ impl State {
                 signs_from: p.signs_from,
             })
             .collect()
+    }
+
+    /// Index of the platform certificate with `serial` (numeric comparison), if it is here.
+    pub(crate) fn platform_index(&self, serial: &SerialNumber) -> Option<usize> {
+        self.platform
+            .iter()
+            .position(|p| p.certificate().serial() == serial)
+    }
+}
+
+impl State {
+    /// The WeChat Pay side of `mchid`; the built-in provider's for it, for an unknown merchant
+    /// and for a request whose merchant is not known (yet).
+    pub(crate) fn side(&self, mchid: Option<&str>) -> &WechatSide {
+        mchid
+            .and_then(|m| self.sides.get(m))
+            .unwrap_or(&self.identities.wechat)
+    }
+
+    /// The WeChat Pay side of the registered merchant `mchid`.
+    pub(crate) fn side_mut(&mut self, mchid: &str) -> Result<&mut WechatSide> {
+        if mchid == self.primary_mchid {
+            return Ok(&mut self.identities.wechat);
+        }
+        self.sides
+            .get_mut(mchid)
+            .ok_or_else(|| SandboxError::NotFound(format!("merchant {mchid}")))
+    }
+
+    /// Every merchant's WeChat Pay side, the built-in provider's first.
+    pub(crate) fn sides_mut(&mut self) -> impl Iterator<Item = &mut WechatSide> {
+        std::iter::once(&mut self.identities.wechat).chain(self.sides.values_mut())
+    }
+
+    /// Spec §2.4/§2.6/§3.6, with the keys of the caller's own WeChat Pay side: public-key mode
+    /// signs with the public key; combined mode (and an unknown caller) follows the request's
+    /// `Wechatpay-Serial`; certificate mode uses the platform certificate. Without an active
+    /// certificate the public key signs.
+    pub(crate) fn response_key(
+        &self,
+        mchid: Option<&str>,
+        mode: Option<KeyMode>,
+        requested_serial: Option<&str>,
+        now: i64,
+    ) -> WechatKey {
+        let side = self.side(mchid);
+        let wants_public = requested_serial == Some(side.public_key_id.as_str());
+        let use_public = match mode {
+            Some(KeyMode::PublicKey) => true,
+            Some(KeyMode::Combined) | None => wants_public,
+            Some(KeyMode::Certificate) => false,
+        };
+        side.wechat_key(use_public, now)
+    }
+
+    /// The side holding the platform certificate `serial` and its index there.
+    pub(crate) fn find_platform(&mut self, serial: &str) -> Result<(&mut WechatSide, usize)> {
+        let wanted = SerialNumber::parse(serial)
+            .map_err(|_| SandboxError::InvalidInput(format!("{serial:?} is not a hex serial")))?;
+        self.sides_mut()
+            .find_map(|side| side.platform_index(&wanted).map(|i| (side, i)))
+            .ok_or_else(|| SandboxError::NotFound(format!("platform certificate {serial}")))
     }
 
     /// Consumes one use of the first queued fault matching the request.
@@ -296,9 +341,10 @@ impl State {
             private_key_pem: id.merchant_key.private_key_pem().to_owned(),
             certificate_pem: id.merchant_certificate_pem.clone(),
             apiv3_key: id.apiv3_key.to_string(),
-            public_key_id: id.public_key_id.clone(),
-            public_key_pem: id.public_key.public_key_pem(),
-            platform_certificates: self
+            public_key_id: id.wechat.public_key_id.clone(),
+            public_key_pem: id.wechat.public_key.public_key_pem(),
+            platform_certificates: id
+                .wechat
                 .certificate_info(now)
                 .into_iter()
                 .filter(|c| c.active)
@@ -306,17 +352,6 @@ impl State {
             sub_mchids: primary.sub_merchants.keys().cloned().collect(),
             mode: primary.mode,
         })
-    }
-
-    /// Index of the platform certificate with `serial` (numeric comparison).
-    pub(crate) fn platform_index(&self, serial: &str) -> Result<usize> {
-        let wanted = SerialNumber::parse(serial)
-            .map_err(|_| SandboxError::InvalidInput(format!("{serial:?} is not a hex serial")))?;
-        self.identities
-            .platform
-            .iter()
-            .position(|p| *p.certificate().serial() == wanted)
-            .ok_or_else(|| SandboxError::NotFound(format!("platform certificate {serial}")))
     }
 }
 
