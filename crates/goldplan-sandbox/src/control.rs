@@ -7,15 +7,15 @@ use std::time::Duration;
 use goldplan::clock::{Clock, SystemClock};
 use goldplan::x509::Certificate;
 
-use crate::callbacks::{CallbackRecord, CallbackRequest, DeliveryStatus};
+use crate::callbacks::CallbackRequest;
 use crate::clock::SandboxClock;
 use crate::config::{KeyMode, Settings};
 use crate::error::{Result, SandboxError};
 use crate::identity::WechatSide;
 use crate::model::{
-    ClockView, Fault, MediaRecord, MerchantPatch, MerchantRegistration, MerchantView,
-    PlatformCertificateInfo, RequestRecord, RotateRequest, RotationOutcome, SandboxInfo,
-    SubMerchantPatch, SubMerchantRegistration, SubMerchantState,
+    CallbackRecord, ClockView, DeliveryStatus, Fault, MediaRecord, MerchantPatch,
+    MerchantRegistration, MerchantView, PlatformCertificateInfo, RequestRecord, RotateRequest,
+    RotationOutcome, SandboxInfo, SubMerchantPatch, SubMerchantRegistration, SubMerchantState,
 };
 use crate::state::{Merchant, Shared};
 

@@ -39,7 +39,9 @@ mod model;
 mod persist;
 pub mod serve;
 mod server;
+mod signing;
 mod state;
+mod wire;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
@@ -51,10 +53,7 @@ use goldplan::clock::{Clock, SystemClock};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use callbacks::{
-    CallbackRecord, CallbackRequest, DeliveryAttempt, DeliveryStatus, MAX_CALLBACK_ANSWER_BYTES,
-    WECHAT_RETRY_SCHEDULE_SECS,
-};
+pub use callbacks::{CallbackRequest, MAX_CALLBACK_ANSWER_BYTES, WECHAT_RETRY_SCHEDULE_SECS};
 pub use clock::SandboxClock;
 pub use config::{
     ConnectionLimits, DEFAULT_MCHID, DEFAULT_SUB_MCHID, KeyMode, MAX_UPLOAD_BYTES_LIMIT,
@@ -65,10 +64,10 @@ pub use error::{Result, SandboxError};
 pub use gold_plan::REOPEN_TOO_SOON;
 pub use identity::{Identities, PlatformIdentity, RsaIdentity};
 pub use model::{
-    ClockView, Fault, FaultKind, FaultTarget, MediaRecord, MerchantPatch, MerchantRegistration,
-    MerchantView, PlatformCertificateInfo, ProviderType, RequestRecord, RotateRequest,
-    RotationOutcome, SandboxInfo, SubMerchantPatch, SubMerchantRegistration, SubMerchantState,
-    Switch,
+    CallbackRecord, ClockView, DeliveryAttempt, DeliveryStatus, Fault, FaultKind, FaultTarget,
+    MediaRecord, MerchantPatch, MerchantRegistration, MerchantView, PlatformCertificateInfo,
+    ProviderType, RequestRecord, RotateRequest, RotationOutcome, SandboxInfo, SubMerchantPatch,
+    SubMerchantRegistration, SubMerchantState, Switch,
 };
 pub use persist::STATE_FORMAT_VERSION;
 

@@ -8,9 +8,9 @@ use axum::http::{HeaderMap, header};
 use base64::Engine;
 use serde_json::Value;
 
-use crate::gateway::{Ctx, Reply, check_headers};
 use crate::model::MediaRecord;
 use crate::state::Shared;
+use crate::wire::{Ctx, Reply, check_headers};
 
 const IMAGE_EXTENSIONS: [&str; 4] = [".jpg", ".jpeg", ".bmp", ".png"];
 

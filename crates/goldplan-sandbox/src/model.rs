@@ -498,3 +498,61 @@ mod tests {
         );
     }
 }
+
+/// Where a delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// Still trying.
+    Pending,
+    /// Acknowledged with 200 or 204.
+    Delivered,
+    /// Every attempt failed.
+    Failed,
+}
+
+/// One delivery attempt.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeliveryAttempt {
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    /// System time of sending, Unix milliseconds.
+    pub sent_at_ms: i64,
+    /// `Wechatpay-Serial` sent (a certificate serial or the public key id).
+    pub wechatpay_serial: String,
+    /// `Wechatpay-Timestamp` sent.
+    pub wechatpay_timestamp: String,
+    /// Fault applied to this attempt, if any.
+    pub fault: Option<FaultKind>,
+    /// HTTP status of the answer (none when no answer head arrived).
+    pub status: Option<u16>,
+    /// Why the attempt failed before a whole answer arrived, if it did: a transport error, a
+    /// timeout (also while reading the answer body), or an answer body larger than
+    /// [`crate::MAX_CALLBACK_ANSWER_BYTES`]. An attempt with an error is never acknowledged.
+    pub error: Option<String>,
+    /// First 256 characters of the answer body.
+    pub response_body: Option<String>,
+    /// How long the attempt took.
+    pub duration_ms: u64,
+    /// Whether the answer acknowledged the notification (200 or 204).
+    pub acknowledged: bool,
+}
+
+/// A notification and its delivery history.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CallbackRecord {
+    /// Notification id (also the body's `id`).
+    pub id: String,
+    /// Target URL.
+    pub url: String,
+    /// Merchant.
+    pub mchid: String,
+    /// `event_type`.
+    pub event_type: String,
+    /// The exact body sent (identical on every attempt).
+    pub body: String,
+    /// Current status.
+    pub status: DeliveryStatus,
+    /// Every attempt so far.
+    pub attempts: Vec<DeliveryAttempt>,
+}

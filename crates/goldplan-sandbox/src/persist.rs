@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::PoisonError;
 
 use goldplan::verify::PublicKeyVerifier;
 use serde::{Deserialize, Serialize};
@@ -18,7 +19,7 @@ use crate::config::{KeyMode, Settings};
 use crate::error::{Result, SandboxError};
 use crate::identity::{Identities, StoredWechatSide, WechatSide, pem_block};
 use crate::model::{MediaRecord, ProviderType, SubMerchantState};
-use crate::state::{Merchant, State};
+use crate::state::{Merchant, Shared, State};
 
 /// Name of the business state file in the state directory.
 pub(crate) const STATE_FILE: &str = "state.json";
@@ -267,4 +268,59 @@ pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
         std::fs::File::open(dir)?.sync_all()?;
     }
     Ok(())
+}
+
+/// Writing the state directory. It lives here, not in `state.rs`, so that the state does not
+/// depend on its own file format.
+impl Shared {
+    /// Writes `identities.json`, `sandbox.json` and `state.json` to the state directory, if
+    /// there is one.
+    pub(crate) fn persist(&self) -> Result<()> {
+        self.write_files(true)
+    }
+
+    /// Writes `state.json` only (business state changed, identities and `sandbox.json` did
+    /// not).
+    pub(crate) fn persist_state(&self) -> Result<()> {
+        self.write_files(false)
+    }
+
+    /// [`Shared::persist_state`] for the API path, where the change is already answered: a
+    /// failure is logged, not returned.
+    pub(crate) fn persist_state_logged(&self) {
+        if let Err(e) = self.persist_state() {
+            tracing::warn!(error = %e, "cannot write the sandbox state file");
+        }
+    }
+
+    fn write_files(&self, all: bool) -> Result<()> {
+        let Some(dir) = &self.state_dir else {
+            return Ok(());
+        };
+        // Writers take turns, so that an older snapshot never overwrites a newer one.
+        let _turn = self
+            .persist_turn
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let (stored, info, business) = {
+            let st = self.lock();
+            let business = StoredState::capture(&st, self.clock.offset());
+            if all {
+                (
+                    Some(st.identities.to_stored()),
+                    Some(st.info(&self.base_url, self.now())?),
+                    business,
+                )
+            } else {
+                (None, None, business)
+            }
+        };
+        if let Some(stored) = stored {
+            write_json(&dir.join("identities.json"), &stored)?;
+        }
+        if let Some(info) = info {
+            write_json(&dir.join("sandbox.json"), &info)?;
+        }
+        write_json(&dir.join(STATE_FILE), &business)
+    }
 }

@@ -12,16 +12,14 @@ use goldplan::verify::PublicKeyVerifier;
 use goldplan::x509::SerialNumber;
 use zeroize::Zeroizing;
 
-use crate::callbacks::CallbackRecord;
 use crate::clock::SandboxClock;
 use crate::config::{KeyMode, ProtocolClock, Settings};
 use crate::error::{Result, SandboxError};
 use crate::identity::{Identities, PlatformIdentity, WechatSide};
 use crate::model::{
-    Fault, FaultTarget, MediaRecord, PlatformCertificateInfo, ProviderType, RequestRecord,
-    SandboxInfo, SubMerchantState,
+    CallbackRecord, Fault, FaultTarget, MediaRecord, PlatformCertificateInfo, ProviderType,
+    RequestRecord, SandboxInfo, SubMerchantState,
 };
-use crate::persist::{STATE_FILE, StoredState, write_json};
 
 /// Most entries kept in the request log.
 const REQUEST_LOG_LEN: usize = 1000;
@@ -398,56 +396,5 @@ impl Shared {
             ProtocolClock::System => SystemClock.now(),
             ProtocolClock::Sandbox => self.clock.now(),
         }
-    }
-
-    /// Writes `identities.json`, `sandbox.json` and `state.json` to the state directory, if
-    /// there is one.
-    pub(crate) fn persist(&self) -> Result<()> {
-        self.write_files(true)
-    }
-
-    /// Writes `state.json` only (business state changed, identities and `sandbox.json` did
-    /// not).
-    pub(crate) fn persist_state(&self) -> Result<()> {
-        self.write_files(false)
-    }
-
-    /// [`Shared::persist_state`] for the API path, where the change is already answered: a
-    /// failure is logged, not returned.
-    pub(crate) fn persist_state_logged(&self) {
-        if let Err(e) = self.persist_state() {
-            tracing::warn!(error = %e, "cannot write the sandbox state file");
-        }
-    }
-
-    fn write_files(&self, all: bool) -> Result<()> {
-        let Some(dir) = &self.state_dir else {
-            return Ok(());
-        };
-        // Writers take turns, so that an older snapshot never overwrites a newer one.
-        let _turn = self
-            .persist_turn
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let (stored, info, business) = {
-            let st = self.lock();
-            let business = StoredState::capture(&st, self.clock.offset());
-            if all {
-                (
-                    Some(st.identities.to_stored()),
-                    Some(st.info(&self.base_url, self.now())?),
-                    business,
-                )
-            } else {
-                (None, None, business)
-            }
-        };
-        if let Some(stored) = stored {
-            write_json(&dir.join("identities.json"), &stored)?;
-        }
-        if let Some(info) = info {
-            write_json(&dir.join("sandbox.json"), &info)?;
-        }
-        write_json(&dir.join(STATE_FILE), &business)
     }
 }
