@@ -137,13 +137,27 @@ async fn admin_guard(
     if !conn.peer.ip().is_loopback() {
         return forbidden("the sandbox admin API only answers loopback callers");
     }
-    let host = req
-        .headers()
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok());
+    // Exactly one Host header: with two, which one counts depends on who reads it (a proxy
+    // may route by one while the sandbox checks the other).
+    let mut hosts = req.headers().get_all(header::HOST).iter();
+    let host = match (hosts.next(), hosts.next()) {
+        (Some(only), None) => only.to_str().ok(),
+        _ => None,
+    };
     if !host.is_some_and(loopback_host) {
         return forbidden(
-            "the sandbox admin API must be addressed as 127.0.0.1, [::1] or localhost (Host header)",
+            "the sandbox admin API must be addressed as 127.0.0.1, [::1] or localhost (exactly \
+             one Host header)",
+        );
+    }
+    // An absolute-form target (`GET http://name/sandbox/info`) names the host HTTP/1.1 says
+    // wins over `Host` (RFC 9112 §3.2.2): it must be a loopback name too.
+    if let Some(authority) = req.uri().authority()
+        && !loopback_host(authority.as_str())
+    {
+        return forbidden(
+            "the sandbox admin API must be addressed as 127.0.0.1, [::1] or localhost (request \
+             target)",
         );
     }
     if let Some(origin) = req.headers().get(header::ORIGIN)
@@ -210,6 +224,12 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
                 ),
         )
         .route(
+            "/merchants/{mchid}/platform-certificates",
+            get(|State(a): S, Path(m): Path<String>| async move {
+                ok(ctl(a).platform_certificates_of(&m)?)
+            }),
+        )
+        .route(
             "/merchants/{mchid}/sub-merchants",
             post(
                 |State(a): S, Path(m): Path<String>, b: axum::body::Bytes| async move {
@@ -241,6 +261,13 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
             post(|State(a): S, b: axum::body::Bytes| async move {
                 let r: RotateRequest = body(&b)?;
                 ok(ctl(a).rotate_platform_certificate(r).await?)
+            }),
+        )
+        .route(
+            "/platform-certificates/{serial_no}/sign",
+            post(|State(a): S, Path(s): Path<String>| async move {
+                ctl(a.clone()).sign_with_platform_certificate(&s)?;
+                ok(ctl(a).platform_certificates())
             }),
         )
         .route(

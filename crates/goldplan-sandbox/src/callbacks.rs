@@ -11,8 +11,8 @@ use serde_json::Value;
 
 use crate::config::KeyMode;
 use crate::error::{Result, SandboxError};
-use crate::gateway::{new_request_id, sign_message};
-use crate::model::{FaultKind, FaultTarget};
+use crate::model::{CallbackRecord, DeliveryAttempt, DeliveryStatus, FaultKind, FaultTarget};
+use crate::signing::{new_request_id, sign_message};
 use crate::state::{Shared, WechatKey, rfc3339_cst};
 
 /// WeChat's payment-notification retry delays in seconds (spec §4.3); the sandbox multiplies
@@ -82,62 +82,6 @@ impl CallbackRequest {
     }
 }
 
-/// Where a delivery stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryStatus {
-    /// Still trying.
-    Pending,
-    /// Acknowledged with 200 or 204.
-    Delivered,
-    /// Every attempt failed.
-    Failed,
-}
-
-/// One delivery attempt.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct DeliveryAttempt {
-    /// 1 for the first attempt.
-    pub attempt: u32,
-    /// System time of sending, Unix milliseconds.
-    pub sent_at_ms: i64,
-    /// `Wechatpay-Serial` sent (a certificate serial or the public key id).
-    pub wechatpay_serial: String,
-    /// `Wechatpay-Timestamp` sent.
-    pub wechatpay_timestamp: String,
-    /// Fault applied to this attempt, if any.
-    pub fault: Option<FaultKind>,
-    /// HTTP status of the answer (none on timeout or connection failure).
-    pub status: Option<u16>,
-    /// Transport error or timeout, if any.
-    pub error: Option<String>,
-    /// First 256 characters of the answer body.
-    pub response_body: Option<String>,
-    /// How long the attempt took.
-    pub duration_ms: u64,
-    /// Whether the answer acknowledged the notification (200 or 204).
-    pub acknowledged: bool,
-}
-
-/// A notification and its delivery history.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CallbackRecord {
-    /// Notification id (also the body's `id`).
-    pub id: String,
-    /// Target URL.
-    pub url: String,
-    /// Merchant.
-    pub mchid: String,
-    /// `event_type`.
-    pub event_type: String,
-    /// The exact body sent (identical on every attempt).
-    pub body: String,
-    /// Current status.
-    pub status: DeliveryStatus,
-    /// Every attempt so far.
-    pub attempts: Vec<DeliveryAttempt>,
-}
-
 fn uuid_like() -> Result<String> {
     let b = crate::identity::random_bytes::<16>()?;
     let h = hex::encode(b);
@@ -166,6 +110,11 @@ pub(crate) async fn send(app: &Arc<Shared>, request: CallbackRequest) -> Result<
     }) {
         return Err(SandboxError::InvalidInput(
             "the sandbox never talks to WeChat Pay hosts".into(),
+        ));
+    }
+    if request.timeout_ms.is_some_and(|ms| ms == 0 || ms > 60_000) {
+        return Err(SandboxError::InvalidInput(
+            "timeout_ms must be 1 to 60000".into(),
         ));
     }
     let (mchid, key, settings) = {
@@ -284,7 +233,7 @@ fn callback_key(app: &Shared, mchid: &str) -> (WechatKey, i64) {
         KeyMode::Certificate => false,
         KeyMode::Combined => random_unit() < share,
     };
-    let key = st.wechat_key(use_public, now);
+    let key = st.side(Some(mchid)).wechat_key(use_public, now);
     (key, app.protocol_now(&st.settings))
 }
 
@@ -293,6 +242,48 @@ fn random_unit() -> f64 {
     crate::identity::random_bytes::<8>()
         .map(|b| (u64::from_le_bytes(b) >> 11) as f64 / (1u64 << 53) as f64)
         .unwrap_or(0.0)
+}
+
+/// Most bytes of a receiver's answer body the sandbox reads; a longer answer is a failed
+/// attempt. WeChat Pay's receivers answer with nothing or a short JSON object.
+pub const MAX_CALLBACK_ANSWER_BYTES: usize = 64 * 1024;
+
+/// How many characters of the answer an attempt record keeps.
+const ANSWER_KEPT_CHARS: usize = 256;
+
+/// Why an attempt failed, as recorded in [`DeliveryAttempt::error`].
+fn transport_error(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "timed out".to_owned()
+    } else {
+        format!("transport error: {e}")
+    }
+}
+
+/// Reads the answer body chunk by chunk, at most [`MAX_CALLBACK_ANSWER_BYTES`] (the
+/// per-attempt timeout set on the request also bounds this read). Returns what was read and,
+/// when the body did not arrive whole, why.
+async fn read_answer(mut resp: reqwest::Response) -> (String, Option<String>) {
+    let mut body: Vec<u8> = Vec::new();
+    let error = loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len().saturating_add(chunk.len()) > MAX_CALLBACK_ANSWER_BYTES {
+                    // Stop reading here: dropping the response closes the connection, so an
+                    // endless answer costs at most the cap plus one chunk.
+                    let room = MAX_CALLBACK_ANSWER_BYTES.saturating_sub(body.len());
+                    body.extend_from_slice(chunk.get(..room).unwrap_or_default());
+                    break Some(format!(
+                        "answer body larger than {MAX_CALLBACK_ANSWER_BYTES} bytes"
+                    ));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => break None,
+            Err(e) => break Some(format!("reading the answer body: {}", transport_error(&e))),
+        }
+    };
+    (String::from_utf8_lossy(&body).into_owned(), error)
 }
 
 async fn deliver(app: Arc<Shared>, d: Delivery) {
@@ -337,20 +328,18 @@ async fn deliver(app: Arc<Shared>, d: Delivery) {
         let (status, error, response_body) = match result {
             Ok(resp) => {
                 let status = resp.status().as_u16();
-                let text = resp.text().await.unwrap_or_default();
-                (Some(status), None, Some(text.chars().take(256).collect()))
+                let (text, error) = read_answer(resp).await;
+                (
+                    Some(status),
+                    error,
+                    Some(text.chars().take(ANSWER_KEPT_CHARS).collect()),
+                )
             }
-            Err(e) => (
-                None,
-                Some(if e.is_timeout() {
-                    "timed out".to_owned()
-                } else {
-                    format!("transport error: {e}")
-                }),
-                None,
-            ),
+            Err(e) => (None, Some(transport_error(&e)), None),
         };
-        let acknowledged = matches!(status, Some(200 | 204));
+        // An answer only acknowledges when it arrived whole: a 200 whose body timed out, broke
+        // off or ran past the cap is a failed attempt (spec §4.3, and the README).
+        let acknowledged = error.is_none() && matches!(status, Some(200 | 204));
         let record = DeliveryAttempt {
             attempt,
             sent_at_ms,

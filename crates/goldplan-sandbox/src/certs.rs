@@ -1,6 +1,7 @@
-//! Platform certificate rotation and expiry (spec §3.5): issue a new certificate while the old
-//! one stays listed for an overlap window, expire one at once, and an optional automatic
-//! schedule evaluated lazily against the sandbox clock.
+//! Platform certificate rotation and expiry (spec §3.5): issue a new certificate that is listed
+//! for a lead time before it signs while the old one stays listed for an overlap window (or
+//! switch at once, or keep a staged hand-over staged), switch or expire one explicitly, and an
+//! optional automatic schedule evaluated lazily against the sandbox clock.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -13,20 +14,28 @@ use crate::state::Shared;
 
 /// Issues a new platform certificate. Key generation runs outside the state lock.
 pub(crate) async fn rotate(app: &Shared, request: &RotateRequest) -> Result<RotationOutcome> {
-    let (validity, overlap) = {
+    let (mchid, validity, overlap, lead) = {
         let st = app.lock();
+        let mchid = request
+            .mchid
+            .clone()
+            .unwrap_or_else(|| st.primary_mchid.clone());
+        // Refused before a key is generated for nothing.
+        st.merchant(&mchid)?;
         (
+            mchid,
             request
                 .validity_secs
                 .unwrap_or(st.settings.certificate_validity_secs),
             request
                 .overlap_secs
                 .unwrap_or(st.settings.rotation_overlap_secs),
+            request.lead_secs.unwrap_or(st.settings.rotation_lead_secs),
         )
     };
-    if validity <= 0 || overlap < 0 {
+    if validity <= 0 || overlap < 0 || lead < 0 {
         return Err(SandboxError::InvalidInput(
-            "validity_secs must be positive and overlap_secs not negative".into(),
+            "validity_secs must be positive, overlap_secs and lead_secs not negative".into(),
         ));
     }
     // The sandbox decides activity and age on its own clock; the certificate itself must also
@@ -38,45 +47,58 @@ pub(crate) async fn rotate(app: &Shared, request: &RotateRequest) -> Result<Rota
     })
     .await
     .map_err(|e| SandboxError::Identity(format!("key generation task failed: {e}")))??;
-    let outcome = install(app, fresh, overlap, request.sign_with_new.unwrap_or(true));
+    let outcome = install(app, &mchid, fresh, overlap, lead, request.sign_with_new)?;
     app.persist()?;
     Ok(outcome)
 }
 
 fn install(
     app: &Shared,
-    fresh: PlatformIdentity,
+    mchid: &str,
+    mut fresh: PlatformIdentity,
     overlap: i64,
-    sign_with_new: bool,
-) -> RotationOutcome {
+    lead: i64,
+    sign_with_new: Option<bool>,
+) -> Result<RotationOutcome> {
     let now = app.now();
     let mut st = app.lock();
+    let side = st.side_mut(mchid)?;
+    // The certificate signing before this rotation: a staged hand-over pins it.
+    let current = side
+        .signing_certificate(now)
+        .map(|p| p.serial_no().to_owned());
+    // The new certificate must be able to sign by the time the old ones retire, or nothing a
+    // client has downloaded would be left to sign with.
+    fresh.signs_from = match sign_with_new {
+        Some(true) => now,
+        Some(false) | None => now.saturating_add(lead.min(overlap)),
+    };
     let retire_at = now.saturating_add(overlap);
     let mut previous = Vec::new();
-    for p in st
-        .identities
-        .platform
-        .iter_mut()
-        .filter(|p| p.is_active(now))
-    {
+    for p in side.platform.iter_mut().filter(|p| p.is_active(now)) {
         p.retire_at = Some(p.retire_at.map_or(retire_at, |r| r.min(retire_at)));
         previous.push(p.serial_no().to_owned());
     }
     let new_serial_no = fresh.serial_no().to_owned();
-    if sign_with_new {
-        st.signing_serial = new_serial_no.clone();
+    match (sign_with_new, current) {
+        // Staged: whoever signs now keeps the designation until it is switched, retires or
+        // expires (and when nothing signs, the usual fallback picks a usable certificate).
+        (Some(false), Some(current)) => side.signing_serial = current,
+        (Some(false), None) => {}
+        // Designated now; it signs once `signs_from` is reached (at once for `true`).
+        (Some(true) | None, _) => side.signing_serial = new_serial_no.clone(),
     }
-    st.identities.platform.push(fresh);
-    let previous = st
+    side.platform.push(fresh);
+    let previous = side
         .certificate_info(now)
         .into_iter()
         .filter(|c| previous.contains(&c.serial_no))
         .collect();
-    tracing::info!(serial = %new_serial_no, "issued a new platform certificate");
-    RotationOutcome {
+    tracing::info!(%mchid, serial = %new_serial_no, "issued a new platform certificate");
+    Ok(RotationOutcome {
         new_serial_no,
         previous,
-    }
+    })
 }
 
 /// Retires a platform certificate now: it is no longer listed nor used for signing.
@@ -84,26 +106,58 @@ pub(crate) fn expire(app: &Shared, serial: &str) -> Result<()> {
     let now = app.now();
     {
         let mut st = app.lock();
-        let index = st.platform_index(serial)?;
-        if let Some(p) = st.identities.platform.get_mut(index) {
+        let (side, index) = st.find_platform(serial)?;
+        if let Some(p) = side.platform.get_mut(index) {
             p.retire_at = Some(now);
         }
     }
     app.persist()
 }
 
-fn rotation_due(app: &Shared) -> bool {
+/// Makes an active platform certificate sign from now on (an explicit switch: its lead time,
+/// if any is left, is waived).
+pub(crate) fn switch(app: &Shared, serial: &str) -> Result<()> {
+    let now = app.now();
+    {
+        let mut st = app.lock();
+        let (side, index) = st.find_platform(serial)?;
+        let Some(p) = side.platform.get_mut(index) else {
+            return Err(SandboxError::NotFound(format!(
+                "platform certificate {serial}"
+            )));
+        };
+        if !p.is_active(now) {
+            return Err(SandboxError::InvalidInput(format!(
+                "platform certificate {serial} is not active"
+            )));
+        }
+        p.signs_from = p.signs_from.min(now);
+        let serial_no = p.serial_no().to_owned();
+        side.signing_serial = serial_no;
+    }
+    app.persist()
+}
+
+/// The merchants whose newest active platform certificate is due for a scheduled rotation.
+fn rotations_due(app: &Shared) -> Vec<String> {
     let now = app.now();
     let st = app.lock();
-    st.settings.auto_rotate_after_secs.is_some_and(|after| {
-        st.identities
-            .platform
+    let Some(after) = st.settings.auto_rotate_after_secs else {
+        return Vec::new();
+    };
+    let due = |side: &crate::identity::WechatSide| {
+        side.platform
             .iter()
             .filter(|p| p.is_active(now))
             .map(|p| p.issued_at)
             .max()
             .is_none_or(|newest| now - newest >= after)
-    })
+    };
+    st.merchants
+        .keys()
+        .filter(|m| due(st.side(Some(m.as_str()))))
+        .cloned()
+        .collect()
 }
 
 /// Clears the in-progress flag of a scheduled rotation when dropped, so that a request whose
@@ -119,14 +173,19 @@ impl Drop for RotatingGuard<'_> {
 /// Runs the automatic rotation schedule, if one is configured and due. One request at a time
 /// rotates; the others carry on with the current certificate.
 pub(crate) async fn housekeeping(app: &Shared) {
-    if !rotation_due(app) || app.rotating.swap(true, Ordering::SeqCst) {
+    if rotations_due(app).is_empty() || app.rotating.swap(true, Ordering::SeqCst) {
         return;
     }
     let _guard = RotatingGuard(&app.rotating);
-    if rotation_due(app)
-        && let Err(e) = rotate(app, &RotateRequest::default()).await
-    {
-        tracing::warn!(error = %e, "scheduled platform certificate rotation failed");
+    // Asked again under the flag: another request may have rotated in between.
+    for mchid in rotations_due(app) {
+        let request = RotateRequest {
+            mchid: Some(mchid),
+            ..RotateRequest::default()
+        };
+        if let Err(e) = rotate(app, &request).await {
+            tracing::warn!(error = %e, "scheduled platform certificate rotation failed");
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -77,6 +78,10 @@ pub struct Settings {
     pub certificate_validity_secs: i64,
     /// After a rotation, how long the previous certificate stays listed.
     pub rotation_overlap_secs: i64,
+    /// After a rotation, how long the new certificate is listed before it signs (at most the
+    /// overlap of that rotation), so that clients refreshing on a schedule download it before
+    /// they meet it. 0 makes rotations switch at once.
+    pub rotation_lead_secs: i64,
     /// When set, a new platform certificate is issued automatically once the newest one is
     /// this old (checked lazily against the sandbox clock).
     pub auto_rotate_after_secs: Option<i64>,
@@ -99,9 +104,53 @@ impl Default for Settings {
             callback_time_scale: 0.001,
             certificate_validity_secs: 5 * 365 * 24 * 3600,
             rotation_overlap_secs: 10 * 24 * 3600,
+            // WeChat Pay's older guide: issued 10 days before expiry, signing from 5 days
+            // before; longer than any scheduled refresh interval of the reference SDKs (24 h).
+            rotation_lead_secs: 5 * 24 * 3600,
             auto_rotate_after_secs: None,
             max_upload_bytes: 5 * 1024 * 1024,
         }
+    }
+}
+
+/// Limits of the TCP side, so that slow or idle clients cannot hold the sandbox's sockets
+/// (and file descriptors) for ever (slowloris, connection exhaustion).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// Most connections served at once; beyond it a new connection is answered
+    /// `503 Service Unavailable` (when the socket takes it without waiting) and closed at once.
+    /// At least 1.
+    pub max_connections: usize,
+    /// How long a client may take to send a complete request head, counted from when the
+    /// sandbox starts waiting for it. It also bounds how long an idle keep-alive connection
+    /// stays open between requests. The connection is closed when it runs out.
+    pub header_read_timeout: Duration,
+    /// How long a request body may go without sending any data; the request then fails
+    /// (`400 INVALID_REQUEST` on the gateway, `400 INVALID_INPUT` on the admin API).
+    pub idle_timeout: Duration,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> ConnectionLimits {
+        ConnectionLimits {
+            // Well below the usual 1 024 open-file limit, leaving room for callbacks, the
+            // state directory and the client side of in-process tests.
+            max_connections: 512,
+            header_read_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl ConnectionLimits {
+    pub(crate) fn check(&self) -> Result<(), String> {
+        if self.max_connections == 0 {
+            return Err("max_connections must be at least 1".into());
+        }
+        if self.header_read_timeout.is_zero() || self.idle_timeout.is_zero() {
+            return Err("header_read_timeout and idle_timeout must be positive".into());
+        }
+        Ok(())
     }
 }
 
@@ -127,6 +176,8 @@ pub struct SandboxConfig {
     /// Identities to use instead of generating (or loading) them; lets a test suite generate
     /// keys once and start many sandboxes quickly.
     pub identities: Option<Identities>,
+    /// Connection cap and timeouts of the TCP side.
+    pub limits: ConnectionLimits,
 }
 
 impl Default for SandboxConfig {
@@ -140,6 +191,7 @@ impl Default for SandboxConfig {
             sub_mchids: vec![DEFAULT_SUB_MCHID.to_owned()],
             settings: Settings::default(),
             identities: None,
+            limits: ConnectionLimits::default(),
         }
     }
 }
@@ -183,7 +235,10 @@ impl Settings {
         if self.callback_timeout_ms == 0 || self.callback_timeout_ms > 60_000 {
             return Err("callback_timeout_ms must be 1 to 60000".into());
         }
-        if self.certificate_validity_secs <= 0 || self.rotation_overlap_secs < 0 {
+        if self.certificate_validity_secs <= 0
+            || self.rotation_overlap_secs < 0
+            || self.rotation_lead_secs < 0
+        {
             return Err("certificate durations must be positive".into());
         }
         if self.auto_rotate_after_secs.is_some_and(|s| s <= 0) {

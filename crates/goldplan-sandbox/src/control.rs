@@ -4,16 +4,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use goldplan::clock::{Clock, SystemClock};
 use goldplan::x509::Certificate;
 
-use crate::callbacks::{CallbackRecord, CallbackRequest, DeliveryStatus};
+use crate::callbacks::CallbackRequest;
 use crate::clock::SandboxClock;
 use crate::config::{KeyMode, Settings};
 use crate::error::{Result, SandboxError};
+use crate::identity::WechatSide;
 use crate::model::{
-    ClockView, Fault, MediaRecord, MerchantPatch, MerchantRegistration, MerchantView,
-    PlatformCertificateInfo, RequestRecord, RotateRequest, RotationOutcome, SandboxInfo,
-    SubMerchantPatch, SubMerchantRegistration, SubMerchantState,
+    CallbackRecord, ClockView, DeliveryStatus, Fault, MediaRecord, MerchantPatch,
+    MerchantRegistration, MerchantView, PlatformCertificateInfo, RequestRecord, RotateRequest,
+    RotationOutcome, SandboxInfo, SubMerchantPatch, SubMerchantRegistration, SubMerchantState,
 };
 use crate::state::{Merchant, Shared};
 
@@ -31,8 +33,16 @@ impl std::fmt::Debug for SandboxControl {
     }
 }
 
-fn view(m: &Merchant) -> MerchantView {
+/// `m` as the admin API shows it, with its WeChat Pay side (`side`) at sandbox time `now`.
+fn view(m: &Merchant, side: &WechatSide, now: i64) -> MerchantView {
     MerchantView {
+        public_key_id: side.public_key_id.clone(),
+        public_key_pem: side.public_key.public_key_pem(),
+        platform_certificates: side
+            .certificate_info(now)
+            .into_iter()
+            .filter(|c| c.active)
+            .collect(),
         mchid: m.mchid.clone(),
         serial_no: m.serial_no.clone(),
         mode: m.mode,
@@ -127,9 +137,15 @@ impl SandboxControl {
                 "mchid must be 1 to 32 digits".into(),
             ));
         }
+        // Everything below checks what the caller sent: a failure is their input's fault
+        // (400), never the sandbox's (500).
+        let invalid = |what: &str, e: goldplan::Error| {
+            SandboxError::InvalidInput(format!("{what} is not valid: {e}"))
+        };
         let (serial_no, der) = match (&r.certificate_pem, &r.public_key_pem) {
             (Some(cert), _) => {
-                let cert = Certificate::from_pem(cert)?;
+                let cert =
+                    Certificate::from_pem(cert).map_err(|e| invalid("certificate_pem", e))?;
                 (
                     r.serial_no
                         .clone()
@@ -138,7 +154,8 @@ impl SandboxControl {
                 )
             }
             (None, Some(pem_text)) => {
-                let der = goldplan::verify::PublicKeyVerifier::from_pem("PUB_KEY_ID_0", pem_text)?
+                let der = goldplan::verify::PublicKeyVerifier::from_pem("PUB_KEY_ID_0", pem_text)
+                    .map_err(|e| invalid("public_key_pem", e))?
                     .public_key_der()
                     .to_vec();
                 let serial = r.serial_no.clone().ok_or_else(|| {
@@ -152,7 +169,16 @@ impl SandboxControl {
                 ));
             }
         };
-        goldplan::x509::SerialNumber::parse(&serial_no)?;
+        goldplan::x509::SerialNumber::parse(&serial_no).map_err(|_| {
+            SandboxError::InvalidInput("serial_no is not a hexadecimal certificate serial".into())
+        })?;
+        if r.apiv3_key.len() != 32 {
+            // Said here without the key itself: it is a secret.
+            return Err(SandboxError::InvalidInput(format!(
+                "apiv3_key must be 32 bytes, not {}",
+                r.apiv3_key.len()
+            )));
+        }
         for sub in &r.sub_mchids {
             check_sub_mchid(sub)?;
         }
@@ -166,15 +192,28 @@ impl SandboxControl {
         for sub in &r.sub_mchids {
             merchant.ensure_sub(sub);
         }
-        let shown = view(&merchant);
+        if self.app.lock().merchants.contains_key(&r.mchid) {
+            return Err(SandboxError::InvalidInput(format!(
+                "merchant {} is already registered",
+                r.mchid
+            )));
+        }
+        // Its own platform certificate and public key, as on the real gateway: generated
+        // here (two RSA keys, a fraction of a second) outside the lock.
+        let now = self.app.now();
+        let validity = self.settings().certificate_validity_secs;
+        let side = WechatSide::generate(now, SystemClock.now(), validity)?;
+        let shown = view(&merchant, &side, now);
         {
             let mut st = self.app.lock();
+            // Checked again: another registration may have won the race meanwhile.
             if st.merchants.contains_key(&r.mchid) {
                 return Err(SandboxError::InvalidInput(format!(
                     "merchant {} is already registered",
                     r.mchid
                 )));
             }
+            st.sides.insert(r.mchid.clone(), side);
             st.merchants.insert(r.mchid, merchant);
         }
         self.app.persist_state()?;
@@ -183,12 +222,19 @@ impl SandboxControl {
 
     /// Every merchant.
     pub fn merchants(&self) -> Vec<MerchantView> {
-        self.app.lock().merchants.values().map(view).collect()
+        let now = self.app.now();
+        let st = self.app.lock();
+        st.merchants
+            .values()
+            .map(|m| view(m, st.side(Some(&m.mchid)), now))
+            .collect()
     }
 
-    /// One merchant.
+    /// One merchant, with its own WeChat Pay public key and platform certificates.
     pub fn merchant(&self, mchid: &str) -> Result<MerchantView> {
-        Ok(view(self.app.lock().merchant(mchid)?))
+        let now = self.app.now();
+        let st = self.app.lock();
+        Ok(view(st.merchant(mchid)?, st.side(Some(mchid)), now))
     }
 
     /// Changes a merchant: key mode (the migration to the public key), callback share,
@@ -201,6 +247,7 @@ impl SandboxControl {
                 "callback_public_key_share must be between 0 and 1".into(),
             ));
         }
+        let now = self.app.now();
         let shown = {
             let mut st = self.app.lock();
             let m = st.merchant_mut(mchid)?;
@@ -222,7 +269,8 @@ impl SandboxControl {
             if let Some(t) = patch.provider_type {
                 m.provider_type = t;
             }
-            view(m)
+            let m = st.merchant(mchid)?;
+            view(m, st.side(Some(mchid)), now)
         };
         self.app.persist()?;
         Ok(shown)
@@ -286,17 +334,36 @@ impl SandboxControl {
         Ok(state)
     }
 
-    /// Every platform certificate ever issued, with its status.
+    /// Every platform certificate ever issued to the built-in provider, with its status.
     pub fn platform_certificates(&self) -> Vec<PlatformCertificateInfo> {
-        self.app.lock().certificate_info(self.app.now())
+        self.app
+            .lock()
+            .identities
+            .wechat
+            .certificate_info(self.app.now())
     }
 
-    /// Issues a new platform certificate; the previous ones stay listed for the overlap.
+    /// Every platform certificate ever issued to `mchid` (each merchant has its own).
+    pub fn platform_certificates_of(&self, mchid: &str) -> Result<Vec<PlatformCertificateInfo>> {
+        let now = self.app.now();
+        let st = self.app.lock();
+        st.merchant(mchid)?;
+        Ok(st.side(Some(mchid)).certificate_info(now))
+    }
+
+    /// Issues a new platform certificate; the previous ones stay listed for the overlap. By
+    /// default the new one signs after the lead time (see [`RotateRequest::sign_with_new`]).
     pub async fn rotate_platform_certificate(
         &self,
         request: RotateRequest,
     ) -> Result<RotationOutcome> {
         crate::certs::rotate(&self.app, &request).await
+    }
+
+    /// Makes an active platform certificate sign from now on, whatever its lead time (the
+    /// explicit end of a staged hand-over, or a switch back).
+    pub fn sign_with_platform_certificate(&self, serial_no: &str) -> Result<()> {
+        crate::certs::switch(&self.app, serial_no)
     }
 
     /// Retires a platform certificate now (no longer listed, no longer signing).

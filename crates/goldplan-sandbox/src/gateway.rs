@@ -1,5 +1,6 @@
-//! The WeChat Pay side of the sandbox: routing of `/v3/…`, request authentication exactly as
-//! spec §1 and §7 describe, fault injection, and the signing of every response (spec §2).
+//! The WeChat Pay side of the sandbox: routing of `/v3/…`, request authentication (in
+//! [`crate::wire`]), fault injection, and the signing of every response (spec §2, with
+//! [`crate::signing`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,108 +9,19 @@ use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use goldplan::certificates::encrypt_certificate_entry;
-use goldplan::sign::{AUTH_SCHEME, Authorization, generate_nonce, message_to_sign, sign_base64};
-use goldplan::verify::{PublicKeyVerifier, Verifier, message_to_verify};
-use goldplan::x509::SerialNumber;
+use goldplan::sign::{AUTH_SCHEME, generate_nonce};
 
 use crate::config::KeyMode;
 use crate::gold_plan::GoldPlanOp;
 use crate::model::{Fault, FaultKind, FaultTarget, RequestRecord};
 use crate::server::ConnInfo;
+use crate::signing::{new_request_id, sign_message};
 use crate::state::Shared;
+use crate::wire::{Caller, Ctx, Reply, authenticate, header_text};
 
 /// The value of `Wechatpay-Signature-Type` on every response.
 const SIGNATURE_TYPE: &str = AUTH_SCHEME;
-
-/// How far in the past a `stale_timestamp` fault puts the response timestamp.
-const STALE_BY_SECS: i64 = 600;
-
-/// A response before signing: status, body bytes and the WeChat error code, if any.
-#[derive(Debug, Clone)]
-pub(crate) struct Reply {
-    pub(crate) status: u16,
-    pub(crate) body: Vec<u8>,
-    pub(crate) code: Option<String>,
-}
-
-impl Reply {
-    pub(crate) fn json(status: u16, value: &serde_json::Value) -> Reply {
-        Reply {
-            status,
-            body: value.to_string().into_bytes(),
-            code: None,
-        }
-    }
-
-    pub(crate) fn no_content() -> Reply {
-        Reply {
-            status: 204,
-            body: Vec::new(),
-            code: None,
-        }
-    }
-
-    pub(crate) fn error(status: u16, code: &str, message: &str) -> Reply {
-        Reply {
-            code: Some(code.to_owned()),
-            ..Reply::json(
-                status,
-                &serde_json::json!({"code": code, "message": message}),
-            )
-        }
-    }
-
-    /// `400 INVALID_REQUEST` with `message`.
-    pub(crate) fn invalid_request(message: &str) -> Reply {
-        Reply::error(400, "INVALID_REQUEST", message)
-    }
-
-    /// `400 PARAM_ERROR` with a `detail` object (spec §7.2).
-    pub(crate) fn param_error(
-        field: &str,
-        value: Option<&serde_json::Value>,
-        issue: &str,
-    ) -> Reply {
-        let mut detail = serde_json::json!({"field": field, "issue": issue, "location": "body"});
-        if let (Some(v), Some(obj)) = (value, detail.as_object_mut()) {
-            obj.insert("value".into(), v.clone());
-        }
-        Reply {
-            code: Some("PARAM_ERROR".into()),
-            ..Reply::json(
-                400,
-                &serde_json::json!({"code": "PARAM_ERROR", "message": "参数错误", "detail": detail}),
-            )
-        }
-    }
-
-    fn sign_error(message: &str) -> Reply {
-        Reply::error(401, "SIGN_ERROR", message)
-    }
-
-    /// The caller's `mchid` is not a registered merchant.
-    pub(crate) fn unknown_merchant() -> Reply {
-        Reply::sign_error("商户号不存在或未开通APIv3")
-    }
-}
-
-/// What the response signer needs to know about the request.
-#[derive(Debug, Default)]
-pub(crate) struct Ctx {
-    pub(crate) mode: Option<KeyMode>,
-    pub(crate) requested_serial: Option<String>,
-    pub(crate) mchid: Option<String>,
-}
-
-/// The authenticated caller.
-#[derive(Debug, Clone)]
-pub(crate) struct Caller {
-    pub(crate) mchid: String,
-    pub(crate) mode: KeyMode,
-}
 
 enum Route {
     Certificates,
@@ -131,14 +43,6 @@ fn route(path: &str) -> Option<(Route, &'static str)> {
         .iter()
         .find(|op| op.endpoint().path == path)
         .map(|op| (Route::GoldPlan(*op), op.endpoint().method))
-}
-
-fn header_text<'a>(headers: &'a HeaderMap, name: &header::HeaderName) -> Option<&'a str> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
 }
 
 /// The fallback handler: every request that is not for the admin API.
@@ -248,7 +152,11 @@ async fn dispatch(
         return Reply::error(404, "NOT_FOUND", "请求的资源不存在");
     };
     if method != allowed {
-        return Reply::error(405, "METHOD_NOT_ALLOWED", "请求方法不被允许");
+        // RFC 9110 §15.5.6: a 405 names the methods the resource does take.
+        return Reply {
+            allow: Some(allowed),
+            ..Reply::error(405, "METHOD_NOT_ALLOWED", "请求方法不被允许")
+        };
     }
     match route {
         Route::MediaUpload => crate::media::upload(app, headers, path_and_query, body, ctx).await,
@@ -263,114 +171,6 @@ async fn dispatch(
             }
         }
     }
-}
-
-/// Spec §1 as the gateway enforces it: [`check_headers`], then the signature over
-/// `METHOD\nURL\nTIMESTAMP\nNONCE\nBODY\n`.
-pub(crate) fn authenticate(
-    app: &Shared,
-    headers: &HeaderMap,
-    method: &str,
-    canonical_url: &str,
-    signed_body: &[u8],
-    ctx: &mut Ctx,
-) -> Result<Caller, Reply> {
-    check_headers(app, headers, ctx)?.verify(method, canonical_url, signed_body)
-}
-
-/// A request whose headers passed [`check_headers`]; only its signature is left to check.
-pub(crate) struct CheckedHeaders {
-    auth: Authorization,
-    signature: Vec<u8>,
-    verifier: Arc<PublicKeyVerifier>,
-    mode: KeyMode,
-}
-
-impl CheckedHeaders {
-    /// Verifies the signature over `METHOD\nURL\nTIMESTAMP\nNONCE\nBODY\n`.
-    pub(crate) fn verify(
-        self,
-        method: &str,
-        canonical_url: &str,
-        signed_body: &[u8],
-    ) -> Result<Caller, Reply> {
-        let message = message_to_sign(
-            method,
-            canonical_url,
-            self.auth.timestamp,
-            &self.auth.nonce_str,
-            signed_body,
-        );
-        self.verifier
-            .verify(self.verifier.key_id(), &message, &self.signature)
-            .map_err(|_| Reply::sign_error("签名错误，请检查后再试"))?;
-        Ok(Caller {
-            mchid: self.auth.mchid,
-            mode: self.mode,
-        })
-    }
-}
-
-/// Everything of spec §1 that needs no body: `Accept`/`User-Agent`, the `Authorization`
-/// header's syntax, merchant lookup, certificate serial and timestamp window. Runs before the
-/// body is parsed, so that a media upload is refused for its headers before its multipart.
-pub(crate) fn check_headers(
-    app: &Shared,
-    headers: &HeaderMap,
-    ctx: &mut Ctx,
-) -> Result<CheckedHeaders, Reply> {
-    if header_text(headers, &header::ACCEPT).is_none()
-        || header_text(headers, &header::USER_AGENT).is_none()
-    {
-        return Err(Reply::invalid_request("Http头缺少Accept或User-Agent"));
-    }
-    let Some(raw) = header_text(headers, &header::AUTHORIZATION) else {
-        return Err(Reply::sign_error("Http头缺少Authorization"));
-    };
-    if !raw.starts_with(AUTH_SCHEME) {
-        return Err(Reply::sign_error(
-            "不支持的签名认证方式，请使用WECHATPAY2-SHA256-RSA2048",
-        ));
-    }
-    let auth = Authorization::parse(raw).map_err(|_| {
-        Reply::invalid_request(
-            "Http头Authorization值格式错误，请参考《微信支付商户REST API签名规则》",
-        )
-    })?;
-    let (serial_no, verifier, mode, max_skew, now) = {
-        let st = app.lock();
-        let Some(m) = st.merchants.get(&auth.mchid) else {
-            return Err(Reply::unknown_merchant());
-        };
-        (
-            m.serial_no.clone(),
-            m.verifier.clone(),
-            m.mode,
-            st.settings.max_skew_secs,
-            app.protocol_now(&st.settings),
-        )
-    };
-    ctx.mode = Some(mode);
-    ctx.mchid = Some(auth.mchid.clone());
-    if !SerialNumber::parse(&serial_no).is_ok_and(|s| s.matches(&auth.serial_no)) {
-        return Err(Reply::sign_error(
-            "商户证书序列号有误。请使用签名私钥匹配的证书序列号",
-        ));
-    }
-    if now.abs_diff(auth.timestamp) > max_skew.unsigned_abs() {
-        return Err(Reply::sign_error(
-            "请求的时间戳与服务器时间相差过大，请同步时间后重试",
-        ));
-    }
-    let signature = STANDARD
-        .decode(&auth.signature)
-        .map_err(|_| Reply::sign_error("签名错误，signature不是合法的base64"))?;
-    Ok(CheckedHeaders {
-        auth,
-        signature,
-        verifier,
-        mode,
-    })
 }
 
 /// `GET /v3/certificates`: every active platform certificate, encrypted under the caller's
@@ -400,8 +200,9 @@ fn certificates(app: &Shared, caller: &Caller, path_and_query: &str) -> Reply {
         let Ok(m) = st.merchant(&caller.mchid) else {
             return Reply::unknown_merchant();
         };
+        // The caller's own certificates: another provider's are never listed to it.
         let certs: Vec<_> = st
-            .identities
+            .side(Some(&caller.mchid))
             .platform
             .iter()
             .filter(|p| p.is_active(now))
@@ -442,13 +243,6 @@ fn certificates(app: &Shared, caller: &Caller, path_and_query: &str) -> Reply {
     Reply::json(200, &serde_json::json!({ "data": data }))
 }
 
-/// A fresh `Request-ID`: 32 upper-case hex characters.
-pub(crate) fn new_request_id() -> String {
-    crate::identity::random_bytes::<16>()
-        .map(hex::encode_upper)
-        .unwrap_or_else(|_| "00000000000000000000000000000000".into())
-}
-
 #[allow(clippy::too_many_arguments)]
 fn log(
     app: &Shared,
@@ -476,65 +270,6 @@ fn log(
     });
 }
 
-/// Signed WeChat-style headers for `body`: `(timestamp, nonce, signature, serial)`.
-pub(crate) struct SignedHeaders {
-    pub(crate) timestamp: String,
-    pub(crate) nonce: String,
-    pub(crate) signature: String,
-    pub(crate) serial: String,
-}
-
-/// Signs `ts\nnonce\nbody\n` with `key`, applying a signature fault if asked.
-pub(crate) fn sign_message(
-    key: &crate::state::WechatKey,
-    timestamp: i64,
-    body: &[u8],
-    fault: Option<FaultKind>,
-) -> SignedHeaders {
-    let timestamp = if fault == Some(FaultKind::StaleTimestamp) {
-        timestamp - STALE_BY_SECS
-    } else {
-        timestamp
-    }
-    .to_string();
-    let nonce = generate_nonce().unwrap_or_else(|_| new_request_id());
-    let message = message_to_verify(&timestamp, &nonce, body);
-    let mut signature = match sign_base64(&key.key, &message) {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!(error = %e, "signing a response failed");
-            String::new()
-        }
-    };
-    if fault == Some(FaultKind::BadSignature) {
-        signature = corrupt(&signature);
-    }
-    let serial = if fault == Some(FaultKind::UnknownSerial) {
-        crate::identity::random_bytes::<20>()
-            .map(hex::encode_upper)
-            .unwrap_or_else(|_| "0".repeat(40))
-    } else {
-        key.id.clone()
-    };
-    SignedHeaders {
-        timestamp,
-        nonce,
-        signature,
-        serial,
-    }
-}
-
-/// A signature that is still valid base64 of the right length but does not verify.
-fn corrupt(signature: &str) -> String {
-    let mut raw = STANDARD.decode(signature).unwrap_or_default();
-    if let Some(last) = raw.last_mut() {
-        *last ^= 0x01;
-    } else {
-        raw = vec![0u8; 256];
-    }
-    STANDARD.encode(raw)
-}
-
 fn finish(
     app: &Shared,
     reply: Reply,
@@ -548,7 +283,12 @@ fn finish(
     let (key, now) = {
         let st = app.lock();
         (
-            st.response_key(ctx.mode, ctx.requested_serial.as_deref(), app.now()),
+            st.response_key(
+                ctx.mchid.as_deref(),
+                ctx.mode,
+                ctx.requested_serial.as_deref(),
+                app.now(),
+            ),
             app.protocol_now(&st.settings),
         )
     };
@@ -604,6 +344,9 @@ fn finish(
     put("wechatpay-serial", &signed.serial);
     put("wechatpay-signature-type", SIGNATURE_TYPE);
     put("server", "goldplan-sandbox");
+    if let Some(allow) = reply.allow {
+        put("allow", allow);
+    }
     if has_body {
         put("content-type", "application/json; charset=utf-8");
     }

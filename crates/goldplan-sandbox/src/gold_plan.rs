@@ -8,9 +8,9 @@ use goldplan::gold_plan::{
 };
 use serde_json::{Map, Value};
 
-use crate::gateway::{Caller, Reply};
 use crate::model::{ProviderType, SubMerchantState, Switch};
 use crate::state::{Merchant, Shared};
+use crate::wire::{Caller, Reply};
 
 /// One of the five operations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -141,6 +141,10 @@ pub struct PlatformIdentity {
     /// wall clock so that clients do not find a certificate issued after `advance_clock`
     /// "not yet valid".
     pub(crate) issued_at: i64,
+    /// Sandbox time from which it may sign: a rotation lists a certificate first and lets it
+    /// sign only after the lead time, so that clients refreshing on a schedule download it
+    /// before they meet it (spec §3.5).
+    pub(crate) signs_from: i64,
 }
 
 impl PlatformIdentity {
@@ -182,6 +186,7 @@ impl PlatformIdentity {
             certificate,
             retire_at: None,
             issued_at,
+            signs_from: issued_at,
         })
     }
 
@@ -216,29 +221,134 @@ impl fmt::Debug for PlatformIdentity {
             .field("not_after", &self.certificate.not_after())
             .field("retire_at", &self.retire_at)
             .field("issued_at", &self.issued_at)
+            .field("signs_from", &self.signs_from)
             .finish_non_exhaustive()
     }
 }
 
+/// WeChat Pay's side for one service provider: the provider's own platform certificates (with
+/// the one designated to sign) and its own WeChat Pay public key with its `PUB_KEY_ID_…` id.
+/// On the real gateway every merchant has its own, so a client of one provider cannot verify
+/// answers meant for another.
+#[derive(Clone)]
+pub(crate) struct WechatSide {
+    pub(crate) public_key_id: String,
+    pub(crate) public_key: RsaIdentity,
+    pub(crate) platform: Vec<PlatformIdentity>,
+    /// Serial of the platform certificate designated to sign (see
+    /// `WechatSide::signing_certificate` in `state.rs`); empty when none was chosen yet.
+    pub(crate) signing_serial: String,
+}
+
+impl fmt::Debug for WechatSide {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WechatSide")
+            .field("public_key_id", &self.public_key_id)
+            .field("platform", &self.platform)
+            .field("signing_serial", &self.signing_serial)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WechatSide {
+    /// Generates a public key with a fresh `PUB_KEY_ID_…` id and one platform certificate
+    /// issued at sandbox time `sandbox_now` (valid for clients on either clock).
+    pub(crate) fn generate(
+        sandbox_now: i64,
+        system_now: i64,
+        certificate_validity_secs: i64,
+    ) -> Result<WechatSide> {
+        let digits: String = random_bytes::<34>()?
+            .iter()
+            .map(|b| char::from(b'0' + b % 10))
+            .collect();
+        let first =
+            PlatformIdentity::generate_at(sandbox_now, system_now, certificate_validity_secs)?;
+        Ok(WechatSide {
+            public_key_id: format!("PUB_KEY_ID_{digits}"),
+            public_key: RsaIdentity::generate()?,
+            signing_serial: first.serial_no().to_owned(),
+            platform: vec![first],
+        })
+    }
+
+    pub(crate) fn to_stored(&self) -> StoredWechatSide {
+        StoredWechatSide {
+            public_key_id: self.public_key_id.clone(),
+            public_key_private_pem: self.public_key.private_key_pem().to_owned(),
+            platform: self.platform.iter().map(StoredPlatform::from).collect(),
+            signing_serial: self.signing_serial.clone(),
+        }
+    }
+
+    pub(crate) fn from_stored(s: &StoredWechatSide) -> Result<WechatSide> {
+        Ok(WechatSide {
+            public_key_id: s.public_key_id.clone(),
+            public_key: RsaIdentity::from_pkcs8_pem(&s.public_key_private_pem)?,
+            platform: platform_from_stored(&s.platform)?,
+            signing_serial: s.signing_serial.clone(),
+        })
+    }
+}
+
+/// A registered merchant's [`WechatSide`] in `state.json` (test material: private keys in
+/// clear, like `identities.json`).
+#[derive(Serialize, Deserialize)]
+pub(crate) struct StoredWechatSide {
+    public_key_id: String,
+    public_key_private_pem: String,
+    platform: Vec<StoredPlatform>,
+    signing_serial: String,
+}
+
+fn platform_from_stored(stored: &[StoredPlatform]) -> Result<Vec<PlatformIdentity>> {
+    stored
+        .iter()
+        .map(|p| {
+            let certificate = Arc::new(Certificate::from_pem(&p.certificate_pem)?);
+            let issued_at = p.issued_at.unwrap_or_else(|| certificate.not_before());
+            Ok(PlatformIdentity {
+                key: RsaIdentity::from_pkcs8_pem(&p.private_key_pem)?,
+                issued_at,
+                // Files written before the lead time existed: it could sign when issued.
+                signs_from: p.signs_from.unwrap_or(issued_at),
+                certificate,
+                retire_at: p.retire_at,
+            })
+        })
+        .collect()
+}
+
+impl From<&PlatformIdentity> for StoredPlatform {
+    fn from(p: &PlatformIdentity) -> StoredPlatform {
+        StoredPlatform {
+            certificate_pem: p.certificate.pem().to_owned(),
+            private_key_pem: p.key.private_key_pem().to_owned(),
+            retire_at: p.retire_at,
+            issued_at: Some(p.issued_at),
+            signs_from: Some(p.signs_from),
+        }
+    }
+}
+
 /// Everything the sandbox generates at start: the built-in provider's key, certificate serial
-/// and APIv3 key, the platform certificates and the WeChat Pay public key. Cheap to clone.
+/// and APIv3 key, and its WeChat Pay side (platform certificates and public key). Cheap to
+/// clone.
 #[derive(Clone)]
 pub struct Identities {
     pub(crate) merchant_key: RsaIdentity,
     pub(crate) merchant_certificate_pem: String,
     pub(crate) merchant_serial_no: String,
     pub(crate) apiv3_key: Zeroizing<String>,
-    pub(crate) public_key_id: String,
-    pub(crate) public_key: RsaIdentity,
-    pub(crate) platform: Vec<PlatformIdentity>,
+    /// The built-in provider's WeChat Pay side.
+    pub(crate) wechat: WechatSide,
 }
 
 impl fmt::Debug for Identities {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Identities")
             .field("merchant_serial_no", &self.merchant_serial_no)
-            .field("public_key_id", &self.public_key_id)
-            .field("platform", &self.platform)
+            .field("wechat", &self.wechat)
             .finish_non_exhaustive()
     }
 }
@@ -259,17 +369,19 @@ impl Identities {
             .iter()
             .map(|b| char::from(b'0' + b % 10))
             .collect();
+        let first = PlatformIdentity::generate(now - 60, certificate_validity_secs)?;
         Ok(Identities {
             merchant_key,
             merchant_certificate_pem,
             merchant_serial_no,
             apiv3_key: Zeroizing::new(goldplan::sign::generate_nonce()?),
-            public_key_id: format!("PUB_KEY_ID_{digits}"),
-            public_key: RsaIdentity::generate()?,
-            platform: vec![PlatformIdentity::generate(
-                now - 60,
-                certificate_validity_secs,
-            )?],
+            wechat: WechatSide {
+                public_key_id: format!("PUB_KEY_ID_{digits}"),
+                public_key: RsaIdentity::generate()?,
+                // Chosen at start (a stored choice wins), like before.
+                signing_serial: String::new(),
+                platform: vec![first],
+            },
         })
     }
 
@@ -278,9 +390,9 @@ impl Identities {
         &self.merchant_serial_no
     }
 
-    /// The `PUB_KEY_ID_…` id of the WeChat Pay public key.
+    /// The `PUB_KEY_ID_…` id of the built-in provider's WeChat Pay public key.
     pub fn public_key_id(&self) -> &str {
-        &self.public_key_id
+        &self.wechat.public_key_id
     }
 
     pub(crate) fn to_stored(&self) -> StoredIdentities {
@@ -289,35 +401,19 @@ impl Identities {
             merchant_certificate_pem: self.merchant_certificate_pem.clone(),
             merchant_serial_no: self.merchant_serial_no.clone(),
             apiv3_key: self.apiv3_key.to_string(),
-            public_key_id: self.public_key_id.clone(),
-            public_key_private_pem: self.public_key.private_key_pem().to_owned(),
+            public_key_id: self.wechat.public_key_id.clone(),
+            public_key_private_pem: self.wechat.public_key.private_key_pem().to_owned(),
             platform: self
+                .wechat
                 .platform
                 .iter()
-                .map(|p| StoredPlatform {
-                    certificate_pem: p.certificate.pem().to_owned(),
-                    private_key_pem: p.key.private_key_pem().to_owned(),
-                    retire_at: p.retire_at,
-                    issued_at: Some(p.issued_at),
-                })
+                .map(StoredPlatform::from)
                 .collect(),
         }
     }
 
     pub(crate) fn from_stored(s: &StoredIdentities) -> Result<Identities> {
-        let platform = s
-            .platform
-            .iter()
-            .map(|p| {
-                let certificate = Arc::new(Certificate::from_pem(&p.certificate_pem)?);
-                Ok(PlatformIdentity {
-                    key: RsaIdentity::from_pkcs8_pem(&p.private_key_pem)?,
-                    issued_at: p.issued_at.unwrap_or_else(|| certificate.not_before()),
-                    certificate,
-                    retire_at: p.retire_at,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let platform = platform_from_stored(&s.platform)?;
         if s.apiv3_key.len() != 32 {
             return Err(SandboxError::Identity(
                 "stored APIv3 key is not 32 bytes".into(),
@@ -328,9 +424,13 @@ impl Identities {
             merchant_certificate_pem: s.merchant_certificate_pem.clone(),
             merchant_serial_no: s.merchant_serial_no.clone(),
             apiv3_key: Zeroizing::new(s.apiv3_key.clone()),
-            public_key_id: s.public_key_id.clone(),
-            public_key: RsaIdentity::from_pkcs8_pem(&s.public_key_private_pem)?,
-            platform,
+            wechat: WechatSide {
+                public_key_id: s.public_key_id.clone(),
+                public_key: RsaIdentity::from_pkcs8_pem(&s.public_key_private_pem)?,
+                // The choice lives in `state.json`.
+                signing_serial: String::new(),
+                platform,
+            },
         })
     }
 }
@@ -356,4 +456,7 @@ struct StoredPlatform {
     /// Absent in files written before it existed: the certificate's NotBefore then.
     #[serde(default)]
     issued_at: Option<i64>,
+    /// Absent in files written before the lead time existed: `issued_at` then.
+    #[serde(default)]
+    signs_from: Option<i64>,
 }

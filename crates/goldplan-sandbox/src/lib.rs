@@ -39,7 +39,9 @@ mod model;
 mod persist;
 pub mod serve;
 mod server;
+mod signing;
 mod state;
+mod wire;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
@@ -51,27 +53,25 @@ use goldplan::clock::{Clock, SystemClock};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use callbacks::{
-    CallbackRecord, CallbackRequest, DeliveryAttempt, DeliveryStatus, WECHAT_RETRY_SCHEDULE_SECS,
-};
+pub use callbacks::{CallbackRequest, MAX_CALLBACK_ANSWER_BYTES, WECHAT_RETRY_SCHEDULE_SECS};
 pub use clock::SandboxClock;
 pub use config::{
-    DEFAULT_MCHID, DEFAULT_SUB_MCHID, KeyMode, MAX_UPLOAD_BYTES_LIMIT, ProtocolClock, RateLimit,
-    SandboxConfig, Settings,
+    ConnectionLimits, DEFAULT_MCHID, DEFAULT_SUB_MCHID, KeyMode, MAX_UPLOAD_BYTES_LIMIT,
+    ProtocolClock, RateLimit, SandboxConfig, Settings,
 };
 pub use control::SandboxControl;
 pub use error::{Result, SandboxError};
 pub use gold_plan::REOPEN_TOO_SOON;
 pub use identity::{Identities, PlatformIdentity, RsaIdentity};
 pub use model::{
-    ClockView, Fault, FaultKind, FaultTarget, MediaRecord, MerchantPatch, MerchantRegistration,
-    MerchantView, PlatformCertificateInfo, ProviderType, RequestRecord, RotateRequest,
-    RotationOutcome, SandboxInfo, SubMerchantPatch, SubMerchantRegistration, SubMerchantState,
-    Switch,
+    CallbackRecord, ClockView, DeliveryAttempt, DeliveryStatus, Fault, FaultKind, FaultTarget,
+    MediaRecord, MerchantPatch, MerchantRegistration, MerchantView, PlatformCertificateInfo,
+    ProviderType, RequestRecord, RotateRequest, RotationOutcome, SandboxInfo, SubMerchantPatch,
+    SubMerchantRegistration, SubMerchantState, Switch,
 };
 pub use persist::STATE_FORMAT_VERSION;
 
-use crate::identity::StoredIdentities;
+use crate::identity::{StoredIdentities, WechatSide};
 use crate::state::{Merchant, Shared, State};
 
 /// Starts sandboxes.
@@ -86,6 +86,10 @@ impl Sandbox {
             .settings
             .check()
             .map_err(|e| SandboxError::Config(format!("invalid settings: {e}")))?;
+        config
+            .limits
+            .check()
+            .map_err(|e| SandboxError::Config(format!("invalid connection limits: {e}")))?;
         if !config.bind.ip().is_loopback() {
             if !config.allow_non_loopback {
                 return Err(SandboxError::Config(format!(
@@ -113,26 +117,35 @@ impl Sandbox {
         let clock = Arc::new(SandboxClock::new());
         let mut state = State {
             settings: config.settings.clone(),
-            signing_serial: String::new(),
+            sides: BTreeMap::new(),
             primary_mchid: config.mchid.clone(),
             merchants: BTreeMap::new(),
             faults: Vec::new(),
             requests: VecDeque::new(),
             callbacks: BTreeMap::new(),
             media: BTreeMap::new(),
+            nonces: state::NonceLog::default(),
             identities,
         };
         if let Some((path, stored)) = &stored {
             clock.advance(stored.clock_offset_secs());
             state.settings = stored.settings().clone();
-            state.signing_serial = stored.signing_serial().to_owned();
-            state.merchants = stored.merchants(&state.identities, path)?;
+            state.identities.wechat.signing_serial = stored.signing_serial().to_owned();
+            (state.merchants, state.sides) = stored.merchants(&state.identities, path)?;
             state.media = stored.media();
         }
-        if state.signing_serial.is_empty() {
-            let now = clock.now();
-            state.signing_serial = state
-                .identities
+        let now = clock.now();
+        // Registered merchants stored before they had a WeChat Pay side of their own get one.
+        let validity = state.settings.certificate_validity_secs;
+        for mchid in state.merchants.keys() {
+            if *mchid != config.mchid && !state.sides.contains_key(mchid) {
+                let side = WechatSide::generate(now, SystemClock.now(), validity)?;
+                state.sides.insert(mchid.clone(), side);
+            }
+        }
+        let primary_side = &mut state.identities.wechat;
+        if primary_side.signing_serial.is_empty() {
+            primary_side.signing_serial = primary_side
                 .platform
                 .iter()
                 .filter(|p| p.is_active(now))
@@ -183,7 +196,7 @@ impl Sandbox {
             .fallback(gateway::gateway)
             .with_state(app.clone());
         let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(server::serve(listener, router, rx));
+        let task = tokio::spawn(server::serve(listener, router, config.limits, rx));
         tracing::info!(%base_url, "goldplan sandbox listening");
         Ok(SandboxHandle {
             control: SandboxControl { app },

@@ -8,9 +8,9 @@ use axum::http::{HeaderMap, header};
 use base64::Engine;
 use serde_json::Value;
 
-use crate::gateway::{Ctx, Reply, check_headers};
 use crate::model::MediaRecord;
 use crate::state::Shared;
+use crate::wire::{Ctx, Reply, check_headers};
 
 const IMAGE_EXTENSIONS: [&str; 4] = [".jpg", ".jpeg", ".bmp", ".png"];
 
@@ -82,7 +82,7 @@ pub(crate) async fn upload(
     let Some(meta_bytes) = parts.meta else {
         return Reply::param_error("meta", None, "the meta part is required");
     };
-    let caller = match checked.verify("POST", path_and_query, &meta_bytes) {
+    let caller = match checked.verify(app, "POST", path_and_query, &meta_bytes) {
         Ok(c) => c,
         Err(reply) => return reply,
     };

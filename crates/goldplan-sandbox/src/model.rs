@@ -69,6 +69,9 @@ pub struct PlatformCertificateInfo {
     pub active: bool,
     /// When the sandbox stops listing it (Unix seconds on the sandbox clock), if scheduled.
     pub retire_at: Option<i64>,
+    /// From when it may sign (Unix seconds on the sandbox clock): a rotation's lead time.
+    #[serde(default)]
+    pub signs_from: i64,
 }
 
 /// Kind of service provider (spec §8: only ordinary providers and channel partners may call).
@@ -168,6 +171,15 @@ pub struct MerchantView {
     pub provider_type: ProviderType,
     /// Registered special merchants.
     pub sub_mchids: Vec<String>,
+    /// The id of this merchant's own WeChat Pay public key (`PUB_KEY_ID_…`).
+    #[serde(default)]
+    pub public_key_id: String,
+    /// This merchant's own WeChat Pay public key, SubjectPublicKeyInfo PEM.
+    #[serde(default)]
+    pub public_key_pem: String,
+    /// This merchant's own platform certificates currently listed by `GET /v3/certificates`.
+    #[serde(default)]
+    pub platform_certificates: Vec<PlatformCertificateInfo>,
 }
 
 /// Registers a special merchant (特约商户) under a provider.
@@ -391,13 +403,25 @@ pub struct RequestRecord {
 /// Rotation options; absent fields use the settings.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct RotateRequest {
+    /// Merchant whose platform certificate rotates (default: the built-in provider).
+    #[serde(default)]
+    pub mchid: Option<String>,
     /// Validity of the new certificate.
     #[serde(default)]
     pub validity_secs: Option<i64>,
     /// How long the previous certificates stay listed.
     #[serde(default)]
     pub overlap_secs: Option<i64>,
-    /// Whether responses switch to the new certificate at once (default true).
+    /// How long the new certificate is listed before it signs (default: setting
+    /// `rotation_lead_secs`); never more than the overlap.
+    #[serde(default)]
+    pub lead_secs: Option<i64>,
+    /// When signing moves to the new certificate:
+    /// - absent (the default): after the lead time, as WeChat Pay does;
+    /// - `true`: at once (to test a client's refresh on an unknown serial);
+    /// - `false`: not by itself — the certificate signing now keeps signing until it is
+    ///   switched explicitly, retires or expires; the designation then moves to a certificate
+    ///   listed for at least its lead time.
     #[serde(default)]
     pub sign_with_new: Option<bool>,
 }
@@ -473,4 +497,62 @@ mod tests {
             "{shown}"
         );
     }
+}
+
+/// Where a delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// Still trying.
+    Pending,
+    /// Acknowledged with 200 or 204.
+    Delivered,
+    /// Every attempt failed.
+    Failed,
+}
+
+/// One delivery attempt.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeliveryAttempt {
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    /// System time of sending, Unix milliseconds.
+    pub sent_at_ms: i64,
+    /// `Wechatpay-Serial` sent (a certificate serial or the public key id).
+    pub wechatpay_serial: String,
+    /// `Wechatpay-Timestamp` sent.
+    pub wechatpay_timestamp: String,
+    /// Fault applied to this attempt, if any.
+    pub fault: Option<FaultKind>,
+    /// HTTP status of the answer (none when no answer head arrived).
+    pub status: Option<u16>,
+    /// Why the attempt failed before a whole answer arrived, if it did: a transport error, a
+    /// timeout (also while reading the answer body), or an answer body larger than
+    /// [`crate::MAX_CALLBACK_ANSWER_BYTES`]. An attempt with an error is never acknowledged.
+    pub error: Option<String>,
+    /// First 256 characters of the answer body.
+    pub response_body: Option<String>,
+    /// How long the attempt took.
+    pub duration_ms: u64,
+    /// Whether the answer acknowledged the notification (200 or 204).
+    pub acknowledged: bool,
+}
+
+/// A notification and its delivery history.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CallbackRecord {
+    /// Notification id (also the body's `id`).
+    pub id: String,
+    /// Target URL.
+    pub url: String,
+    /// Merchant.
+    pub mchid: String,
+    /// `event_type`.
+    pub event_type: String,
+    /// The exact body sent (identical on every attempt).
+    pub body: String,
+    /// Current status.
+    pub status: DeliveryStatus,
+    /// Every attempt so far.
+    pub attempts: Vec<DeliveryAttempt>,
 }

@@ -10,15 +10,16 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::PoisonError;
 
 use goldplan::verify::PublicKeyVerifier;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{KeyMode, Settings};
 use crate::error::{Result, SandboxError};
-use crate::identity::{Identities, pem_block};
+use crate::identity::{Identities, StoredWechatSide, WechatSide, pem_block};
 use crate::model::{MediaRecord, ProviderType, SubMerchantState};
-use crate::state::{Merchant, State};
+use crate::state::{Merchant, Shared, State};
 
 /// Name of the business state file in the state directory.
 pub(crate) const STATE_FILE: &str = "state.json";
@@ -45,6 +46,11 @@ struct StoredMerchant {
     mchid: String,
     /// `None` for the built-in provider, whose key lives in `identities.json`.
     key: Option<StoredMerchantKey>,
+    /// A registered merchant's own WeChat Pay side (platform certificates, public key);
+    /// `None` for the built-in provider (in `identities.json`) and in files written before
+    /// merchants had their own (a fresh one is generated at start).
+    #[serde(default)]
+    wechat: Option<StoredWechatSide>,
     mode: KeyMode,
     callback_public_key_share: f64,
     receipt_link: Option<String>,
@@ -75,6 +81,9 @@ impl StoredState {
                     public_key_pem: pem_block("PUBLIC KEY", m.verifier.public_key_der()),
                     apiv3_key: m.apiv3_key_text.to_string(),
                 }),
+                wechat: (m.mchid != state.primary_mchid)
+                    .then(|| state.sides.get(&m.mchid).map(WechatSide::to_stored))
+                    .flatten(),
                 mode: m.mode,
                 callback_public_key_share: m.callback_public_key_share,
                 receipt_link: m.receipt_link.clone(),
@@ -88,7 +97,7 @@ impl StoredState {
             format_version: STATE_FORMAT_VERSION,
             clock_offset_secs,
             settings: state.settings.clone(),
-            signing_serial: state.signing_serial.clone(),
+            signing_serial: state.identities.wechat.signing_serial.clone(),
             merchants,
             media: state.media.values().cloned().collect(),
         }
@@ -117,19 +126,25 @@ impl StoredState {
             .collect()
     }
 
-    /// Rebuilds the merchants. Merchants without stored key material take the built-in
-    /// provider's key from `identities`. `path` names the file in errors.
+    /// Rebuilds the merchants and the stored WeChat Pay sides of registered ones. Merchants
+    /// without stored key material take the built-in provider's key from `identities`.
+    /// `path` names the file in errors.
     pub(crate) fn merchants(
         &self,
         identities: &Identities,
         path: &Path,
-    ) -> Result<BTreeMap<String, Merchant>> {
+    ) -> Result<(BTreeMap<String, Merchant>, BTreeMap<String, WechatSide>)> {
         let corrupt = |mchid: &str, e: &dyn std::fmt::Display| SandboxError::CorruptState {
             path: path.to_owned(),
             reason: format!("merchant {mchid}: {e}"),
         };
         let mut out = BTreeMap::new();
+        let mut sides = BTreeMap::new();
         for s in &self.merchants {
+            if let Some(side) = &s.wechat {
+                let side = WechatSide::from_stored(side).map_err(|e| corrupt(&s.mchid, &e))?;
+                sides.insert(s.mchid.clone(), side);
+            }
             let mut m = match &s.key {
                 None => Merchant::new(
                     s.mchid.clone(),
@@ -171,7 +186,7 @@ impl StoredState {
                 .collect();
             out.insert(s.mchid.clone(), m);
         }
-        Ok(out)
+        Ok((out, sides))
     }
 }
 
@@ -253,4 +268,59 @@ pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
         std::fs::File::open(dir)?.sync_all()?;
     }
     Ok(())
+}
+
+/// Writing the state directory. It lives here, not in `state.rs`, so that the state does not
+/// depend on its own file format.
+impl Shared {
+    /// Writes `identities.json`, `sandbox.json` and `state.json` to the state directory, if
+    /// there is one.
+    pub(crate) fn persist(&self) -> Result<()> {
+        self.write_files(true)
+    }
+
+    /// Writes `state.json` only (business state changed, identities and `sandbox.json` did
+    /// not).
+    pub(crate) fn persist_state(&self) -> Result<()> {
+        self.write_files(false)
+    }
+
+    /// [`Shared::persist_state`] for the API path, where the change is already answered: a
+    /// failure is logged, not returned.
+    pub(crate) fn persist_state_logged(&self) {
+        if let Err(e) = self.persist_state() {
+            tracing::warn!(error = %e, "cannot write the sandbox state file");
+        }
+    }
+
+    fn write_files(&self, all: bool) -> Result<()> {
+        let Some(dir) = &self.state_dir else {
+            return Ok(());
+        };
+        // Writers take turns, so that an older snapshot never overwrites a newer one.
+        let _turn = self
+            .persist_turn
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let (stored, info, business) = {
+            let st = self.lock();
+            let business = StoredState::capture(&st, self.clock.offset());
+            if all {
+                (
+                    Some(st.identities.to_stored()),
+                    Some(st.info(&self.base_url, self.now())?),
+                    business,
+                )
+            } else {
+                (None, None, business)
+            }
+        };
+        if let Some(stored) = stored {
+            write_json(&dir.join("identities.json"), &stored)?;
+        }
+        if let Some(info) = info {
+            write_json(&dir.join("sandbox.json"), &info)?;
+        }
+        write_json(&dir.join(STATE_FILE), &business)
+    }
 }

@@ -2,7 +2,7 @@
 //! faults, the request log, callbacks and uploads, behind one lock. RSA operations never run
 //! while the lock is held.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -12,19 +12,69 @@ use goldplan::verify::PublicKeyVerifier;
 use goldplan::x509::SerialNumber;
 use zeroize::Zeroizing;
 
-use crate::callbacks::CallbackRecord;
 use crate::clock::SandboxClock;
 use crate::config::{KeyMode, ProtocolClock, Settings};
 use crate::error::{Result, SandboxError};
-use crate::identity::{Identities, PlatformIdentity};
+use crate::identity::{Identities, PlatformIdentity, WechatSide};
 use crate::model::{
-    Fault, FaultTarget, MediaRecord, PlatformCertificateInfo, ProviderType, RequestRecord,
-    SandboxInfo, SubMerchantState,
+    CallbackRecord, Fault, FaultTarget, MediaRecord, PlatformCertificateInfo, ProviderType,
+    RequestRecord, SandboxInfo, SubMerchantState,
 };
-use crate::persist::{STATE_FILE, StoredState, write_json};
 
 /// Most entries kept in the request log.
 const REQUEST_LOG_LEN: usize = 1000;
+
+/// Most request nonces remembered at once. Beyond it the oldest are forgotten early (a replay
+/// of a forgotten one would pass), so that a flood of signed requests cannot grow memory.
+const NONCE_LOG_LEN: usize = 100_000;
+
+/// The request nonces seen inside the timestamp window, per merchant. Kept as SHA-256 digests,
+/// so that a long `nonce_str` costs no more than a short one.
+#[derive(Default)]
+pub(crate) struct NonceLog {
+    /// Digest of (mchid, nonce) → protocol time until which a replay would be accepted.
+    until: HashMap<[u8; 32], i64>,
+    /// The same digests in the order they were seen, for eviction.
+    order: VecDeque<[u8; 32]>,
+}
+
+impl NonceLog {
+    /// Records `nonce` for `mchid` and says whether it is new: false when the same merchant
+    /// used it before and that request's timestamp is still inside the window at `now`.
+    pub(crate) fn first_use(&mut self, mchid: &str, nonce: &str, until: i64, now: i64) -> bool {
+        // Forget what the timestamp check refuses by itself anyway. Entries are in arrival
+        // order, not expiry order; a later-expiring one at the front only delays the rest.
+        while let Some(front) = self.order.front() {
+            let expired = self.until.get(front).is_none_or(|u| *u < now);
+            if !expired && self.order.len() < NONCE_LOG_LEN {
+                break;
+            }
+            if let Some(old) = self.order.pop_front() {
+                self.until.remove(&old);
+            }
+        }
+        let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+        // The length prefix keeps ("12", "3…") and ("1", "23…") apart.
+        ctx.update(&(mchid.len() as u64).to_be_bytes());
+        ctx.update(mchid.as_bytes());
+        ctx.update(nonce.as_bytes());
+        let mut key = [0u8; 32];
+        // A SHA-256 digest is always 32 bytes, so the lengths match and this cannot panic.
+        key.copy_from_slice(ctx.finish().as_ref());
+        match self.until.get_mut(&key) {
+            Some(previous) if *previous >= now => false,
+            Some(previous) => {
+                *previous = until;
+                true
+            }
+            None => {
+                self.until.insert(key, until);
+                self.order.push_back(key);
+                true
+            }
+        }
+    }
+}
 
 /// A service provider known to the gateway.
 pub(crate) struct Merchant {
@@ -108,49 +158,42 @@ pub(crate) struct WechatKey {
 
 pub(crate) struct State {
     pub(crate) settings: Settings,
+    /// The built-in provider's keys, and its WeChat Pay side (`identities.wechat`).
     pub(crate) identities: Identities,
-    pub(crate) signing_serial: String,
+    /// The WeChat Pay side of every registered merchant (the built-in one's is in
+    /// `identities`).
+    pub(crate) sides: BTreeMap<String, WechatSide>,
     pub(crate) primary_mchid: String,
     pub(crate) merchants: BTreeMap<String, Merchant>,
     pub(crate) faults: Vec<Fault>,
     pub(crate) requests: VecDeque<RequestRecord>,
     pub(crate) callbacks: BTreeMap<String, CallbackRecord>,
     pub(crate) media: BTreeMap<String, MediaRecord>,
+    /// Request nonces inside the timestamp window (replay detection).
+    pub(crate) nonces: NonceLog,
 }
 
-impl State {
+impl WechatSide {
     /// The platform certificate responses are signed with at `now`: the designated one while
-    /// it is active, otherwise the newest active one.
+    /// it is active and its lead time has passed; otherwise, among the active certificates
+    /// whose lead time has passed, the one that became able to sign last. Never one that
+    /// clients have not had its lead time to download: with none, the public key signs.
     pub(crate) fn signing_certificate(&self, now: i64) -> Option<&PlatformIdentity> {
-        let active = || self.identities.platform.iter().filter(|p| p.is_active(now));
-        active()
+        let usable = || {
+            self.platform
+                .iter()
+                .filter(|p| p.is_active(now) && now >= p.signs_from)
+        };
+        usable()
             .find(|p| p.serial_no() == self.signing_serial)
-            .or_else(|| active().max_by_key(|p| p.issued_at))
+            .or_else(|| usable().max_by_key(|p| (p.signs_from, p.issued_at)))
     }
 
     pub(crate) fn public_key(&self) -> WechatKey {
         WechatKey {
-            id: self.identities.public_key_id.clone(),
-            key: self.identities.public_key.private_key().clone(),
+            id: self.public_key_id.clone(),
+            key: self.public_key.private_key().clone(),
         }
-    }
-
-    /// Spec §2.4/§2.6/§3.6: public-key mode signs with the public key; combined mode (and an
-    /// unknown caller) follows the request's `Wechatpay-Serial`; certificate mode uses the
-    /// platform certificate. Without an active certificate the public key signs.
-    pub(crate) fn response_key(
-        &self,
-        mode: Option<KeyMode>,
-        requested_serial: Option<&str>,
-        now: i64,
-    ) -> WechatKey {
-        let wants_public = requested_serial == Some(self.identities.public_key_id.as_str());
-        let use_public = match mode {
-            Some(KeyMode::PublicKey) => true,
-            Some(KeyMode::Combined) | None => wants_public,
-            Some(KeyMode::Certificate) => false,
-        };
-        self.wechat_key(use_public, now)
     }
 
     /// The public key when `use_public`, otherwise the signing certificate (the public key
@@ -169,8 +212,7 @@ impl State {
         let signing = self
             .signing_certificate(now)
             .map(|p| p.serial_no().to_owned());
-        self.identities
-            .platform
+        self.platform
             .iter()
             .map(|p| PlatformCertificateInfo {
                 serial_no: p.serial_no().to_owned(),
@@ -180,8 +222,71 @@ impl State {
                 signing: signing.as_deref() == Some(p.serial_no()),
                 active: p.is_active(now),
                 retire_at: p.retire_at,
+                signs_from: p.signs_from,
             })
             .collect()
+    }
+
+    /// Index of the platform certificate with `serial` (numeric comparison), if it is here.
+    pub(crate) fn platform_index(&self, serial: &SerialNumber) -> Option<usize> {
+        self.platform
+            .iter()
+            .position(|p| p.certificate().serial() == serial)
+    }
+}
+
+impl State {
+    /// The WeChat Pay side of `mchid`; the built-in provider's for it, for an unknown merchant
+    /// and for a request whose merchant is not known (yet).
+    pub(crate) fn side(&self, mchid: Option<&str>) -> &WechatSide {
+        mchid
+            .and_then(|m| self.sides.get(m))
+            .unwrap_or(&self.identities.wechat)
+    }
+
+    /// The WeChat Pay side of the registered merchant `mchid`.
+    pub(crate) fn side_mut(&mut self, mchid: &str) -> Result<&mut WechatSide> {
+        if mchid == self.primary_mchid {
+            return Ok(&mut self.identities.wechat);
+        }
+        self.sides
+            .get_mut(mchid)
+            .ok_or_else(|| SandboxError::NotFound(format!("merchant {mchid}")))
+    }
+
+    /// Every merchant's WeChat Pay side, the built-in provider's first.
+    pub(crate) fn sides_mut(&mut self) -> impl Iterator<Item = &mut WechatSide> {
+        std::iter::once(&mut self.identities.wechat).chain(self.sides.values_mut())
+    }
+
+    /// Spec §2.4/§2.6/§3.6, with the keys of the caller's own WeChat Pay side: public-key mode
+    /// signs with the public key; combined mode (and an unknown caller) follows the request's
+    /// `Wechatpay-Serial`; certificate mode uses the platform certificate. Without an active
+    /// certificate the public key signs.
+    pub(crate) fn response_key(
+        &self,
+        mchid: Option<&str>,
+        mode: Option<KeyMode>,
+        requested_serial: Option<&str>,
+        now: i64,
+    ) -> WechatKey {
+        let side = self.side(mchid);
+        let wants_public = requested_serial == Some(side.public_key_id.as_str());
+        let use_public = match mode {
+            Some(KeyMode::PublicKey) => true,
+            Some(KeyMode::Combined) | None => wants_public,
+            Some(KeyMode::Certificate) => false,
+        };
+        side.wechat_key(use_public, now)
+    }
+
+    /// The side holding the platform certificate `serial` and its index there.
+    pub(crate) fn find_platform(&mut self, serial: &str) -> Result<(&mut WechatSide, usize)> {
+        let wanted = SerialNumber::parse(serial)
+            .map_err(|_| SandboxError::InvalidInput(format!("{serial:?} is not a hex serial")))?;
+        self.sides_mut()
+            .find_map(|side| side.platform_index(&wanted).map(|i| (side, i)))
+            .ok_or_else(|| SandboxError::NotFound(format!("platform certificate {serial}")))
     }
 
     /// Consumes one use of the first queued fault matching the request.
@@ -234,9 +339,10 @@ impl State {
             private_key_pem: id.merchant_key.private_key_pem().to_owned(),
             certificate_pem: id.merchant_certificate_pem.clone(),
             apiv3_key: id.apiv3_key.to_string(),
-            public_key_id: id.public_key_id.clone(),
-            public_key_pem: id.public_key.public_key_pem(),
-            platform_certificates: self
+            public_key_id: id.wechat.public_key_id.clone(),
+            public_key_pem: id.wechat.public_key.public_key_pem(),
+            platform_certificates: id
+                .wechat
                 .certificate_info(now)
                 .into_iter()
                 .filter(|c| c.active)
@@ -244,17 +350,6 @@ impl State {
             sub_mchids: primary.sub_merchants.keys().cloned().collect(),
             mode: primary.mode,
         })
-    }
-
-    /// Index of the platform certificate with `serial` (numeric comparison).
-    pub(crate) fn platform_index(&self, serial: &str) -> Result<usize> {
-        let wanted = SerialNumber::parse(serial)
-            .map_err(|_| SandboxError::InvalidInput(format!("{serial:?} is not a hex serial")))?;
-        self.identities
-            .platform
-            .iter()
-            .position(|p| *p.certificate().serial() == wanted)
-            .ok_or_else(|| SandboxError::NotFound(format!("platform certificate {serial}")))
     }
 }
 
@@ -301,56 +396,5 @@ impl Shared {
             ProtocolClock::System => SystemClock.now(),
             ProtocolClock::Sandbox => self.clock.now(),
         }
-    }
-
-    /// Writes `identities.json`, `sandbox.json` and `state.json` to the state directory, if
-    /// there is one.
-    pub(crate) fn persist(&self) -> Result<()> {
-        self.write_files(true)
-    }
-
-    /// Writes `state.json` only (business state changed, identities and `sandbox.json` did
-    /// not).
-    pub(crate) fn persist_state(&self) -> Result<()> {
-        self.write_files(false)
-    }
-
-    /// [`Shared::persist_state`] for the API path, where the change is already answered: a
-    /// failure is logged, not returned.
-    pub(crate) fn persist_state_logged(&self) {
-        if let Err(e) = self.persist_state() {
-            tracing::warn!(error = %e, "cannot write the sandbox state file");
-        }
-    }
-
-    fn write_files(&self, all: bool) -> Result<()> {
-        let Some(dir) = &self.state_dir else {
-            return Ok(());
-        };
-        // Writers take turns, so that an older snapshot never overwrites a newer one.
-        let _turn = self
-            .persist_turn
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let (stored, info, business) = {
-            let st = self.lock();
-            let business = StoredState::capture(&st, self.clock.offset());
-            if all {
-                (
-                    Some(st.identities.to_stored()),
-                    Some(st.info(&self.base_url, self.now())?),
-                    business,
-                )
-            } else {
-                (None, None, business)
-            }
-        };
-        if let Some(stored) = stored {
-            write_json(&dir.join("identities.json"), &stored)?;
-        }
-        if let Some(info) = info {
-            write_json(&dir.join("sandbox.json"), &info)?;
-        }
-        write_json(&dir.join(STATE_FILE), &business)
     }
 }

@@ -197,7 +197,7 @@ async fn extra_merchants_use_their_own_keys() {
         &cert,
     )
     .unwrap();
-    let other = c.for_merchant(creds);
+    let other = c.for_registered(creds, &view);
     let r = other
         .ok(
             "POST",
@@ -205,10 +205,9 @@ async fn extra_merchants_use_their_own_keys() {
             json!({"sub_mchid": "1230000200", "operation_type": "OPEN"}),
         )
         .await;
-    assert_eq!(
-        r.header("wechatpay-serial").unwrap(),
-        sb.info().unwrap().public_key_id
-    );
+    // Its own WeChat Pay public key, not the built-in provider's.
+    assert_eq!(r.header("wechatpay-serial").unwrap(), view.public_key_id);
+    assert_ne!(view.public_key_id, sb.info().unwrap().public_key_id);
     // Special merchants belong to their provider.
     other
         .json(
@@ -458,4 +457,205 @@ async fn the_admin_api_answers_loopback_names_only() {
     let local = format!("http://localhost:{port}");
     let s = raw_admin(&c, "POST", "/clock/reset", &[("origin", &local), json], "").await;
     assert_eq!(s, 200);
+}
+
+#[tokio::test]
+async fn merchant_registrations_with_bad_input_answer_400_not_500() {
+    let (sb, c) = start().await;
+    let pubkey = std::fs::read_to_string(format!("{KEYS}/merchant_test_pubkey.pem")).unwrap();
+    let key = "0123456789abcdefghijklmnopqrstuv";
+    for (body, what) in [
+        (
+            json!({"mchid": "1230000111", "serial_no": "NOT-HEX", "public_key_pem": pubkey, "apiv3_key": key}),
+            "non-hex serial",
+        ),
+        (
+            json!({"mchid": "1230000111", "serial_no": "ABC123", "public_key_pem": "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", "apiv3_key": key}),
+            "bad public key",
+        ),
+        (
+            json!({"mchid": "1230000111", "certificate_pem": "not a certificate", "apiv3_key": key}),
+            "bad certificate",
+        ),
+        (
+            json!({"mchid": "1230000111", "serial_no": "ABC123", "public_key_pem": pubkey, "apiv3_key": "short"}),
+            "short APIv3 key",
+        ),
+    ] {
+        let (s, v) = admin(&c, "POST", "/merchants", body).await;
+        assert_eq!(
+            (s, v["code"].clone()),
+            (400, json!("INVALID_INPUT")),
+            "{what}: {v}"
+        );
+        assert!(
+            !v.to_string().contains("short"),
+            "the APIv3 key is never echoed"
+        );
+    }
+    assert_eq!(sb.merchants().len(), 1);
+}
+
+/// Sends `head` (a complete request head) on a fresh connection; returns the status code.
+async fn raw_status(c: &common::TestClient, head: &str) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = c.base_url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = vec![0u8; 12];
+    stream.read_exact(&mut answer).await.unwrap();
+    String::from_utf8_lossy(&answer[9..12]).parse().unwrap()
+}
+
+#[tokio::test]
+async fn the_admin_api_refuses_two_host_headers_and_foreign_absolute_targets() {
+    let (_sb, c) = start().await;
+    let port = c.base_url.rsplit(':').next().unwrap().to_owned();
+    let ok = raw_status(
+        &c,
+        &format!(
+            "GET /sandbox/info HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+        ),
+    )
+    .await;
+    assert_eq!(ok, 200);
+    // Two Host headers, in either order: never "the first one wins".
+    for (a, b) in [
+        (format!("127.0.0.1:{port}"), "attacker.example".to_owned()),
+        ("attacker.example".to_owned(), format!("127.0.0.1:{port}")),
+        (format!("127.0.0.1:{port}"), format!("localhost:{port}")),
+    ] {
+        let head = format!(
+            "GET /sandbox/info HTTP/1.1\r\nHost: {a}\r\nHost: {b}\r\nConnection: close\r\n\r\n"
+        );
+        assert_eq!(raw_status(&c, &head).await, 403, "{a} + {b}");
+    }
+    // An absolute-form target names the host that counts; a foreign one is refused even with
+    // a loopback Host header, a loopback one is accepted.
+    for (target, status) in [
+        (format!("http://attacker.example:{port}/sandbox/info"), 403),
+        ("http://attacker.example/sandbox/info".to_owned(), 403),
+        (format!("http://user@127.0.0.1:{port}/sandbox/info"), 403),
+        (format!("http://127.0.0.1:{port}/sandbox/info"), 200),
+        (format!("http://localhost:{port}/sandbox/info"), 200),
+    ] {
+        let head =
+            format!("GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+        assert_eq!(raw_status(&c, &head).await, status, "{target}");
+    }
+}
+
+#[tokio::test]
+async fn each_provider_has_its_own_wechat_pay_keys() {
+    use goldplan_sandbox::{KeyMode, MerchantRegistration, RotateRequest};
+    let (sb, x) = start().await;
+    let cert = std::fs::read_to_string(format!("{KEYS}/merchant_test_cert.pem")).unwrap();
+    let key = std::fs::read_to_string(format!("{KEYS}/merchant_test_key.pem")).unwrap();
+    let y_view = sb
+        .register_merchant(MerchantRegistration {
+            mchid: "1230000109".into(),
+            serial_no: None,
+            public_key_pem: None,
+            certificate_pem: Some(cert.clone()),
+            apiv3_key: "0123456789abcdefghijklmnopqrstuv".into(),
+            mode: Some(KeyMode::Certificate),
+            sub_mchids: vec!["1230000200".into()],
+        })
+        .unwrap();
+    let y = x.for_registered(
+        MerchantCredentials::with_certificate(
+            "1230000109",
+            y_view.serial_no.clone(),
+            PrivateKey::from_pem(&key).unwrap(),
+            &cert,
+        )
+        .unwrap(),
+        &y_view,
+    );
+    let x_info = sb.info().unwrap();
+    let x_serials: Vec<_> = x_info
+        .platform_certificates
+        .iter()
+        .map(|p| &p.serial_no)
+        .collect();
+    let y_serials: Vec<_> = y_view
+        .platform_certificates
+        .iter()
+        .map(|p| &p.serial_no)
+        .collect();
+    assert_eq!(y_serials.len(), 1);
+    assert!(x_serials.iter().all(|s| !y_serials.contains(s)));
+    assert_ne!(x_info.public_key_id, y_view.public_key_id);
+
+    // Y's answers verify with Y's keys only; X's with X's keys only.
+    let y_answer = y
+        .json(
+            "POST",
+            paths::GOLD_PLAN,
+            json!({"sub_mchid": "1230000200", "operation_type": "OPEN"}),
+        )
+        .await;
+    assert_eq!(y_answer.status, 200);
+    assert_eq!(
+        y_answer.header("wechatpay-serial").as_ref(),
+        Some(y_serials[0])
+    );
+    y.verify(&y_answer).unwrap();
+    let err = x.verify(&y_answer).unwrap_err();
+    assert_eq!(err.kind(), goldplan::ErrorKind::UnknownSerial, "{err}");
+    let x_answer = x
+        .json(
+            "POST",
+            paths::GOLD_PLAN,
+            json!({"sub_mchid": SUB, "operation_type": "OPEN"}),
+        )
+        .await;
+    x.verify(&x_answer).unwrap();
+    assert!(y.verify(&x_answer).is_err());
+    // Not just different names: X's platform key, even under Y's serial, does not verify Y's
+    // answer.
+    let x_cert =
+        goldplan::x509::Certificate::from_pem(&x_info.platform_certificates[0].certificate_pem)
+            .unwrap();
+    let x_key_as_y = goldplan::verify::PublicKeyVerifier::from_der(
+        y_serials[0].clone(),
+        x_cert.public_key_der(),
+    )
+    .unwrap();
+    let headers = goldplan::verify::WechatpayHeaders::from_pairs(
+        y_answer
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_slice())),
+    )
+    .unwrap();
+    let err = goldplan::verify::verify_signed(
+        &x_key_as_y,
+        &goldplan::verify::VerificationPolicy::default(),
+        &headers,
+        &y_answer.body,
+    )
+    .unwrap_err();
+    assert_eq!(err.kind(), goldplan::ErrorKind::SignatureInvalid, "{err}");
+
+    // Y's certificate list holds Y's certificates only, and Y rotates on its own.
+    let listed = y.send("GET", paths::CERTIFICATES, b"").await;
+    assert_eq!(listed.status, 200);
+    assert_eq!(listed.json()["data"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        listed.json()["data"][0]["serial_no"].as_str(),
+        Some(y_serials[0].as_str())
+    );
+    let rotated = sb
+        .rotate_platform_certificate(RotateRequest {
+            mchid: Some("1230000109".into()),
+            ..RotateRequest::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(sb.platform_certificates().len(), 1, "X's list is untouched");
+    let y_now = sb.platform_certificates_of("1230000109").unwrap();
+    assert_eq!(y_now.len(), 2);
+    assert!(y_now.iter().any(|p| p.serial_no == rotated.new_serial_no));
+    assert!(sb.platform_certificates_of("999").is_err());
 }

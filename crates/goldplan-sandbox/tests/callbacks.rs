@@ -364,3 +364,146 @@ async fn callback_headers_are_spelled_as_wechat_pay_spells_them() {
     }
     assert_eq!(rec.status, DeliveryStatus::Delivered);
 }
+
+/// A raw receiver: reads each request head (and its declared body), then runs `answer` on the
+/// socket. Returns the notify URL.
+async fn raw_receiver<F, Fut>(answer: F) -> String
+where
+    F: Fn(tokio::net::TcpStream) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/notify", listener.local_addr().unwrap());
+    let answer = Arc::new(answer);
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let answer = answer.clone();
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                // The head, then as many body bytes as it declares.
+                loop {
+                    let text = String::from_utf8_lossy(&request).to_ascii_lowercase();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let declared = text
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .and_then(|v| v.trim().parse::<usize>().ok())
+                            .unwrap_or(0);
+                        if request.len() >= end + 4 + declared {
+                            break;
+                        }
+                    }
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                answer(stream).await;
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn an_endless_answer_is_read_up_to_the_cap_and_fails_the_attempt() {
+    use tokio::io::AsyncWriteExt;
+    let (sb, _c) = start().await;
+    // 200 with a chunked body that never ends. Reading it whole would grow without bound (and
+    // end only with the 60 s timeout); the sandbox stops at the cap instead.
+    let written = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = written.clone();
+    let url = raw_receiver(move |mut stream| {
+        let counter = counter.clone();
+        async move {
+            if stream
+                .write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+                .await
+                .is_err()
+            {
+                return;
+            }
+            let chunk = format!("4000\r\n{}\r\n", "x".repeat(0x4000));
+            while stream.write_all(chunk.as_bytes()).await.is_ok() {
+                counter.fetch_add(0x4000, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+    })
+    .await;
+    let rec = sb
+        .send_callback(CallbackRequest {
+            max_attempts: Some(1),
+            timeout_ms: Some(60_000),
+            ..request(&url)
+        })
+        .await
+        .unwrap();
+    assert_eq!(rec.status, DeliveryStatus::Failed);
+    let attempt = &rec.attempts[0];
+    assert_eq!(attempt.status, Some(200));
+    assert!(!attempt.acknowledged);
+    assert_eq!(
+        attempt.error.as_deref(),
+        Some(
+            format!(
+                "answer body larger than {} bytes",
+                goldplan_sandbox::MAX_CALLBACK_ANSWER_BYTES
+            )
+            .as_str()
+        )
+    );
+    assert!(attempt.response_body.as_ref().unwrap().chars().count() <= 256);
+    assert!(written.load(std::sync::atomic::Ordering::SeqCst) > 0);
+}
+
+#[tokio::test]
+async fn an_answer_whose_body_times_out_is_a_failed_attempt() {
+    use tokio::io::AsyncWriteExt;
+    let (sb, _c) = start().await;
+    // 200 promising 100 bytes, 10 sent, then silence while the connection stays open.
+    let url = raw_receiver(|mut stream| async move {
+        let _ = stream
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789")
+            .await;
+        let _ = stream.flush().await;
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        drop(stream);
+    })
+    .await;
+    let rec = sb
+        .send_callback(CallbackRequest {
+            max_attempts: Some(2),
+            retry_delays_ms: Some(vec![1]),
+            timeout_ms: Some(300),
+            ..request(&url)
+        })
+        .await
+        .unwrap();
+    assert_eq!(rec.status, DeliveryStatus::Failed);
+    assert_eq!(rec.attempts.len(), 2, "a timed-out answer is retried");
+    for attempt in &rec.attempts {
+        assert_eq!(attempt.status, Some(200));
+        assert!(!attempt.acknowledged);
+        assert_eq!(
+            attempt.error.as_deref(),
+            Some("reading the answer body: timed out")
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_per_request_callback_timeout_is_bounded() {
+    let (sb, _c) = start().await;
+    for timeout_ms in [0, 60_001, u64::MAX] {
+        let err = sb
+            .send_callback(CallbackRequest {
+                timeout_ms: Some(timeout_ms),
+                ..request("http://127.0.0.1:9/notify")
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "INVALID_INPUT", "{timeout_ms}");
+    }
+}

@@ -99,9 +99,11 @@ async fn rotation_lists_both_then_the_old_one_retires() {
     let old = sb.info().unwrap().platform_certificates[0]
         .serial_no
         .clone();
+    // The explicit immediate switch: the new certificate signs before any client has it.
     let out = sb
         .rotate_platform_certificate(RotateRequest {
             overlap_secs: Some(3600),
+            sign_with_new: Some(true),
             ..Default::default()
         })
         .await
@@ -149,9 +151,11 @@ async fn rotation_can_keep_signing_with_the_old_one_and_expiry_is_immediate() {
     let old = sb.info().unwrap().platform_certificates[0]
         .serial_no
         .clone();
+    // No lead time: the new certificate could sign at once, but the hand-over is staged.
     let out = sb
         .rotate_platform_certificate(RotateRequest {
             sign_with_new: Some(false),
+            lead_secs: Some(0),
             ..Default::default()
         })
         .await
@@ -196,10 +200,13 @@ async fn certificates_expire_with_the_clock_and_rotate_on_schedule() {
         2,
         "rotated on schedule"
     );
-    assert_ne!(r.header("wechatpay-serial").unwrap(), first);
+    // Listed first; it signs once its lead time (capped by the 60 s overlap) has passed,
+    // when the first one retires.
+    assert_eq!(r.header("wechatpay-serial").unwrap(), first);
     sb.advance_clock(61).unwrap();
     let r = c.send("GET", paths::CERTIFICATES, b"").await;
     assert_eq!(r.json()["data"].as_array().unwrap().len(), 1);
+    assert_ne!(r.header("wechatpay-serial").unwrap(), first);
 
     // Past NotAfter (5 years) nothing is valid any more, unless the schedule keeps rotating.
     sb.update_settings(&json!({"auto_rotate_after_secs": null}))
@@ -327,7 +334,10 @@ async fn a_rotation_after_advancing_the_clock_is_trusted_by_a_wall_clock_client(
     // Business time moves 30 days on; the client keeps the wall clock.
     sb.advance_clock(30 * 86400).unwrap();
     let rotation = sb
-        .rotate_platform_certificate(RotateRequest::default())
+        .rotate_platform_certificate(RotateRequest {
+            sign_with_new: Some(true),
+            ..Default::default()
+        })
         .await
         .unwrap();
     let cert = sb

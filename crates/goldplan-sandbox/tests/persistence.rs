@@ -29,14 +29,15 @@ fn written_info(dir: &std::path::Path) -> SandboxInfo {
     serde_json::from_str(&std::fs::read_to_string(dir.join("sandbox.json")).unwrap()).unwrap()
 }
 
-fn extra_client(c: &TestClient) -> TestClient {
+/// The extra merchant's client, verifying with the extra merchant's own WeChat Pay keys.
+fn extra_client(c: &TestClient, view: &goldplan_sandbox::MerchantView) -> TestClient {
     let cert = std::fs::read_to_string(format!("{KEYS}/merchant_test_cert.pem")).unwrap();
     let key = std::fs::read_to_string(format!("{KEYS}/merchant_test_key.pem")).unwrap();
     let serial = goldplan::x509::Certificate::from_pem(&cert)
         .unwrap()
         .serial_hex()
         .to_owned();
-    c.for_merchant(
+    c.for_registered(
         MerchantCredentials::with_certificate(
             EXTRA,
             serial,
@@ -44,6 +45,7 @@ fn extra_client(c: &TestClient) -> TestClient {
             &cert,
         )
         .unwrap(),
+        view,
     )
 }
 
@@ -120,7 +122,8 @@ async fn business_state_survives_a_restart() {
         sub_mchids: vec![EXTRA_SUB.into()],
     })
     .unwrap();
-    extra_client(&c)
+    let extra_view = sb.merchant(EXTRA).unwrap();
+    extra_client(&c, &extra_view)
         .ok(
             "POST",
             paths::GOLD_PLAN,
@@ -241,14 +244,20 @@ async fn business_state_survives_a_restart() {
     assert_eq!(r.status, 200);
 
     // The extra merchant still authenticates with its own key and gets public-key answers.
-    let r = extra_client(&c)
+    // Its WeChat Pay side (public key, platform certificate) came back from `state.json`: the
+    // keys it held before the restart still verify.
+    let r = extra_client(&c, &extra_view)
         .ok(
             "POST",
             paths::GOLD_PLAN,
             json!({"sub_mchid": EXTRA_SUB, "operation_type": "OPEN"}),
         )
         .await;
-    assert_eq!(r.header("wechatpay-serial").unwrap(), info.public_key_id);
+    assert_eq!(
+        r.header("wechatpay-serial").unwrap(),
+        extra_view.public_key_id
+    );
+    assert_ne!(extra_view.public_key_id, info.public_key_id);
     sb.shutdown().await.unwrap();
 }
 

@@ -172,10 +172,70 @@ async fn unknown_paths_are_404_and_wrong_methods_405_both_signed() {
         .await;
     assert_eq!(r.status, 405);
     c.verify(&r).unwrap();
+    // Every 405 names the method the path takes (RFC 9110 §15.5.6).
+    assert_eq!(r.header("allow").as_deref(), Some("PATCH"));
     let r = c.json("PATCH", paths::GOLD_PLAN, open_body()).await;
     assert_eq!(r.status, 405);
+    assert_eq!(r.header("allow").as_deref(), Some("POST"));
     let r = c.send("POST", paths::CERTIFICATES, b"").await;
     assert_eq!(r.status, 405);
+    assert_eq!(r.header("allow").as_deref(), Some("GET"));
+    let r = c.send("GET", paths::UPLOAD, b"").await;
+    assert_eq!(r.status, 405);
+    assert_eq!(r.header("allow").as_deref(), Some("POST"));
+    // Other answers carry none.
+    let r = c.send("GET", "/v3/nothing/here", b"").await;
+    assert_eq!(r.header("allow"), None);
+}
+
+#[tokio::test]
+async fn a_replayed_request_is_refused_inside_the_timestamp_window() {
+    let (sb, c) = start().await;
+    let body = open_body().to_string();
+    // One signed request, sent twice byte for byte.
+    let auth = c.authorization("POST", paths::GOLD_PLAN, body.as_bytes(), c.clock.now());
+    let replay = Options {
+        authorization: Some(Some(auth)),
+        ..Options::default()
+    };
+    let first = c
+        .send_with("POST", paths::GOLD_PLAN, body.as_bytes(), replay.clone())
+        .await;
+    assert_eq!(first.status, 200);
+    let second = c
+        .send_with("POST", paths::GOLD_PLAN, body.as_bytes(), replay.clone())
+        .await;
+    second.assert_error(401, "SIGN_ERROR", "随机串已使用");
+    c.verify(&second).unwrap();
+    // A request whose signature does not verify does not use up its nonce: the genuine one
+    // with the same nonce still goes through.
+    let auth = c.authorization("POST", paths::GOLD_PLAN, body.as_bytes(), c.clock.now());
+    let genuine = Options {
+        authorization: Some(Some(auth)),
+        ..Options::default()
+    };
+    let forged = c
+        .send_with(
+            "POST",
+            paths::GOLD_PLAN,
+            body.as_bytes(),
+            Options {
+                tamper: true,
+                ..genuine.clone()
+            },
+        )
+        .await;
+    forged.assert_error(401, "SIGN_ERROR", "签名错误");
+    let r = c
+        .send_with("POST", paths::GOLD_PLAN, body.as_bytes(), genuine)
+        .await;
+    assert_eq!(r.status, 200);
+    // Fresh nonces keep working.
+    assert_eq!(
+        c.json("POST", paths::GOLD_PLAN, open_body()).await.status,
+        200
+    );
+    assert_eq!(sb.requests().iter().filter(|r| r.status == 401).count(), 2);
 }
 
 #[tokio::test]

@@ -75,7 +75,10 @@ async fn rotation_and_expiry_in_the_middle_of_a_stream_fail_no_call() {
     // expires, 100 more.
     wait_for(&done, 50).await;
     let rotated = sandbox
-        .rotate_platform_certificate(RotateRequest::default())
+        .rotate_platform_certificate(RotateRequest {
+            sign_with_new: Some(true),
+            ..RotateRequest::default()
+        })
         .await
         .unwrap();
     let new = rotated.new_serial_no;
@@ -299,7 +302,9 @@ async fn a_certificate_client_of_a_public_key_merchant_is_told_before_anything_i
 async fn scheduled_rotations_over_five_years_on_a_shared_clock() {
     let sandbox = start(KeyMode::Certificate).await;
     sandbox
-        .update_settings(&json!({"protocol_clock": "sandbox", "auto_rotate_after_secs": 3600}))
+        // Lead time 0: each scheduled certificate signs as soon as it is issued, so the client
+        // meets it on first sight (the sandbox's default lists it for 5 days first).
+        .update_settings(&json!({"protocol_clock": "sandbox", "auto_rotate_after_secs": 3600, "rotation_lead_secs": 0}))
         .unwrap();
     // Rotations hours or years apart happen within one real second here, so the rate limit
     // on downloads (real time) is lifted.

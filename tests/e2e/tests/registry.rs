@@ -98,7 +98,14 @@ async fn a_registry_serves_two_merchants_concurrently() {
 
     // Each merchant's calls were authenticated as that merchant and answered with the key its
     // mode selects; only the certificate-mode merchant downloaded certificates, once.
-    let certificate = signing_serial(&sandbox);
+    // The second merchant's own platform certificate: each merchant has its own.
+    let certificate = sandbox
+        .platform_certificates_of(SECOND)
+        .unwrap()
+        .into_iter()
+        .find(|c| c.signing)
+        .map(|c| c.serial_no)
+        .unwrap();
     for (mchid, sub) in &merchants {
         let log: Vec<_> = requests_to(&sandbox, GOLD_PLAN_PATHS)
             .into_iter()

@@ -19,7 +19,9 @@ use goldplan::verify::{
     WechatpayHeaders, verify_signed,
 };
 use goldplan::x509::{Certificate, CertificateSet};
-use goldplan_sandbox::{Identities, Sandbox, SandboxConfig, SandboxHandle, SandboxInfo};
+use goldplan_sandbox::{
+    Identities, MerchantView, Sandbox, SandboxConfig, SandboxHandle, SandboxInfo,
+};
 
 pub const USER_AGENT: &str = "goldplan-sandbox-tests/0.1";
 
@@ -144,6 +146,20 @@ pub fn verifier_for(info: &SandboxInfo) -> CombinedVerifier {
     )
 }
 
+/// A verifier holding `view`'s own WeChat Pay keys (each merchant has its own).
+pub fn verifier_for_merchant(view: &MerchantView) -> CombinedVerifier {
+    let certs = view
+        .platform_certificates
+        .iter()
+        .map(|c| Arc::new(Certificate::from_pem(&c.certificate_pem).unwrap()));
+    CombinedVerifier::new(
+        Arc::new(
+            PublicKeyVerifier::from_pem(view.public_key_id.clone(), &view.public_key_pem).unwrap(),
+        ),
+        Arc::new(CertificateVerifier::new(CertificateSet::new(certs))),
+    )
+}
+
 impl TestClient {
     pub fn new(info: &SandboxInfo) -> TestClient {
         TestClient {
@@ -167,6 +183,15 @@ impl TestClient {
             verifier: self.verifier.clone(),
             wechatpay_serial: self.wechatpay_serial.clone(),
             clock: self.clock.clone(),
+        }
+    }
+
+    /// Same sandbox, a registered merchant's credentials, verifying with its own WeChat Pay
+    /// keys.
+    pub fn for_registered(&self, creds: MerchantCredentials, view: &MerchantView) -> TestClient {
+        TestClient {
+            verifier: verifier_for_merchant(view),
+            ..self.for_merchant(creds)
         }
     }
 

@@ -103,9 +103,12 @@ def test_certificate_mode_follows_a_rotation(sandbox, tmp_path):
     code, _ = pay.goldplan_plan_change(SUB, "OPEN")
     assert code == 200
 
-    # A new platform certificate signs from now on; the peer meets an unknown serial,
+    # A new platform certificate signs from now on (the explicit immediate switch; by default
+    # it would only be listed for the lead time); the peer meets an unknown serial,
     # downloads the list from the sandbox and verifies with the new certificate.
-    rotated = sandbox.admin("POST", "/platform-certificates/rotate", {"overlap_secs": 3600})
+    rotated = sandbox.admin(
+        "POST", "/platform-certificates/rotate", {"overlap_secs": 3600, "sign_with_new": True}
+    )
     code, _ = pay.goldplan_plan_change(SUB, "OPEN")
     assert code == 200
     serials = {hex(c.serial_number)[2:].upper() for c in pay._core._certificates}

@@ -1,0 +1,174 @@
+//! The TCP side under abuse (issue 11, item 7): a slow request head (slowloris), a stalled
+//! request body and more connections than the cap. Every wait is bounded by a timeout the
+//! sandbox enforces; the outer `tokio::time::timeout`s only turn a hang into a failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{config, start_with};
+use goldplan_sandbox::{ConnectionLimits, SandboxConfig, SandboxHandle};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Turns a hang into a test failure; never a threshold the sandbox has to beat.
+const HANG_GUARD: Duration = Duration::from_secs(30);
+
+fn limited(limits: ConnectionLimits) -> SandboxConfig {
+    SandboxConfig { limits, ..config() }
+}
+
+async fn connect(sb: &SandboxHandle) -> TcpStream {
+    TcpStream::connect(sb.local_addr()).await.unwrap()
+}
+
+/// Reads until the peer closes (or resets) the connection; at most 64 KiB are kept.
+async fn read_to_close(stream: &mut TcpStream) -> Vec<u8> {
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    let read = async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if seen.len() < 64 * 1024 {
+                        seen.extend_from_slice(&buf[..n]);
+                    }
+                }
+            }
+        }
+    };
+    tokio::time::timeout(HANG_GUARD, read)
+        .await
+        .expect("the sandbox must close the connection by itself");
+    seen
+}
+
+#[tokio::test]
+async fn a_request_head_that_never_ends_is_cut_off() {
+    let (sb, _c) = start_with(limited(ConnectionLimits {
+        header_read_timeout: Duration::from_millis(200),
+        ..ConnectionLimits::default()
+    }))
+    .await;
+    // Slowloris: a request line and one header, then silence (the blank line never comes).
+    let mut slow = connect(&sb).await;
+    slow.write_all(b"GET /sandbox/health HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        .await
+        .unwrap();
+    let answer = read_to_close(&mut slow).await;
+    assert!(
+        !answer.starts_with(b"HTTP/1.1 200"),
+        "an incomplete head is never answered as a request"
+    );
+    // An idle connection (nothing sent at all) is closed the same way.
+    let mut idle = connect(&sb).await;
+    assert!(read_to_close(&mut idle).await.is_empty());
+    // The sandbox keeps serving.
+    let health = reqwest::get(format!("{}/sandbox/health", sb.base_url()))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+}
+
+#[tokio::test]
+async fn a_stalled_request_body_fails_the_request() {
+    let (sb, _c) = start_with(limited(ConnectionLimits {
+        idle_timeout: Duration::from_millis(200),
+        ..ConnectionLimits::default()
+    }))
+    .await;
+    // The head promises 1 000 bytes; 10 arrive, then nothing. The gateway answers the failed
+    // read (400) instead of waiting for the rest for ever.
+    let mut stalled = connect(&sb).await;
+    stalled
+        .write_all(
+            b"POST /v3/goldplan/merchants/changegoldplanstatus HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+              Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"sub_mchi",
+        )
+        .await
+        .unwrap();
+    let answer = read_to_close(&mut stalled).await;
+    assert!(
+        answer.starts_with(b"HTTP/1.1 400"),
+        "{:?}",
+        String::from_utf8_lossy(&answer)
+    );
+    // The admin API as well.
+    let mut stalled = connect(&sb).await;
+    stalled
+        .write_all(
+            b"POST /sandbox/faults HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+              Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"kind\"",
+        )
+        .await
+        .unwrap();
+    let answer = read_to_close(&mut stalled).await;
+    assert!(
+        answer.starts_with(b"HTTP/1.1 4"),
+        "{:?}",
+        String::from_utf8_lossy(&answer)
+    );
+    assert!(sb.faults().is_empty());
+}
+
+#[tokio::test]
+async fn connections_beyond_the_cap_are_answered_503_and_closed() {
+    let (sb, _c) = start_with(limited(ConnectionLimits {
+        max_connections: 2,
+        ..ConnectionLimits::default()
+    }))
+    .await;
+    let first = connect(&sb).await;
+    let second = connect(&sb).await;
+    // Both slots are taken by idle connections: a third is refused at once, with a 503 or
+    // a close, and never queued.
+    let mut third = connect(&sb).await;
+    let answer = read_to_close(&mut third).await;
+    assert!(
+        answer.is_empty() || answer.starts_with(b"HTTP/1.1 503"),
+        "{:?}",
+        String::from_utf8_lossy(&answer)
+    );
+    // Freeing the slots lets new connections in again.
+    drop(first);
+    drop(second);
+    let url = format!("{}/sandbox/health", sb.base_url());
+    let mut served = false;
+    for _ in 0..500 {
+        // A fresh client each time: nothing pooled, each try is a new connection.
+        let client = reqwest::Client::builder().no_proxy().build().unwrap();
+        if let Ok(r) = client.get(&url).send().await
+            && r.status() == 200
+        {
+            served = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(served, "a freed slot is reused");
+}
+
+#[tokio::test]
+async fn invalid_limits_are_refused_at_start() {
+    for limits in [
+        ConnectionLimits {
+            max_connections: 0,
+            ..ConnectionLimits::default()
+        },
+        ConnectionLimits {
+            header_read_timeout: Duration::ZERO,
+            ..ConnectionLimits::default()
+        },
+        ConnectionLimits {
+            idle_timeout: Duration::ZERO,
+            ..ConnectionLimits::default()
+        },
+    ] {
+        let err = goldplan_sandbox::Sandbox::start(limited(limits))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("connection limits"), "{err}");
+    }
+}
