@@ -345,7 +345,7 @@ def test_rotation_mid_stream_has_zero_failures(sandbox: Sandbox) -> None:
         wait_for(8)
         # Responses switch to the new certificate at once: the client meets an unknown serial
         # mid-stream, downloads the new certificate once and carries on.
-        new_serial = sandbox.rotate_certificates()["new_serial_no"]
+        new_serial = sandbox.rotate_certificates(sign_with_new=True)["new_serial_no"]
         with progress:
             before = calls[0]
         wait_for(before + 12)

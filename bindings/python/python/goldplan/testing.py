@@ -219,13 +219,20 @@ class Sandbox:
         *,
         validity_secs: Optional[int] = None,
         overlap_secs: Optional[int] = None,
+        lead_secs: Optional[int] = None,
         sign_with_new: Optional[bool] = None,
     ) -> Dict[str, Any]:
-        """Issues a new platform certificate; responses are signed with it at once unless
-        ``sign_with_new=False``. Returns ``new_serial_no`` and the ``previous`` ones."""
+        """Issues a new platform certificate, as WeChat Pay does: it is listed at once and
+        signs responses only after ``lead_secs`` (default: the ``rotation_lead_secs``
+        setting) on the sandbox clock. ``sign_with_new=True`` switches signing at once (to test
+        a client's refresh on an unknown serial); ``False`` keeps the current signer until it
+        is switched, retires or expires. Returns ``new_serial_no`` and the ``previous`` ones."""
         result: Dict[str, Any] = self._native.rotate_platform_certificate(
             _fields(
-                validity_secs=validity_secs, overlap_secs=overlap_secs, sign_with_new=sign_with_new
+                validity_secs=validity_secs,
+                overlap_secs=overlap_secs,
+                lead_secs=lead_secs,
+                sign_with_new=sign_with_new,
             )
         )
         return result
