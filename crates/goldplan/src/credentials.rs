@@ -26,7 +26,7 @@ use crate::files::{MAX_PEM_FILE, ReadFailure, read_bounded};
 /// Loading is bounded ([`crate::files::MAX_PEM_FILE`]; devices, FIFOs and directories are
 /// refused) and never echoes the value: when key content is given where a path is expected
 /// (the base64 body of a key without its `-----BEGIN` line, a common way to pass keys through
-/// environment variables), a naive "cannot read file <value>" would print the key. Errors say
+/// environment variables), a naive "cannot read file `<value>`" would print the key. Errors say
 /// which field failed and, at most, how long its value is. `Debug` shows neither the text nor
 /// the path, and both are wiped from memory on drop.
 #[derive(Clone)]
