@@ -2,6 +2,7 @@
 
 use goldplan::certificates::format_unix_rfc3339;
 use goldplan::clock::{Clock, SystemClock};
+use goldplan::error::Untrusted;
 use goldplan::http::{
     HttpRequest, ReqwestTransport, Transport, TransportConfig, validate_base_url,
 };
@@ -245,8 +246,8 @@ async fn probe(base: &str, settings: &Settings, signer: RsaSigner, findings: &mu
     );
     match (response.status, api.code.as_str()) {
         (200..=299, _) | (404, "RESOURCE_NOT_EXISTS") => findings.ok("signature", "the gateway accepted our request signature"),
-        (401, _) => findings.fail("signature", format!("401 {}: {}", api.code, api.message), "serial_no must be the serial of the certificate issued with this private key, and mchid must be the merchant that owns it"),
-        (status, code) => findings.warn("signature", format!("unexpected answer {status} {code}: {}", api.message), "see the message; quote the Request-ID to WeChat Pay support"),
+        (401, _) => findings.fail("signature", format!("401 {}: {}", Untrusted(&api.code, 128), Untrusted(&api.message, 1024)), "serial_no must be the serial of the certificate issued with this private key, and mchid must be the merchant that owns it"),
+        (status, code) => findings.warn("signature", format!("unexpected answer {status} {}: {}", Untrusted(code, 128), Untrusted(&api.message, 1024)), "see the message; quote the Request-ID to WeChat Pay support"),
     }
     let server_time = response
         .header("Wechatpay-Timestamp")
