@@ -50,7 +50,9 @@ pub struct ConfigArgs {
         long,
         global = true,
         env = "GOLDPLAN_APIV3_KEY",
-        hide_env_values = true
+        hide_env_values = true,
+        // A key starting with `-` must not be taken for a flag (clap would echo it).
+        allow_hyphen_values = true
     )]
     pub apiv3_key: Option<String>,
     /// WeChat Pay public key id (PUB_KEY_ID_…).

@@ -529,6 +529,17 @@ fn key_content_in_goldplan_private_key_is_never_echoed() {
             assert!(all.contains("looks like key content"), "{all}");
         }
     }
+    // An APIv3 key that starts with '-' is a value, not an unknown flag clap would quote.
+    let apiv3 = "-Abcdefghijklmnopqrstuvwxyz01234";
+    let out = goldplan()
+        .args(["--json", "--apiv3-key", apiv3, "--config"])
+        .arg(&config)
+        .args(["--private-key", "/no/such/key.pem", "doctor"])
+        .output()
+        .unwrap();
+    assert_not_echoed(&out, apiv3);
+    assert_eq!(out.status.code(), Some(6));
+
     // The same flag with PEM text (BEGIN line included) loads the key.
     let pem = std::fs::read_to_string(vectors().join("keys/merchant_test_key.pem")).unwrap();
     let out = goldplan()
