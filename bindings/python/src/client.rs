@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use goldplan::client::{JsonReply, Operation};
 use goldplan::config::{ClientConfig, KeyMode};
+use goldplan::credentials::KeySource;
 use goldplan::{Reply, RequestOptions, Response};
 use goldplan_host::ForkSafeClient;
 use pyo3::prelude::*;
@@ -12,7 +13,7 @@ use pyo3::types::{PyBytes, PyType};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use crate::convert::{PemSource, body_arg, bytes_arg, headers_arg, json_to_py, pem_or_path};
+use crate::convert::{body_arg, bytes_arg, headers_arg, json_to_py, pem_or_path};
 use crate::error::{ToPy, guard, pyclass_to_py};
 use crate::protocol::{PyNotification, certificate_list};
 use crate::runtime;
@@ -93,9 +94,9 @@ fn config_from_kwargs(
         max_skew_secs,
         ..ClientConfig::default()
     };
-    match pem_or_path(private_key, "private_key")? {
-        PemSource::Text(pem) => config.private_key_pem = Some(pem),
-        PemSource::Path(path) => config.private_key_path = Some(path),
+    match &pem_or_path(private_key, "private_key")? {
+        KeySource::Pem(pem) => config.private_key_pem = Some(pem.clone()),
+        KeySource::Path(path) => config.private_key_path = Some(path.clone()),
     }
     if let Some(key) = apiv3_key {
         let bytes = Zeroizing::new(bytes_arg(key, "apiv3_key")?);
@@ -108,9 +109,9 @@ fn config_from_kwargs(
         config.apiv3_key = Some(Zeroizing::new(text));
     }
     if let Some(pk) = public_key {
-        match pem_or_path(pk, "public_key")? {
-            PemSource::Text(pem) => config.public_key_pem = Some(pem.to_string()),
-            PemSource::Path(path) => config.public_key_path = Some(path),
+        match &pem_or_path(pk, "public_key")? {
+            KeySource::Pem(pem) => config.public_key_pem = Some(pem.to_string()),
+            KeySource::Path(path) => config.public_key_path = Some(path.clone()),
         }
     }
     if let Some(cert) = merchant_certificate {

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use goldplan::credentials::KeySource;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyList, PyString};
@@ -49,12 +50,29 @@ pub(crate) fn bytes_arg(value: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<u8
         return Ok(b.to_vec());
     }
     if let Ok(s) = value.cast::<PyString>() {
-        return Ok(s.to_cow()?.as_bytes().to_vec());
+        return Ok(str_arg(s, what)?.as_bytes().to_vec());
     }
     Err(PyTypeError::new_err(format!(
         "{what} must be bytes or str, not {}",
         value.get_type().name()?
     )))
+}
+
+/// The UTF-8 of a `str`. A `str` holding a lone surrogate (`"\ud800"`, what
+/// `surrogateescape` decoding leaves) has no UTF-8 form: that is the caller's input, so it is
+/// an `InvalidInputError` naming the argument, not a `UnicodeEncodeError` from deep inside.
+pub(crate) fn str_arg<'a>(
+    value: &'a Bound<'_, PyString>,
+    what: &str,
+) -> PyResult<std::borrow::Cow<'a, str>> {
+    value.to_cow().map_err(|_| {
+        crate::error::to_pyerr(
+            value.py(),
+            &goldplan::Error::InvalidInput(format!(
+                "{what} is a str that cannot be encoded as UTF-8 (it holds a lone surrogate)"
+            )),
+        )
+    })
 }
 
 /// A request body: bytes or str as is; a `dict` or `list` serialised once as compact JSON
@@ -67,7 +85,9 @@ pub(crate) fn body_arg(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<Vec
         let text = py
             .import("json")?
             .call_method("dumps", (value,), Some(&kwargs))?;
-        return Ok(text.cast::<PyString>()?.to_cow()?.as_bytes().to_vec());
+        return Ok(str_arg(text.cast::<PyString>()?, "body")?
+            .as_bytes()
+            .to_vec());
     }
     bytes_arg(value, "body")
 }
@@ -99,49 +119,29 @@ pub(crate) fn headers_arg(value: &Bound<'_, PyAny>) -> PyResult<Vec<(String, Vec
     Ok(out)
 }
 
-/// Either PEM text or a file to read it from, as given by the caller.
-pub(crate) enum PemSource {
-    /// The PEM text itself.
-    Text(Zeroizing<String>),
-    /// A path (`str` without a PEM header, or `os.PathLike`).
-    Path(PathBuf),
-}
-
-/// `str` holding a PEM block → text; any other `str` or `os.PathLike` → path.
-pub(crate) fn pem_or_path(value: &Bound<'_, PyAny>, what: &str) -> PyResult<PemSource> {
+/// PEM text or a file to read it from, as given by the caller: `str` goes through the core's
+/// one rule ([`KeySource::from_pem_or_path`]: PEM text when it holds `-----BEGIN`, else a
+/// path), `bytes` is PEM text, `os.PathLike` is a path. Loading and its errors (bounded, never
+/// echoing the value) are the core's too.
+pub(crate) fn pem_or_path(value: &Bound<'_, PyAny>, what: &str) -> PyResult<KeySource> {
     if let Ok(s) = value.cast::<PyString>() {
-        let s = s.to_cow()?;
-        return Ok(if s.contains("-----BEGIN") {
-            PemSource::Text(Zeroizing::new(s.into_owned()))
-        } else {
-            PemSource::Path(PathBuf::from(s.as_ref()))
-        });
+        return Ok(KeySource::from_pem_or_path(str_arg(s, what)?.into_owned()));
     }
     if let Ok(b) = value.cast::<PyBytes>() {
         let text = std::str::from_utf8(b.as_bytes())
             .map_err(|_| PyValueError::new_err(format!("{what} is not UTF-8 PEM text")))?;
-        return Ok(PemSource::Text(Zeroizing::new(text.to_owned())));
+        return Ok(KeySource::Pem(Zeroizing::new(text.to_owned())));
     }
     let path: PathBuf = value.extract().map_err(|_| {
         PyTypeError::new_err(format!(
             "{what} must be PEM text or a path (str or os.PathLike)"
         ))
     })?;
-    Ok(PemSource::Path(path))
+    Ok(KeySource::Path(path))
 }
 
 /// The PEM text of an argument that may be a path, reading the file when needed.
 pub(crate) fn pem_text(value: &Bound<'_, PyAny>, what: &str) -> PyResult<Zeroizing<String>> {
-    match pem_or_path(value, what)? {
-        PemSource::Text(t) => Ok(t),
-        PemSource::Path(p) => std::fs::read_to_string(&p)
-            .map(Zeroizing::new)
-            .map_err(|e| {
-                let error = goldplan::Error::Configuration(format!(
-                    "cannot read the {what} {}: {e}",
-                    p.display()
-                ));
-                crate::error::to_pyerr(value.py(), &error)
-            }),
-    }
+    let source = pem_or_path(value, what)?;
+    crate::error::guard(value.py(), || source.load(what))
 }

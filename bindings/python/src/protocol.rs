@@ -11,8 +11,8 @@ use goldplan::notification::{Acknowledgement, Notification, NotificationParser, 
 use goldplan::sensitive::{self, EncryptionKey};
 use goldplan::sign::{self, Authorization, RsaSigner, SignedRequest};
 use goldplan::verify::{
-    self, CertificateVerifier, CombinedVerifier, PublicKeyVerifier, VerificationPolicy, Verified,
-    Verifier, WechatpayHeaders,
+    self, CertificateVerifier, CombinedVerifier, MaxSkew, PublicKeyVerifier, VerificationPolicy,
+    Verified, Verifier, WechatpayHeaders,
 };
 use goldplan::x509::{self, Certificate, CertificateSet};
 use goldplan::{ErrorKind, aead, receipt};
@@ -20,7 +20,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use zeroize::Zeroizing;
 
-use crate::convert::{PemSource, bytes_arg, headers_arg, pem_or_path, pem_text};
+use crate::convert::{bytes_arg, headers_arg, pem_or_path, pem_text};
 use crate::error::{guard, guard_detached, pyclass_to_py};
 
 /// A clock frozen at `now`, or the system clock.
@@ -31,11 +31,11 @@ pub(crate) fn clock(now: Option<i64>) -> Arc<dyn Clock> {
     }
 }
 
-fn policy(now: Option<i64>, max_skew_secs: i64) -> VerificationPolicy {
-    VerificationPolicy {
-        max_skew_secs,
-        clock: clock(now),
-    }
+/// The verification policy of a sans-IO helper: the skew window goes through the core's
+/// validated [`MaxSkew`], exactly as for `Client`, so no helper can switch the check off.
+fn policy(py: Python<'_>, now: Option<i64>, max_skew_secs: i64) -> PyResult<VerificationPolicy> {
+    let max_skew = guard(py, || MaxSkew::from_secs(max_skew_secs))?;
+    Ok(VerificationPolicy::new(max_skew, clock(now)))
 }
 
 /// The APIv3 key from `str` or `bytes`.
@@ -46,11 +46,8 @@ pub(crate) fn apiv3_key(value: &Bound<'_, PyAny>) -> PyResult<ApiV3Key> {
 
 /// A private key from PEM text or a path.
 fn private_key(value: &Bound<'_, PyAny>) -> PyResult<PrivateKey> {
-    let py = value.py();
-    match pem_or_path(value, "private_key")? {
-        PemSource::Text(pem) => guard(py, || PrivateKey::from_pem(&pem)),
-        PemSource::Path(path) => guard(py, || PrivateKey::from_pem_file(&path)),
-    }
+    let source = pem_or_path(value, "private_key")?;
+    guard(value.py(), || PrivateKey::from_source(&source))
 }
 
 fn bytes_out<'py>(py: Python<'py>, data: &[u8]) -> Bound<'py, PyBytes> {
@@ -417,7 +414,7 @@ impl PyVerifier {
         let py = headers.py();
         let pairs = headers_arg(headers)?;
         let body = bytes_arg(body, "body")?;
-        let policy = policy(now, max_skew_secs);
+        let policy = policy(py, now, max_skew_secs)?;
         guard(py, || {
             let h = WechatpayHeaders::from_pairs(pairs.iter().map(|(n, v)| (n, v)))?;
             verify::verify_signed(self.inner.as_ref(), &policy, &h, &body)
@@ -587,7 +584,7 @@ pub(crate) fn decrypt_certificates(
             ));
         }
     };
-    let policy = policy(now, max_skew_secs);
+    let policy = policy(py, now, max_skew_secs)?;
     let downloaded = guard(py, || {
         let h = WechatpayHeaders::from_pairs(pairs.iter().map(|(n, v)| (n, v)))?;
         certificates::validate_download(&h, &body, &key, &trusted, pk.as_ref(), &policy)
@@ -758,9 +755,13 @@ impl PyNotificationParser {
         max_skew_secs: i64,
         replay_guard: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyNotificationParser> {
+        let py = apiv3_key.py();
         let key = self::apiv3_key(apiv3_key)?;
-        let mut inner = NotificationParser::new(verifier.inner.clone(), key)
-            .with_policy(policy(now, max_skew_secs));
+        let mut inner = NotificationParser::new(verifier.inner.clone(), key).with_policy(policy(
+            py,
+            now,
+            max_skew_secs,
+        )?);
         if let Some(guard) = self::replay_guard(replay_guard)? {
             inner = inner.with_replay_guard(guard);
         }

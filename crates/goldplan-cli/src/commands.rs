@@ -190,9 +190,11 @@ pub async fn request(
     out: Out,
 ) -> Result<u8> {
     let body = match body {
-        Some(b) if b.starts_with('@') => Some(std::fs::read(&b[1..]).map_err(|e| {
-            Error::InvalidInput(format!("cannot read the body file {}: {e}", &b[1..]))
-        })?),
+        Some(b) if b.starts_with('@') => Some(read_input(
+            Path::new(&b[1..]),
+            "body file",
+            MAX_REQUEST_BODY_FILE,
+        )?),
         Some(b) => Some(b.as_bytes().to_vec()),
         None => None,
     };
@@ -227,29 +229,84 @@ pub async fn request(
     Ok(exit::OK)
 }
 
-/// Reads headers from a JSON object or `Name: value` lines.
+/// Largest `--headers` file: a callback's headers are well under 8 KiB.
+const MAX_HEADERS_FILE: u64 = 64 * 1024;
+/// Largest `request … @FILE` body.
+const MAX_REQUEST_BODY_FILE: u64 = 8 * 1024 * 1024;
+
+/// A file given on the command line: a regular file of at most `max` bytes, read in one
+/// bounded step (`/dev/zero` or a FIFO is refused before reading).
+fn read_input(path: &Path, what: &str, max: u64) -> Result<Vec<u8>> {
+    goldplan::files::read_bounded(path, max)
+        .map_err(|e| Error::InvalidInput(format!("the {what} {:?} {e}", path.display())))
+}
+
+/// The members of a JSON object in file order, duplicates kept (a `Map` would silently keep
+/// the last of two), so that a repeated header is refused like in the `Name: value` form.
+struct HeaderObject(Vec<(String, Value)>);
+
+impl<'de> serde::Deserialize<'de> for HeaderObject {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Members;
+        impl<'de> serde::de::Visitor<'de> for Members {
+            type Value = HeaderObject;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object of header names and values")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<HeaderObject, A::Error> {
+                let mut members = Vec::new();
+                while let Some(member) = map.next_entry::<String, Value>()? {
+                    members.push(member);
+                }
+                Ok(HeaderObject(members))
+            }
+        }
+        d.deserialize_map(Members)
+    }
+}
+
+/// Reads headers from a JSON object or `Name: value` lines. Every pair is kept, repeats
+/// included, so a verification header given twice is refused whichever form the file has.
 pub fn read_headers(path: &Path) -> Result<Vec<(String, String)>> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::InvalidInput(format!("cannot read {}: {e}", path.display())))?;
-    if let Ok(Value::Object(map)) = serde_json::from_str::<Value>(&text) {
-        return map
+    let bytes = read_input(path, "headers file", MAX_HEADERS_FILE)?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        Error::InvalidInput(format!(
+            "the headers file {:?} is not UTF-8",
+            path.display()
+        ))
+    })?;
+    let headers = if let Ok(HeaderObject(members)) = serde_json::from_str::<HeaderObject>(&text) {
+        members
             .into_iter()
             .map(|(k, v)| match v {
-                Value::String(s) => Ok((k, s)),
-                other => Ok((k, other.to_string())),
+                Value::String(s) => (k, s),
+                other => (k, other.to_string()),
             })
-            .collect();
-    }
-    let mut headers = Vec::new();
-    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let (name, value) = line.split_once(':').ok_or_else(|| {
-            Error::InvalidInput(format!(
-                "header line without ':' in {}: {line:?}",
-                path.display()
-            ))
-        })?;
-        headers.push((name.trim().to_owned(), value.trim().to_owned()));
-    }
+            .collect()
+    } else {
+        let mut headers = Vec::new();
+        for (number, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() {
+                continue;
+            }
+            // The line itself is not shown: it may be anything (a whole binary file).
+            let (name, value) = line.split_once(':').ok_or_else(|| {
+                Error::InvalidInput(format!(
+                    "line {} of the headers file {:?} has no ':' ({} bytes); expected \
+                         `Name: value` lines or a JSON object",
+                    number + 1,
+                    path.display(),
+                    line.len()
+                ))
+            })?;
+            headers.push((name.trim().to_owned(), value.trim().to_owned()));
+        }
+        headers
+    };
     Ok(headers)
 }
 
@@ -262,8 +319,11 @@ pub async fn notify_verify(
     out: Out,
 ) -> Result<u8> {
     let headers = read_headers(headers)?;
-    let body = std::fs::read(body)
-        .map_err(|e| Error::InvalidInput(format!("cannot read {}: {e}", body.display())))?;
+    let body = read_input(
+        body,
+        "body file",
+        goldplan::notification::MAX_NOTIFICATION_BODY as u64,
+    )?;
     let mut builder = settings.builder(Keys::Configured)?;
     if let Some(now) = now {
         builder = builder.clock(Arc::new(ManualClock::new(now)));

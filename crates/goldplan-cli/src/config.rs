@@ -1,9 +1,11 @@
 //! Where the CLI's merchant configuration comes from: flags, `GOLDPLAN_*` environment
 //! variables, or a JSON config file (a sandbox's `sandbox.json` is one), in that order.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use goldplan::config::{ClientConfig, KeyMode};
+use goldplan::credentials::KeySource;
 use goldplan::{Client, ClientBuilder, Error, Result};
 use zeroize::Zeroizing;
 
@@ -22,14 +24,19 @@ pub struct ConfigArgs {
     /// Merchant API certificate serial.
     #[arg(long, global = true, env = "GOLDPLAN_SERIAL_NO")]
     pub serial_no: Option<String>,
-    /// Merchant API private key file (apiclient_key.pem).
+    /// Merchant API private key: the PEM file (apiclient_key.pem), or the PEM text itself
+    /// (-----BEGIN included). Never shown in errors or --help.
     #[arg(
         long,
         global = true,
         env = "GOLDPLAN_PRIVATE_KEY",
-        value_name = "PEM_FILE"
+        value_name = "PEM_FILE",
+        hide_env_values = true,
+        // PEM text starts with `-----`: without this clap would take it for a flag and echo
+        // the whole key in its "unexpected argument" error.
+        allow_hyphen_values = true
     )]
-    pub private_key: Option<PathBuf>,
+    pub private_key: Option<OsString>,
     /// Merchant API certificate file (apiclient_cert.pem), to check key/serial consistency.
     #[arg(
         long,
@@ -43,7 +50,9 @@ pub struct ConfigArgs {
         long,
         global = true,
         env = "GOLDPLAN_APIV3_KEY",
-        hide_env_values = true
+        hide_env_values = true,
+        // A key starting with `-` must not be taken for a flag (clap would echo it).
+        allow_hyphen_values = true
     )]
     pub apiv3_key: Option<String>,
     /// WeChat Pay public key id (PUB_KEY_ID_…).
@@ -70,12 +79,6 @@ pub struct ConfigArgs {
     pub timeout_secs: u64,
 }
 
-fn read_file(path: &PathBuf, what: &str) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|e| {
-        Error::Configuration(format!("cannot read the {what} {}: {e}", path.display()))
-    })
-}
-
 fn missing(what: &str, flag: &str, env: &str) -> Error {
     Error::Configuration(format!(
         "no {what}: pass --{flag}, set {env}, or put it in the --config file"
@@ -98,12 +101,22 @@ impl ConfigArgs {
         if let Some(serial) = &self.serial_no {
             c.serial_no = Some(serial.clone());
         }
-        if let Some(path) = &self.private_key {
-            c.private_key_pem = None;
-            c.private_key_path = Some(path.clone());
+        if let Some(value) = &self.private_key {
+            // One core rule tells PEM text from a path; errors never echo either.
+            match &KeySource::from_pem_or_path(value.clone()) {
+                KeySource::Pem(pem) => {
+                    c.private_key_pem = Some(pem.clone());
+                    c.private_key_path = None;
+                }
+                KeySource::Path(path) => {
+                    c.private_key_pem = None;
+                    c.private_key_path = Some(path.clone());
+                }
+            }
         }
         if let Some(path) = &self.merchant_certificate {
-            c.certificate_pem = Some(read_file(path, "merchant certificate")?);
+            let pem = KeySource::Path(path.clone()).load("merchant certificate")?;
+            c.certificate_pem = Some(pem.to_string());
         }
         if let Some(key) = &self.apiv3_key {
             c.apiv3_key = Some(Zeroizing::new(key.clone()));

@@ -157,7 +157,11 @@ fn main() -> ExitCode {
                 if let Some(api) = e.api()
                     && let Some(detail) = &api.detail
                 {
-                    eprintln!("detail: {detail}");
+                    // Unsigned and possibly huge: escaped and bounded here; --json has it whole.
+                    eprintln!(
+                        "detail: {}",
+                        goldplan::error::Untrusted(&detail.to_string(), 4096)
+                    );
                 }
             }
             ExitCode::from(output::exit_code(&e))

@@ -452,3 +452,248 @@ fn a_public_key_only_merchant_gets_told_to_configure_the_public_key() {
         "{err}"
     );
 }
+
+// ---- issue 11: secrets in errors, bounded input files --------------------------------------
+
+/// The base64 body of the merchant test key without its BEGIN/END lines: how keys are often
+/// put in environment variables.
+fn key_body() -> String {
+    std::fs::read_to_string(vectors().join("keys/merchant_test_key.pem"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect::<Vec<_>>()
+        .concat()
+}
+
+fn assert_not_echoed(output: &std::process::Output, secret: &str) {
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for window in secret.as_bytes().windows(16).step_by(8) {
+        let window = std::str::from_utf8(window).unwrap();
+        assert!(!all.contains(window), "the key is echoed: {all}");
+    }
+}
+
+/// A config file without the private key (it comes from the environment or a flag).
+fn config_without_key(dir: &tempfile::TempDir) -> PathBuf {
+    let config = notification_config(dir);
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&config).unwrap()).unwrap();
+    v.as_object_mut().unwrap().remove("private_key_path");
+    std::fs::write(&config, v.to_string()).unwrap();
+    config
+}
+
+#[test]
+fn key_content_in_goldplan_private_key_is_never_echoed() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_without_key(&dir);
+    let body = key_body();
+    for args in [
+        vec![
+            "--json",
+            "gold-plan",
+            "close-advertising-show",
+            "--sub-mchid",
+            "1900000109",
+        ],
+        vec![
+            "gold-plan",
+            "close-advertising-show",
+            "--sub-mchid",
+            "1900000109",
+        ],
+        vec!["--json", "doctor"],
+        vec!["doctor"],
+        vec!["--help"],
+    ] {
+        let out = goldplan()
+            .env("GOLDPLAN_PRIVATE_KEY", &body)
+            .arg("--config")
+            .arg(&config)
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_not_echoed(&out, &body);
+        let expected = match args.as_slice() {
+            [.., "doctor"] => 6,
+            ["--help"] => 0,
+            _ => 2,
+        };
+        assert_eq!(out.status.code(), Some(expected), "{args:?}");
+        if expected != 0 {
+            let all = String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr);
+            assert!(all.contains("private key path"), "{all}");
+            assert!(all.contains("looks like key content"), "{all}");
+        }
+    }
+    // An APIv3 key that starts with '-' is a value, not an unknown flag clap would quote.
+    let apiv3 = "-Abcdefghijklmnopqrstuvwxyz01234";
+    let out = goldplan()
+        .args(["--json", "--apiv3-key", apiv3, "--config"])
+        .arg(&config)
+        .args(["--private-key", "/no/such/key.pem", "doctor"])
+        .output()
+        .unwrap();
+    assert_not_echoed(&out, apiv3);
+    assert_eq!(out.status.code(), Some(6));
+
+    // The same flag with PEM text (BEGIN line included) loads the key.
+    let pem = std::fs::read_to_string(vectors().join("keys/merchant_test_key.pem")).unwrap();
+    let out = goldplan()
+        .arg("--private-key")
+        .arg(&pem)
+        .arg("--config")
+        .arg(&config)
+        .args(["--json", "doctor"])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let key = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check"] == "private_key")
+        .unwrap();
+    assert_eq!(key["status"], "ok", "{doc}");
+    assert_not_echoed(&out, &body);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_device_as_the_private_key_is_refused_before_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_without_key(&dir);
+    let out = goldplan()
+        .args(["--json", "--private-key", "/dev/zero", "--config"])
+        .arg(&config)
+        .args([
+            "gold-plan",
+            "close-advertising-show",
+            "--sub-mchid",
+            "1900000109",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["error"]["kind"], "configuration");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a regular file"),
+        "{doc}"
+    );
+}
+
+#[test]
+fn notify_verify_bounds_its_input_files_and_never_echoes_a_bad_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = notification_config(&dir);
+    let body = dir.path().join("body.json");
+    std::fs::write(&body, "{}").unwrap();
+    let run = |headers: &PathBuf, body: &PathBuf| {
+        goldplan()
+            .args(["--json", "--config"])
+            .arg(&config)
+            .args(["notify", "verify", "--now", "1700000000", "--headers"])
+            .arg(headers)
+            .arg("--body")
+            .arg(body)
+            .output()
+            .unwrap()
+    };
+    // A line without ':' is reported by number and length, never quoted.
+    let headers = dir.path().join("headers.txt");
+    let line = "Z".repeat(40_000);
+    std::fs::write(&headers, format!("Wechatpay-Nonce: n\n{line}\n")).unwrap();
+    let out = run(&headers, &body);
+    assert_eq!(out.status.code(), Some(2));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let message = doc["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("line 2") && message.contains("40000 bytes"),
+        "{message}"
+    );
+    assert!(
+        out.stdout.len() < 1024,
+        "{} bytes printed",
+        out.stdout.len()
+    );
+
+    // Oversized and non-regular files are refused before reading.
+    std::fs::write(&headers, "X-Padding: ".to_owned() + &"p".repeat(100_000)).unwrap();
+    let out = run(&headers, &body);
+    assert_eq!(out.status.code(), Some(2));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("larger than"),
+        "{doc}"
+    );
+    #[cfg(unix)]
+    {
+        let out = run(&PathBuf::from("/dev/zero"), &body);
+        assert_eq!(out.status.code(), Some(2));
+        std::fs::write(&headers, "Wechatpay-Nonce: n\n").unwrap();
+        let out = run(&headers, &PathBuf::from("/dev/zero"));
+        assert_eq!(out.status.code(), Some(2));
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(
+            doc["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("not a regular file"),
+            "{doc}"
+        );
+    }
+}
+
+#[test]
+fn a_json_headers_file_with_a_repeated_name_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = notification_config(&dir);
+    let v: Value = serde_json::from_str(
+        &std::fs::read_to_string(vectors().join("notification.json")).unwrap(),
+    )
+    .unwrap();
+    let case = &v["cases"][0];
+    let (_, body) = write_case(&dir, case);
+    // The authentic headers, then a second Wechatpay-Nonce: serde_json's Map would keep the
+    // last one silently.
+    let mut members: Vec<String> = case["headers"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| format!("{}:{}", Value::from(k.as_str()), v))
+        .collect();
+    members.push(r#""Wechatpay-Nonce":"other""#.to_owned());
+    let headers = dir.path().join("headers.json");
+    std::fs::write(&headers, format!("{{{}}}", members.join(","))).unwrap();
+    let out = goldplan()
+        .args(["--json", "--config"])
+        .arg(&config)
+        .args(["notify", "verify", "--now", "1700000000", "--headers"])
+        .arg(&headers)
+        .arg("--body")
+        .arg(&body)
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["error"]["kind"], "invalid_header", "{doc}");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("more than once"),
+        "{doc}"
+    );
+    assert_eq!(out.status.code(), Some(4));
+}

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::aead::{self, EncryptedResource};
 use crate::credentials::ApiV3Key;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Untrusted};
 use crate::verify::{
     CertificateVerifier, PublicKeyVerifier, VerificationPolicy, Verifier, WechatpayHeaders,
     verify_signed,
@@ -76,20 +76,20 @@ pub fn parse_certificates_response(
         if entry.encrypt_certificate.associated_data.is_none() {
             return Err(Error::Decode(format!(
                 "certificate entry {} lacks encrypt_certificate.associated_data",
-                entry.serial_no
+                Untrusted(&entry.serial_no, 128)
             )));
         }
         let pem_bytes = entry.encrypt_certificate.decrypt(apiv3_key)?;
         let pem_text = std::str::from_utf8(&pem_bytes).map_err(|_| {
             Error::Certificate(format!(
                 "certificate {} decrypted to non-UTF-8 data",
-                entry.serial_no
+                Untrusted(&entry.serial_no, 128)
             ))
         })?;
         let cert = Certificate::from_pem(pem_text)?;
         if !cert.serial().matches(&entry.serial_no) {
             tracing::warn!(
-                listed = %entry.serial_no,
+                listed = %Untrusted(&entry.serial_no, 128),
                 actual = %cert.serial_hex(),
                 "dropping a platform certificate whose serial differs from the listing"
             );

@@ -13,8 +13,9 @@ use serde::{Deserialize, Deserializer};
 use zeroize::Zeroizing;
 
 use crate::client::{Client, ClientBuilder, RetryPolicy};
-use crate::credentials::{ApiV3Key, MerchantCredentials, PrivateKey};
+use crate::credentials::{ApiV3Key, KeySource, MerchantCredentials, PrivateKey};
 use crate::error::{Error, Result};
+use crate::files::{MAX_CONFIG_FILE, read_bounded};
 use crate::verify::PublicKeyVerifier;
 
 /// Which WeChat Pay keys verify responses and callbacks (spec §2.6, §3.6).
@@ -142,11 +143,17 @@ impl fmt::Debug for ClientConfig {
     }
 }
 
-fn read_text(path: &Path, what: &str) -> Result<Zeroizing<String>> {
-    std::fs::read_to_string(path)
-        .map(Zeroizing::new)
-        .map_err(|e| {
-            Error::Configuration(format!("cannot read the {what} {}: {e}", path.display()))
+/// The configuration file itself: bounded, and named in errors (its path is not a secret;
+/// the paths inside it may be, and go through [`KeySource`]).
+fn read_config_file(path: &Path) -> Result<Zeroizing<String>> {
+    let bytes =
+        Zeroizing::new(read_bounded(path, MAX_CONFIG_FILE).map_err(|e| {
+            Error::Configuration(format!("the config file {:?} {e}", path.display()))
+        })?);
+    std::str::from_utf8(&bytes)
+        .map(|t| Zeroizing::new(t.to_owned()))
+        .map_err(|_| {
+            Error::Configuration(format!("the config file {:?} is not UTF-8", path.display()))
         })
 }
 
@@ -163,11 +170,43 @@ fn seconds(value: Option<f64>, name: &str) -> Result<Option<Duration>> {
         .transpose()
 }
 
+/// serde's messages quote the offending value (`invalid type: string "…", expected u32`), and
+/// in a configuration that value may be a key pasted into the wrong field: quoted runs longer
+/// than a field name are replaced by their length.
+fn redact_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len().min(512));
+    let mut rest = message;
+    while let Some(start) = rest.find('"') {
+        out.push_str(&rest[..=start]);
+        let after = &rest[start + 1..];
+        match after.find('"') {
+            Some(end) if after[..end].chars().count() > 32 => {
+                out.push_str(&format!("<{} characters>\"", after[..end].chars().count()));
+                rest = &after[end + 1..];
+            }
+            Some(end) => {
+                out.push_str(&after[..=end]);
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push_str("<…>");
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 impl ClientConfig {
     /// Parses a JSON config. Relative `*_path` fields are resolved against `base_dir`.
     pub fn from_json(text: &str, base_dir: Option<&Path>) -> Result<ClientConfig> {
-        let mut config: ClientConfig = serde_json::from_str(text)
-            .map_err(|e| Error::Configuration(format!("invalid JSON config: {e}")))?;
+        let mut config: ClientConfig = serde_json::from_str(text).map_err(|e| {
+            Error::Configuration(format!(
+                "invalid JSON config: {}",
+                redact_quoted(&e.to_string())
+            ))
+        })?;
         if let Some(dir) = base_dir {
             for path in [&mut config.private_key_path, &mut config.public_key_path]
                 .into_iter()
@@ -185,7 +224,7 @@ impl ClientConfig {
     /// taken from the file's folder.
     pub fn from_file(path: impl AsRef<Path>) -> Result<ClientConfig> {
         let path = path.as_ref();
-        let text = read_text(path, "config file")?;
+        let text = read_config_file(path)?;
         ClientConfig::from_json(&text, path.parent())
             .map_err(|e| Error::Configuration(format!("{}: {e}", path.display())))
     }
@@ -205,12 +244,21 @@ impl ClientConfig {
 
     /// The merchant private key, from `private_key_pem` or `private_key_path`.
     pub fn private_key(&self) -> Result<PrivateKey> {
-        match (&self.private_key_pem, &self.private_key_path) {
-            (Some(pem), _) => PrivateKey::from_pem(pem),
-            (None, Some(path)) => PrivateKey::from_pem(&read_text(path, "private key file")?),
-            (None, None) => Err(Error::Configuration(
+        match self.private_key_source() {
+            Some(source) => PrivateKey::from_source(&source),
+            None => Err(Error::Configuration(
                 "no merchant private key configured".into(),
             )),
+        }
+    }
+
+    /// Where the merchant private key comes from: `private_key_pem` when set, else
+    /// `private_key_path`.
+    pub fn private_key_source(&self) -> Option<KeySource> {
+        match (&self.private_key_pem, &self.private_key_path) {
+            (Some(pem), _) => Some(KeySource::Pem(pem.clone())),
+            (None, Some(path)) => Some(KeySource::Path(path.clone())),
+            (None, None) => None,
         }
     }
 
@@ -241,7 +289,9 @@ impl ClientConfig {
     pub fn public_key(&self) -> Result<Option<PublicKeyVerifier>> {
         let pem = match (&self.public_key_pem, &self.public_key_path) {
             (Some(pem), _) => Some(Zeroizing::new(pem.clone())),
-            (None, Some(path)) => Some(read_text(path, "WeChat Pay public key file")?),
+            (None, Some(path)) => {
+                Some(KeySource::Path(path.clone()).load("WeChat Pay public key")?)
+            }
             (None, None) => None,
         };
         match (&self.public_key_id, pem) {

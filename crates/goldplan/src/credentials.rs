@@ -5,17 +5,142 @@
 //! `zeroize`, PEM/DER intermediates by `Zeroizing` buffers, and the parsed RSA key by AWS-LC,
 //! which cleanses key material when it frees it.
 
+use std::ffi::OsString;
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{KeyPair, OaepPrivateDecryptingKey, PrivateDecryptingKey};
 use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{Error, Result};
+use crate::files::{MAX_PEM_FILE, ReadFailure, read_bounded};
 use crate::x509::{Certificate, SerialNumber};
+
+/// PEM text, or the file that holds it: how every binding and tool takes a key or certificate
+/// (`private_key` in Python, `GOLDPLAN_PRIVATE_KEY` and `--private-key` in the CLI, a
+/// `*_pem` / `*_path` pair in a configuration file).
+///
+/// Loading is bounded ([`crate::files::MAX_PEM_FILE`]; devices, FIFOs and directories are
+/// refused) and never echoes the value: when key content is given where a path is expected
+/// (the base64 body of a key without its `-----BEGIN` line, a common way to pass keys through
+/// environment variables), a naive "cannot read file `<value>`" would print the key. Errors say
+/// which field failed and, at most, how long its value is. `Debug` shows neither the text nor
+/// the path, and both are wiped from memory on drop.
+#[derive(Clone)]
+pub enum KeySource {
+    /// The PEM text itself.
+    Pem(Zeroizing<String>),
+    /// A file holding the PEM text.
+    Path(PathBuf),
+}
+
+impl KeySource {
+    /// The marker that tells PEM text from a path.
+    pub const PEM_MARKER: &'static str = "-----BEGIN";
+
+    /// One value that may be either, as a user types it (an environment variable, a flag, a
+    /// keyword argument): PEM text when it holds `-----BEGIN`, a path otherwise.
+    pub fn from_pem_or_path(value: impl Into<OsString>) -> KeySource {
+        match value.into().into_string() {
+            Ok(text) if text.contains(KeySource::PEM_MARKER) => {
+                KeySource::Pem(Zeroizing::new(text))
+            }
+            Ok(text) => KeySource::Path(PathBuf::from(text)),
+            // Not UTF-8, so not PEM text: a path in the platform's encoding.
+            Err(os) => KeySource::Path(PathBuf::from(os)),
+        }
+    }
+
+    /// The PEM text, reading the file when this is a path. `what` names the field in errors
+    /// (e.g. `"merchant private key"`); the value itself is never shown.
+    pub fn load(&self, what: &str) -> Result<Zeroizing<String>> {
+        match self {
+            KeySource::Pem(text) => Ok(text.clone()),
+            KeySource::Path(path) => {
+                let bytes = Zeroizing::new(
+                    read_bounded(path, MAX_PEM_FILE)
+                        .map_err(|e| Error::Configuration(unreadable_path(what, path, &e)))?,
+                );
+                match std::str::from_utf8(&bytes) {
+                    Ok(text) => Ok(Zeroizing::new(text.to_owned())),
+                    Err(_) => Err(Error::Configuration(format!(
+                        "the {what} file is not UTF-8 PEM text"
+                    ))),
+                }
+            }
+        }
+    }
+
+    /// Whether this is a path.
+    pub fn is_path(&self) -> bool {
+        matches!(self, KeySource::Path(_))
+    }
+}
+
+/// What went wrong with a path field, without the path: it may be a secret given by mistake.
+fn unreadable_path(what: &str, path: &Path, failure: &ReadFailure) -> String {
+    let len = path.as_os_str().len();
+    let mut message = format!(
+        "the {what} path {failure} (the value given has {len} characters; expected PEM text \
+         with its {} line, or the path of a PEM file)",
+        KeySource::PEM_MARKER
+    );
+    // Paths are short and single-line; key content is neither.
+    let text = path.as_os_str().to_string_lossy();
+    if len > 255 || text.contains('\n') || text.starts_with("MII") {
+        message.push_str(
+            "; the value looks like key content rather than a path: pass the whole PEM, \
+             -----BEGIN and -----END lines included",
+        );
+    }
+    message
+}
+
+impl From<PathBuf> for KeySource {
+    fn from(path: PathBuf) -> KeySource {
+        KeySource::Path(path)
+    }
+}
+
+impl From<&Path> for KeySource {
+    fn from(path: &Path) -> KeySource {
+        KeySource::Path(path.to_owned())
+    }
+}
+
+impl fmt::Debug for KeySource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeySource::Pem(text) => write!(f, "KeySource::Pem(<{} bytes>)", text.len()),
+            KeySource::Path(path) => {
+                write!(f, "KeySource::Path(<{} bytes>)", path.as_os_str().len())
+            }
+        }
+    }
+}
+
+impl Drop for KeySource {
+    fn drop(&mut self) {
+        // The text wipes itself (Zeroizing); a "path" may be key content given by mistake.
+        if let KeySource::Path(path) = self {
+            let path = std::mem::take(path);
+            #[cfg(unix)]
+            {
+                use std::os::unix::ffi::OsStringExt;
+                path.into_os_string().into_vec().zeroize();
+            }
+            #[cfg(not(unix))]
+            {
+                if let Ok(mut text) = path.into_os_string().into_string() {
+                    text.zeroize();
+                }
+            }
+        }
+    }
+}
 
 /// Length of an APIv3 key in bytes.
 pub const APIV3_KEY_LEN: usize = 32;
@@ -82,16 +207,16 @@ impl PrivateKey {
         }
     }
 
-    /// Reads and parses a PEM private key file (e.g. `apiclient_key.pem`).
+    /// Reads and parses a PEM private key file (e.g. `apiclient_key.pem`). The file must be a
+    /// regular file of at most [`crate::files::MAX_PEM_FILE`] bytes; errors never show the
+    /// path (see [`KeySource`]).
     pub fn from_pem_file(path: impl AsRef<Path>) -> Result<PrivateKey> {
-        let path = path.as_ref();
-        let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
-            Error::Configuration(format!(
-                "cannot read the merchant private key file {}: {e}",
-                path.display()
-            ))
-        })?);
-        PrivateKey::from_pem(&text)
+        PrivateKey::from_source(&KeySource::from(path.as_ref()))
+    }
+
+    /// Parses the key from PEM text or a file, whichever `source` holds.
+    pub fn from_source(source: &KeySource) -> Result<PrivateKey> {
+        PrivateKey::from_pem(&source.load("merchant private key")?)
     }
 
     /// Parses an unencrypted PKCS#8 DER RSA private key.
@@ -187,7 +312,7 @@ impl fmt::Debug for PrivateKey {
 /// Why a PEM block failed to parse, without quoting any of it: `pem`'s own messages embed
 /// input lines, and a blank line inside a key makes it report the key's base64 (possibly the
 /// whole key, when it sits on one line) as an "invalid header".
-fn pem_error_reason(e: &pem::PemError) -> &'static str {
+pub(crate) fn pem_error_reason(e: &pem::PemError) -> &'static str {
     use pem::PemError as E;
     match e {
         E::MismatchedTags(..) => "the BEGIN and END labels differ",

@@ -276,11 +276,13 @@ pub struct VerificationError {
 impl fmt::Display for VerificationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.reason)?;
+        // Both come from the unauthenticated message: escaped and bounded, so that a header
+        // cannot forge log lines or flood a log.
         if let Some(serial) = &self.serial {
-            write!(f, " (serial {serial})")?;
+            write!(f, " (serial {})", Untrusted(serial, MAX_SHOWN_ID))?;
         }
         if let Some(id) = &self.request_id {
-            write!(f, " (Request-ID {id})")?;
+            write!(f, " (Request-ID {})", Untrusted(id, MAX_SHOWN_ID))?;
         }
         Ok(())
     }
@@ -306,6 +308,58 @@ pub struct ApiError {
 
 /// How much of an error body is kept for diagnostics.
 const MAX_RAW_BODY: usize = 4096;
+
+/// How much of a serial or Request-ID a message shows (real ones are under 64 characters).
+const MAX_SHOWN_ID: usize = 128;
+/// How much of an error code a message shows.
+const MAX_SHOWN_CODE: usize = 128;
+/// How much of an error message, or of the JSON of `detail`, a message shows. The whole
+/// `detail` stays available as data in [`ApiError::detail`].
+const MAX_SHOWN_TEXT: usize = 1024;
+
+/// Text received from the network, shown in a message: control characters (CR, LF, ESC, NUL,
+/// ...), and the Unicode marks that reorder or hide text, are written as `\u{…}` escapes, and
+/// at most `max` characters are shown (then `…`). What the SDK itself writes is never escaped.
+#[derive(Clone, Copy)]
+pub struct Untrusted<'a>(pub &'a str, pub usize);
+
+impl fmt::Display for Untrusted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use fmt::Write as _;
+        for (shown, c) in self.0.chars().enumerate() {
+            if shown >= self.1 {
+                return f.write_char('…');
+            }
+            if needs_escape(c) {
+                write!(f, "{}", c.escape_unicode())?;
+            } else {
+                f.write_char(c)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Untrusted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "\"{self}\"")
+    }
+}
+
+/// Whether `c` may change how a terminal or log viewer shows the surrounding text.
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            // Bidirectional overrides and isolates, zero-width and line/paragraph separators.
+            '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}'
+        )
+}
+
+/// [`Untrusted`] as an owned string: `text` escaped and cut to `max` characters.
+pub fn escape_untrusted(text: &str, max: usize) -> String {
+    Untrusted(text, max).to_string()
+}
 
 impl ApiError {
     /// Builds the error from a response's status, Request-ID and raw body, tolerating bodies
@@ -365,20 +419,61 @@ impl ApiError {
 }
 
 impl fmt::Display for ApiError {
+    /// The body of an error response is not signed: every part taken from it is escaped and
+    /// bounded here (the full values stay in the fields).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "WeChat Pay answered HTTP {}", self.status)?;
         if !self.code.is_empty() {
-            write!(f, " {}", self.code)?;
+            write!(f, " {}", Untrusted(&self.code, MAX_SHOWN_CODE))?;
         }
         if !self.message.is_empty() {
-            write!(f, ": {}", self.message)?;
+            write!(f, ": {}", Untrusted(&self.message, MAX_SHOWN_TEXT))?;
         }
         if let Some(detail) = &self.detail {
-            write!(f, " (detail: {detail})")?;
+            // Serialised into a buffer no larger than what is shown, so a 10 MB `detail` costs
+            // no 10 MB string.
+            let mut shown = BoundedWriter::new(MAX_SHOWN_TEXT * 4);
+            let complete = serde_json::to_writer(&mut shown, detail).is_ok();
+            let text = String::from_utf8_lossy(&shown.buf);
+            write!(f, " (detail: {}", Untrusted(&text, MAX_SHOWN_TEXT))?;
+            if !complete && text.chars().count() <= MAX_SHOWN_TEXT {
+                f.write_str("…")?;
+            }
+            f.write_str(")")?;
         }
         if let Some(id) = &self.request_id {
-            write!(f, " [Request-ID {id}]")?;
+            write!(f, " [Request-ID {}]", Untrusted(id, MAX_SHOWN_ID))?;
         }
+        Ok(())
+    }
+}
+
+/// An `io::Write` that keeps the first `max` bytes and then refuses more.
+struct BoundedWriter {
+    buf: Vec<u8>,
+    max: usize,
+}
+
+impl BoundedWriter {
+    fn new(max: usize) -> BoundedWriter {
+        BoundedWriter {
+            buf: Vec::new(),
+            max,
+        }
+    }
+}
+
+impl std::io::Write for BoundedWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        let room = self.max.saturating_sub(self.buf.len());
+        if room == 0 {
+            return Err(std::io::Error::other("bound reached"));
+        }
+        let n = room.min(data.len());
+        self.buf.extend_from_slice(&data[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
 }
@@ -415,7 +510,7 @@ pub enum Error {
     #[error(
         "this merchant has no platform certificate (404 RESOURCE_NOT_EXISTS): configure the \
          WeChat Pay public key and its PUB_KEY_ID_… id instead (public-key mode){}",
-        request_id.as_deref().map(|id| format!(" [Request-ID {id}]")).unwrap_or_default()
+        request_id.as_deref().map(|id| format!(" [Request-ID {}]", Untrusted(id, MAX_SHOWN_ID))).unwrap_or_default()
     )]
     NoPlatformCertificate {
         /// The `Request-ID` of the failed download.

@@ -81,12 +81,23 @@ pub fn is_loopback_host(host: &str) -> bool {
 
 /// Checks a base URL: `https://host[:port]`, or `http://` for a loopback host only; no path
 /// beyond `/`, no query. Returns it without a trailing slash.
+/// Credentials (`user:password@`) are refused: requests are authenticated by their signature,
+/// and a password in the URL would be shown wherever the URL is (a `repr`, an error message).
+/// Messages never quote a URL that holds `@`.
 pub fn validate_base_url(base_url: &str) -> Result<String> {
+    let shown = shown_url(base_url);
     let url = reqwest::Url::parse(base_url.trim())
-        .map_err(|e| Error::Configuration(format!("invalid base URL {base_url:?}: {e}")))?;
+        .map_err(|e| Error::Configuration(format!("invalid base URL {shown}: {e}")))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::Configuration(
+            "the base URL must not carry credentials (user:password@): WeChat Pay \
+             authenticates each request by its signature"
+                .into(),
+        ));
+    }
     let host = url
         .host_str()
-        .ok_or_else(|| Error::Configuration(format!("base URL {base_url:?} has no host")))?;
+        .ok_or_else(|| Error::Configuration(format!("base URL {shown} has no host")))?;
     match url.scheme() {
         "https" => {}
         "http" if is_loopback_host(host) => {}
@@ -97,17 +108,35 @@ pub fn validate_base_url(base_url: &str) -> Result<String> {
         }
         other => {
             return Err(Error::Configuration(format!(
-                "unsupported URL scheme {other:?} in {base_url:?}"
+                "unsupported URL scheme {:?} in {shown}",
+                crate::error::escape_untrusted(other, 16)
             )));
         }
     }
     if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
         return Err(Error::Configuration(format!(
-            "the base URL must be scheme://host[:port] only, got {base_url:?}"
+            "the base URL must be scheme://host[:port] only, got {shown}"
         )));
     }
     Ok(url.as_str().trim_end_matches('/').to_owned())
 }
+
+/// A URL as shown in a configuration error: quoted, escaped and bounded, and withheld entirely
+/// when it may hold credentials (`@`), so that no password reaches a message.
+fn shown_url(url: &str) -> String {
+    if url.contains('@') {
+        format!(
+            "<{} characters, withheld: it may hold credentials>",
+            url.chars().count()
+        )
+    } else {
+        format!("{:?}", crate::error::Untrusted(url.trim(), 200))
+    }
+}
+
+/// Default cap on a response body: 4 MiB. WeChat Pay's API answers are a few KiB; the largest,
+/// a certificate list, stays far below this.
+pub const DEFAULT_MAX_RESPONSE_BODY: usize = 4 * 1024 * 1024;
 
 /// Settings of the default transport.
 #[derive(Clone)]
@@ -118,6 +147,10 @@ pub struct TransportConfig {
     pub timeout: Duration,
     /// Proxy URL for every request (none by default; environment variables are not read).
     pub proxy: Option<String>,
+    /// Largest response body read, in bytes (default [`DEFAULT_MAX_RESPONSE_BODY`]). A
+    /// `Content-Length` above it is refused before any of the body is read; a longer body is
+    /// cut off as soon as it passes the cap.
+    pub max_response_body: usize,
 }
 
 impl Debug for TransportConfig {
@@ -126,6 +159,7 @@ impl Debug for TransportConfig {
             .field("connect_timeout", &self.connect_timeout)
             .field("timeout", &self.timeout)
             .field("proxy", &self.proxy.as_ref().map(|_| "<set>"))
+            .field("max_response_body", &self.max_response_body)
             .finish()
     }
 }
@@ -136,6 +170,7 @@ impl Default for TransportConfig {
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(30),
             proxy: None,
+            max_response_body: DEFAULT_MAX_RESPONSE_BODY,
         }
     }
 }
@@ -144,6 +179,10 @@ impl Default for TransportConfig {
 #[derive(Debug, Clone)]
 pub struct ReqwestTransport {
     client: reqwest::Client,
+    max_response_body: usize,
+    /// The whole exchange, headers and body, must end within this (reqwest's own timeout
+    /// too, but this one also bounds the time spent copying a body).
+    deadline: Option<Duration>,
 }
 
 impl ReqwestTransport {
@@ -154,22 +193,113 @@ impl ReqwestTransport {
             .timeout(config.timeout)
             // Redirects are not part of the protocol; a redirect would change the signed URL.
             .redirect(reqwest::redirect::Policy::none());
-        builder =
-            match &config.proxy {
-                Some(proxy) => builder.proxy(reqwest::Proxy::all(proxy).map_err(|e| {
-                    Error::Configuration(format!("invalid proxy URL {proxy:?}: {e}"))
-                })?),
-                None => builder.no_proxy(),
-            };
+        builder = match &config.proxy {
+            // The proxy URL may carry a password: neither it nor reqwest's message (which may
+            // quote it) is shown.
+            Some(proxy) => builder.proxy(reqwest::Proxy::all(proxy).map_err(|_| {
+                Error::Configuration(format!(
+                    "invalid proxy URL ({} characters, withheld: it may hold a password); \
+                     expected http://, https:// or socks5:// and host[:port]",
+                    proxy.chars().count()
+                ))
+            })?),
+            None => builder.no_proxy(),
+        };
+        if config.max_response_body == 0 {
+            return Err(Error::Configuration(
+                "max_response_body must be at least 1 byte".into(),
+            ));
+        }
         let client = builder
             .build()
             .map_err(|e| Error::Configuration(format!("cannot build the HTTP client: {e}")))?;
-        Ok(ReqwestTransport { client })
+        Ok(ReqwestTransport {
+            client,
+            max_response_body: config.max_response_body,
+            deadline: Some(config.timeout),
+        })
     }
 
     /// Wraps a caller-built reqwest client (its TLS, proxy and timeout settings apply).
+    /// Response bodies are capped at [`DEFAULT_MAX_RESPONSE_BODY`]; see
+    /// [`ReqwestTransport::with_max_response_body`].
     pub fn from_client(client: reqwest::Client) -> ReqwestTransport {
-        ReqwestTransport { client }
+        ReqwestTransport {
+            client,
+            max_response_body: DEFAULT_MAX_RESPONSE_BODY,
+            deadline: None,
+        }
+    }
+
+    /// The same transport with another cap on response bodies (at least 1 byte).
+    pub fn with_max_response_body(mut self, max: usize) -> ReqwestTransport {
+        self.max_response_body = max.max(1);
+        self
+    }
+
+    /// The cap on response bodies, in bytes.
+    pub fn max_response_body(&self) -> usize {
+        self.max_response_body
+    }
+}
+
+/// The error for a body over the cap: a response was received, so not safe to send again.
+fn body_too_large(max: usize, declared: Option<u64>) -> Error {
+    let message = match declared {
+        Some(len) => format!(
+            "the response declares a {len}-byte body, over the {max}-byte limit \
+             (max_response_body); nothing of it was read"
+        ),
+        None => format!(
+            "the response body exceeds the {max}-byte limit (max_response_body); reading stopped \
+             there"
+        ),
+    };
+    Error::Transport {
+        message,
+        before_response: false,
+        source: None,
+    }
+}
+
+/// A response body being read under a cap: a declared length over the cap is refused before
+/// the first chunk, and the chunk that would pass the cap is refused, so at most `max` bytes
+/// are ever held, in one buffer (no second copy).
+#[derive(Debug)]
+pub(crate) struct CappedBody {
+    body: Vec<u8>,
+    max: usize,
+}
+
+impl CappedBody {
+    /// Starts a body whose `Content-Length` (if any) is `declared`.
+    pub(crate) fn new(declared: Option<u64>, max: usize) -> Result<CappedBody> {
+        if let Some(len) = declared
+            && len > max as u64
+        {
+            return Err(body_too_large(max, Some(len)));
+        }
+        // The declared length is at most `max` here; it is only a hint for the allocation.
+        let capacity = declared.map_or(0, |len| usize::try_from(len).unwrap_or(0));
+        Ok(CappedBody {
+            body: Vec::with_capacity(capacity),
+            max,
+        })
+    }
+
+    /// Appends a chunk, or fails when it would take the body past the cap.
+    pub(crate) fn push(&mut self, chunk: &[u8]) -> Result<()> {
+        // `body.len() <= max` always holds (checked on every push), so this cannot underflow.
+        if chunk.len() > self.max - self.body.len() {
+            return Err(body_too_large(self.max, None));
+        }
+        self.body.extend_from_slice(chunk);
+        Ok(())
+    }
+
+    /// The complete body.
+    pub(crate) fn finish(self) -> Vec<u8> {
+        self.body
     }
 }
 
@@ -224,19 +354,33 @@ impl Transport for ReqwestTransport {
             if !request.body.is_empty() {
                 builder = builder.body(request.body);
             }
-            let response = builder.send().await.map_err(map_reqwest_error)?;
-            let status = response.status().as_u16();
-            let headers = response
-                .headers()
-                .iter()
-                .filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned())))
-                .collect();
-            let body = response.bytes().await.map_err(map_reqwest_error)?.to_vec();
-            Ok(HttpResponse {
-                status,
-                headers,
-                body,
-            })
+            let exchange = async {
+                let mut response = builder.send().await.map_err(map_reqwest_error)?;
+                let status = response.status().as_u16();
+                let headers = response
+                    .headers()
+                    .iter()
+                    .filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+                    .collect();
+                let mut body = CappedBody::new(response.content_length(), self.max_response_body)?;
+                while let Some(chunk) = response.chunk().await.map_err(map_reqwest_error)? {
+                    body.push(&chunk)?;
+                }
+                let body = body.finish();
+                Ok(HttpResponse {
+                    status,
+                    headers,
+                    body,
+                })
+            };
+            match self.deadline {
+                Some(limit) => tokio::time::timeout(limit, exchange).await.map_err(|_| {
+                    Error::Timeout(format!(
+                        "the HTTP exchange did not complete within {limit:?}"
+                    ))
+                })?,
+                None => exchange.await,
+            }
         })
     }
 }
@@ -262,6 +406,38 @@ mod tests {
             };
             assert_eq!(sent, signed);
         }
+    }
+
+    #[test]
+    fn an_endless_body_is_cut_at_the_cap_by_construction() {
+        // An endless source: count what is pulled from it.
+        let max = 64 * 1024;
+        let chunk = [7u8; 1000];
+        let mut body = CappedBody::new(None, max).unwrap();
+        let mut pulled = 0usize;
+        let error = loop {
+            pulled += chunk.len();
+            if let Err(e) = body.push(&chunk) {
+                break e;
+            }
+        };
+        assert_eq!(error.kind(), crate::ErrorKind::Transport);
+        assert!(error.to_string().contains("65536-byte limit"), "{error}");
+        // Nothing past the chunk that crossed the cap was read, and nothing past the cap kept.
+        assert!(pulled <= max + chunk.len());
+        assert!(body.finish().len() <= max);
+
+        // A declared length over the cap is refused before any chunk.
+        let e = CappedBody::new(Some(2_147_483_648), max).unwrap_err();
+        assert!(
+            e.to_string().contains("declares a 2147483648-byte body"),
+            "{e}"
+        );
+
+        // Exactly the cap is fine.
+        let mut body = CappedBody::new(Some(max as u64), max).unwrap();
+        body.push(&vec![1u8; max]).unwrap();
+        assert_eq!(body.finish().len(), max);
     }
 
     #[test]

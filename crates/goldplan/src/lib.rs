@@ -17,6 +17,7 @@
 //! * [`gold_plan`] — the five Gold Plan operations, their enums and bodies;
 //! * [`media`] — the signed multipart image upload;
 //! * [`error`] — the error type and retry classification.
+//! * [`files`] — bounded reads of key, certificate and configuration files.
 //! * [`config`] — a merchant's configuration as plain data (JSON files such as `sandbox.json`).
 //!
 //! With the default `client` feature, [`client::Client`] adds the async HTTP client
@@ -48,6 +49,7 @@ pub mod clock;
 pub mod config;
 pub mod credentials;
 pub mod error;
+pub mod files;
 pub mod gold_plan;
 #[cfg(feature = "client")]
 pub mod http;

@@ -23,6 +23,65 @@ pub const PUBLIC_KEY_ID_PREFIX: &str = "PUB_KEY_ID_";
 /// Default maximum clock skew in seconds; a difference of this much or more is rejected.
 pub const DEFAULT_MAX_SKEW_SECS: i64 = 300;
 
+/// The accepted clock-skew window of responses and callbacks: a whole number of seconds from
+/// [`MaxSkew::MIN_SECS`] to [`MaxSkew::MAX_SECS`] (one day), 300 s by default.
+///
+/// It is a type rather than a plain integer so that no caller can switch the timestamp check
+/// off: a huge window would accept a 1970 timestamp (and with it any replayed message), and a
+/// negative one used to be silently made positive. The client, the callback parser, the
+/// certificate download check and every binding take the window through this type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MaxSkew(u32);
+
+impl MaxSkew {
+    /// The smallest window, in seconds.
+    pub const MIN_SECS: i64 = 1;
+    /// The largest window, in seconds (one day).
+    pub const MAX_SECS: i64 = 86_400;
+    /// The default window: 300 s.
+    pub const DEFAULT: MaxSkew = MaxSkew(300);
+
+    /// Checks `secs` against `1..=86400`; anything else is an [`ErrorKind::Configuration`]
+    /// error naming the allowed range.
+    pub fn from_secs(secs: i64) -> Result<MaxSkew> {
+        if !(MaxSkew::MIN_SECS..=MaxSkew::MAX_SECS).contains(&secs) {
+            return Err(Error::Configuration(format!(
+                "max_skew_secs must be between {} and {}, got {secs}",
+                MaxSkew::MIN_SECS,
+                MaxSkew::MAX_SECS
+            )));
+        }
+        // In range 1..=86400 checked just above, so the conversion cannot fail.
+        u32::try_from(secs)
+            .map(MaxSkew)
+            .map_err(|_| Error::Configuration("max_skew_secs is out of range".into()))
+    }
+
+    /// The window in seconds.
+    pub fn secs(self) -> u32 {
+        self.0
+    }
+}
+
+impl Default for MaxSkew {
+    fn default() -> MaxSkew {
+        MaxSkew::DEFAULT
+    }
+}
+
+impl fmt::Display for MaxSkew {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} s", self.0)
+    }
+}
+
+impl TryFrom<i64> for MaxSkew {
+    type Error = Error;
+    fn try_from(secs: i64) -> Result<MaxSkew> {
+        MaxSkew::from_secs(secs)
+    }
+}
+
 /// Longest header value accepted (an RSA-8192 signature is 1368 base64 characters).
 const MAX_HEADER_LEN: usize = 2048;
 
@@ -79,19 +138,25 @@ impl PublicKeyVerifier {
             )));
         }
         let block = pem::parse(pem_text.trim()).map_err(|e| {
-            Error::Configuration(format!("the WeChat Pay public key is not valid PEM: {e}"))
+            Error::Configuration(format!(
+                "the WeChat Pay public key is not valid PEM: {}",
+                crate::credentials::pem_error_reason(&e)
+            ))
         })?;
         if block.tag() != "PUBLIC KEY" {
             return Err(Error::Configuration(format!(
                 "expected a PEM block `PUBLIC KEY`, found `{}`",
-                block.tag()
+                crate::error::Untrusted(block.tag(), 64)
             )));
         }
         PublicKeyVerifier::from_der(key_id, block.contents())
     }
 
     /// From the key id and SubjectPublicKeyInfo DER.
+    /// The key must be RSA of 2048 to 8192 bits: a smaller key is refused here, with that
+    /// reason, rather than failing every verification later as "signature does not verify".
     pub fn from_der(key_id: impl Into<String>, spki_der: &[u8]) -> Result<PublicKeyVerifier> {
+        check_rsa_key_size(spki_der, "the WeChat Pay public key")?;
         let key = ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, spki_der).map_err(|e| {
             Error::Configuration(format!(
                 "the WeChat Pay public key is not an RSA 2048-8192 key: {e}"
@@ -112,6 +177,21 @@ impl PublicKeyVerifier {
     /// SubjectPublicKeyInfo DER of the key (for RSA-OAEP encryption).
     pub fn public_key_der(&self) -> &[u8] {
         &self.spki_der
+    }
+}
+
+/// Refuses an RSA public key outside 2048..=8192 bits, saying which bound it misses.
+/// (`ParsedPublicKey` accepts any size and only fails when verifying.)
+fn check_rsa_key_size(spki_der: &[u8], what: &str) -> Result<()> {
+    match aws_lc_rs::rsa::PublicEncryptingKey::from_der(spki_der) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(Error::Configuration(match e.description_() {
+            "TooSmall" => {
+                format!("{what} is an RSA key under 2048 bits; WeChat Pay keys are 2048 bits")
+            }
+            "TooLarge" => format!("{what} is an RSA key over 8192 bits"),
+            _ => format!("{what} is not an RSA public key (SubjectPublicKeyInfo)"),
+        })),
     }
 }
 
@@ -297,7 +377,13 @@ impl WechatpayHeaders {
                     format!("header {folded} is not valid UTF-8"),
                 )
             })?;
-            if slot.replace(text.trim().to_owned()).is_some() {
+            // Optional whitespace around a value is not part of it (RFC 9110 §5.5); anything
+            // else that is not visible is refused below.
+            let text = text.trim_matches([' ', '\t']);
+            if folded != "request-id" {
+                check_signed_header_value(&folded, text)?;
+            }
+            if slot.replace(text.to_owned()).is_some() {
                 return Err(Error::verification(
                     ErrorKind::InvalidHeader,
                     format!("header {folded} appears more than once"),
@@ -308,11 +394,32 @@ impl WechatpayHeaders {
     }
 }
 
+/// Refuses a `Wechatpay-*` value holding anything but visible ASCII (`!` to `~`).
+///
+/// The signed text is `timestamp\nnonce\nbody\n`, so a line break inside a header value moves
+/// the boundary between fields: nonce `N\nB1` with body `B2` is signed by the very signature of
+/// nonce `N` with body `B1\nB2`, and a callback envelope that is only the tail of an authentic
+/// body would verify. Every value WeChat Pay sends (digits, base64, hex serials, `PUB_KEY_ID_…`,
+/// alphanumeric nonces, the scheme name) is visible ASCII. The error names the header and the
+/// offending position, never the value (it is unauthenticated and may forge log lines).
+fn check_signed_header_value(name: &str, value: &str) -> Result<()> {
+    match value.bytes().position(|b| !b.is_ascii_graphic()) {
+        None => Ok(()),
+        Some(at) => Err(Error::verification(
+            ErrorKind::InvalidHeader,
+            format!(
+                "header {name} holds a control, space or non-ASCII character at byte {at}; \
+                 only visible ASCII is allowed (treat as forged)"
+            ),
+        )),
+    }
+}
+
 /// How strictly timestamps are checked, and against which clock.
 #[derive(Debug, Clone)]
 pub struct VerificationPolicy {
-    /// Reject when `|now − timestamp| >= max_skew_secs`.
-    pub max_skew_secs: i64,
+    /// Reject when `|now − timestamp| >= max_skew` (a validated window, 1 s to one day).
+    pub max_skew: MaxSkew,
     /// The source of "now".
     pub clock: Arc<dyn Clock>,
 }
@@ -320,13 +427,18 @@ pub struct VerificationPolicy {
 impl Default for VerificationPolicy {
     fn default() -> VerificationPolicy {
         VerificationPolicy {
-            max_skew_secs: DEFAULT_MAX_SKEW_SECS,
+            max_skew: MaxSkew::DEFAULT,
             clock: Arc::new(SystemClock),
         }
     }
 }
 
 impl VerificationPolicy {
+    /// A policy with this window and clock.
+    pub fn new(max_skew: MaxSkew, clock: Arc<dyn Clock>) -> VerificationPolicy {
+        VerificationPolicy { max_skew, clock }
+    }
+
     /// The default 300 s window with a custom clock.
     pub fn with_clock(clock: Arc<dyn Clock>) -> VerificationPolicy {
         VerificationPolicy {
@@ -416,13 +528,13 @@ fn verify_inner(
     let timestamp = parse_timestamp(&timestamp_text)?;
     let now = policy.clock.now();
     let skew = now.abs_diff(timestamp);
-    if skew >= policy.max_skew_secs.unsigned_abs() {
+    if skew >= u64::from(policy.max_skew.secs()) {
         return Err(Error::verification(
             ErrorKind::ClockSkew,
             format!(
                 "Wechatpay-Timestamp {timestamp} is {skew} s away from now ({now}); the limit is \
-                 {} s (check this host's clock, or a replayed message)",
-                policy.max_skew_secs
+                 {} (check this host's clock, or a replayed message)",
+                policy.max_skew
             ),
         ));
     }

@@ -234,7 +234,7 @@ fn signed_header_changes_are_rejected() {
             "1234ABCD",
             "0ABC1234567890ABCDEF1234567890ABCDEF1235",
             "PUB_KEY_ID_0114232134912410000000000000000002",
-            "not a serial",
+            "not-a-serial",
         ] {
             changes.push(("Wechatpay-Serial", unknown.into(), UnknownSerial));
         }

@@ -139,6 +139,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Largest response body read, in bytes (default 4 MiB,
+    /// [`crate::http::DEFAULT_MAX_RESPONSE_BODY`]); a larger answer fails with
+    /// [`crate::ErrorKind::Transport`] naming the limit, before more than this is held in memory.
+    pub fn max_response_body(mut self, bytes: usize) -> ClientBuilder {
+        self.transport_config.max_response_body = bytes;
+        self
+    }
+
     /// Uses a caller-built reqwest client; its own timeouts, proxy and TLS settings apply (the
     /// builder's `timeout`, `connect_timeout` and `proxy` are then ignored).
     pub fn http_client(mut self, client: reqwest::Client) -> ClientBuilder {
@@ -193,12 +201,7 @@ impl ClientBuilder {
         if let Some(backup) = &self.backup_url {
             hosts.push(validate_base_url(backup)?);
         }
-        if !(1..=86_400).contains(&self.max_skew_secs) {
-            return Err(Error::Configuration(format!(
-                "max_skew_secs must be between 1 and 86400, got {}",
-                self.max_skew_secs
-            )));
-        }
+        let max_skew = crate::verify::MaxSkew::from_secs(self.max_skew_secs)?;
         if self.retry.max_attempts == 0 {
             return Err(Error::Configuration(
                 "max_attempts must be at least 1".into(),
@@ -252,10 +255,7 @@ impl ClientBuilder {
             transport_config,
             hosts,
             retry: self.retry,
-            policy: VerificationPolicy {
-                max_skew_secs: self.max_skew_secs,
-                clock: self.clock.clone(),
-            },
+            policy: VerificationPolicy::new(max_skew, self.clock.clone()),
             clock: self.clock,
             user_agent,
         };

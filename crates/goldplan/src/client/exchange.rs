@@ -119,7 +119,7 @@ impl Client {
                     verified
                         .request_id
                         .as_deref()
-                        .map(|id| format!(" (Request-ID {id})"))
+                        .map(|id| format!(" (Request-ID {})", crate::error::Untrusted(id, 128)))
                         .unwrap_or_default()
                 )));
             }

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::retry::Outgoing;
 use super::{CERTIFICATES_PATH, Client};
-use crate::error::ApiError;
+use crate::error::{ApiError, Untrusted};
 use crate::verify::PUBLIC_KEY_ID_PREFIX;
 
 /// How one check of a probe came out.
@@ -149,13 +149,17 @@ impl Client {
             401 => report.push(
                 "signature",
                 ProbeStatus::Fail,
-                format!("401 {}: {}", api.code, api.message),
+                format!("401 {}: {}", Untrusted(&api.code, 128), Untrusted(&api.message, 1024)),
                 Some("serial_no must be the serial of the certificate issued with this private key, and mchid the merchant that owns it"),
             ),
             status => report.push(
                 "signature",
                 ProbeStatus::Warn,
-                format!("unexpected answer {status} {}: {}", api.code, api.message),
+                format!(
+                    "unexpected answer {status} {}: {}",
+                    Untrusted(&api.code, 128),
+                    Untrusted(&api.message, 1024)
+                ),
                 Some("see the message; quote the Request-ID to WeChat Pay support"),
             ),
         }

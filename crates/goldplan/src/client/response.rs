@@ -44,7 +44,7 @@ impl Response {
                 "unexpected response body{}: {e}",
                 self.request_id
                     .as_deref()
-                    .map(|id| format!(" (Request-ID {id})"))
+                    .map(|id| format!(" (Request-ID {})", crate::error::Untrusted(id, 128)))
                     .unwrap_or_default()
             ))
         })
