@@ -5,7 +5,6 @@ use std::path::PathBuf;
 
 use goldplan::client::{JsonReply, Operation};
 use goldplan::config::{ClientConfig, KeyMode};
-use goldplan::credentials::KeySource;
 use goldplan::{Reply, RequestOptions, Response};
 use goldplan_host::ForkSafeClient;
 use pyo3::prelude::*;
@@ -80,24 +79,23 @@ fn config_from_kwargs(
     proxy: Option<String>,
     max_attempts: Option<u32>,
     max_skew_secs: Option<i64>,
+    max_response_body: Option<usize>,
 ) -> PyResult<ClientConfig> {
     let py = private_key.py();
     let mut config = ClientConfig {
         mchid: Some(mchid),
         serial_no: Some(serial_no),
+        private_key: Some(pem_or_path(private_key, "private_key")?),
         public_key_id,
         base_url,
-        timeout_secs: timeout,
-        connect_timeout_secs: connect_timeout,
+        timeout,
+        connect_timeout,
         proxy,
         max_attempts,
         max_skew_secs,
+        max_response_body,
         ..ClientConfig::default()
     };
-    match &pem_or_path(private_key, "private_key")? {
-        KeySource::Pem(pem) => config.private_key_pem = Some(pem.clone()),
-        KeySource::Path(path) => config.private_key_path = Some(path.clone()),
-    }
     if let Some(key) = apiv3_key {
         let bytes = Zeroizing::new(bytes_arg(key, "apiv3_key")?);
         let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
@@ -109,14 +107,10 @@ fn config_from_kwargs(
         config.apiv3_key = Some(Zeroizing::new(text));
     }
     if let Some(pk) = public_key {
-        match &pem_or_path(pk, "public_key")? {
-            KeySource::Pem(pem) => config.public_key_pem = Some(pem.to_string()),
-            KeySource::Path(path) => config.public_key_path = Some(path.clone()),
-        }
+        config.public_key = Some(pem_or_path(pk, "public_key")?);
     }
     if let Some(cert) = merchant_certificate {
-        config.certificate_pem =
-            Some(crate::convert::pem_text(cert, "merchant certificate")?.to_string());
+        config.merchant_certificate = Some(pem_or_path(cert, "merchant_certificate")?);
     }
     if let Some(mode) = mode {
         config.mode = Some(guard(py, || mode.parse::<KeyMode>())?);
@@ -306,7 +300,7 @@ macro_rules! client_class {
         #[pymethods]
         impl $ty {
             #[new]
-            #[pyo3(signature = (*, mchid, serial_no, private_key, apiv3_key=None, public_key_id=None, public_key=None, mode=None, merchant_certificate=None, base_url=None, timeout=None, connect_timeout=None, proxy=None, max_attempts=None, max_skew_secs=None))]
+            #[pyo3(signature = (*, mchid, serial_no, private_key, apiv3_key=None, public_key_id=None, public_key=None, mode=None, merchant_certificate=None, base_url=None, timeout=None, connect_timeout=None, proxy=None, max_attempts=None, max_skew_secs=None, max_response_body=None))]
             #[allow(clippy::too_many_arguments)]
             fn new(
                 py: Python<'_>,
@@ -324,6 +318,7 @@ macro_rules! client_class {
                 proxy: Option<String>,
                 max_attempts: Option<u32>,
                 max_skew_secs: Option<i64>,
+                max_response_body: Option<usize>,
             ) -> PyResult<$ty> {
                 let config = config_from_kwargs(
                     mchid,
@@ -340,6 +335,7 @@ macro_rules! client_class {
                     proxy,
                     max_attempts,
                     max_skew_secs,
+                    max_response_body,
                 )?;
                 Ok($ty {
                     shared: Shared::new(py, config)?,

@@ -98,7 +98,7 @@ impl PySandbox {
         if let Some(mode) = mode {
             config.mode = Some(guard(py, || mode.parse())?);
         }
-        config.timeout_secs = timeout.or(config.timeout_secs);
+        config.timeout = timeout.or(config.timeout);
         config.max_attempts = max_attempts.or(config.max_attempts);
         Ok(config)
     }

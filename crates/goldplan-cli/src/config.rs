@@ -37,14 +37,16 @@ pub struct ConfigArgs {
         allow_hyphen_values = true
     )]
     pub private_key: Option<OsString>,
-    /// Merchant API certificate file (apiclient_cert.pem), to check key/serial consistency.
+    /// Merchant API certificate (apiclient_cert.pem), PEM file or text, to check that the key
+    /// and serial belong together. Also read from GOLDPLAN_MERCHANT_CERT (older name).
     #[arg(
         long,
         global = true,
-        env = "GOLDPLAN_MERCHANT_CERT",
-        value_name = "PEM_FILE"
+        env = "GOLDPLAN_MERCHANT_CERTIFICATE",
+        value_name = "PEM_FILE",
+        allow_hyphen_values = true
     )]
-    pub merchant_certificate: Option<PathBuf>,
+    pub merchant_certificate: Option<OsString>,
     /// APIv3 key (prefer the environment variable or the config file over this flag).
     #[arg(
         long,
@@ -58,25 +60,47 @@ pub struct ConfigArgs {
     /// WeChat Pay public key id (PUB_KEY_ID_…).
     #[arg(long, global = true, env = "GOLDPLAN_PUBLIC_KEY_ID")]
     pub public_key_id: Option<String>,
-    /// WeChat Pay public key file (-----BEGIN PUBLIC KEY-----).
+    /// WeChat Pay public key (-----BEGIN PUBLIC KEY-----), PEM file or text.
     #[arg(
         long,
         global = true,
         env = "GOLDPLAN_PUBLIC_KEY",
-        value_name = "PEM_FILE"
+        value_name = "PEM_FILE",
+        allow_hyphen_values = true
     )]
-    pub public_key: Option<PathBuf>,
-    /// Use platform certificates as well as the public key (migration).
+    pub public_key: Option<OsString>,
+    /// Which keys verify: certificate, combined or public_key (default: public_key when a
+    /// public key is configured, else certificate). Given before the command (`goldplan
+    /// --mode public_key gold-plan …`): after `sandbox` it is the sandbox's own mode.
+    #[arg(long, env = "GOLDPLAN_MODE")]
+    pub mode: Option<String>,
+    /// Same as --mode combined (platform certificates as well as the public key).
     #[arg(long, global = true)]
     pub combined: bool,
-    /// Total timeout per HTTP exchange, in seconds.
-    #[arg(
-        long,
-        global = true,
-        env = "GOLDPLAN_TIMEOUT_SECS",
-        default_value_t = 30
-    )]
-    pub timeout_secs: u64,
+    /// Total timeout per HTTP exchange, in seconds (default 30). Also read from
+    /// GOLDPLAN_TIMEOUT_SECS (older name).
+    #[arg(long, global = true, env = "GOLDPLAN_TIMEOUT", alias = "timeout-secs")]
+    pub timeout: Option<f64>,
+    /// Connection timeout, in seconds (default 10).
+    #[arg(long, global = true, env = "GOLDPLAN_CONNECT_TIMEOUT")]
+    pub connect_timeout: Option<f64>,
+    /// Proxy URL for every request.
+    #[arg(long, global = true, env = "GOLDPLAN_PROXY", hide_env_values = true)]
+    pub proxy: Option<String>,
+    /// Attempts per call, the first included (default 3).
+    #[arg(long, global = true, env = "GOLDPLAN_MAX_ATTEMPTS")]
+    pub max_attempts: Option<u32>,
+    /// Accepted clock skew of responses and callbacks, in seconds (default 300).
+    #[arg(long, global = true, env = "GOLDPLAN_MAX_SKEW_SECS")]
+    pub max_skew_secs: Option<i64>,
+    /// Largest response body read, in bytes (default 4 MiB).
+    #[arg(long, global = true, env = "GOLDPLAN_MAX_RESPONSE_BODY")]
+    pub max_response_body: Option<usize>,
+}
+
+/// A setting from its older environment variable, when the current one is not set.
+fn legacy_env(name: &str) -> Option<OsString> {
+    std::env::var_os(name).filter(|v| !v.is_empty())
 }
 
 fn missing(what: &str, flag: &str, env: &str) -> Error {
@@ -103,20 +127,14 @@ impl ConfigArgs {
         }
         if let Some(value) = &self.private_key {
             // One core rule tells PEM text from a path; errors never echo either.
-            match &KeySource::from_pem_or_path(value.clone()) {
-                KeySource::Pem(pem) => {
-                    c.private_key_pem = Some(pem.clone());
-                    c.private_key_path = None;
-                }
-                KeySource::Path(path) => {
-                    c.private_key_pem = None;
-                    c.private_key_path = Some(path.clone());
-                }
-            }
+            c.private_key = Some(KeySource::from_pem_or_path(value.clone()));
         }
-        if let Some(path) = &self.merchant_certificate {
-            let pem = KeySource::Path(path.clone()).load("merchant certificate")?;
-            c.certificate_pem = Some(pem.to_string());
+        let certificate = self
+            .merchant_certificate
+            .clone()
+            .or_else(|| legacy_env("GOLDPLAN_MERCHANT_CERT"));
+        if let Some(value) = certificate {
+            c.merchant_certificate = Some(KeySource::from_pem_or_path(value));
         }
         if let Some(key) = &self.apiv3_key {
             c.apiv3_key = Some(Zeroizing::new(key.clone()));
@@ -124,8 +142,7 @@ impl ConfigArgs {
         // A public key given by flag or environment replaces the file's and applies.
         if self.public_key_id.is_some() || self.public_key.is_some() {
             c.public_key_id = self.public_key_id.clone();
-            c.public_key_pem = None;
-            c.public_key_path = self.public_key.clone();
+            c.public_key = self.public_key.clone().map(KeySource::from_pem_or_path);
             if c.public_key_id.is_none() {
                 return Err(missing(
                     "WeChat Pay public key id",
@@ -133,7 +150,7 @@ impl ConfigArgs {
                     "GOLDPLAN_PUBLIC_KEY_ID",
                 ));
             }
-            if c.public_key_path.is_none() {
+            if c.public_key.is_none() {
                 return Err(missing(
                     "WeChat Pay public key file",
                     "public-key",
@@ -142,10 +159,32 @@ impl ConfigArgs {
             }
             c.mode = None;
         }
+        if let Some(mode) = &self.mode {
+            c.mode = Some(mode.parse::<KeyMode>()?);
+        }
         if self.combined {
             c.mode = Some(KeyMode::Combined);
         }
-        c.timeout_secs = Some(self.timeout_secs.max(1) as f64);
+        let timeout = match self.timeout {
+            Some(t) => Some(t),
+            None => legacy_env("GOLDPLAN_TIMEOUT_SECS")
+                .map(|v| {
+                    v.to_str()
+                        .and_then(|t| t.trim().parse::<f64>().ok())
+                        .ok_or_else(|| {
+                            Error::Configuration("GOLDPLAN_TIMEOUT_SECS must be a number".into())
+                        })
+                })
+                .transpose()?,
+        };
+        c.timeout = timeout.or(c.timeout);
+        c.connect_timeout = self.connect_timeout.or(c.connect_timeout);
+        if let Some(proxy) = &self.proxy {
+            c.proxy = Some(proxy.clone());
+        }
+        c.max_attempts = self.max_attempts.or(c.max_attempts);
+        c.max_skew_secs = self.max_skew_secs.or(c.max_skew_secs);
+        c.max_response_body = self.max_response_body.or(c.max_response_body);
         c.user_agent_suffix = Some(format!("goldplan-cli/{}", goldplan::client::VERSION));
         if c.mchid.is_none() {
             return Err(missing("merchant id", "mchid", "GOLDPLAN_MCHID"));
@@ -157,7 +196,7 @@ impl ConfigArgs {
                 "GOLDPLAN_SERIAL_NO",
             ));
         }
-        if c.private_key_pem.is_none() && c.private_key_path.is_none() {
+        if c.private_key.is_none() {
             return Err(missing(
                 "merchant private key",
                 "private-key",

@@ -115,7 +115,7 @@ async fn check_settings(settings: &Settings, findings: &mut Findings) {
     drop(key);
     match c.credentials() {
         Ok(_) => {
-            if c.certificate_pem.is_some() {
+            if c.merchant_certificate.is_some() {
                 findings.ok(
                     "merchant_certificate",
                     "serial_no and private key match apiclient_cert.pem",

@@ -22,6 +22,16 @@ fn goldplan() -> Command {
         "GOLDPLAN_PUBLIC_KEY_ID",
         "GOLDPLAN_PUBLIC_KEY",
         "GOLDPLAN_BASE_URL",
+        "GOLDPLAN_MERCHANT_CERT",
+        "GOLDPLAN_MERCHANT_CERTIFICATE",
+        "GOLDPLAN_TIMEOUT",
+        "GOLDPLAN_TIMEOUT_SECS",
+        "GOLDPLAN_CONNECT_TIMEOUT",
+        "GOLDPLAN_MODE",
+        "GOLDPLAN_PROXY",
+        "GOLDPLAN_MAX_ATTEMPTS",
+        "GOLDPLAN_MAX_SKEW_SECS",
+        "GOLDPLAN_MAX_RESPONSE_BODY",
     ] {
         cmd.env_remove(var);
     }
@@ -696,4 +706,65 @@ fn a_json_headers_file_with_a_repeated_name_is_refused() {
         "{doc}"
     );
     assert_eq!(out.status.code(), Some(4));
+}
+
+#[test]
+fn the_cli_takes_the_configuration_names_of_the_core() {
+    let sb = start_sandbox("public_key");
+    let run = |args: &[&str]| {
+        // --mode belongs before the command (after `sandbox` it is the sandbox's own).
+        let out = goldplan()
+            .args(args)
+            .arg("--json")
+            .arg("--config")
+            .arg(&sb.config)
+            .args([
+                "gold-plan",
+                "change-gold-plan-status",
+                "--sub-mchid",
+                "1900000109",
+                "--operation",
+                "OPEN",
+            ])
+            .output()
+            .unwrap();
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        (out.status.code(), doc)
+    };
+    let (code, doc) = run(&[
+        "--mode",
+        "public_key",
+        "--timeout",
+        "5",
+        "--connect-timeout",
+        "2",
+        "--max-attempts",
+        "1",
+        "--max-skew-secs",
+        "120",
+        "--max-response-body",
+        "65536",
+    ]);
+    assert_eq!(code, Some(0), "{doc}");
+    // --mode overrides the file: a certificate client of a public-key-only merchant.
+    let (code, doc) = run(&["--mode", "certificate"]);
+    assert_eq!(code, Some(4), "{doc}");
+    assert_eq!(doc["error"]["kind"], "no_platform_certificate");
+    let (code, doc) = run(&["--mode", "sm2"]);
+    assert_eq!(code, Some(2), "{doc}");
+    assert_eq!(doc["error"]["family"], "configuration");
+    let (code, doc) = run(&["--max-skew-secs", "0"]);
+    assert_eq!(code, Some(2), "{doc}");
+    let (code, doc) = run(&["--proxy", "not a url"]);
+    assert_eq!(code, Some(2), "{doc}");
+    // A response larger than the cap is a transport error naming the limit.
+    let (code, doc) = run(&["--max-response-body", "8", "--max-attempts", "1"]);
+    assert_eq!(code, Some(5), "{doc}");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("max_response_body"),
+        "{doc}"
+    );
 }

@@ -15,21 +15,14 @@ pub const DEFAULT_MCHID: &str = "1900000100";
 /// Default special merchant registered for the built-in service provider.
 pub const DEFAULT_SUB_MCHID: &str = "1900000109";
 
-/// Which WeChat Pay key a merchant is set up for (spec §2.6, §3.6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum KeyMode {
-    /// Platform certificates only: every response and callback is signed with the current
-    /// platform certificate.
-    Certificate,
-    /// Migrating: responses follow the request's `Wechatpay-Serial` (the public key id selects
-    /// the public key, anything else the platform certificate); callbacks are signed with the
-    /// public key with probability `callback_public_key_share`.
-    Combined,
-    /// Public key only: everything is signed with the WeChat Pay public key and
-    /// `GET /v3/certificates` answers `404 RESOURCE_NOT_EXISTS`.
-    PublicKey,
-}
+/// Which WeChat Pay key a merchant is set up for (spec §2.6, §3.6): the client's own type, so
+/// a sandbox's mode and a client's mode are one vocabulary. In the sandbox, `certificate` signs
+/// every response and callback with the current platform certificate; `combined` lets the
+/// request's `Wechatpay-Serial` choose (the public key id selects the public key) and signs
+/// callbacks with the public key with probability `callback_public_key_share`; `public_key`
+/// signs everything with the public key and answers `GET /v3/certificates` with
+/// `404 RESOURCE_NOT_EXISTS`.
+pub use goldplan::config::KeyMode;
 
 /// Which clock the protocol layer (request timestamp window, `Wechatpay-Timestamp` of
 /// responses and callbacks) reads.

@@ -60,11 +60,69 @@ impl FromStr for KeyMode {
     }
 }
 
+impl serde::Serialize for KeyMode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 impl<'de> Deserialize<'de> for KeyMode {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<KeyMode, D::Error> {
         let s = String::deserialize(d)?;
         s.parse().map_err(serde::de::Error::custom)
     }
+}
+
+/// Everything needed to build a [`Client`] for one merchant, under the names every language
+/// uses: JSON files, Python keyword arguments, Node options (in camelCase), the C library's
+/// JSON, CLI flags (`--private-key`, …) and `GOLDPLAN_*` variables (`GOLDPLAN_PRIVATE_KEY`, …).
+///
+/// Every field is optional in a file; [`ClientConfig::builder`] says what is missing. Unknown
+/// fields are ignored, so a sandbox's `sandbox.json` (which also lists `sub_mchids`,
+/// `platform_certificates`, ...) loads as is; its older spellings (`private_key_pem`,
+/// `private_key_path`, `public_key_pem`, `public_key_path`, `certificate_pem`,
+/// `timeout_secs`, `connect_timeout_secs`) are accepted too, one spelling per setting.
+///
+/// `Debug` never shows the private key, the APIv3 key or a key path, and they are wiped on
+/// drop.
+#[derive(Clone, Default, Deserialize)]
+#[serde(try_from = "WireConfig")]
+pub struct ClientConfig {
+    /// Gateway (default `https://api.mch.weixin.qq.com` with its backup host).
+    pub base_url: Option<String>,
+    /// Caller merchant id (the service provider for Gold Plan).
+    pub mchid: Option<String>,
+    /// Merchant API certificate serial.
+    pub serial_no: Option<String>,
+    /// Merchant API private key: PEM (PKCS#8 or PKCS#1) or the file holding it
+    /// (`apiclient_key.pem`).
+    pub private_key: Option<KeySource>,
+    /// Merchant API certificate (`apiclient_cert.pem`), PEM or file; when given, its serial and
+    /// key must match `serial_no` and `private_key`.
+    pub merchant_certificate: Option<KeySource>,
+    /// The 32-character APIv3 key (certificate downloads, callbacks).
+    pub apiv3_key: Option<Zeroizing<String>>,
+    /// WeChat Pay public key id (`PUB_KEY_ID_…`).
+    pub public_key_id: Option<String>,
+    /// WeChat Pay public key (`-----BEGIN PUBLIC KEY-----`), PEM or file.
+    pub public_key: Option<KeySource>,
+    /// Which keys verify; default: `public_key` when a public key is configured, else
+    /// `certificate`.
+    pub mode: Option<KeyMode>,
+    /// Total timeout per HTTP exchange in seconds (default 30).
+    pub timeout: Option<f64>,
+    /// Connection timeout in seconds (default 10).
+    pub connect_timeout: Option<f64>,
+    /// Proxy URL for every request.
+    pub proxy: Option<String>,
+    /// Attempts per call, the first included (default 3).
+    pub max_attempts: Option<u32>,
+    /// Accepted clock skew of responses and callbacks in seconds (default 300).
+    pub max_skew_secs: Option<i64>,
+    /// Largest response body read, in bytes (default 4 MiB).
+    pub max_response_body: Option<usize>,
+    /// Appended to the User-Agent (bindings put their name and version here).
+    pub user_agent_suffix: Option<String>,
 }
 
 fn secret<'de, D: Deserializer<'de>>(
@@ -73,71 +131,151 @@ fn secret<'de, D: Deserializer<'de>>(
     Ok(Option::<String>::deserialize(d)?.map(Zeroizing::new))
 }
 
-/// Everything needed to build a [`Client`] for one merchant. Every field is optional in the
-/// file; [`ClientConfig::builder`] says what is missing. Unknown fields are ignored, so a
-/// sandbox's `sandbox.json` (which also lists `sub_mchids`, `platform_certificates`, ...)
-/// loads as is.
-///
-/// `Debug` never shows the private key or the APIv3 key, and both are wiped on drop.
-#[derive(Clone, Default, Deserialize)]
+/// The names a configuration document may use, before they are folded into [`ClientConfig`].
+#[derive(Default, Deserialize)]
 #[serde(default)]
-pub struct ClientConfig {
-    /// Gateway (default `https://api.mch.weixin.qq.com` with its backup host).
-    pub base_url: Option<String>,
-    /// Caller merchant id (the service provider for Gold Plan).
-    pub mchid: Option<String>,
-    /// Merchant API certificate serial.
-    pub serial_no: Option<String>,
-    /// Merchant API private key, PEM (PKCS#8 or PKCS#1).
+struct WireConfig {
+    base_url: Option<String>,
+    mchid: Option<String>,
+    serial_no: Option<String>,
     #[serde(deserialize_with = "secret")]
-    pub private_key_pem: Option<Zeroizing<String>>,
-    /// File holding the private key (`apiclient_key.pem`), when `private_key_pem` is absent.
-    pub private_key_path: Option<PathBuf>,
-    /// Merchant API certificate PEM; when given, its serial and key must match.
-    pub certificate_pem: Option<String>,
-    /// The 32-character APIv3 key (certificate downloads, callbacks).
+    private_key: Option<Zeroizing<String>>,
     #[serde(deserialize_with = "secret")]
-    pub apiv3_key: Option<Zeroizing<String>>,
-    /// WeChat Pay public key id (`PUB_KEY_ID_…`).
-    pub public_key_id: Option<String>,
-    /// WeChat Pay public key PEM (`-----BEGIN PUBLIC KEY-----`).
-    pub public_key_pem: Option<String>,
-    /// File holding the WeChat Pay public key, when `public_key_pem` is absent.
-    pub public_key_path: Option<PathBuf>,
-    /// Which keys verify; default: `public_key` when a public key is configured, else
-    /// `certificate`.
-    pub mode: Option<KeyMode>,
-    /// Total timeout per HTTP exchange in seconds (default 30).
-    pub timeout_secs: Option<f64>,
-    /// Connection timeout in seconds (default 10).
-    pub connect_timeout_secs: Option<f64>,
-    /// Proxy URL for every request.
-    pub proxy: Option<String>,
-    /// Attempts per call, the first included (default 3).
-    pub max_attempts: Option<u32>,
-    /// Accepted clock skew of responses and callbacks in seconds (default 300).
-    pub max_skew_secs: Option<i64>,
-    /// Appended to the User-Agent (bindings put their name and version here).
-    #[serde(skip)]
-    pub user_agent_suffix: Option<String>,
+    private_key_pem: Option<Zeroizing<String>>,
+    private_key_path: Option<PathBuf>,
+    merchant_certificate: Option<String>,
+    certificate_pem: Option<String>,
+    #[serde(deserialize_with = "secret")]
+    apiv3_key: Option<Zeroizing<String>>,
+    public_key_id: Option<String>,
+    public_key: Option<String>,
+    public_key_pem: Option<String>,
+    public_key_path: Option<PathBuf>,
+    mode: Option<KeyMode>,
+    timeout: Option<f64>,
+    timeout_secs: Option<f64>,
+    connect_timeout: Option<f64>,
+    connect_timeout_secs: Option<f64>,
+    proxy: Option<String>,
+    max_attempts: Option<u32>,
+    max_skew_secs: Option<i64>,
+    max_response_body: Option<usize>,
+}
+
+/// One setting given under at most one of its spellings.
+fn one_of<T>(
+    setting: &str,
+    spellings: Vec<(&str, Option<T>)>,
+) -> std::result::Result<Option<T>, String> {
+    let given: Vec<(&str, T)> = spellings
+        .into_iter()
+        .filter_map(|(name, value)| value.map(|v| (name, v)))
+        .collect();
+    if given.len() > 1 {
+        let names: Vec<&str> = given.iter().map(|(n, _)| *n).collect();
+        return Err(format!(
+            "{setting} is given more than once ({}): keep one",
+            names.join(", ")
+        ));
+    }
+    Ok(given.into_iter().next().map(|(_, v)| v))
+}
+
+/// PEM text or a path, as a user types it (see [`KeySource::from_pem_or_path`]); the text is
+/// kept in wiped memory either way.
+fn pem_or_path(value: Zeroizing<String>) -> KeySource {
+    if value.contains(KeySource::PEM_MARKER) {
+        KeySource::Pem(value)
+    } else {
+        KeySource::Path(PathBuf::from(value.as_str()))
+    }
+}
+
+impl TryFrom<WireConfig> for ClientConfig {
+    type Error = String;
+
+    fn try_from(w: WireConfig) -> std::result::Result<ClientConfig, String> {
+        let private_key = one_of(
+            "the private key",
+            vec![
+                ("private_key", w.private_key.map(pem_or_path)),
+                ("private_key_pem", w.private_key_pem.map(KeySource::Pem)),
+                ("private_key_path", w.private_key_path.map(KeySource::Path)),
+            ],
+        )?;
+        let merchant_certificate = one_of(
+            "the merchant certificate",
+            vec![
+                (
+                    "merchant_certificate",
+                    w.merchant_certificate
+                        .map(|v| pem_or_path(Zeroizing::new(v))),
+                ),
+                (
+                    "certificate_pem",
+                    w.certificate_pem.map(|v| KeySource::Pem(Zeroizing::new(v))),
+                ),
+            ],
+        )?;
+        let public_key = one_of(
+            "the WeChat Pay public key",
+            vec![
+                (
+                    "public_key",
+                    w.public_key.map(|v| pem_or_path(Zeroizing::new(v))),
+                ),
+                (
+                    "public_key_pem",
+                    w.public_key_pem.map(|v| KeySource::Pem(Zeroizing::new(v))),
+                ),
+                ("public_key_path", w.public_key_path.map(KeySource::Path)),
+            ],
+        )?;
+        Ok(ClientConfig {
+            base_url: w.base_url,
+            mchid: w.mchid,
+            serial_no: w.serial_no,
+            private_key,
+            merchant_certificate,
+            apiv3_key: w.apiv3_key,
+            public_key_id: w.public_key_id,
+            public_key,
+            mode: w.mode,
+            timeout: one_of(
+                "timeout",
+                vec![("timeout", w.timeout), ("timeout_secs", w.timeout_secs)],
+            )?,
+            connect_timeout: one_of(
+                "connect_timeout",
+                vec![
+                    ("connect_timeout", w.connect_timeout),
+                    ("connect_timeout_secs", w.connect_timeout_secs),
+                ],
+            )?,
+            proxy: w.proxy,
+            max_attempts: w.max_attempts,
+            max_skew_secs: w.max_skew_secs,
+            max_response_body: w.max_response_body,
+            user_agent_suffix: None,
+        })
+    }
 }
 
 impl fmt::Debug for ClientConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown = |k: &Option<KeySource>| match k {
+            Some(KeySource::Pem(_)) => Some("<pem>"),
+            Some(KeySource::Path(_)) => Some("<file>"),
+            None => None,
+        };
         f.debug_struct("ClientConfig")
             .field("base_url", &self.base_url)
             .field("mchid", &self.mchid)
             .field("serial_no", &self.serial_no)
-            .field(
-                "private_key",
-                &self
-                    .private_key_pem
-                    .as_ref()
-                    .map(|_| "<redacted>")
-                    .or(self.private_key_path.as_ref().map(|_| "<file>")),
-            )
+            .field("private_key", &shown(&self.private_key))
             .field("apiv3_key", &self.apiv3_key.as_ref().map(|_| "<redacted>"))
             .field("public_key_id", &self.public_key_id)
+            .field("public_key", &shown(&self.public_key))
             .field("mode", &self.mode())
             .finish_non_exhaustive()
     }
@@ -208,11 +346,17 @@ impl ClientConfig {
             ))
         })?;
         if let Some(dir) = base_dir {
-            for path in [&mut config.private_key_path, &mut config.public_key_path]
-                .into_iter()
-                .flatten()
+            for source in [
+                &mut config.private_key,
+                &mut config.public_key,
+                &mut config.merchant_certificate,
+            ]
+            .into_iter()
+            .flatten()
             {
-                if path.is_relative() {
+                if let KeySource::Path(path) = source
+                    && path.is_relative()
+                {
                     *path = dir.join(&*path);
                 }
             }
@@ -232,9 +376,7 @@ impl ClientConfig {
     /// The effective key mode.
     pub fn mode(&self) -> KeyMode {
         self.mode.unwrap_or(
-            if self.public_key_id.is_some()
-                && (self.public_key_pem.is_some() || self.public_key_path.is_some())
-            {
+            if self.public_key_id.is_some() && self.public_key.is_some() {
                 KeyMode::PublicKey
             } else {
                 KeyMode::Certificate
@@ -242,23 +384,13 @@ impl ClientConfig {
         )
     }
 
-    /// The merchant private key, from `private_key_pem` or `private_key_path`.
+    /// The merchant private key.
     pub fn private_key(&self) -> Result<PrivateKey> {
-        match self.private_key_source() {
-            Some(source) => PrivateKey::from_source(&source),
+        match &self.private_key {
+            Some(source) => PrivateKey::from_source(source),
             None => Err(Error::Configuration(
                 "no merchant private key configured".into(),
             )),
-        }
-    }
-
-    /// Where the merchant private key comes from: `private_key_pem` when set, else
-    /// `private_key_path`.
-    pub fn private_key_source(&self) -> Option<KeySource> {
-        match (&self.private_key_pem, &self.private_key_path) {
-            (Some(pem), _) => Some(KeySource::Pem(pem.clone())),
-            (None, Some(path)) => Some(KeySource::Path(path.clone())),
-            (None, None) => None,
         }
     }
 
@@ -271,8 +403,11 @@ impl ClientConfig {
             .as_deref()
             .ok_or_else(|| missing("serial_no"))?;
         let key = self.private_key()?;
-        match &self.certificate_pem {
-            Some(cert) => MerchantCredentials::with_certificate(mchid, serial_no, key, cert),
+        match &self.merchant_certificate {
+            Some(cert) => {
+                let pem = cert.load("merchant certificate")?;
+                MerchantCredentials::with_certificate(mchid, serial_no, key, &pem)
+            }
             None => MerchantCredentials::new(mchid, serial_no, key),
         }
     }
@@ -287,12 +422,9 @@ impl ClientConfig {
 
     /// The WeChat Pay public key, when configured (id and key must come together).
     pub fn public_key(&self) -> Result<Option<PublicKeyVerifier>> {
-        let pem = match (&self.public_key_pem, &self.public_key_path) {
-            (Some(pem), _) => Some(Zeroizing::new(pem.clone())),
-            (None, Some(path)) => {
-                Some(KeySource::Path(path.clone()).load("WeChat Pay public key")?)
-            }
-            (None, None) => None,
+        let pem = match &self.public_key {
+            Some(source) => Some(source.load("WeChat Pay public key")?),
+            None => None,
         };
         match (&self.public_key_id, pem) {
             (Some(id), Some(pem)) => Ok(Some(PublicKeyVerifier::from_pem(id, &pem)?)),
@@ -333,11 +465,14 @@ impl ClientConfig {
         if let Some(url) = &self.base_url {
             builder = builder.base_url(url.clone());
         }
-        if let Some(t) = seconds(self.timeout_secs, "timeout")? {
+        if let Some(t) = seconds(self.timeout, "timeout")? {
             builder = builder.timeout(t);
         }
-        if let Some(t) = seconds(self.connect_timeout_secs, "connect_timeout")? {
+        if let Some(t) = seconds(self.connect_timeout, "connect_timeout")? {
             builder = builder.connect_timeout(t);
+        }
+        if let Some(bytes) = self.max_response_body {
+            builder = builder.max_response_body(bytes);
         }
         if let Some(proxy) = &self.proxy {
             builder = builder.proxy(proxy.clone());
@@ -427,6 +562,47 @@ mod tests {
             "{shown}"
         );
         assert!(!shown.contains("PRIVATE KEY") && !shown.contains("0123456789abcdef"));
+    }
+
+    #[test]
+    fn the_shared_names_take_pem_or_path_and_one_spelling_per_setting() {
+        let dir = keys();
+        let json = serde_json::json!({
+            "mchid": "1900000100",
+            "serial_no": "3775B6A45ACD588826D15E583A95F5DD12345678",
+            "private_key": "merchant_test_key.pem",
+            "merchant_certificate": read("merchant_test_cert.pem"),
+            "public_key_id": "PUB_KEY_ID_0114232134912410000000000000000001",
+            "public_key": "wechatpay_test_pubkey.pem",
+            "timeout": 2.5,
+            "connect_timeout": 1,
+            "max_attempts": 2,
+            "max_response_body": 65536,
+        });
+        let config = ClientConfig::from_json(&json.to_string(), Some(&dir)).unwrap();
+        assert!(matches!(&config.private_key, Some(KeySource::Path(p)) if p.starts_with(&dir)));
+        assert!(matches!(
+            &config.merchant_certificate,
+            Some(KeySource::Pem(_))
+        ));
+        assert_eq!(config.timeout, Some(2.5));
+        assert_eq!(config.max_response_body, Some(65536));
+        assert_eq!(config.mode(), KeyMode::PublicKey);
+        config.build().unwrap();
+
+        let mut twice = json.clone();
+        twice["private_key_pem"] = serde_json::json!(read("merchant_test_key.pem"));
+        let e = ClientConfig::from_json(&twice.to_string(), Some(&dir)).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Configuration);
+        assert!(
+            e.to_string().contains("private_key, private_key_pem"),
+            "{e}"
+        );
+        assert!(!e.to_string().contains("BEGIN"), "{e}");
+        let mut twice = json;
+        twice["timeout_secs"] = serde_json::json!(3);
+        let e = ClientConfig::from_json(&twice.to_string(), None).unwrap_err();
+        assert!(e.to_string().contains("timeout, timeout_secs"), "{e}");
     }
 
     #[test]

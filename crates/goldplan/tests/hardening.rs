@@ -263,7 +263,7 @@ fn key_content_given_where_a_path_is_expected_is_never_echoed() {
         ClientConfig {
             mchid: Some("1900000100".into()),
             serial_no: Some(common::MERCHANT_SERIAL.into()),
-            private_key_path: Some(PathBuf::from(&body)),
+            private_key: Some(KeySource::Path(PathBuf::from(&body))),
             ..ClientConfig::default()
         }
         .private_key()

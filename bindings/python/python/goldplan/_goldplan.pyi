@@ -110,6 +110,7 @@ class Client:
         proxy: Optional[str] = ...,
         max_attempts: Optional[int] = ...,
         max_skew_secs: Optional[int] = ...,
+        max_response_body: Optional[int] = ...,
     ) -> Client: ...
     @classmethod
     def from_file(cls, path: Union[str, "os.PathLike[str]"]) -> Client: ...
@@ -168,6 +169,7 @@ class AsyncClient:
         proxy: Optional[str] = ...,
         max_attempts: Optional[int] = ...,
         max_skew_secs: Optional[int] = ...,
+        max_response_body: Optional[int] = ...,
     ) -> AsyncClient: ...
     @classmethod
     def from_file(cls, path: Union[str, "os.PathLike[str]"]) -> AsyncClient: ...
