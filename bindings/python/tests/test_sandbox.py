@@ -386,7 +386,19 @@ def test_sandbox_admin_operations(sandbox: Sandbox) -> None:
         sub_mchids=["1900000201"],
     )
     assert view["mchid"] == "1900000200" and view["sub_mchids"] == ["1900000201"]
+    # Each merchant has its own WeChat Pay public key, as on the real gateway.
+    assert view["public_key_id"] != sandbox.info["public_key_id"]
     own = goldplan.Client(
+        mchid="1900000200",
+        serial_no=view["serial_no"],
+        private_key=sandbox.info["private_key_pem"],
+        public_key_id=view["public_key_id"],
+        public_key=view["public_key_pem"],
+        base_url=sandbox.base_url,
+    )
+    assert own.change_gold_plan_status("1900000201", "OPEN").data == {"sub_mchid": "1900000201"}
+    # The built-in provider's key does not verify this merchant's answers.
+    borrowed = goldplan.Client(
         mchid="1900000200",
         serial_no=view["serial_no"],
         private_key=sandbox.info["private_key_pem"],
@@ -394,7 +406,8 @@ def test_sandbox_admin_operations(sandbox: Sandbox) -> None:
         public_key=sandbox.info["public_key_pem"],
         base_url=sandbox.base_url,
     )
-    assert own.change_gold_plan_status("1900000201", "OPEN").data == {"sub_mchid": "1900000201"}
+    with pytest.raises(errors.UnknownSerialError):
+        borrowed.change_gold_plan_status("1900000201", "OPEN")
 
 
 def test_the_pytest_fixtures(goldplan_sandbox: Sandbox, goldplan_client: goldplan.Client) -> None:

@@ -15,8 +15,6 @@ use crate::verify::{
 };
 use crate::x509::{Certificate, VALIDITY_TOLERANCE_SECS};
 // Kept at their old paths for callers of earlier versions; the types live in `x509`.
-#[doc(hidden)]
-pub use crate::x509::Certificate as PlatformCertificate;
 pub use crate::x509::{CertificateSet, SerialNumber, format_unix_rfc3339};
 
 /// One entry of the `/v3/certificates` response as listed (before decryption).
