@@ -3,7 +3,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync, spawnSync } from 'node:child_process'
-import { cpSync, mkdtempSync, readdirSync, writeFileSync, statSync } from 'node:fs'
+import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { PKG } from './helpers.mjs'
@@ -24,7 +24,15 @@ test('the packed tarballs install into an empty project and work from ESM and CJ
     cpSync(path.join(PKG, addon), path.join(stage, addon))
     tarballs.push(pack(stage, work))
   }
-  const main = pack(PKG, work)
+  // As `napi prepublish` does: the published package.json names the platform package as an
+  // optional dependency (the checked-in one does not, so a checkout never fetches it).
+  const stage = path.join(work, 'goldplan')
+  const manifest = JSON.parse(readFileSync(path.join(PKG, 'package.json'), 'utf8'))
+  for (const f of ['package.json', ...manifest.files]) cpSync(path.join(PKG, f), path.join(stage, f))
+  manifest.optionalDependencies = { 'goldplan-linux-x64-gnu': manifest.version }
+  delete manifest.devDependencies
+  writeFileSync(path.join(stage, 'package.json'), JSON.stringify(manifest, null, 2))
+  const main = pack(stage, work)
   tarballs.unshift(main)
   const listing = execFileSync('tar', ['-tzf', main], { encoding: 'utf8' })
   assert.ok(!listing.includes('.node'), 'the main package carries no addon')
