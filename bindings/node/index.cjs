@@ -724,7 +724,20 @@ module.exports = {
   expectedCheckCode,
   verifyReceiptCheckCode,
   parseReceiptQuery,
-  ...errors,
+  GoldPlanError: errors.GoldPlanError,
+  ConfigurationError: errors.ConfigurationError,
+  InvalidInputError: errors.InvalidInputError,
+  SignatureError: errors.SignatureError,
+  SigningError: errors.SigningError,
+  EncryptionError: errors.EncryptionError,
+  DecryptionError: errors.DecryptionError,
+  CertificateError: errors.CertificateError,
+  ReplayError: errors.ReplayError,
+  DecodeError: errors.DecodeError,
+  ApiError: errors.ApiError,
+  TransportError: errors.TransportError,
+  InternalError: errors.InternalError,
+  SandboxError: errors.SandboxError,
   // Internal, for `goldplan/testing` and the tests.
   _internal: { headerPairs, pemText, fromNative, native }
 }
