@@ -78,12 +78,15 @@ for (const mode of ['certificate', 'public_key', 'combined']) {
 }
 
 test('clients from camelCase options (PEM text, Buffers, paths) and from sandbox.json', async (t) => {
-  const { mkdtempSync, writeFileSync } = await import('node:fs')
+  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs')
   const { tmpdir } = await import('node:os')
   const path = await import('node:path')
   const dir = mkdtempSync(path.join(tmpdir(), 'goldplan-node-'))
   const sandbox = await Sandbox.start({ mode: 'combined', stateDir: dir })
-  t.after(() => sandbox.stop())
+  t.after(async () => {
+    await sandbox.stop()
+    rmSync(dir, { recursive: true, force: true })
+  })
   const info = sandbox.info
   await sandbox.client().changeGoldPlanStatus(SUB, 'OPEN')
   await sandbox.updateMerchant(sandbox.info.mchid, { receipt_link: 'https://provider.example/receipt' })

@@ -42,6 +42,7 @@ test("the README's Node quick start works as written", () => {
   linkPackage(dir)
   writeFileSync(path.join(dir, 'quick_start.mjs'), blocks[0])
   const r = spawnSync(process.execPath, ['quick_start.mjs'], { cwd: dir, encoding: 'utf8', timeout: 120_000 })
+  rmSync(dir, { recursive: true, force: true })
   assert.equal(r.status, 0, r.stdout + r.stderr)
   assert.match(r.stdout, /OPEN/)
 })

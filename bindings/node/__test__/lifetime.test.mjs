@@ -4,7 +4,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { Worker } from 'node:worker_threads'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import * as gp from '../index.mjs'
@@ -98,4 +98,5 @@ test('a cluster worker (a forked child) makes calls', () => {
 
 test('stop the shared sandbox', async () => {
   await sandbox.stop()
+  rmSync(dir, { recursive: true, force: true })
 })

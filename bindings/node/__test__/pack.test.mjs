@@ -3,7 +3,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync, spawnSync } from 'node:child_process'
-import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, statSync } from 'node:fs'
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { PKG } from './helpers.mjs'
@@ -15,8 +15,10 @@ function pack (dir, dest) {
   return path.join(dest, out.trim().split('\n').pop())
 }
 
-test('the packed tarballs install into an empty project and work from ESM and CJS', () => {
+test('the packed tarballs install into an empty project and work from ESM and CJS', (t) => {
   const work = mkdtempSync(path.join(tmpdir(), 'goldplan-pack-'))
+  // Debug addons make this a few hundred megabytes: never leave it behind.
+  t.after(() => rmSync(work, { recursive: true, force: true }))
   const tarballs = []
   for (const [dir, addon] of [['linux-x64-gnu', 'goldplan.linux-x64-gnu.node'], ['testing-linux-x64-gnu', 'goldplan.testing.linux-x64-gnu.node']]) {
     const stage = path.join(work, dir)

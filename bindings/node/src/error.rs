@@ -1,5 +1,5 @@
 //! The one place where core errors leave Rust: every [`goldplan::Error`] becomes a JS error
-//! whose message is [`REPORT_PREFIX`] followed by the core's `ErrorReport` as JSON. The facade
+//! whose message is `GOLDPLAN_REPORT:` followed by the core's `ErrorReport` as JSON. The facade
 //! (`errors.cjs`, `fromNative`) recognises the prefix and builds the `GoldPlanError` subclass of
 //! the report's family, so the kind → class table exists once, in JavaScript, as in Python.
 //! Panics are caught at the boundary and become reports of kind `internal`.
