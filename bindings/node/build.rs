@@ -1,0 +1,5 @@
+//! Build script: napi-rs link settings for a Node addon.
+
+fn main() {
+    napi_build::setup();
+}

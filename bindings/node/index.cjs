@@ -1,0 +1,743 @@
+'use strict'
+// The JS facade of `goldplan`: argument checks and conversions around the native addon, and
+// nothing else. Every behaviour is the Rust core's; every typed call crosses the core's JSON
+// surface (`callJson`), and every error goes through `errors.cjs` (`fromNative`).
+// `index.mjs` re-exports this module, so ESM and CommonJS share one set of classes and
+// `instanceof` works across both.
+
+const fs = require('node:fs')
+const path = require('node:path')
+const util = require('node:util')
+
+const errors = require('./errors.cjs')
+const { fromNative, fromReport, InvalidInputError } = errors
+
+let native
+try {
+  native = require('./native.cjs')
+} catch (e) {
+  // No addon for this platform (or a broken install): say which, with the loader's reason.
+  throw new errors.InternalError(
+    `goldplan: cannot load the native addon for ${process.platform}-${process.arch} ` +
+      `(install the platform package goldplan-${process.platform}-${process.arch}-gnu): ${e && e.message}`,
+    { kind: 'internal', family: 'internal' }
+  )
+}
+
+const CONSTANTS = Object.freeze(JSON.parse(native.nativeConstants()))
+
+/** Library version (the Rust core's). */
+const VERSION = CONSTANTS.version
+/** Every error kind name, and the family of each (decided by the core). */
+const ERROR_KINDS = Object.freeze([...CONSTANTS.kinds])
+const ERROR_FAMILIES = Object.freeze({ ...CONSTANTS.families })
+/** The values the Gold Plan enums accept. */
+const OPERATION_TYPES = Object.freeze([...CONSTANTS.operationTypes])
+const OPERATION_PAY_SCENES = Object.freeze([...CONSTANTS.operationPayScenes])
+const INDUSTRY_TYPES = Object.freeze([...CONSTANTS.industryTypes])
+const MAX_INDUSTRY_FILTERS = CONSTANTS.maxIndustryFilters
+const MAX_SENSITIVE_PLAINTEXT_LEN = CONSTANTS.maxSensitivePlaintextLen
+
+/** Largest key or certificate file read from a path (a PEM is a few kilobytes). */
+const MAX_PEM_FILE_BYTES = 1024 * 1024
+/** Largest image `uploadImage` accepts before anything is sent (WeChat's limit is 2 MiB). */
+const MAX_UPLOAD_BYTES = 100 * 1024 * 1024
+
+// ---------------------------------------------------------------------------------------------
+// argument checks
+
+function inputError (message, kind = 'invalid_input') {
+  return fromReport(JSON.parse(native.inputErrorReport(kind, message)))
+}
+
+/** Calls the addon synchronously; any throw becomes a `GoldPlanError`. */
+function sync (f) {
+  try {
+    return f()
+  } catch (e) {
+    throw fromNative(e)
+  }
+}
+
+/** Calls the addon asynchronously; a synchronous throw or a rejection becomes a rejection with a `GoldPlanError`. */
+async function later (f) {
+  try {
+    return await f()
+  } catch (e) {
+    throw fromNative(e)
+  }
+}
+
+function isBytes (v) {
+  return v instanceof Uint8Array || v instanceof ArrayBuffer
+}
+
+function toBuffer (v) {
+  if (Buffer.isBuffer(v)) return v
+  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength)
+  return Buffer.from(v)
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+function bytesToText (v, what) {
+  try {
+    return utf8.decode(toBuffer(v))
+  } catch {
+    throw inputError(`${what} is not UTF-8 text`)
+  }
+}
+
+function requireString (v, what) {
+  if (typeof v !== 'string') throw inputError(`${what} must be a string, not ${describeType(v)}`)
+  return v
+}
+
+function optionalString (v, what) {
+  return v === undefined || v === null ? undefined : requireString(v, what)
+}
+
+function describeType (v) {
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'an array'
+  if (isBytes(v)) return 'bytes'
+  return typeof v
+}
+
+/** String or bytes (a Buffer, any Uint8Array) → Buffer. */
+function bytesArg (v, what) {
+  if (typeof v === 'string') return Buffer.from(v, 'utf8')
+  if (isBytes(v)) return toBuffer(v)
+  throw inputError(`${what} must be a Buffer or a string, not ${describeType(v)}`)
+}
+
+/** Reads a small file (a key or certificate), refusing anything larger than `limit`. */
+function readBounded (file, what, limit = MAX_PEM_FILE_BYTES) {
+  let fd
+  try {
+    fd = fs.openSync(file, 'r')
+    const size = fs.fstatSync(fd).size
+    if (size > limit) throw inputError(`${what} file ${file} is larger than ${limit} bytes`, 'configuration')
+    const buf = Buffer.alloc(size)
+    let off = 0
+    while (off < size) {
+      const n = fs.readSync(fd, buf, off, size - off, off)
+      if (n === 0) break
+      off += n
+    }
+    return bytesToText(buf.subarray(0, off), what)
+  } catch (e) {
+    if (e instanceof errors.GoldPlanError) throw e
+    throw inputError(`cannot read the ${what} file ${file}: ${e.code || e.message}`, 'configuration')
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd)
+  }
+}
+
+/** A PEM given as text, as bytes, or as a path: `{ pem }` or `{ path }`. */
+function pemSource (v, what) {
+  if (isBytes(v)) return { pem: bytesToText(v, what) }
+  if (typeof v !== 'string') throw inputError(`${what} must be PEM text, a Buffer or a file path, not ${describeType(v)}`)
+  if (v.trimStart().startsWith('-----BEGIN')) return { pem: v }
+  if (v.length === 0) throw inputError(`${what} is empty`, 'configuration')
+  return { path: v }
+}
+
+/** A PEM as text (paths are read, bounded). */
+function pemText (v, what) {
+  const s = pemSource(v, what)
+  return s.pem !== undefined ? s.pem : readBounded(s.path, what)
+}
+
+/**
+ * Header pairs from what servers give: a plain object (Node's `req.headers`, Express,
+ * Fastify, Koa), a `Headers` instance (fetch), a `Map`, an array of `[name, value]` pairs, or
+ * Node's flat `req.rawHeaders`. Repeated values stay separate pairs (the core rejects a
+ * verification header given twice).
+ */
+function headerPairs (headers) {
+  const names = []
+  const values = []
+  const push = (n, v, where) => {
+    if (typeof n !== 'string') throw inputError(`header names must be strings (${where})`)
+    if (v === undefined || v === null) return
+    if (Array.isArray(v)) {
+      for (const item of v) push(n, item, where)
+      return
+    }
+    if (typeof v === 'number') v = String(v)
+    if (isBytes(v)) v = bytesToText(v, `header ${n}`)
+    if (typeof v !== 'string') throw inputError(`header ${n} must be a string, not ${describeType(v)}`)
+    names.push(n)
+    values.push(v)
+  }
+  if (headers === null || typeof headers !== 'object') {
+    throw inputError(`headers must be an object, a Headers instance or an array of pairs, not ${describeType(headers)}`)
+  }
+  if (Array.isArray(headers)) {
+    if (headers.length > 0 && typeof headers[0] === 'string') {
+      // req.rawHeaders: [name, value, name, value, …]
+      if (headers.length % 2 !== 0) throw inputError('a flat header list must have an even length')
+      for (let i = 0; i < headers.length; i += 2) push(headers[i], headers[i + 1], 'rawHeaders')
+    } else {
+      for (const pair of headers) {
+        if (!Array.isArray(pair) || pair.length !== 2) throw inputError('header pairs must be [name, value] arrays')
+        push(pair[0], pair[1], 'pairs')
+      }
+    }
+  } else if (typeof headers.entries === 'function' && typeof headers.get === 'function') {
+    for (const [n, v] of headers.entries()) push(n, v, 'Headers')
+  } else {
+    for (const n of Object.keys(headers)) push(n, headers[n], 'object')
+  }
+  return [names, values]
+}
+
+function enumArg (v, allowed, what) {
+  requireString(v, what)
+  if (!allowed.includes(v)) throw inputError(`${what} must be one of ${allowed.join(', ')}, not ${JSON.stringify(v.slice(0, 64))}`)
+  return v
+}
+
+function integerArg (v, what) {
+  if (v === undefined || v === null) return undefined
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw inputError(`${what} must be an integer`)
+  return v
+}
+
+// ---------------------------------------------------------------------------------------------
+// configuration
+
+/** Option name (camelCase) → core configuration name, for the options given as is. */
+const PLAIN_OPTIONS = {
+  baseUrl: ['base_url', 'string'],
+  mchid: ['mchid', 'string'],
+  serialNo: ['serial_no', 'string'],
+  publicKeyId: ['public_key_id', 'string'],
+  mode: ['mode', 'string'],
+  timeout: ['timeout_secs', 'number'],
+  timeoutSecs: ['timeout_secs', 'number'],
+  connectTimeout: ['connect_timeout_secs', 'number'],
+  connectTimeoutSecs: ['connect_timeout_secs', 'number'],
+  proxy: ['proxy', 'string'],
+  maxAttempts: ['max_attempts', 'number'],
+  maxSkewSecs: ['max_skew_secs', 'number']
+}
+const KEY_OPTIONS = ['privateKey', 'privateKeyPem', 'privateKeyPath', 'apiv3Key', 'publicKey', 'publicKeyPem', 'publicKeyPath', 'certificate', 'certificatePem']
+const ALL_OPTIONS = [...Object.keys(PLAIN_OPTIONS), ...KEY_OPTIONS]
+
+/** The core's configuration JSON from the constructor's options. */
+function configJson (options) {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw inputError(`Client options must be an object, not ${describeType(options)}`, 'configuration')
+  }
+  const config = {}
+  for (const name of Object.keys(options)) {
+    const value = options[name]
+    if (value === undefined) continue
+    if (!ALL_OPTIONS.includes(name)) {
+      throw inputError(`unknown Client option ${JSON.stringify(name.slice(0, 64))}; the options are ${ALL_OPTIONS.join(', ')}`, 'configuration')
+    }
+    const plain = PLAIN_OPTIONS[name]
+    if (plain) {
+      if (typeof value !== plain[1]) throw inputError(`option ${name} must be a ${plain[1]}, not ${describeType(value)}`)
+      config[plain[0]] = value
+    }
+  }
+  const pem = (name, pemField, pathField) => {
+    const v = options[name]
+    if (v === undefined || v === null) return
+    const s = pemSource(v, name)
+    if (s.pem !== undefined) config[pemField] = s.pem
+    else config[pathField] = path.resolve(s.path)
+  }
+  pem('privateKey', 'private_key_pem', 'private_key_path')
+  pem('privateKeyPem', 'private_key_pem', 'private_key_path')
+  if (options.privateKeyPath != null) config.private_key_path = path.resolve(requireString(options.privateKeyPath, 'privateKeyPath'))
+  pem('publicKey', 'public_key_pem', 'public_key_path')
+  pem('publicKeyPem', 'public_key_pem', 'public_key_path')
+  if (options.publicKeyPath != null) config.public_key_path = path.resolve(requireString(options.publicKeyPath, 'publicKeyPath'))
+  for (const name of ['certificate', 'certificatePem']) {
+    if (options[name] != null) config.certificate_pem = pemText(options[name], name)
+  }
+  if (options.apiv3Key != null) {
+    const k = options.apiv3Key
+    if (typeof k === 'string') config.apiv3_key = k
+    else if (isBytes(k)) config.apiv3_key = bytesToText(k, 'apiv3Key')
+    else throw inputError(`option apiv3Key must be a string or a Buffer, not ${describeType(k)}`)
+  }
+  return JSON.stringify(config)
+}
+
+const USER_AGENT_SUFFIX = `goldplan-node/${VERSION} Node/${process.versions.node}`
+
+// ---------------------------------------------------------------------------------------------
+// results
+
+/** A verified, decrypted callback. `util.inspect` omits the decrypted resource. */
+class Notification {
+  constructor (n) {
+    this.id = n.id
+    this.createTime = n.createTime
+    this.eventType = n.eventType
+    this.resourceType = n.resourceType
+    this.summary = n.summary ?? undefined
+    this.originalType = n.originalType ?? undefined
+    this.requestId = n.requestId ?? undefined
+    this.serial = n.serial
+    // Not enumerable: the decrypted resource stays out of logs that print the object.
+    Object.defineProperty(this, 'plaintext', { value: n.plaintext, enumerable: false })
+  }
+
+  /** The decrypted resource, parsed as JSON. */
+  json () {
+    try {
+      return JSON.parse(this.plaintext)
+    } catch {
+      throw inputError('the decrypted resource is not JSON', 'invalid_input')
+    }
+  }
+
+  [util.inspect.custom] () {
+    return `Notification { id: ${JSON.stringify(this.id)}, eventType: ${JSON.stringify(this.eventType)}, createTime: ${JSON.stringify(this.createTime)}, serial: ${JSON.stringify(this.serial)} }`
+  }
+}
+
+/**
+ * The HTTP answer to give WeChat Pay for a callback (spec §4.3): `acknowledgement()` is the
+ * success answer; `acknowledgement(error)` the answer the error's kind calls for (a replay is
+ * acknowledged with success; an unauthentic callback gets 401; anything that is not a
+ * `GoldPlanError` a 500).
+ */
+function acknowledgement (error) {
+  let kind
+  if (error !== undefined && error !== null) {
+    kind = error instanceof errors.GoldPlanError ? error.kind : 'internal'
+  }
+  const ack = native.acknowledgement(kind)
+  return {
+    status: ack.status,
+    body: ack.body,
+    headers: ack.body ? { 'content-type': 'application/json' } : {}
+  }
+}
+
+function reply (r) {
+  return { data: JSON.parse(r.json), requestId: r.requestId ?? undefined }
+}
+
+// ---------------------------------------------------------------------------------------------
+// the client
+
+/**
+ * The WeChat Pay APIv3 client. Every network call returns a Promise; signing, verification
+ * and I/O run on the addon's threads, never on the event loop.
+ */
+class Client {
+  #native
+
+  /**
+   * @param {object} options the core's configuration names in camelCase; keys as PEM
+   *   text, Buffers or file paths.
+   */
+  constructor (options) {
+    if (options instanceof native.NativeClient) {
+      this.#native = options
+      return
+    }
+    const json = configJson(options)
+    this.#native = sync(() => new native.NativeClient(json, undefined, USER_AGENT_SUFFIX))
+  }
+
+  /** A client from a JSON configuration file (core names, e.g. a sandbox's `sandbox.json`). */
+  static fromFile (file) {
+    requireString(file, 'path')
+    return new Client(sync(() => native.NativeClient.fromFile(path.resolve(file), USER_AGENT_SUFFIX)))
+  }
+
+  /** Merchant id. */
+  get mchid () { return this.#native.info().mchid }
+  /** Gateway base URL. */
+  get baseUrl () { return this.#native.info().baseUrl }
+  /** `certificate`, `public_key` or `combined`. */
+  get mode () { return this.#native.info().mode }
+  /** The User-Agent sent with every request. */
+  get userAgent () { return this.#native.info().userAgent }
+
+  #call (operation, args) {
+    return later(() => this.#native.callJson(operation, JSON.stringify(args))).then(reply)
+  }
+
+  /** 点金计划管理: opens (`OPEN`) or closes (`CLOSE`) Gold Plan for a special merchant. */
+  changeGoldPlanStatus (subMchid, operationType, operationPayScene) {
+    return later(async () => {
+      const args = {
+        sub_mchid: requireString(subMchid, 'subMchid'),
+        operation_type: enumArg(operationType, OPERATION_TYPES, 'operationType')
+      }
+      if (operationPayScene !== undefined && operationPayScene !== null) {
+        args.operation_pay_scene = enumArg(operationPayScene, OPERATION_PAY_SCENES, 'operationPayScene')
+      }
+      return this.#call('change_gold_plan_status', args)
+    })
+  }
+
+  /** 商家小票管理: turns the merchant receipt on (`OPEN`) or off (`CLOSE`). */
+  changeCustomPageStatus (subMchid, operationType) {
+    return later(async () => this.#call('change_custom_page_status', {
+      sub_mchid: requireString(subMchid, 'subMchid'),
+      operation_type: enumArg(operationType, OPERATION_TYPES, 'operationType')
+    }))
+  }
+
+  /** 同业过滤标签管理: replaces the industry filter (1 to 3 tags). */
+  setAdvertisingIndustryFilter (subMchid, filters) {
+    return later(async () => this.#call('set_advertising_industry_filter', {
+      sub_mchid: requireString(subMchid, 'subMchid'),
+      advertising_industry_filters: industries(filters)
+    }))
+  }
+
+  /** 开通广告展示: turns ad display on, optionally with up to 3 industry tags. */
+  openAdvertisingShow (subMchid, filters) {
+    return later(async () => {
+      const args = { sub_mchid: requireString(subMchid, 'subMchid') }
+      if (filters !== undefined && filters !== null) args.advertising_industry_filters = industries(filters)
+      return this.#call('open_advertising_show', args)
+    })
+  }
+
+  /** 关闭广告展示: turns ad display off. */
+  closeAdvertisingShow (subMchid) {
+    return later(async () => this.#call('close_advertising_show', { sub_mchid: requireString(subMchid, 'subMchid') }))
+  }
+
+  /**
+   * Sends a signed request to any APIv3 endpoint and verifies the response. `body` is an
+   * object (sent as compact JSON), a string or a Buffer (sent byte for byte).
+   */
+  request (method, pathAndQuery, body, options = {}) {
+    return later(async () => {
+      const args = { method: requireString(method, 'method'), path: requireString(pathAndQuery, 'path') }
+      if (typeof body === 'string') args.body_text = body
+      else if (isBytes(body)) args.body_text = bytesToText(body, 'body')
+      else if (body !== undefined && body !== null) {
+        if (typeof body !== 'object') throw inputError(`body must be an object, a string or a Buffer, not ${describeType(body)}`)
+        args.body = body
+      }
+      if (options === null || typeof options !== 'object') throw inputError('request options must be an object')
+      if (options.idempotent !== undefined) {
+        if (typeof options.idempotent !== 'boolean') throw inputError('idempotent must be a boolean')
+        args.idempotent = options.idempotent
+      }
+      const serial = optionalString(options.wechatpaySerial, 'wechatpaySerial')
+      if (serial !== undefined) args.wechatpay_serial = serial
+      const r = await later(() => this.#native.callJson('request', JSON.stringify(args)))
+      const v = JSON.parse(r.json)
+      return { status: v.status, requestId: v.request_id ?? undefined, serial: v.serial, headers: v.headers, body: v.body }
+    })
+  }
+
+  /** Uploads an image (JPG, PNG or BMP, at most 2 MiB); resolves to `{ mediaId, requestId }`. */
+  uploadImage (filename, data) {
+    return later(async () => {
+      requireString(filename, 'filename')
+      const bytes = bytesArg(data, 'data')
+      if (bytes.length > MAX_UPLOAD_BYTES) throw inputError(`the image is larger than ${MAX_UPLOAD_BYTES} bytes`)
+      const r = await this.#call('upload_image', { filename, content_base64: bytes.toString('base64') })
+      return { mediaId: r.data.media_id, requestId: r.requestId }
+    })
+  }
+
+  /**
+   * Verifies and decrypts a callback from its headers (as your framework gives them) and its
+   * raw body bytes (before any JSON parsing). `replayGuard(id)` (sync or async) is asked, once
+   * the callback is authentic and decrypted, whether its id was already processed; `true`
+   * rejects with a `ReplayError` (acknowledge it with success), a throw rejects with an
+   * `InvalidInputError` whose `cause` is what it threw.
+   */
+  parseNotification (headers, rawBody, options = {}) {
+    return later(async () => {
+      const [names, values] = headerPairs(headers)
+      const body = bytesArg(rawBody, 'rawBody')
+      if (options === null || typeof options !== 'object') throw inputError('parseNotification options must be an object')
+      const guard = options.replayGuard
+      if (guard !== undefined && guard !== null && typeof guard !== 'function') {
+        throw inputError('replayGuard must be a function taking the notification id and returning a boolean')
+      }
+      const n = new Notification(await later(() => this.#native.parseNotification(names, values, body)))
+      if (guard) {
+        let seen
+        try {
+          seen = await guard(n.id)
+        } catch (cause) {
+          const e = inputError(`the replay guard threw: ${cause && cause.message ? cause.message : String(cause)}`)
+          e.cause = cause
+          throw e
+        }
+        if (seen) throw fromReport(JSON.parse(native.replayReport(n.id)))
+      }
+      return n
+    })
+  }
+
+  /** Encrypts a sensitive field; resolves to `{ ciphertext, wechatpaySerial }` (send the serial as `Wechatpay-Serial`). */
+  encryptSensitive (plaintext) {
+    return later(async () => this.#native.encryptSensitive(requireString(plaintext, 'plaintext')))
+  }
+
+  /** Decrypts a sensitive field of a response with the merchant private key. */
+  decryptSensitive (ciphertext) {
+    return later(async () => this.#native.decryptSensitive(requireString(ciphertext, 'ciphertext')))
+  }
+
+  /** Downloads the platform certificates now. */
+  refreshCertificates () {
+    return later(() => this.#native.refreshCertificates())
+  }
+
+  /** The platform certificates currently trusted (no network). */
+  platformCertificates () {
+    return sync(() => this.#native.platformCertificates())
+  }
+
+  /** How many certificate downloads this client made. */
+  certificateDownloads () {
+    return later(() => this.#native.certificateDownloads())
+  }
+
+  /** Checks the configuration against the gateway: `{ ok, checks: [...] }` as the core reports it. */
+  probe () {
+    return later(async () => JSON.parse(await this.#native.probe()))
+  }
+
+  [util.inspect.custom] () {
+    const i = this.#native.info()
+    return `Client { mchid: ${JSON.stringify(i.mchid)}, baseUrl: ${JSON.stringify(i.baseUrl)}, mode: ${JSON.stringify(i.mode)} }`
+  }
+
+  toJSON () {
+    const i = this.#native.info()
+    return { mchid: i.mchid, baseUrl: i.baseUrl, mode: i.mode }
+  }
+}
+
+function industries (filters) {
+  if (!Array.isArray(filters)) throw inputError(`filters must be an array of industry types, not ${describeType(filters)}`)
+  return filters.map((f, i) => enumArg(f, INDUSTRY_TYPES, `filters[${i}]`))
+}
+
+// ---------------------------------------------------------------------------------------------
+// sans-IO helpers (for users who keep their own HTTP stack)
+
+/** The merchant API private key. Its `util.inspect` never shows key material. */
+class PrivateKey {
+  #native
+  constructor (n) { this.#native = n }
+  /** PEM text, a Buffer or a file path (PKCS#8 or PKCS#1). */
+  static fromPem (pem) {
+    const text = pemText(pem, 'privateKey')
+    return new PrivateKey(sync(() => native.NativePrivateKey.fromPem(text)))
+  }
+
+  /** Key size in bits. */
+  get bits () { return this.#native.bits }
+  /** The public half as SubjectPublicKeyInfo DER. */
+  get publicKeyDer () { return this.#native.publicKeyDer }
+  /** base64 RSASSA-PKCS1-v1_5/SHA-256 signature. */
+  sign (message) { return sync(() => this.#native.sign(bytesArg(message, 'message'))) }
+  /** Decrypts a sensitive field (RSA-OAEP). */
+  decryptSensitive (ciphertext) { return sync(() => this.#native.decryptSensitive(requireString(ciphertext, 'ciphertext'))) }
+  [util.inspect.custom] () { return `PrivateKey { bits: ${this.bits} }` }
+}
+
+/** Signs requests for one merchant identity. */
+class Signer {
+  #native
+  /** `privateKey` and `certificate` are PEM text, Buffers or paths. */
+  constructor (mchid, serialNo, privateKey, certificate) {
+    const key = pemText(privateKey, 'privateKey')
+    const cert = certificate === undefined || certificate === null ? undefined : pemText(certificate, 'certificate')
+    this.#native = sync(() => new native.NativeSigner(requireString(mchid, 'mchid'), requireString(serialNo, 'serialNo'), key, cert))
+  }
+
+  get mchid () { return this.#native.mchid }
+  get serialNo () { return this.#native.serialNo }
+  /** base64 signature of `message`. */
+  sign (message) { return sync(() => this.#native.sign(bytesArg(message, 'message'))) }
+  /** Signs a request (fresh nonce; the current time unless `timestamp` is given). */
+  signRequest (method, pathAndQuery, body, timestamp) {
+    return sync(() => this.#native.signRequest(
+      requireString(method, 'method'), requireString(pathAndQuery, 'path'),
+      body === undefined || body === null ? undefined : bytesArg(body, 'body'), integerArg(timestamp, 'timestamp')))
+  }
+
+  [util.inspect.custom] () { return `Signer { mchid: ${JSON.stringify(this.mchid)}, serialNo: ${JSON.stringify(this.serialNo)} }` }
+}
+
+/** Verifies WeChat Pay signatures of responses and callbacks. */
+class Verifier {
+  #native
+  constructor (n) { this.#native = n }
+  /** Public-key mode. */
+  static publicKey (keyId, publicKey) {
+    const pem = pemText(publicKey, 'publicKey')
+    return new Verifier(sync(() => native.NativeVerifier.publicKey(requireString(keyId, 'keyId'), pem)))
+  }
+
+  /** Platform certificates (PEM texts, Buffers or paths). */
+  static certificates (certificates) {
+    const pems = listOfPems(certificates)
+    return new Verifier(sync(() => native.NativeVerifier.certificates(pems)))
+  }
+
+  /** Both, routed by serial (migrating from certificates to the public key). */
+  static combined (keyId, publicKey, certificates) {
+    const pem = pemText(publicKey, 'publicKey')
+    const pems = listOfPems(certificates)
+    return new Verifier(sync(() => native.NativeVerifier.combined(requireString(keyId, 'keyId'), pem, pems)))
+  }
+
+  /** The serial or key id to send in `Wechatpay-Serial`. */
+  get acceptSerial () { return this.#native.acceptSerial ?? undefined }
+
+  /** Verifies a signed response or callback over its raw body. Options: `now`, `maxSkewSecs`. */
+  verify (headers, body, options = {}) {
+    const [names, values] = headerPairs(headers)
+    return sync(() => this.#native.verify(names, values, bytesArg(body, 'body'), integerArg(options.now, 'now'), integerArg(options.maxSkewSecs, 'maxSkewSecs')))
+  }
+
+  /** A callback parser with this verifier and the APIv3 key. Options: `now`, `maxSkewSecs`. */
+  notificationParser (apiv3Key, options = {}) {
+    const p = sync(() => this.#native.notificationParser(bytesArg(apiv3Key, 'apiv3Key'), integerArg(options.now, 'now'), integerArg(options.maxSkewSecs, 'maxSkewSecs')))
+    return {
+      /** Verifies the raw body and headers, then decrypts the resource. */
+      parse (headers, body) {
+        const [names, values] = headerPairs(headers)
+        return new Notification(sync(() => p.parse(names, values, bytesArg(body, 'body'))))
+      }
+    }
+  }
+}
+
+function listOfPems (list) {
+  if (!Array.isArray(list)) throw inputError('certificates must be an array')
+  return list.map((c, i) => pemText(c, `certificates[${i}]`))
+}
+
+/** A WeChat Pay key that sensitive fields are encrypted to (RSA-OAEP). */
+class EncryptionKey {
+  #native
+  constructor (n) { this.#native = n }
+  static fromPublicKey (keyId, publicKey) {
+    const pem = pemText(publicKey, 'publicKey')
+    return new EncryptionKey(sync(() => native.NativeEncryptionKey.fromPublicKey(requireString(keyId, 'keyId'), pem)))
+  }
+
+  static fromCertificate (certificate) {
+    const pem = pemText(certificate, 'certificate')
+    return new EncryptionKey(sync(() => native.NativeEncryptionKey.fromCertificate(pem)))
+  }
+
+  get wechatpaySerial () { return this.#native.wechatpaySerial }
+  get maxPlaintextLen () { return this.#native.maxPlaintextLen }
+  encrypt (plaintext) { return sync(() => this.#native.encrypt(requireString(plaintext, 'plaintext'))) }
+}
+
+/** Decrypts a sensitive field with the merchant private key (PEM text, Buffer, path or `PrivateKey`). */
+function decryptSensitive (privateKey, ciphertext) {
+  const key = privateKey instanceof PrivateKey ? privateKey : PrivateKey.fromPem(privateKey)
+  return key.decryptSensitive(ciphertext)
+}
+
+function messageToSign (method, canonicalUrl, timestamp, nonce, body) {
+  return sync(() => native.messageToSign(requireString(method, 'method'), requireString(canonicalUrl, 'canonicalUrl'), integerArg(timestamp, 'timestamp'), requireString(nonce, 'nonce'), bytesArg(body ?? '', 'body')))
+}
+function messageToVerify (timestamp, nonce, body) {
+  return sync(() => native.messageToVerify(String(timestamp), requireString(nonce, 'nonce'), bytesArg(body ?? '', 'body')))
+}
+function canonicalUrl (pathAndQuery) { return sync(() => native.canonicalUrl(requireString(pathAndQuery, 'pathAndQuery'))) }
+function generateNonce () { return sync(() => native.generateNonce()) }
+function parseAuthorization (header) { return sync(() => native.parseAuthorization(requireString(header, 'header'))) }
+function authorizationHeader (authorization) { return sync(() => native.authorizationHeader(authorization)) }
+function parseCertificate (pem) { const text = pemText(pem, 'certificate'); return sync(() => native.parseCertificate(text)) }
+
+/** Decrypts, matches and verifies a `GET /v3/certificates` response (spec §3.3). */
+function decryptCertificates (headers, body, apiv3Key, options = {}) {
+  const [names, values] = headerPairs(headers)
+  const trusted = listOfPems(options.trusted ?? [])
+  const pk = options.publicKey === undefined || options.publicKey === null ? undefined : pemText(options.publicKey, 'publicKey')
+  return sync(() => native.decryptCertificates(names, values, bytesArg(body, 'body'), bytesArg(apiv3Key, 'apiv3Key'), trusted,
+    optionalString(options.publicKeyId, 'publicKeyId'), pk, integerArg(options.now, 'now'), integerArg(options.maxSkewSecs, 'maxSkewSecs')))
+}
+
+function aeadDecrypt (apiv3Key, associatedData, nonce, ciphertext) {
+  return sync(() => native.aeadDecrypt(bytesArg(apiv3Key, 'apiv3Key'), bytesArg(associatedData ?? '', 'associatedData'), bytesArg(nonce, 'nonce'), requireString(ciphertext, 'ciphertext')))
+}
+function aeadEncrypt (apiv3Key, associatedData, nonce, plaintext) {
+  return sync(() => native.aeadEncrypt(bytesArg(apiv3Key, 'apiv3Key'), bytesArg(associatedData ?? '', 'associatedData'), bytesArg(nonce, 'nonce'), bytesArg(plaintext, 'plaintext')))
+}
+
+/** The exact string whose MD5 is the receipt `check_code`. */
+function checkCodeInput (configuredLink, subMchId, outTradeNo, transactionId) {
+  return sync(() => native.checkCodeInput(requireString(configuredLink, 'configuredLink'), requireString(subMchId, 'subMchId'), requireString(outTradeNo, 'outTradeNo'), requireString(transactionId, 'transactionId')))
+}
+/** The expected receipt `check_code` (lower-case hex MD5). */
+function expectedCheckCode (configuredLink, subMchId, outTradeNo, transactionId) {
+  return sync(() => native.expectedCheckCode(requireString(configuredLink, 'configuredLink'), requireString(subMchId, 'subMchId'), requireString(outTradeNo, 'outTradeNo'), requireString(transactionId, 'transactionId')))
+}
+/** Whether `checkCode` is the one WeChat computed (constant time). Pass values as they appear in the URL. */
+function verifyReceiptCheckCode (configuredLink, subMchId, outTradeNo, transactionId, checkCode) {
+  return sync(() => native.verifyReceiptCheckCode(requireString(configuredLink, 'configuredLink'), requireString(subMchId, 'subMchId'), requireString(outTradeNo, 'outTradeNo'), requireString(transactionId, 'transactionId'), requireString(checkCode, 'checkCode')))
+}
+/** Parses a received receipt URL (or its query) into `{ subMchId, outTradeNo, checkCode }`, each `{ raw, decoded }`. */
+function parseReceiptQuery (url) { return sync(() => native.parseReceiptQuery(requireString(url, 'url'))) }
+
+module.exports = {
+  VERSION,
+  ERROR_KINDS,
+  ERROR_FAMILIES,
+  OPERATION_TYPES,
+  OPERATION_PAY_SCENES,
+  INDUSTRY_TYPES,
+  MAX_INDUSTRY_FILTERS,
+  MAX_SENSITIVE_PLAINTEXT_LEN,
+  Client,
+  Notification,
+  acknowledgement,
+  PrivateKey,
+  Signer,
+  Verifier,
+  EncryptionKey,
+  decryptSensitive,
+  messageToSign,
+  messageToVerify,
+  canonicalUrl,
+  generateNonce,
+  parseAuthorization,
+  authorizationHeader,
+  parseCertificate,
+  decryptCertificates,
+  aeadDecrypt,
+  aeadEncrypt,
+  checkCodeInput,
+  expectedCheckCode,
+  verifyReceiptCheckCode,
+  parseReceiptQuery,
+  GoldPlanError: errors.GoldPlanError,
+  ConfigurationError: errors.ConfigurationError,
+  InvalidInputError: errors.InvalidInputError,
+  SignatureError: errors.SignatureError,
+  SigningError: errors.SigningError,
+  EncryptionError: errors.EncryptionError,
+  DecryptionError: errors.DecryptionError,
+  CertificateError: errors.CertificateError,
+  ReplayError: errors.ReplayError,
+  DecodeError: errors.DecodeError,
+  ApiError: errors.ApiError,
+  TransportError: errors.TransportError,
+  InternalError: errors.InternalError,
+  SandboxError: errors.SandboxError,
+  // Internal, for `goldplan/testing` and the tests.
+  _internal: { headerPairs, pemText, fromNative, native }
+}

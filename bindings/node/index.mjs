@@ -1,0 +1,52 @@
+// ESM entry point: re-exports the CommonJS facade, so `import` and `require` share one module
+// instance (one set of error classes: `instanceof` works across both).
+import cjs from './index.cjs'
+
+export const {
+  VERSION,
+  ERROR_KINDS,
+  ERROR_FAMILIES,
+  OPERATION_TYPES,
+  OPERATION_PAY_SCENES,
+  INDUSTRY_TYPES,
+  MAX_INDUSTRY_FILTERS,
+  MAX_SENSITIVE_PLAINTEXT_LEN,
+  Client,
+  Notification,
+  acknowledgement,
+  PrivateKey,
+  Signer,
+  Verifier,
+  EncryptionKey,
+  decryptSensitive,
+  messageToSign,
+  messageToVerify,
+  canonicalUrl,
+  generateNonce,
+  parseAuthorization,
+  authorizationHeader,
+  parseCertificate,
+  decryptCertificates,
+  aeadDecrypt,
+  aeadEncrypt,
+  checkCodeInput,
+  expectedCheckCode,
+  verifyReceiptCheckCode,
+  parseReceiptQuery,
+  GoldPlanError,
+  ConfigurationError,
+  InvalidInputError,
+  SignatureError,
+  SigningError,
+  EncryptionError,
+  DecryptionError,
+  CertificateError,
+  ReplayError,
+  DecodeError,
+  ApiError,
+  TransportError,
+  InternalError,
+  SandboxError
+} = cjs
+
+export default cjs
