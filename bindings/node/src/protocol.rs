@@ -43,11 +43,13 @@ fn clock(now: Option<i64>) -> Arc<dyn Clock> {
     }
 }
 
-fn policy(now: Option<i64>, max_skew_secs: Option<i64>) -> VerificationPolicy {
-    VerificationPolicy {
-        max_skew_secs: max_skew_secs.unwrap_or(verify::DEFAULT_MAX_SKEW_SECS),
-        clock: clock(now),
-    }
+/// The verification policy of a sans-IO helper: the same validated window as the client
+/// (1 to 86 400 s; anything else is a configuration error, so no caller can switch it off).
+fn policy(now: Option<i64>, max_skew_secs: Option<i64>) -> napi::Result<VerificationPolicy> {
+    let max_skew = guard(|| {
+        verify::MaxSkew::from_secs(max_skew_secs.unwrap_or(verify::DEFAULT_MAX_SKEW_SECS))
+    })?;
+    Ok(VerificationPolicy::new(max_skew, clock(now)))
 }
 
 fn apiv3_key(key: &Buffer) -> napi::Result<ApiV3Key> {
@@ -406,7 +408,7 @@ impl NativeVerifier {
         max_skew_secs: Option<i64>,
     ) -> napi::Result<JsVerified> {
         let pairs = header_pairs(names, values)?;
-        let policy = policy(now, max_skew_secs);
+        let policy = policy(now, max_skew_secs)?;
         let v = guard(|| {
             let h = WechatpayHeaders::from_pairs(pairs.iter().map(|(n, v)| (n, v)))?;
             verify::verify_signed(self.inner.as_ref(), &policy, &h, &body)
@@ -429,7 +431,7 @@ impl NativeVerifier {
         let key = self::apiv3_key(&apiv3_key)?;
         Ok(NativeNotificationParser {
             inner: NotificationParser::new(self.inner.clone(), key)
-                .with_policy(policy(now, max_skew_secs)),
+                .with_policy(policy(now, max_skew_secs)?),
         })
     }
 }
@@ -498,7 +500,7 @@ pub fn decrypt_certificates(
         (None, None) => None,
         _ => return Err(invalid_input("publicKeyId and publicKey go together")),
     };
-    let policy = policy(now, max_skew_secs);
+    let policy = policy(now, max_skew_secs)?;
     let downloaded = guard(|| {
         let h = WechatpayHeaders::from_pairs(pairs.iter().map(|(n, v)| (n, v)))?;
         certificates::validate_download(&h, &body, &key, &trusted, pk.as_ref(), &policy)
