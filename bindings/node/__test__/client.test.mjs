@@ -130,7 +130,8 @@ test('1 000 concurrent calls with a certificate rotation in the middle', async (
     const calls = []
     let rotation
     for (let i = 0; i < 1000; i++) {
-      if (i === 500) rotation = sandbox.rotatePlatformCertificate({})
+      // The immediate switch: signing moves to a certificate the client has never seen.
+      if (i === 500) rotation = sandbox.rotatePlatformCertificate({ sign_with_new: true })
       calls.push(i % 2 ? client.closeAdvertisingShow(SUB) : client.request('POST', '/v3/goldplan/merchants/close-advertising-show', { sub_mchid: SUB }))
     }
     const outcomes = await Promise.allSettled(calls)

@@ -123,12 +123,30 @@ pub struct ConnectionLimits {
     pub idle_timeout: Duration,
 }
 
+/// Half of this process's open-file limit (at most 8 192): room for the other half, which
+/// callbacks, the state directory and the client side of in-process tests use. 512 when the
+/// limit cannot be read, which stays below the usual 1 024.
+fn default_max_connections() -> usize {
+    const FALLBACK: usize = 512;
+    use std::io::Read as _;
+    let mut limits = String::new();
+    let read = std::fs::File::open("/proc/self/limits")
+        .and_then(|f| f.take(16 * 1024).read_to_string(&mut limits));
+    if read.is_err() {
+        return FALLBACK;
+    }
+    limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .and_then(|l| l.split_whitespace().nth(3))
+        .and_then(|soft| soft.parse::<usize>().ok())
+        .map_or(FALLBACK, |soft| (soft / 2).clamp(64, 8192))
+}
+
 impl Default for ConnectionLimits {
     fn default() -> ConnectionLimits {
         ConnectionLimits {
-            // Well below the usual 1 024 open-file limit, leaving room for callbacks, the
-            // state directory and the client side of in-process tests.
-            max_connections: 512,
+            max_connections: default_max_connections(),
             header_read_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(30),
         }
