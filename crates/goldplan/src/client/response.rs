@@ -5,7 +5,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Result};
 
-/// Per-call options for [`Client::request_with`].
+/// Per-call options for [`Client::request_with`](super::Client::request_with).
 #[derive(Debug, Clone, Default)]
 pub struct RequestOptions {
     /// Whether the call may be sent again after an ambiguous failure (5xx, timeout, reset).
