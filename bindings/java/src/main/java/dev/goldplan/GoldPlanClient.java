@@ -10,17 +10,19 @@ import com.sun.jna.ptr.PointerByReference;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * A WeChat Pay APIv3 client for one merchant, over libgoldplan (signing, verification, certificate
  * rotation, retries and the Gold Plan calls all happen in the library). Thread-safe: share one
- * instance. {@link #close()} releases the native client.
+ * instance. {@link #close()} waits for calls in flight, then releases the native client.
  */
 public final class GoldPlanClient implements AutoCloseable {
     private static final GoldPlanNative LIB = GoldPlanNative.LIB;
     private static final Gson GSON = new Gson();
 
-    private final Object lock = new Object();
+    /** Calls hold the read lock while they use the native handle; close takes the write lock. */
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private Pointer handle;
 
     private GoldPlanClient(Pointer handle) {
@@ -60,7 +62,7 @@ public final class GoldPlanClient implements AutoCloseable {
         byte[] op = utf8(operation);
         byte[] args = utf8(argsJson);
         PointerByReference out = new PointerByReference();
-        check(LIB.goldplan_client_call(handle(), op, op.length, args, args.length, out));
+        with(ptr -> LIB.goldplan_client_call(ptr, op, op.length, args, args.length, out));
         return reply(out.getValue());
     }
 
@@ -140,14 +142,14 @@ public final class GoldPlanClient implements AutoCloseable {
     /** Reports whether this configuration works against the gateway (never throws for a failed check). */
     public Reply probe() {
         PointerByReference out = new PointerByReference();
-        check(LIB.goldplan_client_probe(handle(), out));
+        with(ptr -> LIB.goldplan_client_probe(ptr, out));
         return reply(out.getValue());
     }
 
     /** Downloads the platform certificates now (certificate and combined modes). */
     public Reply refreshCertificates() {
         PointerByReference out = new PointerByReference();
-        check(LIB.goldplan_client_refresh_certificates(handle(), out));
+        with(ptr -> LIB.goldplan_client_refresh_certificates(ptr, out));
         return reply(out.getValue());
     }
 
@@ -159,7 +161,7 @@ public final class GoldPlanClient implements AutoCloseable {
     public Reply parseNotification(Map<String, String> headers, byte[] body) {
         byte[] h = utf8(GSON.toJson(headers));
         PointerByReference out = new PointerByReference();
-        check(LIB.goldplan_client_parse_notification(handle(), h, h.length, body, body.length, out));
+        with(ptr -> LIB.goldplan_client_parse_notification(ptr, h, h.length, body, body.length, out));
         return reply(out.getValue());
     }
 
@@ -167,7 +169,7 @@ public final class GoldPlanClient implements AutoCloseable {
     public Reply encryptSensitive(String plaintext) {
         byte[] p = utf8(plaintext);
         PointerByReference out = new PointerByReference();
-        check(LIB.goldplan_client_encrypt_sensitive(handle(), p, p.length, out));
+        with(ptr -> LIB.goldplan_client_encrypt_sensitive(ptr, p, p.length, out));
         return reply(out.getValue());
     }
 
@@ -176,7 +178,7 @@ public final class GoldPlanClient implements AutoCloseable {
         byte[] c = utf8(ciphertext);
         PointerByReference out = new PointerByReference();
         LongByReference len = new LongByReference();
-        check(LIB.goldplan_client_decrypt_sensitive(handle(), c, c.length, out, len));
+        with(ptr -> LIB.goldplan_client_decrypt_sensitive(ptr, c, c.length, out, len));
         try {
             return text(out.getValue(), len.getValue());
         } finally {
@@ -187,20 +189,32 @@ public final class GoldPlanClient implements AutoCloseable {
     /** Releases the native client; later calls throw {@link IllegalStateException}. */
     @Override
     public void close() {
-        synchronized (lock) {
+        lock.writeLock().lock();
+        try {
             if (handle != null) {
                 LIB.goldplan_client_free(handle);
                 handle = null;
             }
+        } finally {
+            lock.writeLock().unlock();
         }
     }
 
-    private Pointer handle() {
-        synchronized (lock) {
+    /** A native call with the live handle. */
+    private interface NativeCall {
+        int run(Pointer client);
+    }
+
+    /** Runs {@code call} with the handle, which cannot be freed meanwhile; throws on failure. */
+    private void with(NativeCall call) {
+        lock.readLock().lock();
+        try {
             if (handle == null) {
                 throw new IllegalStateException("the GoldPlanClient is closed");
             }
-            return handle;
+            check(call.run(handle));
+        } finally {
+            lock.readLock().unlock();
         }
     }
 
