@@ -62,16 +62,15 @@ fn clock(now: i64) -> Arc<dyn Clock> {
     }
 }
 
-/// `max_skew_secs <= 0` means the default window (300 s).
-fn policy(now: i64, max_skew_secs: i64) -> VerificationPolicy {
-    VerificationPolicy {
-        max_skew_secs: if max_skew_secs > 0 {
-            max_skew_secs
-        } else {
-            verify::DEFAULT_MAX_SKEW_SECS
-        },
-        clock: clock(now),
-    }
+/// `max_skew_secs <= 0` means the default window (300 s); otherwise the core's validated
+/// window (1 to 86 400 s, a configuration error beyond), so no caller can switch it off.
+fn policy(now: i64, max_skew_secs: i64) -> goldplan::Result<VerificationPolicy> {
+    let max_skew = if max_skew_secs > 0 {
+        verify::MaxSkew::from_secs(max_skew_secs)?
+    } else {
+        verify::MaxSkew::DEFAULT
+    };
+    Ok(VerificationPolicy::new(max_skew, clock(now)))
 }
 
 /// Creates a signer from a JSON configuration with the core's field names: `mchid`,
@@ -345,7 +344,7 @@ pub unsafe extern "C" fn goldplan_verifier_verify(
         let headers = WechatpayHeaders::from_pairs(pairs.iter().map(|(n, v)| (n, v)))?;
         let verified = verify::verify_signed(
             verifier.verifier.as_ref(),
-            &policy(now, max_skew_secs),
+            &policy(now, max_skew_secs)?,
             &headers,
             body,
         )?;
@@ -429,7 +428,7 @@ pub unsafe extern "C" fn goldplan_verifier_parse_notification(
             )
         };
         let parser = NotificationParser::new(verifier.verifier.clone(), ApiV3Key::new(key)?)
-            .with_policy(policy(now, max_skew_secs));
+            .with_policy(policy(now, max_skew_secs)?);
         let pairs = headers_from_json(headers)?;
         let notification = parser.parse(pairs.iter().map(|(n, v)| (n, v)), body)?;
         let value = notification_value(&notification);
@@ -734,7 +733,7 @@ pub unsafe extern "C" fn goldplan_certificates_validate(
             &ApiV3Key::new(key)?,
             &trusted,
             None,
-            &policy(now, 0),
+            &policy(now, 0)?,
         )?;
         let list: Vec<Value> = downloaded
             .certificates
