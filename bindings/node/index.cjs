@@ -221,9 +221,10 @@ const PLAIN_OPTIONS = {
   connectTimeoutSecs: ['connect_timeout_secs', 'number'],
   proxy: ['proxy', 'string'],
   maxAttempts: ['max_attempts', 'number'],
-  maxSkewSecs: ['max_skew_secs', 'number']
+  maxSkewSecs: ['max_skew_secs', 'number'],
+  maxResponseBody: ['max_response_body', 'number']
 }
-const KEY_OPTIONS = ['privateKey', 'privateKeyPem', 'privateKeyPath', 'apiv3Key', 'publicKey', 'publicKeyPem', 'publicKeyPath', 'certificate', 'certificatePem']
+const KEY_OPTIONS = ['privateKey', 'privateKeyPem', 'privateKeyPath', 'apiv3Key', 'publicKey', 'publicKeyPem', 'publicKeyPath', 'merchantCertificate', 'certificate', 'certificatePem']
 const ALL_OPTIONS = [...Object.keys(PLAIN_OPTIONS), ...KEY_OPTIONS]
 
 /** The core's configuration JSON from the constructor's options. */
@@ -257,7 +258,7 @@ function configJson (options) {
   pem('publicKey', 'public_key_pem', 'public_key_path')
   pem('publicKeyPem', 'public_key_pem', 'public_key_path')
   if (options.publicKeyPath != null) config.public_key_path = path.resolve(requireString(options.publicKeyPath, 'publicKeyPath'))
-  for (const name of ['certificate', 'certificatePem']) {
+  for (const name of ['merchantCertificate', 'certificate', 'certificatePem']) {
     if (options[name] != null) config.certificate_pem = pemText(options[name], name)
   }
   if (options.apiv3Key != null) {

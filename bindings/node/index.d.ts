@@ -116,9 +116,12 @@ export interface ClientOptions {
   privateKeyPem?: PemInput
   /** Path of the private key file (`apiclient_key.pem`). */
   privateKeyPath?: string
-  /** Merchant API certificate; when given, its serial and key must match. */
+  /** Merchant API certificate (`merchant_certificate` in the core); when given, its serial and
+   * key must match. */
+  merchantCertificate?: PemInput
+  /** Same as `merchantCertificate`. */
   certificate?: PemInput
-  /** Same as `certificate`. */
+  /** Same as `merchantCertificate`. */
   certificatePem?: PemInput
   /** The 32-character APIv3 key (certificate downloads, callbacks). */
   apiv3Key?: string | Buffer | Uint8Array
@@ -148,6 +151,8 @@ export interface ClientOptions {
   maxAttempts?: number
   /** Accepted clock skew of responses and callbacks, seconds (default 300). */
   maxSkewSecs?: number
+  /** Largest response body read, bytes (default 4 MiB). */
+  maxResponseBody?: number
 }
 
 /** The result of a typed call: WeChat's JSON body (`null` for 204) and the Request-ID. */

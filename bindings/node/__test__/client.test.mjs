@@ -96,7 +96,7 @@ test('clients from camelCase options (PEM text, Buffers, paths) and from sandbox
     { privateKey: info.private_key_pem, publicKey: info.public_key_pem },
     { privateKey: Buffer.from(info.private_key_pem), publicKey: Buffer.from(info.public_key_pem), apiv3Key: Buffer.from(info.apiv3_key) },
     { privateKey: keyFile, publicKey: new Uint8Array(Buffer.from(info.public_key_pem)) },
-    { privateKeyPath: keyFile, publicKeyPem: info.public_key_pem, certificate: info.certificate_pem }
+    { privateKeyPath: keyFile, publicKeyPem: info.public_key_pem, merchantCertificate: info.certificate_pem, maxResponseBody: 65536 }
   ]
   for (const v of variants) {
     const client = new gp.Client({
