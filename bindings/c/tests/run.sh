@@ -10,7 +10,11 @@ OUT="$TARGET/c-tests"
 LIBDIR="$TARGET/debug"
 mkdir -p "$OUT"
 
-cargo build -p goldplan-c -p goldplan-sandbox --locked
+# Two invocations, the library last: the core's lib is also named `goldplan`, and the C
+# library's libgoldplan.so must be the last `libgoldplan.*` written into $LIBDIR.
+cargo build -p goldplan-sandbox --locked
+cargo build -p goldplan-c --locked
+test -f "$LIBDIR/libgoldplan.so" || { echo "libgoldplan.so was not built into $LIBDIR"; exit 1; }
 SANDBOX="$LIBDIR/goldplan-sandbox"
 
 # What `nm -D` shows is the library's whole ABI: only goldplan_* functions may be exported.
