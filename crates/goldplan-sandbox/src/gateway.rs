@@ -166,7 +166,7 @@ async fn dispatch(
         },
         Route::GoldPlan(op) => {
             match authenticate(app, headers, method, path_and_query, body, ctx) {
-                Ok(caller) => crate::gold_plan::handle(app, op, &caller, body),
+                Ok(caller) => crate::gold_plan::handle(app, op, &caller, body).await,
                 Err(reply) => reply,
             }
         }

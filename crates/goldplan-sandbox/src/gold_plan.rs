@@ -1,6 +1,8 @@
 //! The five Gold Plan endpoints (spec §8) and their business rules, with state per
 //! (provider, special merchant).
 
+use std::sync::Arc;
+
 use goldplan::gold_plan::{
     CHANGE_CUSTOM_PAGE_STATUS, CHANGE_GOLD_PLAN_STATUS, CLOSE_ADVERTISING_SHOW, Endpoint,
     IndustryType, MAX_INDUSTRY_FILTERS, MAX_SUB_MCHID_LEN, OPEN_ADVERTISING_SHOW,
@@ -54,11 +56,16 @@ enum Command {
 /// Message of the 24-hour re-open rule.
 pub const REOPEN_TOO_SOON: &str = "点金计划关闭后24小时内不可重新开通";
 
-pub(crate) fn handle(app: &Shared, op: GoldPlanOp, caller: &Caller, body: &[u8]) -> Reply {
+pub(crate) async fn handle(
+    app: &Arc<Shared>,
+    op: GoldPlanOp,
+    caller: &Caller,
+    body: &[u8],
+) -> Reply {
     match run(app, op, caller, body) {
         Ok(reply) => {
             // Only accepted calls change the state (the rate-limit counter is not stored).
-            app.persist_state_logged();
+            app.persist_state_logged().await;
             reply
         }
         Err(reply) => reply,

@@ -189,6 +189,8 @@ impl Sandbox {
             http,
             rotating: std::sync::atomic::AtomicBool::new(false),
             persist_turn: Mutex::new(()),
+            persist_requested: Default::default(),
+            persist_durable: Default::default(),
         });
         app.persist()?;
         let router = Router::new()

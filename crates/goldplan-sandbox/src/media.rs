@@ -142,6 +142,6 @@ pub(crate) async fn upload(
         uploaded_at: app.now(),
     };
     app.lock().media.insert(media_id.clone(), record);
-    app.persist_state_logged();
+    app.persist_state_logged().await;
     Reply::json(200, &serde_json::json!({ "media_id": media_id }))
 }

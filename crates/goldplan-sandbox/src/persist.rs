@@ -10,7 +10,8 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::PoisonError;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, PoisonError};
 
 use goldplan::verify::PublicKeyVerifier;
 use serde::{Deserialize, Serialize};
@@ -279,17 +280,24 @@ impl Shared {
         self.write_files(true)
     }
 
-    /// Writes `state.json` only (business state changed, identities and `sandbox.json` did
-    /// not).
+    /// Makes the business changes made so far durable in `state.json` (identities and
+    /// `sandbox.json` did not change). Returns once a write that includes them is on disk:
+    /// possibly another caller's, which is how concurrent API writes share one fsync.
     pub(crate) fn persist_state(&self) -> Result<()> {
         self.write_files(false)
     }
 
-    /// [`Shared::persist_state`] for the API path, where the change is already answered: a
-    /// failure is logged, not returned.
-    pub(crate) fn persist_state_logged(&self) {
-        if let Err(e) = self.persist_state() {
-            tracing::warn!(error = %e, "cannot write the sandbox state file");
+    /// [`Shared::persist_state`] for the API path, where the change is already made: it runs
+    /// on the blocking pool, so a slow disk does not stall the runtime's few workers and many
+    /// callers can queue behind one write; a failure is logged, not returned. The answer still
+    /// waits for the write, so an acknowledged change survives a crash.
+    pub(crate) async fn persist_state_logged(self: &Arc<Self>) {
+        let app = Arc::clone(self);
+        let written = tokio::task::spawn_blocking(move || app.persist_state()).await;
+        match written {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "cannot write the sandbox state file"),
+            Err(e) => tracing::warn!(error = %e, "the sandbox state writer stopped"),
         }
     }
 
@@ -297,11 +305,20 @@ impl Shared {
         let Some(dir) = &self.state_dir else {
             return Ok(());
         };
+        // The ticket is taken after the caller's change, so any capture that starts later
+        // includes it.
+        let ticket = self.persist_requested.fetch_add(1, Ordering::SeqCst) + 1;
         // Writers take turns, so that an older snapshot never overwrites a newer one.
         let _turn = self
             .persist_turn
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
+        if !all && self.persist_durable.load(Ordering::SeqCst) >= ticket {
+            return Ok(());
+        }
+        // Read before the capture: every ticket up to here belongs to a change the capture
+        // below sees.
+        let covered = self.persist_requested.load(Ordering::SeqCst);
         let (stored, info, business) = {
             let st = self.lock();
             let business = StoredState::capture(&st, self.clock.offset());
@@ -321,6 +338,8 @@ impl Shared {
         if let Some(info) = info {
             write_json(&dir.join("sandbox.json"), &info)?;
         }
-        write_json(&dir.join(STATE_FILE), &business)
+        write_json(&dir.join(STATE_FILE), &business)?;
+        self.persist_durable.fetch_max(covered, Ordering::SeqCst);
+        Ok(())
     }
 }

@@ -376,6 +376,12 @@ pub(crate) struct Shared {
     pub(crate) rotating: std::sync::atomic::AtomicBool,
     /// Serialises writes to the state directory.
     pub(crate) persist_turn: Mutex<()>,
+    /// Group commit of `state.json`: every change that must become durable takes a ticket
+    /// after it is made ...
+    pub(crate) persist_requested: std::sync::atomic::AtomicU64,
+    /// ... and a write that captured the state after ticket `n` was taken makes every ticket
+    /// up to `n` durable, so the callers waiting behind it need no write of their own.
+    pub(crate) persist_durable: std::sync::atomic::AtomicU64,
 }
 
 impl Shared {

@@ -337,3 +337,53 @@ async fn stored_settings_are_checked_on_start() {
         other => panic!("expected CorruptState, got {other:?}"),
     }
 }
+
+/// Group commit keeps the durability promise: concurrent writes share fsyncs, yet every write
+/// that was answered is in the `state.json` on disk at that moment (read without a stop).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_answered_concurrent_write_is_on_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sb, c) = start_with(config(dir.path())).await;
+    let mchid = sb.info().unwrap().mchid;
+    let subs: Vec<String> = (0..24).map(|i| format!("19000003{i:02}")).collect();
+    for sub in &subs {
+        sb.add_sub_merchant(
+            &mchid,
+            SubMerchantRegistration {
+                sub_mchid: sub.clone(),
+                receipt_link: None,
+            },
+        )
+        .unwrap();
+    }
+    let calls = subs.iter().map(|sub| {
+        c.ok(
+            "POST",
+            paths::GOLD_PLAN,
+            json!({"sub_mchid": sub, "operation_type": "OPEN"}),
+        )
+    });
+    for r in futures_util::future::join_all(calls).await {
+        assert_eq!(r.status, 200, "{}", r.json());
+    }
+
+    let on_disk: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("state.json")).unwrap())
+            .unwrap();
+    let merchant = on_disk["merchants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["mchid"] == mchid.as_str())
+        .unwrap();
+    for sub in &subs {
+        let stored = merchant["sub_merchants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["sub_mchid"] == sub.as_str())
+            .unwrap_or_else(|| panic!("{sub} is not in state.json"));
+        assert_eq!(stored["gold_plan"], "OPEN", "{sub}: {stored}");
+    }
+    sb.shutdown().await.unwrap();
+}
