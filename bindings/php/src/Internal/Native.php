@@ -46,15 +46,33 @@ final class Native
     }
 
     /**
-     * Declares the FFI scope "goldplan" for PHP-FPM: called by preload.php while opcache
-     * preloads. Returns the library it loaded.
+     * The C declarations with FFI_SCOPE "goldplan" and FFI_LIB, for php.ini's ffi.preload
+     * (bin/goldplan-ffi-header writes it) or FFI::load(). $library defaults to what preload
+     * would find: Native::useLibrary(), GOLDPLAN_LIBRARY, the installed prefixes, the linker.
      */
-    public static function preload(): string
+    public static function scopeHeader(?string $library = null): string
     {
-        $path = self::$library ?? self::env() ?? self::installed() ?? 'libgoldplan.so';
-        $header = '#define FFI_SCOPE "' . self::SCOPE . "\"\n"
-            . '#define FFI_LIB "' . addcslashes($path, "\"\\") . "\"\n"
+        $library ??= self::$library ?? self::env() ?? self::installed() ?? 'libgoldplan.so';
+        return '#define FFI_SCOPE "' . self::SCOPE . "\"\n"
+            . '#define FFI_LIB "' . addcslashes($library, "\"\\") . "\"\n"
             . self::declarations();
+    }
+
+    /**
+     * Makes the FFI scope "goldplan" available to PHP-FPM: called by preload.php while opcache
+     * preloads. The scope comes from ffi.preload when php.ini has it (required when the FPM
+     * master runs as root with opcache.preload_user: PHP refuses FFI::load() there), else from
+     * FFI::load() of scopeHeader().
+     */
+    public static function preload(): void
+    {
+        try {
+            self::$ffi = FFI::scope(self::SCOPE);
+            return;
+        } catch (FFI\Exception) {
+            // not declared by ffi.preload: load it here
+        }
+        $header = self::scopeHeader();
         // FFI::load() only reads a file; a private temporary one, gone right after, so that
         // no other user of the machine can swap the library name in between.
         $file = tempnam(sys_get_temp_dir(), 'goldplan-ffi-');
@@ -64,15 +82,15 @@ final class Native
         try {
             $ffi = FFI::load($file);
         } catch (FFI\Exception $e) {
-            throw Failure::of('configuration', 'configuration', "preload: cannot load $path: " . $e->getMessage(), $e);
+            throw Failure::of('configuration', 'configuration', 'preload: cannot declare the FFI scope "goldplan": ' . $e->getMessage()
+                . ' (with opcache.preload_user, write the header with bin/goldplan-ffi-header and set ffi.preload to it)', $e);
         } finally {
             @unlink($file);
         }
         if ($ffi === null) {
-            throw Failure::of('configuration', 'configuration', "preload: cannot load $path");
+            throw Failure::of('configuration', 'configuration', 'preload: cannot declare the FFI scope "goldplan"');
         }
         self::$ffi = $ffi;
-        return $path;
     }
 
     /** The C declarations as PHP's FFI parser needs them. */
