@@ -27,7 +27,7 @@ final class Client
      *        private_key (PEM text or a path), apiv3_key, mode ("certificate", "public_key",
      *        "combined"), public_key_id, public_key, base_url, timeout_secs, …
      */
-    public function __construct(array $config)
+    public function __construct(#[\SensitiveParameter] array $config)
     {
         $json = Json::encode($config, 'the configuration');
         try {
@@ -125,7 +125,7 @@ final class Client
     }
 
     /** RSA-OAEP for WeChat Pay: ["ciphertext" => …, "wechatpay_serial" => …]. */
-    public function encryptSensitive(string $plaintext): array
+    public function encryptSensitive(#[\SensitiveParameter] string $plaintext): array
     {
         return Native::response('goldplan_client_encrypt_sensitive', $this->handle(), $plaintext, \strlen($plaintext))[0];
     }

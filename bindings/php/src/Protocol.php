@@ -44,7 +44,7 @@ final class Protocol
     }
 
     /** AEAD_AES_256_GCM: base64(ciphertext ‖ tag) → plaintext bytes. */
-    public static function aeadDecrypt(string $apiv3Key, string $associatedData, string $nonce, string $ciphertext): string
+    public static function aeadDecrypt(#[\SensitiveParameter] string $apiv3Key, string $associatedData, string $nonce, string $ciphertext): string
     {
         return Native::bytes(
             'goldplan_aead_decrypt',
@@ -60,7 +60,7 @@ final class Protocol
     }
 
     /** AEAD_AES_256_GCM: plaintext → base64(ciphertext ‖ tag). */
-    public static function aeadEncrypt(string $apiv3Key, string $associatedData, string $nonce, string $plaintext): string
+    public static function aeadEncrypt(#[\SensitiveParameter] string $apiv3Key, string $associatedData, string $nonce, #[\SensitiveParameter] string $plaintext): string
     {
         return Native::string(
             'goldplan_aead_encrypt',

@@ -20,7 +20,7 @@ final class Signer
     private ?string $mchid = null;
 
     /** $config: mchid, serial_no, private_key (PEM text or a path). */
-    public function __construct(array $config)
+    public function __construct(#[\SensitiveParameter] array $config)
     {
         $json = Json::encode($config, 'the configuration');
         try {

@@ -23,7 +23,7 @@ final class Verifier
      * $config: public_key_id + public_key, and/or
      *        platform_certificates (PEM strings).
      */
-    public function __construct(array $config)
+    public function __construct(#[\SensitiveParameter] array $config)
     {
         $json = Json::encode(self::wire($config), 'the configuration');
         $this->handle = Native::handle('goldplan_verifier', 'goldplan_verifier_new', $json, \strlen($json));
@@ -40,7 +40,7 @@ final class Verifier
     }
 
     /** Verifies and decrypts a callback with the APIv3 key (like Client::parseNotification). */
-    public function parseNotification(string $apiv3Key, array $headers, string $rawBody, int $now = 0, int $maxSkewSecs = 0): array
+    public function parseNotification(#[\SensitiveParameter] string $apiv3Key, array $headers, string $rawBody, int $now = 0, int $maxSkewSecs = 0): array
     {
         $json = Headers::json($headers);
         return Native::response(
@@ -58,7 +58,7 @@ final class Verifier
     }
 
     /** RSA-OAEP to the public key, else the newest certificate: ciphertext, wechatpay_serial. */
-    public function encryptSensitive(string $plaintext): array
+    public function encryptSensitive(#[\SensitiveParameter] string $plaintext): array
     {
         return Native::response('goldplan_verifier_encrypt_sensitive', $this->handle(), $plaintext, \strlen($plaintext))[0];
     }
@@ -83,7 +83,7 @@ final class Verifier
      * @param array<mixed> $config
      * @return array<mixed>
      */
-    private static function wire(array $config): array
+    private static function wire(#[\SensitiveParameter] array $config): array
     {
         $given = array_values(array_intersect(['public_key', 'public_key_pem', 'public_key_path'], array_keys($config)));
         if (\count($given) > 1) {

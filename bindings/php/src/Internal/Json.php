@@ -12,7 +12,7 @@ namespace GoldPlan\Internal;
  */
 final class Json
 {
-    public static function encode(mixed $value, string $what): string
+    public static function encode(#[\SensitiveParameter] mixed $value, string $what): string
     {
         if ($value === []) {
             return '{}';
@@ -25,7 +25,7 @@ final class Json
     }
 
     /** @return array<mixed> */
-    public static function decode(string $json): array
+    public static function decode(#[\SensitiveParameter] string $json): array
     {
         try {
             $value = json_decode($json, true, 512, \JSON_THROW_ON_ERROR | \JSON_BIGINT_AS_STRING);
@@ -39,7 +39,7 @@ final class Json
      * Overwrites a string that held secrets (a configuration's JSON). PHP strings are shared
      * copy-on-write: writing the bytes of our only reference changes them in place.
      */
-    public static function wipe(string &$text): void
+    public static function wipe(#[\SensitiveParameter] string &$text): void
     {
         for ($i = 0, $n = \strlen($text); $i < $n; $i++) {
             $text[$i] = "\0";

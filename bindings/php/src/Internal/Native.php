@@ -195,7 +195,7 @@ final class Native
     }
 
     /** Calls $function(...$args, &handle) and returns the new handle of C type $type. */
-    public static function handle(string $type, string $function, mixed ...$args): CData
+    public static function handle(string $type, string $function, #[\SensitiveParameter] mixed ...$args): CData
     {
         $ffi = self::ffi();
         $handle = $ffi->new("$type*");
@@ -209,7 +209,7 @@ final class Native
     }
 
     /** Calls $function(...$args, &string, &length); the string is copied, then freed (wiped) by C. */
-    public static function string(string $function, mixed ...$args): string
+    public static function string(string $function, #[\SensitiveParameter] mixed ...$args): string
     {
         $ffi = self::ffi();
         $out = $ffi->new('char*');
@@ -223,7 +223,7 @@ final class Native
     }
 
     /** Like string() for byte results, freed (wiped) by goldplan_bytes_free. */
-    public static function bytes(string $function, mixed ...$args): string
+    public static function bytes(string $function, #[\SensitiveParameter] mixed ...$args): string
     {
         $ffi = self::ffi();
         $out = $ffi->new('uint8_t*');
@@ -236,7 +236,7 @@ final class Native
         }
     }
 
-    public static function bool(string $function, mixed ...$args): bool
+    public static function bool(string $function, #[\SensitiveParameter] mixed ...$args): bool
     {
         $ffi = self::ffi();
         $out = $ffi->new('bool');
@@ -250,7 +250,7 @@ final class Native
      *
      * @return array{0: array<mixed>, 1: ?string}
      */
-    public static function response(string $function, mixed ...$args): array
+    public static function response(string $function, #[\SensitiveParameter] mixed ...$args): array
     {
         $ffi = self::ffi();
         $response = $ffi->new('goldplan_response*');
