@@ -74,7 +74,7 @@ failures=0
 for i in $(seq 60); do
     out="$(call || true)"
     body="$(printf '%s' "$out" | sed -n '/^{/p' | tail -1)"
-    if printf '%s' "$body" | php -r '$r = json_decode(stream_get_contents(STDIN), true); exit(($r["ok"] ?? false) && $r["ffi_enable"] === "preload" && $r["package_class"] && $r["preloaded"] && $r["sapi"] === "fpm-fcgi" ? 0 : 1);'; then
+    if printf '%s' "$body" | php -r '$r = json_decode(stream_get_contents(STDIN), true); exit(($r["ok"] ?? false) && $r["ffi_enable"] === "preload" && $r["package_class"] && $r["preloaded"] && $r["cdef_refused"] && $r["sapi"] === "fpm-fcgi" ? 0 : 1);'; then
         pid="$(printf '%s' "$body" | php -r 'echo json_decode(stream_get_contents(STDIN), true)["pid"];')"
         seen[$pid]=$(( ${seen[$pid]:-0} + 1 ))
         [ "$i" -le 2 ] && echo "fpm: $body"

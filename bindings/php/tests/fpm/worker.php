@@ -13,6 +13,16 @@ $out = [
     'sapi' => PHP_SAPI,
     'ffi_enable' => ini_get('ffi.enable'),
     'package_class' => (new ReflectionClass(GoldPlan\Client::class))->getExtensionName() === false,
+    // This script is not preloaded: PHP must refuse it the FFI API, so the package's calls
+    // below can only work through the preloaded scope.
+    'cdef_refused' => (static function (): bool {
+        try {
+            FFI::cdef('int abs(int);');
+            return false;
+        } catch (FFI\Exception) {
+            return true;
+        }
+    })(),
     'preloaded' => in_array('GoldPlan\Internal\Native', opcache_get_status(false)['preload_statistics']['classes'] ?? [], true),
 ];
 try {
