@@ -67,7 +67,8 @@ final class SecretsTest extends TestCase
             fn () => (new Verifier(['public_key_id' => self::GATEWAY_KEY_ID, 'public_key' => self::vectorFile('keys/wechatpay_test_pubkey.pem')]))
                 ->parseNotification(self::APIV3, ['Wechatpay-Nonce' => "\xff"], '{}'),
         ];
-        $previous = ini_set('zend.exception_ignore_args', '0');
+        // Traces with their arguments, as a development php.ini shows them.
+        $previous = [ini_set('zend.exception_ignore_args', '0'), ini_set('zend.exception_string_param_max_len', '15')];
         try {
             foreach ($failures as $i => $f) {
                 try {
@@ -79,7 +80,8 @@ final class SecretsTest extends TestCase
                 }
             }
         } finally {
-            ini_set('zend.exception_ignore_args', (string) $previous);
+            ini_set('zend.exception_ignore_args', (string) $previous[0]);
+            ini_set('zend.exception_string_param_max_len', (string) $previous[1]);
         }
     }
 }
