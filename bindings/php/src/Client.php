@@ -67,7 +67,8 @@ final class Client
     {
         return $this->call('set_advertising_industry_filter', [
             'sub_mchid' => $subMchid,
-            'advertising_industry_filters' => $advertisingIndustryFilters,
+            // a JSON list whatever the PHP keys are, as the extension sends it
+            'advertising_industry_filters' => array_values($advertisingIndustryFilters),
         ]);
     }
 
@@ -76,7 +77,7 @@ final class Client
     {
         $args = ['sub_mchid' => $subMchid];
         if ($advertisingIndustryFilters !== null) {
-            $args['advertising_industry_filters'] = $advertisingIndustryFilters;
+            $args['advertising_industry_filters'] = array_values($advertisingIndustryFilters);
         }
         return $this->call('open_advertising_show', $args);
     }
@@ -102,7 +103,8 @@ final class Client
     {
         $args = ['method' => $method, 'path' => $path];
         if (\is_array($body)) {
-            $args['body'] = $body;
+            // [] is PHP's empty object as much as its empty list; a request body is an object.
+            $args['body'] = $body === [] ? new \stdClass() : $body;
         } elseif (\is_string($body)) {
             $args['body_text'] = $body;
         }

@@ -77,31 +77,18 @@ final class Verifier
     }
 
     /**
-     * The library's verifier reads public_key_pem; the client's spelling public_key (PEM
-     * text or a path, as in a client configuration) and public_key_path are accepted too.
+     * The PHP API calls the key public_key (PEM text), like a client configuration; the
+     * library's verifier reads public_key_pem.
      *
      * @param array<mixed> $config
      * @return array<mixed>
      */
     private static function wire(#[\SensitiveParameter] array $config): array
     {
-        $given = array_values(array_intersect(['public_key', 'public_key_pem', 'public_key_path'], array_keys($config)));
-        if (\count($given) > 1) {
-            throw Failure::of('configuration', 'configuration', 'the WeChat Pay public key is given more than once (' . implode(', ', $given) . '): keep one');
+        if (\array_key_exists('public_key', $config) && !\array_key_exists('public_key_pem', $config)) {
+            $config['public_key_pem'] = $config['public_key'];
+            unset($config['public_key']);
         }
-        if ($given === [] || $given[0] === 'public_key_pem') {
-            return $config;
-        }
-        $value = $config[$given[0]];
-        unset($config[$given[0]]);
-        if (\is_string($value) && ($given[0] === 'public_key_path' || !str_contains($value, '-----BEGIN'))) {
-            $text = is_file($value) ? @file_get_contents($value) : false;
-            if (!\is_string($text)) {
-                throw Failure::of('configuration', 'configuration', "cannot read the WeChat Pay public key file $value");
-            }
-            $value = $text;
-        }
-        $config['public_key_pem'] = $value;
         return $config;
     }
 

@@ -8,6 +8,7 @@ use GoldPlan\Client;
 use GoldPlan\Exception\ConfigurationException;
 use GoldPlan\Exception\InvalidInputException;
 use GoldPlan\Exception\SignatureException;
+use GoldPlan\Exception\TransportException;
 use GoldPlan\Protocol;
 use GoldPlan\Receipt;
 use GoldPlan\Signer;
@@ -69,6 +70,8 @@ final class BadInputTest extends TestCase
         self::failure(fn () => new Signer(['mchid' => '1900000100']), ConfigurationException::class);
         self::failure(fn () => new Verifier([]), ConfigurationException::class);
         self::failure(fn () => new Verifier(['platform_certificates' => ['not a certificate']]), \GoldPlan\Exception\GoldPlanException::class);
+        // public_key is PEM text, as in the stub (a client's configuration also takes a path).
+        self::failure(fn () => new Verifier(['public_key_id' => self::GATEWAY_KEY_ID, 'public_key' => self::VECTORS . '/keys/wechatpay_test_pubkey.pem']), ConfigurationException::class);
     }
 
     public function testWrongValuesInArguments(): void
@@ -76,7 +79,8 @@ final class BadInputTest extends TestCase
         $client = new Client(self::vectorConfig('http://127.0.0.1:9'));
         self::failure(fn () => $client->changeGoldPlanStatus(self::SUB, 'OPEN', 'EVERYWHERE'), InvalidInputException::class);
         self::failure(fn () => $client->setAdvertisingIndustryFilter(self::SUB, [1, 2]), InvalidInputException::class);
-        self::failure(fn () => $client->setAdvertisingIndustryFilter(self::SUB, ['a' => 'SOFTWARE']), InvalidInputException::class);
+        // The filters are a list whatever the PHP keys: valid, so sent (to nothing listening).
+        self::failure(fn () => $client->setAdvertisingIndustryFilter(self::SUB, ['a' => 'SOFTWARE']), TransportException::class);
         self::failure(fn () => $client->setAdvertisingIndustryFilter(self::SUB, ['SOFTWARE', 'FOOD', 'FINANCE', 'TOURISM']), InvalidInputException::class);
         self::failure(fn () => $client->openAdvertisingShow(self::SUB, [['SOFTWARE']]), InvalidInputException::class);
         self::failure(fn () => $client->request('GET', ''), InvalidInputException::class);

@@ -149,7 +149,7 @@ final class VectorsTest extends TestCase
     {
         $v = self::vector('sensitive.json');
         $signer = new Signer(['mchid' => '1900000100', 'serial_no' => '3775B6A45ACD588826D15E583A95F5DD12345678', 'private_key' => self::vectorFile($v['private_key'])]);
-        $verifier = new Verifier(['public_key_id' => self::PK_ID, 'public_key' => self::VECTORS . '/' . $v['public_key']]);
+        $verifier = new Verifier(['public_key_id' => self::PK_ID, 'public_key' => self::vectorFile($v['public_key'])]);
         foreach ($v['cases'] as $c) {
             $plain = $signer->decryptSensitive($c['ciphertext']);
             self::assertSame($c['plaintext'], $plain, $c['name']);
