@@ -21,8 +21,9 @@ function answer(int $status, ?string $reason = null): void
     http_response_code($status);
     if ($reason !== null) {
         header('Content-Type: application/json');
-        // WeChat Pay reads only the status; the message is for people (at most 64 characters).
-        echo json_encode(['code' => 'FAIL', 'message' => mb_substr($reason, 0, 64)], JSON_UNESCAPED_UNICODE);
+        // WeChat Pay reads only the status; the message is for people (at most 64 characters,
+        // ASCII here: a family and a kind).
+        echo json_encode(['code' => 'FAIL', 'message' => substr($reason, 0, 64)], JSON_UNESCAPED_UNICODE);
     }
 }
 

@@ -6,8 +6,9 @@ namespace GoldPlan\Internal;
 
 /**
  * HTTP headers as servers hand them to PHP (getallheaders(): name => value; PSR-7
- * getHeaders(): name => [values]; or [name, value] pairs), as the JSON list of pairs the
- * library reads. Names match case-insensitively there.
+ * getHeaders(): name => [values]; or a list of [name, value] pairs), as the JSON list of
+ * pairs the library reads; it matches names case-insensitively and checks every pair. The
+ * same rules as the extension's gp_headers_json().
  *
  * @internal
  */
@@ -16,19 +17,13 @@ final class Headers
     /** @param array<mixed> $headers */
     public static function json(array $headers): string
     {
+        if (array_is_list($headers)) {
+            return $headers === [] ? '[]' : Json::encode($headers, 'the headers');
+        }
         $pairs = [];
         foreach ($headers as $name => $value) {
-            if (\is_int($name)) {
-                if (!\is_array($value) || !array_is_list($value) || \count($value) !== 2) {
-                    throw Failure::of('invalid_input', 'invalid_input', "headers: entry $name is neither name => value nor a [name, value] pair");
-                }
-                $pairs[] = $value;
-            } elseif (\is_array($value)) {
-                foreach ($value as $one) {
-                    $pairs[] = [$name, $one];
-                }
-            } else {
-                $pairs[] = [$name, $value];
+            foreach (\is_array($value) ? $value : [$value] as $one) {
+                $pairs[] = [(string) $name, $one];
             }
         }
         return $pairs === [] ? '[]' : Json::encode($pairs, 'the headers');
