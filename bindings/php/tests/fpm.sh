@@ -11,7 +11,7 @@ PKG="$(dirname "$HERE")"
 FPM="${PHP_FPM:-$(command -v php-fpm8.2 || echo /usr/sbin/php-fpm8.2)}"
 : "${GOLDPLAN_LIBRARY:?set GOLDPLAN_LIBRARY to libgoldplan.so}"
 : "${GOLDPLAN_SANDBOX_BIN:?set GOLDPLAN_SANDBOX_BIN}"
-command -v cgi-fcgi >/dev/null || { echo "fpm.sh: cgi-fcgi missing (apt-get install libfcgi-bin)" >&2; exit 1; }
+CGI_FCGI="$(command -v cgi-fcgi)" || { echo "fpm.sh: cgi-fcgi missing (apt-get install libfcgi-bin)" >&2; exit 1; }
 [ -x "$FPM" ] || { echo "fpm.sh: $FPM missing (apt-get install php8.2-fpm)" >&2; exit 1; }
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/goldplan-fpm.XXXXXX")"
@@ -65,7 +65,7 @@ FPM_PID=$!
 call() {
     env -i SCRIPT_FILENAME="$HERE/fpm/worker.php" SCRIPT_NAME=/worker.php REQUEST_METHOD=GET \
         GOLDPLAN_SANDBOX_JSON="$WORK/sandbox/sandbox.json" GOLDPLAN_SUB_MCHID="$SUB" \
-        cgi-fcgi -bind -connect "127.0.0.1:$PORT" 2>&1
+        "$CGI_FCGI" -bind -connect "127.0.0.1:$PORT" 2>&1
 }
 
 for _ in $(seq 100); do call >/dev/null 2>&1 && break; sleep 0.1; done
