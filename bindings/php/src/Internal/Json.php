@@ -1,0 +1,49 @@
+<?php
+
+declare(strict_types=1);
+
+namespace GoldPlan\Internal;
+
+/**
+ * JSON both ways across the C boundary. Encoding failures (invalid UTF-8 above all) are the
+ * caller's bad input; their messages never quote the value.
+ *
+ * @internal
+ */
+final class Json
+{
+    public static function encode(#[\SensitiveParameter] mixed $value, string $what): string
+    {
+        if ($value === []) {
+            return '{}';
+        }
+        try {
+            return json_encode($value, \JSON_THROW_ON_ERROR | \JSON_UNESCAPED_UNICODE | \JSON_UNESCAPED_SLASHES | \JSON_PRESERVE_ZERO_FRACTION);
+        } catch (\JsonException $e) {
+            throw Failure::of('invalid_input', 'invalid_input', "$what cannot be sent as JSON: " . $e->getMessage());
+        }
+    }
+
+    /** @return array<mixed> */
+    public static function decode(#[\SensitiveParameter] string $json): array
+    {
+        try {
+            $value = json_decode($json, true, 512, \JSON_THROW_ON_ERROR | \JSON_BIGINT_AS_STRING);
+        } catch (\JsonException $e) {
+            throw Failure::of('decode', 'decode', 'libgoldplan returned malformed JSON: ' . $e->getMessage());
+        }
+        return $value === null ? [] : (array) $value;
+    }
+
+    /**
+     * Overwrites a string that held secrets (a configuration's JSON). PHP strings are shared
+     * copy-on-write: writing the bytes of our only reference changes them in place.
+     */
+    public static function wipe(#[\SensitiveParameter] string &$text): void
+    {
+        for ($i = 0, $n = \strlen($text); $i < $n; $i++) {
+            $text[$i] = "\0";
+        }
+        $text = '';
+    }
+}

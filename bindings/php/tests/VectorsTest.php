@@ -1,0 +1,203 @@
+<?php
+
+declare(strict_types=1);
+
+namespace GoldPlan\Tests;
+
+use GoldPlan\Exception\DecryptionException;
+use GoldPlan\Exception\GoldPlanException;
+use GoldPlan\Exception\SignatureException;
+use GoldPlan\Protocol;
+use GoldPlan\Receipt;
+use GoldPlan\Signer;
+use GoldPlan\Tests\Support\TestCase;
+use GoldPlan\Verifier;
+
+/** Every file of tests/vectors through Signer, Verifier, Protocol and Receipt. */
+final class VectorsTest extends TestCase
+{
+    private const PK_ID = 'PUB_KEY_ID_0114232134912410000000000000000099';
+
+    public function testEveryVectorFileHasAReader(): void
+    {
+        $files = array_map('basename', glob(self::VECTORS . '/*.json') ?: []);
+        sort($files);
+        $readers = ['aead.json', 'authorization.json', 'certificates.json', 'messages.json', 'notification.json', 'receipt.json', 'sensitive.json', 'signing.json'];
+        self::assertSame($readers, $files, 'a vector file without a reader in the PHP suite is a defect');
+        foreach ($files as $file) {
+            $method = 'test' . ucfirst(basename($file, '.json'));
+            self::assertTrue(method_exists($this, $method), "no $method");
+        }
+    }
+
+    public function testMessages(): void
+    {
+        $cases = self::vector('messages.json')['cases'];
+        self::assertNotEmpty($cases);
+        foreach ($cases as $c) {
+            if ($c['kind'] === 'request') {
+                $message = Protocol::messageToSign($c['method'], $c['canonical_url'], (int) $c['timestamp'], $c['nonce'], $c['body']);
+                $path = substr($c['url'], strpos($c['url'], '/', strpos($c['url'], '://') + 3));
+                self::assertSame($c['canonical_url'], Protocol::canonicalUrl($path), $c['name']);
+            } else {
+                $message = Protocol::messageToVerify($c['timestamp'], $c['nonce'], $c['body']);
+            }
+            self::assertSame($c['message'], $message, $c['name']);
+            self::assertSame($c['len'], strlen($message), $c['name']);
+            self::assertSame($c['sha256'], hash('sha256', $message), $c['name']);
+        }
+    }
+
+    public function testAuthorization(): void
+    {
+        $v = self::vector('authorization.json');
+        $key = self::vectorFile($v['private_key']);
+        $signed = 0;
+        foreach ($v['cases'] as $c) {
+            if ($c['signature'] !== 'SIG') {
+                $signer = new Signer(['mchid' => $c['mchid'], 'serial_no' => $c['serial_no'], 'private_key' => $key]);
+                self::assertSame($c['signature'], $signer->sign($c['message']), $c['name']);
+                $signed++;
+            }
+            $header = Protocol::authorizationHeader([
+                'mchid' => $c['mchid'],
+                'nonce_str' => $c['nonce'],
+                'timestamp' => (int) $c['timestamp'],
+                'serial_no' => $c['serial_no'],
+                'signature' => $c['signature'],
+            ]);
+            self::assertSame($c['expected'], $header, $c['name']);
+        }
+        self::assertSame(1, $signed);
+    }
+
+    public function testSigning(): void
+    {
+        $v = self::vector('signing.json');
+        $signers = [
+            'PKCS#8' => new Signer(['mchid' => '1900000100', 'serial_no' => $v['serial_no'], 'private_key' => self::vectorFile($v['key_pkcs8'])]),
+            // a path works as well as PEM text
+            'PKCS#1' => new Signer(['mchid' => '1900000100', 'serial_no' => $v['serial_no'], 'private_key' => self::VECTORS . '/' . $v['key_pkcs1']]),
+        ];
+        $byKey = new Verifier(['public_key_id' => self::PK_ID, 'public_key' => self::vectorFile($v['public_key'])]);
+        $byCert = new Verifier(['platform_certificates' => [self::vectorFile($v['certificate'])]]);
+        self::assertNotEmpty($v['cases']);
+        foreach ($v['cases'] as $c) {
+            foreach ($signers as $format => $signer) {
+                self::assertSame($c['signature'], $signer->sign($c['message']), "{$c['name']} $format");
+            }
+            // The verifiers see it as a response signed with that key, over the message's body.
+            $now = 1700000000;
+            $body = "{\"n\":\"{$c['name']}\"}";
+            $signature = $signers['PKCS#8']->sign("$now\nnonce\n$body\n");
+            foreach ([[$byKey, self::PK_ID], [$byCert, $v['serial_no']]] as [$verifier, $serial]) {
+                $headers = ['Wechatpay-Timestamp' => (string) $now, 'Wechatpay-Nonce' => 'nonce', 'Wechatpay-Serial' => $serial, 'Wechatpay-Signature' => $signature];
+                self::assertSame($serial, $verifier->verify($headers, $body, $now)['serial']);
+                self::failure(fn () => $verifier->verify($headers, $body . ' ', $now), SignatureException::class, 'signature_invalid');
+            }
+            self::assertSame(base64_encode(base64_decode($c['signature'], true)), $c['signature']);
+            self::assertSame(1, openssl_verify($c['message'], base64_decode($c['signature']), self::vectorFile($v['public_key']), OPENSSL_ALGO_SHA256), $c['name']);
+        }
+    }
+
+    public function testAead(): void
+    {
+        $v = self::vector('aead.json');
+        foreach ($v['cases'] as $c) {
+            self::assertSame($c['plaintext'], Protocol::aeadDecrypt($v['key'], $c['associated_data'], $c['nonce'], $c['ciphertext']), $c['name']);
+            self::assertSame($c['ciphertext'], Protocol::aeadEncrypt($v['key'], $c['associated_data'], $c['nonce'], $c['plaintext']), $c['name']);
+        }
+        self::assertNotEmpty($v['negative']);
+        foreach ($v['negative'] as $c) {
+            self::failure(
+                fn () => Protocol::aeadDecrypt($c['key'] ?? $v['key'], $c['associated_data'], $c['nonce'], $c['ciphertext']),
+                DecryptionException::class,
+                $c['expect_error'],
+            );
+        }
+    }
+
+    public function testNotification(): void
+    {
+        $v = self::vector('notification.json');
+        $verifier = new Verifier(['public_key_id' => $v['public_key_id'], 'public_key' => $v['public_key_pem']]);
+        foreach ($v['cases'] as $c) {
+            if ($c['kind'] === 'notification') {
+                $n = $verifier->parseNotification($c['apiv3_key'] ?? $v['apiv3_key'], $c['headers'], $c['body'], $c['now']);
+                foreach (['id', 'event_type', 'resource_type', 'summary', 'create_time', 'original_type', 'plaintext'] as $field) {
+                    self::assertSame($c['expect'][$field], $n[$field], "{$c['name']}: $field");
+                }
+                self::assertEquals(json_decode($c['expect']['plaintext'], true), $n['resource'], $c['name']);
+                // headers as [name, value] pairs work the same
+                $pairs = array_map(null, array_keys($c['headers']), array_values($c['headers']));
+                self::assertSame($n['id'], $verifier->parseNotification($c['apiv3_key'] ?? $v['apiv3_key'], $pairs, $c['body'], $c['now'])['id']);
+            } else {
+                self::assertSame($v['public_key_id'], $verifier->verify($c['headers'], $c['body'], $c['now'])['serial'], $c['name']);
+            }
+        }
+        self::assertNotEmpty($v['negative']);
+        foreach ($v['negative'] as $c) {
+            $call = $c['kind'] === 'notification'
+                ? fn () => $verifier->parseNotification($c['apiv3_key'] ?? $v['apiv3_key'], $c['headers'], $c['body'], $c['now'])
+                : fn () => $verifier->verify($c['headers'], $c['body'], $c['now']);
+            $e = self::failure($call, GoldPlanException::class, $c['expect_error']);
+            self::assertSame($c['expect_error'] === 'decryption' ? 'decryption' : 'signature', $e->getFamily(), $c['name']);
+        }
+    }
+
+    public function testSensitive(): void
+    {
+        $v = self::vector('sensitive.json');
+        $signer = new Signer(['mchid' => '1900000100', 'serial_no' => '3775B6A45ACD588826D15E583A95F5DD12345678', 'private_key' => self::vectorFile($v['private_key'])]);
+        $verifier = new Verifier(['public_key_id' => self::PK_ID, 'public_key' => self::vectorFile($v['public_key'])]);
+        foreach ($v['cases'] as $c) {
+            $plain = $signer->decryptSensitive($c['ciphertext']);
+            self::assertSame($c['plaintext'], $plain, $c['name']);
+            self::assertSame($c['plaintext_len'], strlen($plain));
+            $sealed = $verifier->encryptSensitive($c['plaintext']);
+            self::assertSame(self::PK_ID, $sealed['wechatpay_serial']);
+            self::assertNotSame($c['ciphertext'], $sealed['ciphertext'], 'OAEP is randomised');
+            self::assertSame($c['plaintext'], $signer->decryptSensitive($sealed['ciphertext']), $c['name']);
+        }
+        self::failure(fn () => $verifier->encryptSensitive(str_repeat('a', $v['max_plaintext_len'] + 1)), GoldPlanException::class);
+        self::assertSame(str_repeat('a', $v['max_plaintext_len']), $signer->decryptSensitive($verifier->encryptSensitive(str_repeat('a', $v['max_plaintext_len']))['ciphertext']));
+    }
+
+    public function testReceipt(): void
+    {
+        $v = self::vector('receipt.json');
+        foreach ([...$v['cases'], ...$v['negative']] as $c) {
+            $args = [$c['configured_link'], $c['sub_mch_id'], $c['out_trade_no'], $c['transaction_id']];
+            self::assertSame($c['expected_check_code'], Receipt::checkCode(...$args), $c['name']);
+            self::assertSame(md5($c['string_to_hash']), $c['expected_check_code']);
+            self::assertSame($c['valid'], Receipt::verifyCheckCode(...[...$args, $c['check_code']]), $c['name']);
+        }
+        self::assertFalse($v['negative'][0]['valid']);
+        foreach ($v['urls'] as $u) {
+            $got = Receipt::parseUrl($u['url']);
+            foreach (['sub_mch_id', 'out_trade_no', 'check_code'] as $param) {
+                self::assertSame($u[$param]['raw'], $got[$param]['raw'], "{$u['name']}: $param");
+                self::assertSame($u[$param]['decoded'], $got[$param]['decoded'], "{$u['name']}: $param");
+            }
+        }
+    }
+
+    /**
+     * The PHP API has no certificate-download validator (Client::refreshCertificates does it
+     * against the gateway); what it can check here is that the signed download verifies with
+     * the downloaded certificate, and that a tampered signature is refused.
+     */
+    public function testCertificates(): void
+    {
+        $v = self::vector('certificates.json');
+        $pems = array_map(fn (array $e) => self::vectorFile($e['certificate']), $v['expect']);
+        $verifier = new Verifier(['platform_certificates' => $pems]);
+        $response = $v['response'];
+        $result = $verifier->verify($response['headers'], $response['body'], $v['now']);
+        self::assertSame($response['headers']['Wechatpay-Serial'], $result['serial']);
+        self::assertSame($response['headers']['Request-ID'], $result['request_id']);
+        $bad = array_values(array_filter($v['negative'], fn (array $c) => $c['expect_error'] === 'signature_invalid'));
+        self::assertCount(1, $bad);
+        self::failure(fn () => $verifier->verify($bad[0]['response']['headers'], $bad[0]['response']['body'], $v['now']), SignatureException::class, 'signature_invalid');
+    }
+}
