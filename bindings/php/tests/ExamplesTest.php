@@ -35,8 +35,10 @@ final class ExamplesTest extends TestCase
     public function testTheReadmeShowsTheQuickStartVerbatim(): void
     {
         $source = (string) file_get_contents(self::EXAMPLES . '/quickstart.php');
-        $readme = (string) file_get_contents(dirname(__DIR__) . '/README.md');
-        self::assertStringContainsString("```php\n" . $source . "```", $readme, 'bindings/php/README.md must show examples/php/quickstart.php verbatim');
+        foreach ([dirname(__DIR__) . '/README.md', dirname(__DIR__, 3) . '/README.md'] as $path) {
+            $readme = (string) file_get_contents($path);
+            self::assertStringContainsString("```php\n" . $source . "```", $readme, "$path must show examples/php/quickstart.php verbatim");
+        }
     }
 
     public function testQuickStart(): void
