@@ -7,6 +7,7 @@
 
 #include "php_goldplan.h"
 #include "zend_exceptions.h"
+#include "zend_builtin_functions.h"
 #include "ext/json/php_json.h"
 
 zend_class_entry *gp_ce_exception;
@@ -66,10 +67,22 @@ static void throw_report(HashTable *report, const char *fallback_family, const c
 		fam_len = Z_STRLEN_P(family);
 	}
 	zend_class_entry *ce = class_of(fam, fam_len);
-	const char *msg = message && Z_TYPE_P(message) == IS_STRING ? Z_STRVAL_P(message) : fallback_message;
-	zend_object *ex = zend_throw_exception(ce, msg, 0);
+	zval exz, v;
+	object_init_ex(&exz, ce);
+	zend_object *ex = Z_OBJ(exz);
+	if (message && Z_TYPE_P(message) == IS_STRING) {
+		zend_update_property_ex(zend_ce_exception, ex, ZSTR_KNOWN(ZEND_STR_MESSAGE), message);
+	} else {
+		ZVAL_STRING(&v, fallback_message);
+		zend_update_property_ex(zend_ce_exception, ex, ZSTR_KNOWN(ZEND_STR_MESSAGE), &v);
+		zval_ptr_dtor(&v);
+	}
+	/* Several calls take keys (a configuration, an APIv3 key): the trace of a goldplan
+	 * exception never records arguments, whatever zend.exception_ignore_args says. */
+	zend_fetch_debug_backtrace(&v, 0, DEBUG_BACKTRACE_IGNORE_ARGS, 0);
+	zend_update_property_ex(zend_ce_exception, ex, ZSTR_KNOWN(ZEND_STR_TRACE), &v);
+	zval_ptr_dtor(&v);
 
-	zval v;
 	ZVAL_STRINGL(&v, fam, fam_len);
 	set_prop(ex, "family", &v);
 	zval_ptr_dtor(&v);
@@ -99,6 +112,7 @@ static void throw_report(HashTable *report, const char *fallback_family, const c
 	if (code && Z_TYPE_P(code) == IS_STRING && fam_len == 3 && memcmp(fam, "api", 3) == 0) {
 		zend_update_property_ex(zend_ce_exception, ex, ZSTR_KNOWN(ZEND_STR_CODE), code);
 	}
+	zend_throw_exception_object(&exz);
 }
 
 void gp_throw_last_error(goldplan_status status)
