@@ -47,6 +47,14 @@ var_export($client);
 $shown = ob_get_clean() . json_encode($client) . json_encode((array)$client);
 check(!str_contains($shown, $config['apiv3_key']) && !str_contains($shown, 'PRIVATE') && !str_contains($shown, 'merchant_test_key'), "nothing secret shown: $shown");
 same(get_object_vars($client), [], 'no properties');
+$signer = new GoldPlan\Signer(['mchid' => '1900000100', 'serial_no' => '3775B6A45ACD588826D15E583A95F5DD12345678', 'private_key' => VECTORS . '/keys/merchant_test_key.pem']);
+$verifier = new GoldPlan\Verifier(['public_key_id' => 'PUB_KEY_ID_0114232134912410000000000000000001', 'public_key' => vector_file('keys/wechatpay_test_pubkey.pem')]);
+foreach ([$signer, $verifier] as $object) {
+    $name = get_class($object);
+    expect_throw(fn () => clone $object, Error::class, null, "clone $name");
+    expect_throw(fn () => serialize($object), Exception::class, null, "serialize $name");
+    same(get_object_vars($object), [], "$name has no properties");
+}
 done();
 ?>
 --EXPECT--
