@@ -38,6 +38,6 @@ if test "$PHP_GOLDPLAN" != "no"; then
   PHP_ADD_EXTENSION_DEP(goldplan, json)
   PHP_SUBST(GOLDPLAN_SHARED_LIBADD)
   PHP_NEW_EXTENSION(goldplan,
-    goldplan.c goldplan_errors.c goldplan_json.c goldplan_client.c goldplan_crypto.c,
+    goldplan.c goldplan_errors.c goldplan_json.c goldplan_client.c goldplan_signer_verifier.c goldplan_protocol.c,
     $ext_shared,, -DZEND_ENABLE_STATIC_TSRMLS_CACHE=1 -Wall -Wextra)
 fi

@@ -31,7 +31,7 @@ static PHP_MINIT_FUNCTION(goldplan)
 	(void)type;
 	(void)module_number;
 	gp_client_minit(register_class_GoldPlan_Client());
-	gp_crypto_minit(register_class_GoldPlan_Signer(), register_class_GoldPlan_Verifier());
+	gp_signer_verifier_minit(register_class_GoldPlan_Signer(), register_class_GoldPlan_Verifier());
 	register_class_GoldPlan_Protocol();
 	register_class_GoldPlan_Receipt();
 

@@ -199,3 +199,22 @@ bool gp_response_to_array(goldplan_response *response, zval *return_value)
 	ZVAL_COPY_VALUE(return_value, &decoded);
 	return true;
 }
+
+void gp_return_library_string(goldplan_status st, char *out, size_t len, zval *return_value)
+{
+	if (st != GOLDPLAN_STATUS_OK) {
+		gp_throw_last_error(st);
+		return;
+	}
+	RETVAL_STRINGL(out, len);
+	goldplan_string_free(out);
+}
+
+void gp_return_response(goldplan_status st, goldplan_response *r, zval *return_value)
+{
+	if (st != GOLDPLAN_STATUS_OK) {
+		gp_throw_last_error(st);
+		return;
+	}
+	gp_response_to_array(r, return_value);
+}

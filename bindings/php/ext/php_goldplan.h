@@ -19,7 +19,7 @@ ZEND_TSRMLS_CACHE_EXTERN()
 extern zend_class_entry *gp_ce_client, *gp_ce_signer, *gp_ce_verifier;
 extern zend_class_entry *gp_ce_exception;
 
-/* ---- objects (goldplan_client.c, goldplan_crypto.c) ---- */
+/* ---- objects (goldplan_client.c, goldplan_signer_verifier.c) ---- */
 
 typedef struct {
 	goldplan_client *handle;
@@ -38,7 +38,7 @@ typedef struct {
 } gp_verifier_object;
 
 void gp_client_minit(zend_class_entry *ce);
-void gp_crypto_minit(zend_class_entry *signer_ce, zend_class_entry *verifier_ce);
+void gp_signer_verifier_minit(zend_class_entry *signer_ce, zend_class_entry *verifier_ce);
 
 /* ---- errors (goldplan_errors.c) ---- */
 
@@ -49,7 +49,7 @@ void gp_throw_last_error(goldplan_status status);
 /* Throws an exception the extension itself detected (never with a secret in the message). */
 void gp_throw(const char *family, const char *kind, const char *message);
 
-/* ---- JSON (goldplan_json.c), with PHP's json extension ---- */
+/* ---- JSON and results (goldplan_json.c), with PHP's json extension ---- */
 
 /* Encodes `value` compactly into `buf` (sized up front and wiped by gp_json_release, because
  * configurations hold keys). On failure throws InvalidInputException naming `what`. */
@@ -63,5 +63,11 @@ bool gp_json_decode(const char *json, size_t len, zval *out);
 bool gp_headers_json(smart_str *buf, HashTable *headers);
 /* A response's JSON into `return_value` (JSON null => []); frees the response. */
 bool gp_response_to_array(goldplan_response *response, zval *return_value);
+
+/* A string from the library into return_value, then wiped by goldplan_string_free; or the
+ * exception of a failed status. */
+void gp_return_library_string(goldplan_status st, char *out, size_t len, zval *return_value);
+/* A response into return_value as an array; or the exception of a failed status. */
+void gp_return_response(goldplan_status st, goldplan_response *r, zval *return_value);
 
 #endif

@@ -1,5 +1,4 @@
-/* GoldPlan\Signer, GoldPlan\Verifier (handles freed with their objects) and the pure functions
- * of GoldPlan\Protocol and GoldPlan\Receipt. */
+/* GoldPlan\Signer and GoldPlan\Verifier: one library handle each, freed with the object. */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
@@ -53,7 +52,7 @@ static void verifier_free(zend_object *obj)
 	zend_object_std_dtor(obj);
 }
 
-void gp_crypto_minit(zend_class_entry *signer_ce, zend_class_entry *verifier_ce)
+void gp_signer_verifier_minit(zend_class_entry *signer_ce, zend_class_entry *verifier_ce)
 {
 	gp_ce_signer = signer_ce;
 	gp_ce_verifier = verifier_ce;
@@ -67,26 +66,6 @@ void gp_crypto_minit(zend_class_entry *signer_ce, zend_class_entry *verifier_ce)
 	verifier_handlers.offset = XtOffsetOf(gp_verifier_object, std);
 	verifier_handlers.free_obj = verifier_free;
 	verifier_handlers.clone_obj = NULL;
-}
-
-/* A string result of the library, wiped by goldplan_string_free once copied. */
-static void return_library_string(goldplan_status st, char *out, size_t len, zval *return_value)
-{
-	if (st != GOLDPLAN_STATUS_OK) {
-		gp_throw_last_error(st);
-		return;
-	}
-	RETVAL_STRINGL(out, len);
-	goldplan_string_free(out);
-}
-
-static void return_response(goldplan_status st, goldplan_response *r, zval *return_value)
-{
-	if (st != GOLDPLAN_STATUS_OK) {
-		gp_throw_last_error(st);
-		return;
-	}
-	gp_response_to_array(r, return_value);
 }
 
 /* ---- Signer ---- */
@@ -142,7 +121,7 @@ ZEND_METHOD(GoldPlan_Signer, sign)
 	char *out = NULL;
 	size_t len = 0;
 	goldplan_status st = goldplan_signer_sign(h, (const uint8_t *)ZSTR_VAL(message), ZSTR_LEN(message), &out, &len);
-	return_library_string(st, out, len, return_value);
+	gp_return_library_string(st, out, len, return_value);
 }
 
 ZEND_METHOD(GoldPlan_Signer, signRequest)
@@ -164,7 +143,7 @@ ZEND_METHOD(GoldPlan_Signer, signRequest)
 	goldplan_response *r = NULL;
 	goldplan_status st = goldplan_signer_sign_request(h, ZSTR_VAL(method), ZSTR_LEN(method), ZSTR_VAL(path),
 		ZSTR_LEN(path), (const uint8_t *)ZSTR_VAL(body), ZSTR_LEN(body), (int64_t)timestamp, &r);
-	return_response(st, r, return_value);
+	gp_return_response(st, r, return_value);
 }
 
 ZEND_METHOD(GoldPlan_Signer, decryptSensitive)
@@ -180,7 +159,7 @@ ZEND_METHOD(GoldPlan_Signer, decryptSensitive)
 	char *out = NULL;
 	size_t len = 0;
 	goldplan_status st = goldplan_signer_decrypt_sensitive(h, ZSTR_VAL(ciphertext), ZSTR_LEN(ciphertext), &out, &len);
-	return_library_string(st, out, len, return_value);
+	gp_return_library_string(st, out, len, return_value);
 }
 
 /* ---- Verifier ---- */
@@ -258,7 +237,7 @@ ZEND_METHOD(GoldPlan_Verifier, verify)
 	goldplan_status st = goldplan_verifier_verify(h, ZSTR_VAL(json.s), ZSTR_LEN(json.s), (const uint8_t *)ZSTR_VAL(body),
 		ZSTR_LEN(body), (int64_t)now, (int64_t)max_skew, &r);
 	gp_json_release(&json);
-	return_response(st, r, return_value);
+	gp_return_response(st, r, return_value);
 }
 
 ZEND_METHOD(GoldPlan_Verifier, parseNotification)
@@ -287,7 +266,7 @@ ZEND_METHOD(GoldPlan_Verifier, parseNotification)
 	goldplan_status st = goldplan_verifier_parse_notification(h, ZSTR_VAL(key), ZSTR_LEN(key), ZSTR_VAL(json.s),
 		ZSTR_LEN(json.s), (const uint8_t *)ZSTR_VAL(body), ZSTR_LEN(body), (int64_t)now, (int64_t)max_skew, &r);
 	gp_json_release(&json);
-	return_response(st, r, return_value);
+	gp_return_response(st, r, return_value);
 }
 
 ZEND_METHOD(GoldPlan_Verifier, encryptSensitive)
@@ -302,162 +281,5 @@ ZEND_METHOD(GoldPlan_Verifier, encryptSensitive)
 	}
 	goldplan_response *r = NULL;
 	goldplan_status st = goldplan_verifier_encrypt_sensitive(h, ZSTR_VAL(plaintext), ZSTR_LEN(plaintext), &r);
-	return_response(st, r, return_value);
-}
-
-/* ---- Protocol ---- */
-
-ZEND_METHOD(GoldPlan_Protocol, messageToSign)
-{
-	zend_string *method, *url, *nonce, *body;
-	zend_long timestamp;
-	ZEND_PARSE_PARAMETERS_START(5, 5)
-		Z_PARAM_STR(method)
-		Z_PARAM_STR(url)
-		Z_PARAM_LONG(timestamp)
-		Z_PARAM_STR(nonce)
-		Z_PARAM_STR(body)
-	ZEND_PARSE_PARAMETERS_END();
-	char *out = NULL;
-	size_t len = 0;
-	goldplan_status st = goldplan_message_to_sign(ZSTR_VAL(method), ZSTR_LEN(method), ZSTR_VAL(url), ZSTR_LEN(url),
-		(int64_t)timestamp, ZSTR_VAL(nonce), ZSTR_LEN(nonce), (const uint8_t *)ZSTR_VAL(body), ZSTR_LEN(body), &out,
-		&len);
-	return_library_string(st, out, len, return_value);
-}
-
-ZEND_METHOD(GoldPlan_Protocol, messageToVerify)
-{
-	zend_string *timestamp, *nonce, *body;
-	ZEND_PARSE_PARAMETERS_START(3, 3)
-		Z_PARAM_STR(timestamp)
-		Z_PARAM_STR(nonce)
-		Z_PARAM_STR(body)
-	ZEND_PARSE_PARAMETERS_END();
-	char *out = NULL;
-	size_t len = 0;
-	goldplan_status st = goldplan_message_to_verify(ZSTR_VAL(timestamp), ZSTR_LEN(timestamp), ZSTR_VAL(nonce),
-		ZSTR_LEN(nonce), (const uint8_t *)ZSTR_VAL(body), ZSTR_LEN(body), &out, &len);
-	return_library_string(st, out, len, return_value);
-}
-
-ZEND_METHOD(GoldPlan_Protocol, canonicalUrl)
-{
-	zend_string *path;
-	ZEND_PARSE_PARAMETERS_START(1, 1)
-		Z_PARAM_STR(path)
-	ZEND_PARSE_PARAMETERS_END();
-	char *out = NULL;
-	size_t len = 0;
-	goldplan_status st = goldplan_canonical_url(ZSTR_VAL(path), ZSTR_LEN(path), &out, &len);
-	return_library_string(st, out, len, return_value);
-}
-
-ZEND_METHOD(GoldPlan_Protocol, authorizationHeader)
-{
-	HashTable *fields;
-	ZEND_PARSE_PARAMETERS_START(1, 1)
-		Z_PARAM_ARRAY_HT(fields)
-	ZEND_PARSE_PARAMETERS_END();
-	zval fields_zv;
-	ZVAL_ARR(&fields_zv, fields);
-	smart_str json = {0};
-	if (!gp_json_encode(&json, &fields_zv, "fields")) {
-		gp_json_release(&json);
-		return;
-	}
-	char *out = NULL;
-	size_t len = 0;
-	goldplan_status st = goldplan_authorization_header(ZSTR_VAL(json.s), ZSTR_LEN(json.s), &out, &len);
-	gp_json_release(&json);
-	return_library_string(st, out, len, return_value);
-}
-
-ZEND_METHOD(GoldPlan_Protocol, aeadDecrypt)
-{
-	zend_string *key, *ad, *nonce, *ciphertext;
-	ZEND_PARSE_PARAMETERS_START(4, 4)
-		Z_PARAM_STR(key)
-		Z_PARAM_STR(ad)
-		Z_PARAM_STR(nonce)
-		Z_PARAM_STR(ciphertext)
-	ZEND_PARSE_PARAMETERS_END();
-	uint8_t *out = NULL;
-	size_t len = 0;
-	goldplan_status st = goldplan_aead_decrypt(ZSTR_VAL(key), ZSTR_LEN(key), (const uint8_t *)ZSTR_VAL(ad),
-		ZSTR_LEN(ad), (const uint8_t *)ZSTR_VAL(nonce), ZSTR_LEN(nonce), ZSTR_VAL(ciphertext), ZSTR_LEN(ciphertext),
-		&out, &len);
-	if (st != GOLDPLAN_STATUS_OK) {
-		gp_throw_last_error(st);
-		return;
-	}
-	RETVAL_STRINGL((const char *)out, len);
-	goldplan_bytes_free(out); /* wipes */
-}
-
-ZEND_METHOD(GoldPlan_Protocol, aeadEncrypt)
-{
-	zend_string *key, *ad, *nonce, *plaintext;
-	ZEND_PARSE_PARAMETERS_START(4, 4)
-		Z_PARAM_STR(key)
-		Z_PARAM_STR(ad)
-		Z_PARAM_STR(nonce)
-		Z_PARAM_STR(plaintext)
-	ZEND_PARSE_PARAMETERS_END();
-	char *out = NULL;
-	size_t len = 0;
-	goldplan_status st = goldplan_aead_encrypt(ZSTR_VAL(key), ZSTR_LEN(key), (const uint8_t *)ZSTR_VAL(ad),
-		ZSTR_LEN(ad), (const uint8_t *)ZSTR_VAL(nonce), ZSTR_LEN(nonce), (const uint8_t *)ZSTR_VAL(plaintext),
-		ZSTR_LEN(plaintext), &out, &len);
-	return_library_string(st, out, len, return_value);
-}
-
-/* ---- Receipt ---- */
-
-ZEND_METHOD(GoldPlan_Receipt, checkCode)
-{
-	zend_string *link, *sub, *trade, *txn;
-	ZEND_PARSE_PARAMETERS_START(4, 4)
-		Z_PARAM_STR(link)
-		Z_PARAM_STR(sub)
-		Z_PARAM_STR(trade)
-		Z_PARAM_STR(txn)
-	ZEND_PARSE_PARAMETERS_END();
-	char *out = NULL;
-	size_t len = 0;
-	goldplan_status st = goldplan_receipt_check_code(ZSTR_VAL(link), ZSTR_LEN(link), ZSTR_VAL(sub), ZSTR_LEN(sub),
-		ZSTR_VAL(trade), ZSTR_LEN(trade), ZSTR_VAL(txn), ZSTR_LEN(txn), &out, &len);
-	return_library_string(st, out, len, return_value);
-}
-
-ZEND_METHOD(GoldPlan_Receipt, verifyCheckCode)
-{
-	zend_string *link, *sub, *trade, *txn, *code;
-	ZEND_PARSE_PARAMETERS_START(5, 5)
-		Z_PARAM_STR(link)
-		Z_PARAM_STR(sub)
-		Z_PARAM_STR(trade)
-		Z_PARAM_STR(txn)
-		Z_PARAM_STR(code)
-	ZEND_PARSE_PARAMETERS_END();
-	bool valid = false;
-	goldplan_status st = goldplan_receipt_verify_check_code(ZSTR_VAL(link), ZSTR_LEN(link), ZSTR_VAL(sub),
-		ZSTR_LEN(sub), ZSTR_VAL(trade), ZSTR_LEN(trade), ZSTR_VAL(txn), ZSTR_LEN(txn), ZSTR_VAL(code), ZSTR_LEN(code),
-		&valid);
-	if (st != GOLDPLAN_STATUS_OK) {
-		gp_throw_last_error(st);
-		return;
-	}
-	RETURN_BOOL(valid);
-}
-
-ZEND_METHOD(GoldPlan_Receipt, parseUrl)
-{
-	zend_string *url;
-	ZEND_PARSE_PARAMETERS_START(1, 1)
-		Z_PARAM_STR(url)
-	ZEND_PARSE_PARAMETERS_END();
-	goldplan_response *r = NULL;
-	goldplan_status st = goldplan_receipt_parse_url(ZSTR_VAL(url), ZSTR_LEN(url), &r);
-	return_response(st, r, return_value);
+	gp_return_response(st, r, return_value);
 }
