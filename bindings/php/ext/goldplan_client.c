@@ -1,0 +1,397 @@
+/* GoldPlan\Client: one goldplan_client handle per object, freed with the object. Every call
+ * goes through goldplan_client_call with the operation names and argument JSON of the core
+ * (crates/goldplan/src/client/operation.rs). */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "php_goldplan.h"
+#include "ext/standard/base64.h"
+
+zend_class_entry *gp_ce_client;
+static zend_object_handlers client_handlers;
+
+static inline gp_client_object *client_from(zend_object *obj)
+{
+	return (gp_client_object *)((char *)obj - XtOffsetOf(gp_client_object, std));
+}
+
+static zend_object *client_create(zend_class_entry *ce)
+{
+	gp_client_object *c = zend_object_alloc(sizeof(gp_client_object), ce);
+	zend_object_std_init(&c->std, ce);
+	object_properties_init(&c->std, ce);
+	c->std.handlers = &client_handlers;
+	return &c->std;
+}
+
+static void client_free(zend_object *obj)
+{
+	gp_client_object *c = client_from(obj);
+	if (c->handle) {
+		/* In a forked child the library keeps the parent's runtime alive on purpose. */
+		goldplan_client_free(c->handle);
+		c->handle = NULL;
+	}
+	if (c->last_request_id) {
+		zend_string_release(c->last_request_id);
+		c->last_request_id = NULL;
+	}
+	zend_object_std_dtor(obj);
+}
+
+void gp_client_minit(zend_class_entry *ce)
+{
+	gp_ce_client = ce;
+	ce->create_object = client_create;
+	memcpy(&client_handlers, zend_get_std_object_handlers(), sizeof client_handlers);
+	client_handlers.offset = XtOffsetOf(gp_client_object, std);
+	client_handlers.free_obj = client_free;
+	client_handlers.clone_obj = NULL; /* one handle, one owner */
+}
+
+/* The object's handle, or an Error for an object whose constructor did not finish. */
+static gp_client_object *live_client(zval *this_zv)
+{
+	gp_client_object *c = client_from(Z_OBJ_P(this_zv));
+	if (!c->handle) {
+		zend_throw_error(NULL, "GoldPlan\\Client is not initialised");
+		return NULL;
+	}
+	return c;
+}
+
+static void remember_request_id(gp_client_object *c, goldplan_response *r)
+{
+	const char *id = NULL;
+	size_t len = 0;
+	if (c->last_request_id) {
+		zend_string_release(c->last_request_id);
+		c->last_request_id = NULL;
+	}
+	if (goldplan_response_request_id(r, &id, &len) == GOLDPLAN_STATUS_OK && id) {
+		c->last_request_id = zend_string_init(id, len, 0);
+	}
+}
+
+/* A gateway call's response: remembers its Request-ID, then returns its JSON as an array. */
+static void finish_call(gp_client_object *c, goldplan_status st, goldplan_response *r, zval *return_value)
+{
+	if (st != GOLDPLAN_STATUS_OK) {
+		gp_throw_last_error(st);
+		return;
+	}
+	remember_request_id(c, r);
+	gp_response_to_array(r, return_value);
+}
+
+/* Runs an operation with `args` (an array, consumed) as its JSON arguments. */
+static void call_operation(zval *this_zv, const char *operation, zval *args, zval *return_value)
+{
+	gp_client_object *c = live_client(this_zv);
+	if (!c) {
+		zval_ptr_dtor(args);
+		return;
+	}
+	smart_str json = {0};
+	bool ok = gp_json_encode(&json, args, "the arguments");
+	zval_ptr_dtor(args);
+	if (!ok) {
+		gp_json_release(&json);
+		return;
+	}
+	goldplan_response *r = NULL;
+	goldplan_status st = goldplan_client_call(c->handle, operation, strlen(operation), ZSTR_VAL(json.s),
+		ZSTR_LEN(json.s), &r);
+	gp_json_release(&json);
+	finish_call(c, st, r, return_value);
+}
+
+ZEND_METHOD(GoldPlan_Client, __construct)
+{
+	(void)return_value; /* constructors return nothing */
+	HashTable *config;
+	ZEND_PARSE_PARAMETERS_START(1, 1)
+		Z_PARAM_ARRAY_HT(config)
+	ZEND_PARSE_PARAMETERS_END();
+	gp_client_object *c = client_from(Z_OBJ_P(ZEND_THIS));
+	if (c->handle) {
+		zend_throw_error(NULL, "GoldPlan\\Client is already initialised");
+		return;
+	}
+	zval config_zv;
+	ZVAL_ARR(&config_zv, config);
+	smart_str json = {0};
+	if (!gp_json_encode(&json, &config_zv, "config")) {
+		gp_json_release(&json);
+		return;
+	}
+	goldplan_client *handle = NULL;
+	goldplan_status st = goldplan_client_new(ZSTR_VAL(json.s), ZSTR_LEN(json.s), &handle);
+	gp_json_release(&json);
+	if (st != GOLDPLAN_STATUS_OK) {
+		gp_throw_last_error(st);
+		return;
+	}
+	c->handle = handle;
+}
+
+ZEND_METHOD(GoldPlan_Client, fromFile)
+{
+	zend_string *path;
+	ZEND_PARSE_PARAMETERS_START(1, 1)
+		Z_PARAM_STR(path)
+	ZEND_PARSE_PARAMETERS_END();
+	goldplan_client *handle = NULL;
+	goldplan_status st = goldplan_client_new_from_file(ZSTR_VAL(path), ZSTR_LEN(path), &handle);
+	if (st != GOLDPLAN_STATUS_OK) {
+		gp_throw_last_error(st);
+		return;
+	}
+	object_init_ex(return_value, gp_ce_client);
+	client_from(Z_OBJ_P(return_value))->handle = handle;
+}
+
+ZEND_METHOD(GoldPlan_Client, changeGoldPlanStatus)
+{
+	zend_string *sub_mchid, *operation_type, *pay_scene = NULL;
+	ZEND_PARSE_PARAMETERS_START(2, 3)
+		Z_PARAM_STR(sub_mchid)
+		Z_PARAM_STR(operation_type)
+		Z_PARAM_OPTIONAL
+		Z_PARAM_STR_OR_NULL(pay_scene)
+	ZEND_PARSE_PARAMETERS_END();
+	zval args;
+	array_init(&args);
+	add_assoc_str(&args, "sub_mchid", zend_string_copy(sub_mchid));
+	add_assoc_str(&args, "operation_type", zend_string_copy(operation_type));
+	if (pay_scene) {
+		add_assoc_str(&args, "operation_pay_scene", zend_string_copy(pay_scene));
+	}
+	call_operation(ZEND_THIS, "change_gold_plan_status", &args, return_value);
+}
+
+ZEND_METHOD(GoldPlan_Client, changeCustomPageStatus)
+{
+	zend_string *sub_mchid, *operation_type;
+	ZEND_PARSE_PARAMETERS_START(2, 2)
+		Z_PARAM_STR(sub_mchid)
+		Z_PARAM_STR(operation_type)
+	ZEND_PARSE_PARAMETERS_END();
+	zval args;
+	array_init(&args);
+	add_assoc_str(&args, "sub_mchid", zend_string_copy(sub_mchid));
+	add_assoc_str(&args, "operation_type", zend_string_copy(operation_type));
+	call_operation(ZEND_THIS, "change_custom_page_status", &args, return_value);
+}
+
+/* The filters are sent as a JSON list whatever the PHP keys are. */
+static void add_filters(zval *args, HashTable *filters)
+{
+	zval list;
+	array_init_size(&list, zend_hash_num_elements(filters));
+	zval *item;
+	ZEND_HASH_FOREACH_VAL(filters, item) {
+		ZVAL_DEREF(item);
+		Z_TRY_ADDREF_P(item);
+		add_next_index_zval(&list, item);
+	} ZEND_HASH_FOREACH_END();
+	add_assoc_zval(args, "advertising_industry_filters", &list);
+}
+
+ZEND_METHOD(GoldPlan_Client, setAdvertisingIndustryFilter)
+{
+	zend_string *sub_mchid;
+	HashTable *filters;
+	ZEND_PARSE_PARAMETERS_START(2, 2)
+		Z_PARAM_STR(sub_mchid)
+		Z_PARAM_ARRAY_HT(filters)
+	ZEND_PARSE_PARAMETERS_END();
+	zval args;
+	array_init(&args);
+	add_assoc_str(&args, "sub_mchid", zend_string_copy(sub_mchid));
+	add_filters(&args, filters);
+	call_operation(ZEND_THIS, "set_advertising_industry_filter", &args, return_value);
+}
+
+ZEND_METHOD(GoldPlan_Client, openAdvertisingShow)
+{
+	zend_string *sub_mchid;
+	HashTable *filters = NULL;
+	ZEND_PARSE_PARAMETERS_START(1, 2)
+		Z_PARAM_STR(sub_mchid)
+		Z_PARAM_OPTIONAL
+		Z_PARAM_ARRAY_HT_OR_NULL(filters)
+	ZEND_PARSE_PARAMETERS_END();
+	zval args;
+	array_init(&args);
+	add_assoc_str(&args, "sub_mchid", zend_string_copy(sub_mchid));
+	if (filters) {
+		add_filters(&args, filters);
+	}
+	call_operation(ZEND_THIS, "open_advertising_show", &args, return_value);
+}
+
+ZEND_METHOD(GoldPlan_Client, closeAdvertisingShow)
+{
+	zend_string *sub_mchid;
+	ZEND_PARSE_PARAMETERS_START(1, 1)
+		Z_PARAM_STR(sub_mchid)
+	ZEND_PARSE_PARAMETERS_END();
+	zval args;
+	array_init(&args);
+	add_assoc_str(&args, "sub_mchid", zend_string_copy(sub_mchid));
+	call_operation(ZEND_THIS, "close_advertising_show", &args, return_value);
+}
+
+ZEND_METHOD(GoldPlan_Client, uploadImage)
+{
+	zend_string *filename, *content;
+	ZEND_PARSE_PARAMETERS_START(2, 2)
+		Z_PARAM_STR(filename)
+		Z_PARAM_STR(content)
+	ZEND_PARSE_PARAMETERS_END();
+	zval args;
+	array_init(&args);
+	add_assoc_str(&args, "filename", zend_string_copy(filename));
+	add_assoc_str(&args, "content_base64",
+		php_base64_encode((const unsigned char *)ZSTR_VAL(content), ZSTR_LEN(content)));
+	call_operation(ZEND_THIS, "upload_image", &args, return_value);
+}
+
+ZEND_METHOD(GoldPlan_Client, request)
+{
+	zend_string *method, *path, *serial = NULL;
+	zend_string *body_text = NULL;
+	HashTable *body = NULL;
+	ZEND_PARSE_PARAMETERS_START(2, 4)
+		Z_PARAM_STR(method)
+		Z_PARAM_STR(path)
+		Z_PARAM_OPTIONAL
+		Z_PARAM_ARRAY_HT_OR_STR_OR_NULL(body, body_text)
+		Z_PARAM_STR_OR_NULL(serial)
+	ZEND_PARSE_PARAMETERS_END();
+	zval args;
+	array_init(&args);
+	add_assoc_str(&args, "method", zend_string_copy(method));
+	add_assoc_str(&args, "path", zend_string_copy(path));
+	if (body) {
+		zval b;
+		if (zend_hash_num_elements(body) == 0) {
+			/* [] is PHP's empty object as much as its empty list; a request body is an object. */
+			object_init(&b);
+		} else {
+			ZVAL_ARR(&b, zend_array_dup(body));
+		}
+		add_assoc_zval(&args, "body", &b);
+	} else if (body_text) {
+		add_assoc_str(&args, "body_text", zend_string_copy(body_text));
+	}
+	if (serial) {
+		add_assoc_str(&args, "wechatpay_serial", zend_string_copy(serial));
+	}
+	call_operation(ZEND_THIS, "request", &args, return_value);
+}
+
+ZEND_METHOD(GoldPlan_Client, parseNotification)
+{
+	HashTable *headers;
+	zend_string *body;
+	ZEND_PARSE_PARAMETERS_START(2, 2)
+		Z_PARAM_ARRAY_HT(headers)
+		Z_PARAM_STR(body)
+	ZEND_PARSE_PARAMETERS_END();
+	gp_client_object *c = live_client(ZEND_THIS);
+	if (!c) {
+		return;
+	}
+	smart_str json = {0};
+	if (!gp_headers_json(&json, headers)) {
+		gp_json_release(&json);
+		return;
+	}
+	goldplan_response *r = NULL;
+	goldplan_status st = goldplan_client_parse_notification(c->handle, ZSTR_VAL(json.s), ZSTR_LEN(json.s),
+		(const uint8_t *)ZSTR_VAL(body), ZSTR_LEN(body), &r);
+	gp_json_release(&json);
+	if (st != GOLDPLAN_STATUS_OK) {
+		gp_throw_last_error(st);
+		return;
+	}
+	gp_response_to_array(r, return_value);
+}
+
+ZEND_METHOD(GoldPlan_Client, encryptSensitive)
+{
+	zend_string *plaintext;
+	ZEND_PARSE_PARAMETERS_START(1, 1)
+		Z_PARAM_STR(plaintext)
+	ZEND_PARSE_PARAMETERS_END();
+	gp_client_object *c = live_client(ZEND_THIS);
+	if (!c) {
+		return;
+	}
+	goldplan_response *r = NULL;
+	goldplan_status st = goldplan_client_encrypt_sensitive(c->handle, ZSTR_VAL(plaintext), ZSTR_LEN(plaintext), &r);
+	if (st != GOLDPLAN_STATUS_OK) {
+		gp_throw_last_error(st);
+		return;
+	}
+	gp_response_to_array(r, return_value);
+}
+
+ZEND_METHOD(GoldPlan_Client, decryptSensitive)
+{
+	zend_string *ciphertext;
+	ZEND_PARSE_PARAMETERS_START(1, 1)
+		Z_PARAM_STR(ciphertext)
+	ZEND_PARSE_PARAMETERS_END();
+	gp_client_object *c = live_client(ZEND_THIS);
+	if (!c) {
+		return;
+	}
+	char *plain = NULL;
+	size_t len = 0;
+	goldplan_status st = goldplan_client_decrypt_sensitive(c->handle, ZSTR_VAL(ciphertext), ZSTR_LEN(ciphertext),
+		&plain, &len);
+	if (st != GOLDPLAN_STATUS_OK) {
+		gp_throw_last_error(st);
+		return;
+	}
+	RETVAL_STRINGL(plain, len);
+	goldplan_string_free(plain); /* wipes */
+}
+
+ZEND_METHOD(GoldPlan_Client, refreshCertificates)
+{
+	ZEND_PARSE_PARAMETERS_NONE();
+	gp_client_object *c = live_client(ZEND_THIS);
+	if (!c) {
+		return;
+	}
+	goldplan_response *r = NULL;
+	goldplan_status st = goldplan_client_refresh_certificates(c->handle, &r);
+	finish_call(c, st, r, return_value);
+}
+
+ZEND_METHOD(GoldPlan_Client, probe)
+{
+	ZEND_PARSE_PARAMETERS_NONE();
+	gp_client_object *c = live_client(ZEND_THIS);
+	if (!c) {
+		return;
+	}
+	goldplan_response *r = NULL;
+	goldplan_status st = goldplan_client_probe(c->handle, &r);
+	finish_call(c, st, r, return_value);
+}
+
+ZEND_METHOD(GoldPlan_Client, lastRequestId)
+{
+	ZEND_PARSE_PARAMETERS_NONE();
+	gp_client_object *c = client_from(Z_OBJ_P(ZEND_THIS));
+	if (c->last_request_id) {
+		RETURN_STR_COPY(c->last_request_id);
+	}
+	RETURN_NULL();
+}
