@@ -70,11 +70,22 @@ def build() -> None:
     for package in ("goldplan-c", "goldplan-node"):
         subprocess.run(["cargo", "build", "--release", "--locked", "-p", package], cwd=REPO,
                        check=True)
+
+
+def prepare(notes: List[str]) -> None:
+    """The steps that are not cargo's: cheap, so they run with --no-build too."""
     (RELEASE / "bench").mkdir(exist_ok=True)
-    # `napi build` copies the cdylib under a .node name; Node only dlopens that extension.
-    shutil.copyfile(RELEASE / "libgoldplan_node.so", NODE_ADDON)
+    addon = RELEASE / "libgoldplan_node.so"
+    if addon.exists():
+        # `napi build` copies the cdylib under a .node name; Node only dlopens that extension.
+        shutil.copyfile(addon, NODE_ADDON)
     cc = shutil.which("cc")
-    if cc is not None:
+    if cc is None:
+        notes.append("C surface skipped: no C compiler (`cc`) to build bench/c/cost_client.c")
+    elif not (RELEASE / "libgoldplan.so").exists():
+        notes.append(f"C surface skipped: no {RELEASE / 'libgoldplan.so'} (cargo build --release "
+                     "-p goldplan-c)")
+    else:
         subprocess.run(
             [cc, "-O2", "-Wall", "-Wextra", "-std=c11", "-o", str(C_CLIENT),
              str(REPO / "bench" / "c" / "cost_client.c"), "-I", str(REPO / "bindings" / "c" /
@@ -217,8 +228,6 @@ def surfaces(config: str, notes: List[str]) -> Dict[str, Surface]:
                                      "--config", config])}
     if C_CLIENT.exists():
         found["C (libgoldplan.so)"] = Surface([str(C_CLIENT), "--config", config])
-    else:
-        notes.append("C surface skipped: no C compiler (`cc`) to build bench/c/cost_client.c")
     python = python_with_goldplan()
     if python is not None:
         script = [python, str(REPO / "bench" / "cost_python.py"), "--config", config]
@@ -253,8 +262,9 @@ def main() -> None:
     args = parser.parse_args()
     if not args.no_build:
         build()
-    load_before = os.getloadavg()
     notes: List[str] = []
+    prepare(notes)
+    load_before = os.getloadavg()
     sandbox = SandboxProcess()
     try:
         found = surfaces(sandbox.config, notes)
