@@ -203,6 +203,10 @@ def php_surfaces(config: str, notes: List[str]) -> Dict[str, Surface]:
     else:
         found["PHP extension"] = Surface([php, "-d", f"extension={ext}"] + script +
                                          ["--door", "ext"])
+        ldd = subprocess.run(["ldd", ext], capture_output=True, text=True).stdout
+        linked = next((line.split("=>")[1].split("(")[0].strip() for line in ldd.splitlines()
+                       if "libgoldplan.so" in line and "=>" in line), "?")
+        notes.append(f"PHP extension: {ext}, linked to {linked}")
     package = pathlib.Path(os.environ.get("GOLDPLAN_PHP_PACKAGE", REPO / "bindings" / "php"))
     library = os.environ.get("GOLDPLAN_LIBRARY", str(RELEASE / "libgoldplan.so"))
     if not (package / "src").is_dir():
@@ -216,6 +220,7 @@ def php_surfaces(config: str, notes: List[str]) -> Dict[str, Surface]:
             [php, "-d", "ffi.enable=1"] + script + ["--door", "ffi"],
             {"GOLDPLAN_PHP_PACKAGE": str(package), "GOLDPLAN_LIBRARY": library},
         )
+        notes.append(f"PHP FFI package: {package} over {library}")
     if php_has(php, [], "curl"):
         found["plain PHP (openssl + curl)"] = Surface([php] + script + ["--door", "plain"])
     else:
