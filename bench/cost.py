@@ -284,8 +284,8 @@ def main() -> None:
         limits: List[Dict[str, float]] = []
         php_limits: List[Dict[str, float]] = []
         php = shutil.which("php")
-        samples: Dict[str, Tuple[List[float], List[float], List[float]]] = {
-            name: ([], [], []) for name in found}
+        samples: Dict[str, Tuple[List[float], List[float], List[float], List[float]]] = {
+            name: ([], [], [], []) for name in found}
         for _ in range(args.rounds):
             # The floors are measured every round too: the load of a shared machine drifts.
             limits.append(measure(Surface(
@@ -296,7 +296,7 @@ def main() -> None:
                     [php, str(REPO / "bench" / "php" / "openssl_limit.php"), "--config",
                      sandbox.config, "--iterations", "2000"]), []))
             for name, surface in found.items():
-                cpu, wall, rate = samples[name]
+                cpu, wall, rate, start = samples[name]
                 idle = measure(surface, ["--calls", "0"])
                 seq = measure(surface, ["--calls", str(args.calls)])
                 par = measure(surface, ["--calls", str(args.calls), "--concurrency",
@@ -304,6 +304,7 @@ def main() -> None:
                 cpu.append((seq["cpu_s"] - idle["cpu_s"]) / args.calls * 1e6)
                 wall.append(seq["wall_s"] / args.calls * 1e6)
                 rate.append(args.calls / par["wall_s"])
+                start.append(idle["cpu_s"] * 1e3)
     finally:
         sandbox.stop()
     load_after = os.getloadavg()
@@ -322,17 +323,18 @@ def main() -> None:
         print(f"PHP's OpenSSL (the plain-PHP client's crypto), same run: sign {sign:.1f} us + "
               f"verify {verify:.1f} us = {sign + verify:.1f} us")
     print(f"| surface | CPU/call (us) | x limit | wall/call sequential (us) | calls/s, "
-          f"{args.inflight} in flight |")
-    print("|---|---:|---:|---:|---:|")
-    for name, (cpu, wall, rate) in samples.items():
+          f"{args.inflight} in flight | start-up CPU (ms) |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, (cpu, wall, rate, start) in samples.items():
         c = statistics.median(cpu)
         print(f"| {name} | {c:.0f} | {c / limit_us:.2f} | {statistics.median(wall):.0f} | "
-              f"{statistics.median(rate):.0f} |")
+              f"{statistics.median(rate):.0f} | {statistics.median(start):.0f} |")
     print("rounds (CPU us/call; calls/s in flight); limit per round: "
           + ", ".join(f"{x['sign_us'] + x['verify_us']:.0f}" for x in limits) + " us")
-    for name, (cpu, _, rate) in samples.items():
+    for name, (cpu, _, rate, _) in samples.items():
         print(f"  {name}: {', '.join(f'{x:.0f}' for x in cpu)}; "
               f"{', '.join(f'{x:.0f}' for x in rate)}")
+    print("(start-up CPU: the 0-call run, i.e. process start, client, and one call)")
     if any(name.startswith(("PHP", "plain PHP")) for name in samples):
         print(f"(PHP: {args.inflight} in flight = {args.inflight} PHP processes side by side, "
               f"each with its own client, like PHP-FPM workers; aggregate calls/s)")
