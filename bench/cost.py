@@ -315,8 +315,9 @@ def main() -> None:
           f"{load_after[0]:.1f} after; sandbox process in public-key mode, state on tmpfs; "
           f"{args.calls} calls x {args.rounds} rounds (median), rounds alternating between "
           f"surfaces; every surface refused a bad response signature first")
-    print(f"limit (same run, median of the rounds): sign {limit['sign_us']:.1f} us + verify {limit['verify_us']:.1f} us"
-          f" = {limit_us:.1f} us of CPU per call (aws-lc, as in libgoldplan)")
+    print(f"limit (same run, median of the rounds): sign {limit['sign_us']:.1f} us + verify "
+          f"{limit['verify_us']:.1f} us = {limit_us:.1f} us of CPU per call (aws-lc, as in "
+          f"libgoldplan)")
     if php_limits:
         sign = statistics.median(x["sign_us"] for x in php_limits)
         verify = statistics.median(x["verify_us"] for x in php_limits)
