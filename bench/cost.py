@@ -12,11 +12,24 @@ each client in another process, over a real loopback socket. For each surface:
 * the ratio of CPU per call to the limit: one RSA-2048 signature plus one verification,
   measured in the same run on the same machine.
 
-    python bench/cost.py [--calls 2000] [--inflight 16] [--rounds 3]
+    python bench/cost.py [--calls 2000] [--inflight 16] [--rounds 3] [--only NAME]
 
-It builds the release sandbox and the Rust cost client itself; the Python surfaces need
-goldplan built in release mode into the running interpreter's environment
-(`cd bindings/python && maturin develop --release`), and are skipped with a note otherwise.
+It builds (release) the sandbox, the Rust cost client, libgoldplan.so and the Node addon, and
+compiles the C cost client. Rounds alternate between surfaces, so that a change of load on the
+machine touches every row alike. Before measuring, every surface must refuse a response whose
+signature does not verify (the sandbox injects one), so no row is a client that skips it.
+Surfaces whose prerequisites are missing are skipped with a note:
+
+* Python: goldplan built in release mode into the running interpreter's environment
+  (`cd bindings/python && maturin develop --release`);
+* C: a C compiler (`cc`);
+* Node: `node`; the addon is target/release/libgoldplan_node.so, or GOLDPLAN_NODE_ADDON;
+* PHP: `php` with curl (Debian php8.2-curl) for the plain-PHP client; the extension from
+  GOLDPLAN_PHP_EXT (a goldplan.so built against the release libgoldplan, see bench/README.md);
+  the FFI package from GOLDPLAN_PHP_PACKAGE (default bindings/php) over GOLDPLAN_LIBRARY
+  (default target/release/libgoldplan.so). PHP has no threads: its "in flight" figure is K
+  PHP processes side by side (like K PHP-FPM workers), each with its own client.
+
 No figure here uses a mocked transport.
 """
 
@@ -33,10 +46,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Dict, List, Optional
+import urllib.request
+from typing import Dict, List, NamedTuple, Optional, Tuple
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 TARGET = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target"))
+
+
+RELEASE = TARGET / "release"
+C_CLIENT = RELEASE / "bench" / "cost_client_c"
+NODE_ADDON = RELEASE / "bench" / "goldplan.linux-x64-gnu.node"
 
 
 def build() -> None:
@@ -45,6 +64,35 @@ def build() -> None:
          "goldplan-sandbox", "-p", "goldplan-e2e", "--example", "cost_client"],
         cwd=REPO, check=True,
     )
+    # Separate invocations: built together with the sandbox, the libraries would get the
+    # sandbox's feature set (cargo unifies features across the packages of one build), and the
+    # figures are meant for the libraries users get (bindings/c/install.sh builds the same).
+    for package in ("goldplan-c", "goldplan-node"):
+        subprocess.run(["cargo", "build", "--release", "--locked", "-p", package], cwd=REPO,
+                       check=True)
+
+
+def prepare(notes: List[str]) -> None:
+    """The steps that are not cargo's: cheap, so they run with --no-build too."""
+    (RELEASE / "bench").mkdir(exist_ok=True)
+    addon = RELEASE / "libgoldplan_node.so"
+    if addon.exists():
+        # `napi build` copies the cdylib under a .node name; Node only dlopens that extension.
+        shutil.copyfile(addon, NODE_ADDON)
+    cc = shutil.which("cc")
+    if cc is None:
+        notes.append("C surface skipped: no C compiler (`cc`) to build bench/c/cost_client.c")
+    elif not (RELEASE / "libgoldplan.so").exists():
+        notes.append(f"C surface skipped: no {RELEASE / 'libgoldplan.so'} (cargo build --release "
+                     "-p goldplan-c)")
+    else:
+        subprocess.run(
+            [cc, "-O2", "-Wall", "-Wextra", "-std=c11", "-o", str(C_CLIENT),
+             str(REPO / "bench" / "c" / "cost_client.c"), "-I", str(REPO / "bindings" / "c" /
+             "include"), "-L", str(RELEASE), "-lgoldplan", "-lpthread",
+             f"-Wl,-rpath,{RELEASE}"],
+            check=True,
+        )
 
 
 class SandboxProcess:
@@ -62,6 +110,15 @@ class SandboxProcess:
         deadline = time.time() + 30
         while not os.path.exists(self.config) and time.time() < deadline:
             time.sleep(0.05)
+        with open(self.config, encoding="utf-8") as f:
+            self.admin_url = json.load(f)["admin_url"]
+
+    def admin(self, method: str, path: str, body: Optional[dict] = None) -> None:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.admin_url + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as answer:
+            answer.read()
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -69,29 +126,50 @@ class SandboxProcess:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+class Surface(NamedTuple):
+    cmd: List[str]
+    env: Optional[Dict[str, str]] = None
+
+
 def children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 
 
-def measure(cmd: List[str]) -> Dict[str, float]:
+def measure(surface: Surface, extra: List[str]) -> Dict[str, float]:
     """Runs one client process; returns its JSON output plus its CPU seconds."""
+    env = None if surface.env is None else {**os.environ, **surface.env}
     before = children_cpu()
-    out = subprocess.run(cmd, cwd=REPO, check=True, capture_output=True, text=True).stdout
+    done = subprocess.run(surface.cmd + extra, cwd=REPO, env=env, capture_output=True, text=True)
     cpu = children_cpu() - before
-    result = json.loads(out.strip().splitlines()[-1])
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(surface.cmd + extra)} failed ({done.returncode}):\n"
+                           f"{done.stderr.strip()}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
     result["cpu_s"] = cpu
     return result
 
 
-def surfaces(config: str, python: Optional[str]) -> Dict[str, List[str]]:
-    rust = [str(TARGET / "release" / "examples" / "cost_client"), "run", "--config", config]
-    found = {"Rust Client": rust}
-    if python is not None:
-        script = [python, str(REPO / "bench" / "cost_python.py"), "--config", config]
-        found["Python Client"] = script + ["--kind", "client"]
-        found["Python AsyncClient"] = script + ["--kind", "async"]
-    return found
+def run_once(surface: Surface) -> subprocess.CompletedProcess:
+    env = None if surface.env is None else {**os.environ, **surface.env}
+    return subprocess.run(surface.cmd + ["--calls", "0"], cwd=REPO, env=env,
+                          capture_output=True, text=True)
+
+
+def check(sandbox: SandboxProcess, surface: Surface) -> Optional[str]:
+    """None when the surface makes its warm-up call and refuses a bad response signature;
+    else why not."""
+    healthy = run_once(surface)
+    if healthy.returncode != 0:
+        lines = healthy.stderr.strip().splitlines() or ["(no output)"]
+        return f"its 0-call run failed: {lines[-1]}"
+    sandbox.admin("POST", "/faults", {"kind": "bad_signature"})
+    try:
+        if run_once(surface).returncode == 0:
+            return "it accepted a response whose signature does not verify"
+    finally:
+        sandbox.admin("DELETE", "/faults")
+    return None
 
 
 def python_with_goldplan() -> Optional[str]:
@@ -101,47 +179,168 @@ def python_with_goldplan() -> Optional[str]:
     return sys.executable if probe.returncode == 0 else None
 
 
+def php_has(php: str, flags: List[str], extension: str) -> bool:
+    probe = subprocess.run(
+        [php, *flags, "-r", f"exit(extension_loaded('{extension}') ? 0 : 1);"],
+        capture_output=True, text=True,
+    )
+    return probe.returncode == 0
+
+
+def php_surfaces(config: str, notes: List[str]) -> Dict[str, Surface]:
+    php = shutil.which("php")
+    if php is None:
+        notes.append("PHP surfaces skipped: no `php` on PATH (Debian php-cli)")
+        return {}
+    script = [str(REPO / "bench" / "php" / "cost_php.php"), "--config", config]
+    found: Dict[str, Surface] = {}
+    ext = os.environ.get("GOLDPLAN_PHP_EXT")
+    if not ext or not os.path.isfile(ext):
+        notes.append("PHP extension skipped: set GOLDPLAN_PHP_EXT to a goldplan.so built "
+                     "against the release libgoldplan (bench/README.md)")
+    elif not php_has(php, ["-d", f"extension={ext}"], "goldplan"):
+        notes.append(f"PHP extension skipped: php cannot load {ext}")
+    else:
+        found["PHP extension"] = Surface([php, "-d", f"extension={ext}"] + script +
+                                         ["--door", "ext"])
+        ldd = subprocess.run(["ldd", ext], capture_output=True, text=True).stdout
+        linked = next((line.split("=>")[1].split("(")[0].strip() for line in ldd.splitlines()
+                       if "libgoldplan.so" in line and "=>" in line), "?")
+        notes.append(f"PHP extension: {ext}, linked to {linked}")
+    package = pathlib.Path(os.environ.get("GOLDPLAN_PHP_PACKAGE", REPO / "bindings" / "php"))
+    library = os.environ.get("GOLDPLAN_LIBRARY", str(RELEASE / "libgoldplan.so"))
+    if not (package / "src").is_dir():
+        notes.append(f"PHP FFI package skipped: no {package / 'src'} (set GOLDPLAN_PHP_PACKAGE)")
+    elif not php_has(php, [], "ffi"):
+        notes.append("PHP FFI package skipped: php has no FFI extension")
+    elif not os.path.isfile(library):
+        notes.append(f"PHP FFI package skipped: no {library} (set GOLDPLAN_LIBRARY)")
+    else:
+        found["PHP FFI package"] = Surface(
+            [php, "-d", "ffi.enable=1"] + script + ["--door", "ffi"],
+            {"GOLDPLAN_PHP_PACKAGE": str(package), "GOLDPLAN_LIBRARY": library},
+        )
+        notes.append(f"PHP FFI package: {package} over {library}")
+    if php_has(php, [], "curl"):
+        found["plain PHP (openssl + curl)"] = Surface([php] + script + ["--door", "plain"])
+    else:
+        notes.append("plain-PHP client skipped: php has no curl (Debian php8.2-curl)")
+    return found
+
+
+def surfaces(config: str, notes: List[str]) -> Dict[str, Surface]:
+    found = {"Rust Client": Surface([str(RELEASE / "examples" / "cost_client"), "run",
+                                     "--config", config])}
+    if C_CLIENT.exists():
+        found["C (libgoldplan.so)"] = Surface([str(C_CLIENT), "--config", config])
+    python = python_with_goldplan()
+    if python is not None:
+        script = [python, str(REPO / "bench" / "cost_python.py"), "--config", config]
+        found["Python Client"] = Surface(script + ["--kind", "client"])
+        found["Python AsyncClient"] = Surface(script + ["--kind", "async"])
+    else:
+        notes.append("Python surfaces skipped: goldplan is not importable by this interpreter; "
+                     "build it with `maturin develop --release` in bindings/python")
+    node = shutil.which("node")
+    addon = os.environ.get("GOLDPLAN_NODE_ADDON", str(NODE_ADDON))
+    if node is None:
+        notes.append("Node surface skipped: no `node` on PATH")
+    elif not os.path.isfile(addon):
+        notes.append(f"Node surface skipped: no release addon at {addon}")
+    else:
+        found["Node Client"] = Surface([node, str(REPO / "bench" / "node" / "cost_node.js"),
+                                        "--config", config],
+                                       {"NAPI_RS_NATIVE_LIBRARY_PATH": addon})
+    found.update(php_surfaces(config, notes))
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--inflight", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--only", action="append", default=[],
+                        help="measure only surfaces whose name contains this (repeatable)")
+    parser.add_argument("--no-build", action="store_true",
+                        help="use the release binaries already in the target directory")
     args = parser.parse_args()
-    build()
-    python = python_with_goldplan()
+    if not args.no_build:
+        build()
+    notes: List[str] = []
+    prepare(notes)
+    load_before = os.getloadavg()
     sandbox = SandboxProcess()
     try:
-        limit = measure([str(TARGET / "release" / "examples" / "cost_client"), "limit",
-                         "--config", sandbox.config, "--iterations", "2000"])
-        limit_us = limit["sign_us"] + limit["verify_us"]
-        rows = []
-        for name, cmd in surfaces(sandbox.config, python).items():
-            cpu, wall, rate = [], [], []
-            for _ in range(args.rounds):
-                idle = measure(cmd + ["--calls", "0"])
-                seq = measure(cmd + ["--calls", str(args.calls)])
-                par = measure(cmd + ["--calls", str(args.calls), "--concurrency",
-                                     str(args.inflight)])
+        found = surfaces(sandbox.config, notes)
+        if args.only:
+            found = {k: v for k, v in found.items() if any(o.lower() in k.lower()
+                                                           for o in args.only)}
+        for name, surface in list(found.items()):
+            problem = check(sandbox, surface)
+            if problem is not None:
+                notes.append(f"{name} not measured: {problem}")
+                del found[name]
+        limits: List[Dict[str, float]] = []
+        php_limits: List[Dict[str, float]] = []
+        php = shutil.which("php")
+        samples: Dict[str, Tuple[List[float], List[float], List[float], List[float]]] = {
+            name: ([], [], [], []) for name in found}
+        for _ in range(args.rounds):
+            # The floors are measured every round too: the load of a shared machine drifts.
+            limits.append(measure(Surface(
+                [str(RELEASE / "examples" / "cost_client"), "limit", "--config", sandbox.config,
+                 "--iterations", "2000"]), []))
+            if php is not None:
+                php_limits.append(measure(Surface(
+                    [php, str(REPO / "bench" / "php" / "openssl_limit.php"), "--config",
+                     sandbox.config, "--iterations", "2000"]), []))
+            for name, surface in found.items():
+                cpu, wall, rate, start = samples[name]
+                idle = measure(surface, ["--calls", "0"])
+                seq = measure(surface, ["--calls", str(args.calls)])
+                par = measure(surface, ["--calls", str(args.calls), "--concurrency",
+                                        str(args.inflight)])
                 cpu.append((seq["cpu_s"] - idle["cpu_s"]) / args.calls * 1e6)
                 wall.append(seq["wall_s"] / args.calls * 1e6)
                 rate.append(args.calls / par["wall_s"])
-            rows.append((name, statistics.median(cpu), statistics.median(wall),
-                         statistics.median(rate)))
+                start.append(idle["cpu_s"] * 1e3)
     finally:
         sandbox.stop()
+    load_after = os.getloadavg()
+    limit = {k: statistics.median(x[k] for x in limits) for k in ("sign_us", "verify_us")}
+    limit_us = limit["sign_us"] + limit["verify_us"]
 
-    print(f"machine: {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; sandbox process in "
-          f"public-key mode, state on tmpfs; {args.calls} calls x {args.rounds} rounds (median)")
-    print(f"limit (same run): sign {limit['sign_us']:.1f} us + verify {limit['verify_us']:.1f} us"
-          f" = {limit_us:.1f} us of CPU per call")
+    print(f"machine: {os.cpu_count()} CPUs, load average {load_before[0]:.1f} before, "
+          f"{load_after[0]:.1f} after; sandbox process in public-key mode, state on tmpfs; "
+          f"{args.calls} calls x {args.rounds} rounds (median), rounds alternating between "
+          f"surfaces; every surface refused a bad response signature first")
+    print(f"limit (same run, median of the rounds): sign {limit['sign_us']:.1f} us + verify "
+          f"{limit['verify_us']:.1f} us = {limit_us:.1f} us of CPU per call (aws-lc, as in "
+          f"libgoldplan)")
+    if php_limits:
+        sign = statistics.median(x["sign_us"] for x in php_limits)
+        verify = statistics.median(x["verify_us"] for x in php_limits)
+        print(f"PHP's OpenSSL (the plain-PHP client's crypto), same run: sign {sign:.1f} us + "
+              f"verify {verify:.1f} us = {sign + verify:.1f} us")
     print(f"| surface | CPU/call (us) | x limit | wall/call sequential (us) | calls/s, "
-          f"{args.inflight} in flight |")
-    print("|---|---:|---:|---:|---:|")
-    for name, cpu, wall, rate in rows:
-        print(f"| {name} | {cpu:.0f} | {cpu / limit_us:.2f} | {wall:.0f} | {rate:.0f} |")
-    if python is None:
-        print("(Python surfaces skipped: goldplan is not importable by this interpreter; "
-              "build it with `maturin develop --release` in bindings/python)")
+          f"{args.inflight} in flight | start-up CPU (ms) |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, (cpu, wall, rate, start) in samples.items():
+        c = statistics.median(cpu)
+        print(f"| {name} | {c:.0f} | {c / limit_us:.2f} | {statistics.median(wall):.0f} | "
+              f"{statistics.median(rate):.0f} | {statistics.median(start):.0f} |")
+    print("rounds (CPU us/call; calls/s in flight); limit per round: "
+          + ", ".join(f"{x['sign_us'] + x['verify_us']:.0f}" for x in limits) + " us")
+    for name, (cpu, _, rate, _) in samples.items():
+        print(f"  {name}: {', '.join(f'{x:.0f}' for x in cpu)}; "
+              f"{', '.join(f'{x:.0f}' for x in rate)}")
+    print("(start-up CPU: the 0-call run, i.e. process start, client, and one call)")
+    if any(name.startswith(("PHP", "plain PHP")) for name in samples):
+        print(f"(PHP: {args.inflight} in flight = {args.inflight} PHP processes side by side, "
+              f"each with its own client, like PHP-FPM workers; aggregate calls/s)")
+    for note in notes:
+        print(f"({note})")
 
 
 if __name__ == "__main__":
