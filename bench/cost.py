@@ -13,6 +13,13 @@ each client in another process, over a real loopback socket. For each surface:
   measured in the same run on the same machine.
 
     python bench/cost.py [--calls 2000] [--inflight 16] [--rounds 3] [--only NAME]
+    python bench/cost.py --instructions [--calls 200] [--only NAME]
+
+`--instructions` counts instead of timing: each surface's sequential calls run under valgrind's
+callgrind, and the instructions per call (N calls minus 0 calls, over N, user space of the whole
+process) are set beside the instructions of one sign plus one verify. The count does not move
+with the load of a shared machine; it leaves out the kernel (system calls, context switches),
+which the timed table includes.
 
 It builds (release) the sandbox, the Rust cost client, libgoldplan.so and the Node addon, and
 compiles the C cost client. Rounds alternate between surfaces, so that a change of load on the
@@ -255,6 +262,60 @@ def surfaces(config: str, notes: List[str]) -> Dict[str, Surface]:
     return found
 
 
+def instructions(cmd: List[str], env: Optional[Dict[str, str]]) -> int:
+    """User-space instructions of one process, counted by callgrind."""
+    done = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
+                          + cmd, cwd=REPO, env=None if env is None else {**os.environ, **env},
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed under callgrind ({done.returncode}):\n"
+                           f"{done.stderr.strip()[-2000:]}")
+    for line in done.stderr.splitlines():
+        if "Collected :" in line:
+            return int(line.split(":")[-1].strip())
+    raise RuntimeError(f"no instruction count in callgrind's output for {' '.join(cmd)}")
+
+
+def count_instructions(args: argparse.Namespace) -> None:
+    if shutil.which("valgrind") is None:
+        sys.exit("--instructions needs valgrind (Debian package valgrind)")
+    calls = min(args.calls, 500)
+    notes: List[str] = []
+    prepare(notes)
+    sandbox = SandboxProcess()
+    try:
+        found = surfaces(sandbox.config, notes)
+        if args.only:
+            found = {k: v for k, v in found.items() if any(o.lower() in k.lower()
+                                                           for o in args.only)}
+        limit_cmd = [str(RELEASE / "examples" / "cost_client"), "limit", "--config",
+                     sandbox.config, "--verifies-per-sign", "1", "--iterations"]
+        # The first signature seeds aws-lc's generator (CPU jitter): the difference leaves it out.
+        limit = (instructions(limit_cmd + [str(calls + 1)], None)
+                 - instructions(limit_cmd + ["1"], None)) / calls
+        rows = []
+        for name, surface in found.items():
+            try:
+                idle = instructions(surface.cmd + ["--calls", "0"], surface.env)
+                busy = instructions(surface.cmd + ["--calls", str(calls)], surface.env)
+            except RuntimeError as e:
+                notes.append(f"{name} not counted: {str(e).splitlines()[0]}")
+                continue
+            rows.append((name, (busy - idle) / calls, idle))
+    finally:
+        sandbox.stop()
+    print(f"user-space instructions per sequential call under callgrind, {calls} calls minus 0 "
+          f"calls; sandbox process in public-key mode")
+    print(f"limit: one RSA-2048 sign + one verify (aws-lc, as in libgoldplan) = "
+          f"{limit / 1e6:.2f} M instructions")
+    print("| surface | M instructions/call | x limit | start-up (M instructions) |")
+    print("|---|---:|---:|---:|")
+    for name, per_call, idle in rows:
+        print(f"| {name} | {per_call / 1e6:.2f} | {per_call / limit:.3f} | {idle / 1e6:.0f} |")
+    for note in notes:
+        print(f"({note})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=2000)
@@ -262,11 +323,17 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--only", action="append", default=[],
                         help="measure only surfaces whose name contains this (repeatable)")
+    parser.add_argument("--instructions", action="store_true",
+                        help="count user-space instructions per call under callgrind instead "
+                             "of timing (needs valgrind)")
     parser.add_argument("--no-build", action="store_true",
                         help="use the release binaries already in the target directory")
     args = parser.parse_args()
     if not args.no_build:
         build()
+    if args.instructions:
+        count_instructions(args)
+        return
     notes: List[str] = []
     prepare(notes)
     load_before = os.getloadavg()
