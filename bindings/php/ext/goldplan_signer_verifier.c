@@ -191,8 +191,11 @@ ZEND_METHOD(GoldPlan_Verifier, __construct)
 	ZVAL_ARR(&copy, zend_array_dup(config));
 	zval *pk = zend_hash_str_find(Z_ARRVAL(copy), "public_key", sizeof("public_key") - 1);
 	if (pk && !zend_hash_str_exists(Z_ARRVAL(copy), "public_key_pem", sizeof("public_key_pem") - 1)) {
-		Z_TRY_ADDREF_P(pk);
-		zend_hash_str_update(Z_ARRVAL(copy), "public_key_pem", sizeof("public_key_pem") - 1, pk);
+		/* A copy, not pk itself: adding a key may grow the table and free the bucket pk
+		 * points into before the value is read. */
+		zval value;
+		ZVAL_COPY(&value, pk);
+		zend_hash_str_update(Z_ARRVAL(copy), "public_key_pem", sizeof("public_key_pem") - 1, &value);
 		zend_hash_str_del(Z_ARRVAL(copy), "public_key", sizeof("public_key") - 1);
 	}
 	smart_str json = {0};
