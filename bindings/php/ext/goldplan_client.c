@@ -94,7 +94,9 @@ static void call_operation(zval *this_zv, const char *operation, zval *args, zva
 		return;
 	}
 	smart_str json = {0};
-	bool ok = gp_json_encode(&json, args, "the arguments");
+	char what[80];
+	snprintf(what, sizeof what, "the arguments of %s", operation);
+	bool ok = gp_json_encode(&json, args, what);
 	zval_ptr_dtor(args);
 	if (!ok) {
 		gp_json_release(&json);
@@ -122,7 +124,7 @@ ZEND_METHOD(GoldPlan_Client, __construct)
 	zval config_zv;
 	ZVAL_ARR(&config_zv, config);
 	smart_str json = {0};
-	if (!gp_json_encode(&json, &config_zv, "config")) {
+	if (!gp_json_encode(&json, &config_zv, "the configuration")) {
 		gp_json_release(&json);
 		return;
 	}

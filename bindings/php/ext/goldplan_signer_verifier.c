@@ -94,7 +94,7 @@ ZEND_METHOD(GoldPlan_Signer, __construct)
 	zval config_zv;
 	ZVAL_ARR(&config_zv, config);
 	smart_str json = {0};
-	if (!gp_json_encode(&json, &config_zv, "config")) {
+	if (!gp_json_encode(&json, &config_zv, "the configuration")) {
 		gp_json_release(&json);
 		return;
 	}
@@ -199,7 +199,7 @@ ZEND_METHOD(GoldPlan_Verifier, __construct)
 		zend_hash_str_del(Z_ARRVAL(copy), "public_key", sizeof("public_key") - 1);
 	}
 	smart_str json = {0};
-	bool ok = gp_json_encode(&json, &copy, "config");
+	bool ok = gp_json_encode(&json, &copy, "the configuration");
 	zval_ptr_dtor(&copy);
 	if (!ok) {
 		gp_json_release(&json);

@@ -29,6 +29,10 @@ final class Client
      */
     public function __construct(#[\SensitiveParameter] array $config)
     {
+        if ($this->handle !== null) {
+            // A second call would leak the first handle; the extension refuses it alike.
+            throw new \Error('GoldPlan\\Client is already initialised');
+        }
         $json = Json::encode($config, 'the configuration');
         try {
             $this->handle = Native::handle('goldplan_client', 'goldplan_client_new', $json, \strlen($json));

@@ -22,6 +22,10 @@ final class Signer
     /** $config: mchid, serial_no, private_key (PEM text or a path). */
     public function __construct(#[\SensitiveParameter] array $config)
     {
+        if ($this->handle !== null) {
+            // A second call would leak the first handle; the extension refuses it alike.
+            throw new \Error('GoldPlan\\Signer is already initialised');
+        }
         $json = Json::encode($config, 'the configuration');
         try {
             $this->handle = Native::handle('goldplan_signer', 'goldplan_signer_new', $json, \strlen($json));
