@@ -34,11 +34,7 @@ final class Client
             throw new \Error('GoldPlan\\Client is already initialised');
         }
         $json = Json::encode($config, 'the configuration');
-        try {
-            $this->handle = Native::handle('goldplan_client', 'goldplan_client_new', $json, \strlen($json));
-        } finally {
-            Json::wipe($json);
-        }
+        $this->handle = Native::handleFromSecretJson('goldplan_client', 'goldplan_client_new', $json);
         $this->mchid = \is_string($config['mchid'] ?? null) ? $config['mchid'] : null;
     }
 

@@ -27,11 +27,7 @@ final class Signer
             throw new \Error('GoldPlan\\Signer is already initialised');
         }
         $json = Json::encode($config, 'the configuration');
-        try {
-            $this->handle = Native::handle('goldplan_signer', 'goldplan_signer_new', $json, \strlen($json));
-        } finally {
-            Json::wipe($json);
-        }
+        $this->handle = Native::handleFromSecretJson('goldplan_signer', 'goldplan_signer_new', $json);
         $this->mchid = \is_string($config['mchid'] ?? null) ? $config['mchid'] : null;
     }
 

@@ -222,6 +222,27 @@ final class Native
         return $handle;
     }
 
+    /**
+     * Like handle() for a function whose first argument is a configuration's JSON with keys:
+     * the text goes over in a C buffer, and $json is wiped before the call. A failure's
+     * trace then holds only that buffer, zeroed here, not a PHP string nobody can wipe
+     * (#[SensitiveParameter] hides a value from output but keeps it).
+     */
+    public static function handleFromSecretJson(string $type, string $function, #[\SensitiveParameter] string &$json): CData
+    {
+        $ffi = self::ffi();
+        $len = \strlen($json);
+        $buffer = $ffi->new('char[' . max($len, 1) . ']', false);
+        try {
+            FFI::memcpy($buffer, $json, $len);
+            Json::wipe($json);
+            return self::handle($type, $function, $buffer, $len);
+        } finally {
+            FFI::memset($buffer, 0, max($len, 1));
+            FFI::free($buffer);
+        }
+    }
+
     public static function free(string $function, CData $handle): void
     {
         self::ffi()->$function($handle);
