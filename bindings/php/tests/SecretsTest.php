@@ -81,6 +81,19 @@ final class SecretsTest extends TestCase
         }
     }
 
+    public function testAConfigurationGivenForAFilePathIsNotEchoed(): void
+    {
+        $config = json_encode(['private_key' => self::vectorFile('keys/merchant_test_key.pem'), 'apiv3_key' => self::APIV3] + self::vectorConfig(''));
+        foreach ([$config, "/tmp/config\n" . self::APIV3, "/tmp/a\0" . self::APIV3] as $path) {
+            $e = self::failure(fn () => Client::fromFile($path), \GoldPlan\Exception\ConfigurationException::class, 'configuration');
+            self::assertStringContainsString('not shown', $e->getMessage());
+            self::assertNoSecret((string) $e, self::vectorFile('keys/merchant_test_key.pem'));
+        }
+        // A missing file still is named.
+        $e = self::failure(fn () => Client::fromFile('/nonexistent/goldplan.json'), \GoldPlan\Exception\ConfigurationException::class);
+        self::assertStringContainsString('/nonexistent/goldplan.json', $e->getMessage());
+    }
+
     /**
      * A failed constructor keeps no copy of the configuration's JSON (the text the door made,
      * and wipes) in its exception: #[SensitiveParameter] hides a value from output but still
