@@ -95,7 +95,9 @@ bool gp_json_encode(smart_str *buf, zval *value, const char *what)
 void gp_json_release(smart_str *buf)
 {
 	if (buf->s) {
-		explicit_bzero(ZSTR_VAL(buf->s), ZSTR_LEN(buf->s));
+		/* The whole allocation, not ZSTR_LEN: a failed encode (a key that is not valid UTF-8,
+		 * a DER key) rolls the length back over bytes it already wrote. */
+		explicit_bzero(ZSTR_VAL(buf->s), buf->a > ZSTR_LEN(buf->s) ? buf->a : ZSTR_LEN(buf->s));
 	}
 	smart_str_free(buf);
 }
