@@ -32,8 +32,7 @@ static zend_class_entry *class_of(const char *family, size_t len)
 			return family_ces[i];
 		}
 	}
-	/* A family this extension does not know (a newer library): the catch-all. */
-	return family_ces[11];
+	return NULL;
 }
 
 static const char *family_of_status(goldplan_status status)
@@ -42,7 +41,10 @@ static const char *family_of_status(goldplan_status status)
 		return family_names[status - 1];
 	}
 	/* NULL pointer, invalid UTF-8, invalid handle: the report's kind is invalid_input. */
-	return status == GOLDPLAN_STATUS_OK ? "internal" : "invalid_input";
+	if (status >= GOLDPLAN_STATUS_NULL_POINTER && status <= GOLDPLAN_STATUS_INVALID_HANDLE) {
+		return "invalid_input";
+	}
+	return "internal";
 }
 
 static void set_prop(zend_object *ex, const char *name, zval *value)
@@ -62,15 +64,20 @@ static void throw_report(HashTable *report, const char *fallback_family, const c
 	zval *message = field(report, "message");
 	const char *fam = fallback_family;
 	size_t fam_len = strlen(fallback_family);
-	if (family && Z_TYPE_P(family) == IS_STRING) {
+	/* A family this extension does not know (a newer library) counts as the status's, as in
+	 * the package's Failure::fromReport. */
+	if (family && Z_TYPE_P(family) == IS_STRING && class_of(Z_STRVAL_P(family), Z_STRLEN_P(family))) {
 		fam = Z_STRVAL_P(family);
 		fam_len = Z_STRLEN_P(family);
 	}
 	zend_class_entry *ce = class_of(fam, fam_len);
+	if (!ce) {
+		ce = family_ces[11];
+	}
 	zval exz, v;
 	object_init_ex(&exz, ce);
 	zend_object *ex = Z_OBJ(exz);
-	if (message && Z_TYPE_P(message) == IS_STRING) {
+	if (message && Z_TYPE_P(message) == IS_STRING && Z_STRLEN_P(message) > 0) {
 		zend_update_property_ex(zend_ce_exception, ex, ZSTR_KNOWN(ZEND_STR_MESSAGE), message);
 	} else {
 		ZVAL_STRING(&v, fallback_message);
@@ -127,7 +134,7 @@ void gp_throw_last_error(goldplan_status status)
 		goldplan_string_free(text);
 	}
 	char fallback[96];
-	snprintf(fallback, sizeof fallback, "goldplan call failed with status %d (no error report)", (int)status);
+	snprintf(fallback, sizeof fallback, "goldplan failed with status %d and no error report", (int)status);
 	throw_report(Z_TYPE(report) == IS_ARRAY ? Z_ARRVAL(report) : NULL, family_of_status(status), fallback);
 	zval_ptr_dtor(&report);
 }

@@ -45,18 +45,19 @@ static size_t json_bound(zval *v, int depth, size_t *budget)
 static const char *encode_problem(php_json_error_code code)
 {
 	switch (code) {
+	/* The same words as the package's Json::encode: both doors fail alike. */
 	case PHP_JSON_ERROR_UTF8:
-		return "contains a string that is not valid UTF-8";
+		return "a string is not valid UTF-8";
 	case PHP_JSON_ERROR_DEPTH:
-		return "is nested too deeply";
+		return "it is nested too deeply";
 	case PHP_JSON_ERROR_RECURSION:
-		return "contains a recursive reference";
+		return "it contains a recursive reference";
 	case PHP_JSON_ERROR_INF_OR_NAN:
-		return "contains INF or NAN";
+		return "it contains INF or NAN";
 	case PHP_JSON_ERROR_UNSUPPORTED_TYPE:
-		return "contains a value that has no JSON form (a resource or a closure)";
+		return "it contains a value that has no JSON form (a resource or a closure)";
 	default:
-		return "cannot be encoded as JSON";
+		return "it has no JSON form";
 	}
 }
 
@@ -82,8 +83,8 @@ bool gp_json_encode(smart_str *buf, zval *value, const char *what)
 	smart_str_0(buf);
 	if (result == FAILURE || error != PHP_JSON_ERROR_NONE) {
 		if (!EG(exception)) {
-			char message[160];
-			snprintf(message, sizeof message, "%s %s", what, encode_problem(error));
+			char message[200];
+			snprintf(message, sizeof message, "%s cannot be sent as JSON: %s", what, encode_problem(error));
 			gp_throw("invalid_input", "invalid_input", message);
 		}
 		return false;
@@ -94,7 +95,9 @@ bool gp_json_encode(smart_str *buf, zval *value, const char *what)
 void gp_json_release(smart_str *buf)
 {
 	if (buf->s) {
-		explicit_bzero(ZSTR_VAL(buf->s), ZSTR_LEN(buf->s));
+		/* The whole allocation, not ZSTR_LEN: a failed encode (a key that is not valid UTF-8,
+		 * a DER key) rolls the length back over bytes it already wrote. */
+		explicit_bzero(ZSTR_VAL(buf->s), buf->a > ZSTR_LEN(buf->s) ? buf->a : ZSTR_LEN(buf->s));
 	}
 	smart_str_free(buf);
 }
@@ -102,7 +105,9 @@ void gp_json_release(smart_str *buf)
 bool gp_json_decode(const char *json, size_t len, zval *out)
 {
 	php_json_error_code saved = JSON_G(error_code);
-	zend_result result = php_json_decode_ex(out, json, len, PHP_JSON_OBJECT_AS_ARRAY, PHP_JSON_PARSER_DEFAULT_DEPTH);
+	/* Integers beyond PHP_INT_MAX (u64 values) as exact strings, not rounded floats. */
+	zend_result result = php_json_decode_ex(out, json, len, PHP_JSON_OBJECT_AS_ARRAY | PHP_JSON_BIGINT_AS_STRING,
+		PHP_JSON_PARSER_DEFAULT_DEPTH);
 	JSON_G(error_code) = saved;
 	if (result == FAILURE) {
 		zval_ptr_dtor(out);
@@ -166,7 +171,7 @@ bool gp_headers_json(smart_str *buf, HashTable *headers)
 			return true;
 		}
 	}
-	bool ok = gp_json_encode(buf, &pairs, "headers");
+	bool ok = gp_json_encode(buf, &pairs, "the headers");
 	zval_ptr_dtor(&pairs);
 	return ok;
 }

@@ -62,7 +62,7 @@ ZEND_METHOD(GoldPlan_Protocol, authorizationHeader)
 	zval fields_zv;
 	ZVAL_ARR(&fields_zv, fields);
 	smart_str json = {0};
-	if (!gp_json_encode(&json, &fields_zv, "fields")) {
+	if (!gp_json_encode(&json, &fields_zv, "the Authorization fields")) {
 		gp_json_release(&json);
 		return;
 	}

@@ -29,18 +29,25 @@ final class Client
      */
     public function __construct(#[\SensitiveParameter] array $config)
     {
-        $json = Json::encode($config, 'the configuration');
-        try {
-            $this->handle = Native::handle('goldplan_client', 'goldplan_client_new', $json, \strlen($json));
-        } finally {
-            Json::wipe($json);
+        if ($this->handle !== null) {
+            // A second call would leak the first handle; the extension refuses it alike.
+            throw new \Error('GoldPlan\\Client is already initialised');
         }
+        $json = Json::encode($config, 'the configuration');
+        $this->handle = Native::handleFromSecretJson('goldplan_client', 'goldplan_client_new', $json);
         $this->mchid = \is_string($config['mchid'] ?? null) ? $config['mchid'] : null;
     }
 
     /** A client from a JSON configuration file (a sandbox's sandbox.json works as is). */
     public static function fromFile(string $path): Client
     {
+        // libgoldplan quotes the path when it cannot read it: a configuration's JSON passed
+        // here instead of its file's path would put the keys in the message. The same check
+        // as the extension's Client::fromFile.
+        if ($path !== '' && ($path[0] === '{' || preg_match('/[\x00-\x1f]/', $path) === 1)) {
+            throw Failure::of('configuration', 'configuration', 'Client::fromFile() takes the path of a JSON config file; the value given ('
+                . \strlen($path) . ' bytes, not shown) is not a path: pass a configuration array to new Client()');
+        }
         $client = (new \ReflectionClass(self::class))->newInstanceWithoutConstructor();
         $client->handle = Native::handle('goldplan_client', 'goldplan_client_new_from_file', $path, \strlen($path));
         return $client;

@@ -22,12 +22,12 @@ final class Signer
     /** $config: mchid, serial_no, private_key (PEM text or a path). */
     public function __construct(#[\SensitiveParameter] array $config)
     {
-        $json = Json::encode($config, 'the configuration');
-        try {
-            $this->handle = Native::handle('goldplan_signer', 'goldplan_signer_new', $json, \strlen($json));
-        } finally {
-            Json::wipe($json);
+        if ($this->handle !== null) {
+            // A second call would leak the first handle; the extension refuses it alike.
+            throw new \Error('GoldPlan\\Signer is already initialised');
         }
+        $json = Json::encode($config, 'the configuration');
+        $this->handle = Native::handleFromSecretJson('goldplan_signer', 'goldplan_signer_new', $json);
         $this->mchid = \is_string($config['mchid'] ?? null) ? $config['mchid'] : null;
     }
 

@@ -25,6 +25,10 @@ final class Verifier
      */
     public function __construct(#[\SensitiveParameter] array $config)
     {
+        if ($this->handle !== null) {
+            // A second call would leak the first handle; the extension refuses it alike.
+            throw new \Error('GoldPlan\\Verifier is already initialised');
+        }
         $json = Json::encode(self::wire($config), 'the configuration');
         $this->handle = Native::handle('goldplan_verifier', 'goldplan_verifier_new', $json, \strlen($json));
     }

@@ -64,6 +64,26 @@ final class LibraryTest extends TestCase
         }
     }
 
+    public function testASecretGivenForThePathIsNotEchoed(): void
+    {
+        $pem = self::vectorFile('keys/merchant_test_key.pem');
+        $apiv3 = '0123456789abcdefghijklmnopqrstuv';
+        // The whole exception, previous ones included, as an uncaught one would be logged.
+        $show = 'try { GoldPlan\version(); } catch (GoldPlan\Exception\ConfigurationException $e) { echo $e; }';
+        foreach ([
+            ['GoldPlan\Internal\Native::useLibrary(' . var_export($pem, true) . ');' . $show, [], trim(explode("\n", trim($pem))[1])],
+            [$show, ['GOLDPLAN_LIBRARY' => $apiv3], $apiv3],
+        ] as [$code, $env, $secret]) {
+            [, $out] = self::php($code, $env);
+            self::assertStringContainsString('cannot load libgoldplan from ', $out);
+            self::assertStringContainsString('not shown', $out);
+            self::assertStringNotContainsString($secret, $out);
+        }
+        // A real path still is named.
+        [, $out] = self::php(self::REPORT, ['GOLDPLAN_LIBRARY' => '/nonexistent/libgoldplan.so.1']);
+        self::assertStringContainsString('GOLDPLAN_LIBRARY=/nonexistent/libgoldplan.so.1', $out);
+    }
+
     public function testFfiDisabled(): void
     {
         [, $out] = self::php(self::REPORT, ['GOLDPLAN_LIBRARY' => (string) getenv('GOLDPLAN_LIBRARY')], ['ffi.enable' => '0']);

@@ -31,6 +31,9 @@ final class LifetimeTest extends TestCase
             } catch (\Error $e) {
                 self::assertStringContainsString(get_class($object), $e->getMessage());
             }
+            // The refused copy is gone; the original still owns a live handle.
+            gc_collect_cycles();
+            self::assertNotEmpty($object instanceof Verifier ? $object->encryptSensitive('x') : ($object instanceof Signer ? $object->sign('x') : $object->encryptSensitive('x')));
         }
     }
 

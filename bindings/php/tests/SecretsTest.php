@@ -80,6 +80,51 @@ final class SecretsTest extends TestCase
             ini_set('zend.exception_string_param_max_len', (string) $previous[1]);
         }
     }
+
+    public function testAConfigurationGivenForAFilePathIsNotEchoed(): void
+    {
+        $config = json_encode(['private_key' => self::vectorFile('keys/merchant_test_key.pem'), 'apiv3_key' => self::APIV3] + self::vectorConfig(''));
+        foreach ([$config, "/tmp/config\n" . self::APIV3, "/tmp/a\0" . self::APIV3] as $path) {
+            $e = self::failure(fn () => Client::fromFile($path), \GoldPlan\Exception\ConfigurationException::class, 'configuration');
+            self::assertStringContainsString('not shown', $e->getMessage());
+            self::assertNoSecret((string) $e, self::vectorFile('keys/merchant_test_key.pem'));
+        }
+        // A missing file still is named.
+        $e = self::failure(fn () => Client::fromFile('/nonexistent/goldplan.json'), \GoldPlan\Exception\ConfigurationException::class);
+        self::assertStringContainsString('/nonexistent/goldplan.json', $e->getMessage());
+    }
+
+    /**
+     * A failed constructor keeps no copy of the configuration's JSON (the text the door made,
+     * and wipes) in its exception: #[SensitiveParameter] hides a value from output but still
+     * holds it, and a held string cannot be wiped.
+     */
+    public function testAFailedConstructorKeepsNoCopyOfTheConfigurationJson(): void
+    {
+        $pem = self::vectorFile('keys/merchant_test_key.pem');
+        $previous = ini_set('zend.exception_ignore_args', '0');
+        try {
+            foreach ([
+                fn () => new Client(['serial_no' => 'not hex', 'private_key' => $pem] + self::vectorConfig('')),
+                fn () => new Signer(['mchid' => '1', 'serial_no' => 'not hex', 'private_key' => $pem]),
+            ] as $i => $f) {
+                try {
+                    $f();
+                    self::fail("case $i did not fail");
+                } catch (GoldPlanException $e) {
+                    self::assertSame('configuration', $e->getFamily(), $e->getMessage());
+                    foreach ($e->getTrace() as $frame) {
+                        foreach ($frame['args'] ?? [] as $arg) {
+                            $value = $arg instanceof \SensitiveParameterValue ? $arg->getValue() : $arg;
+                            self::assertFalse(\is_string($value) && str_contains($value, '"private_key"'), "case $i: {$frame['function']}() holds the configuration JSON");
+                        }
+                    }
+                }
+            }
+        } finally {
+            ini_set('zend.exception_ignore_args', (string) $previous);
+        }
+    }
 }
 
 /** serialize() when allowed (the handle classes refuse it: that is tested elsewhere). */

@@ -17,11 +17,26 @@ final class Json
         if ($value === []) {
             return '{}';
         }
+        // No JSON_PRESERVE_ZERO_FRACTION: 100.0 goes as 100, as json_encode() and the extension
+        // send it, so an integer field computed in floats is accepted by either door.
         try {
-            return json_encode($value, \JSON_THROW_ON_ERROR | \JSON_UNESCAPED_UNICODE | \JSON_UNESCAPED_SLASHES | \JSON_PRESERVE_ZERO_FRACTION);
+            return json_encode($value, \JSON_THROW_ON_ERROR | \JSON_UNESCAPED_UNICODE | \JSON_UNESCAPED_SLASHES);
         } catch (\JsonException $e) {
-            throw Failure::of('invalid_input', 'invalid_input', "$what cannot be sent as JSON: " . $e->getMessage());
+            throw Failure::of('invalid_input', 'invalid_input', "$what cannot be sent as JSON: " . self::problem($e->getCode()));
         }
+    }
+
+    /** The words of the extension's encode_problem() (goldplan_json.c) for a json_encode() error. */
+    private static function problem(int $code): string
+    {
+        return match ($code) {
+            \JSON_ERROR_UTF8 => 'a string is not valid UTF-8',
+            \JSON_ERROR_DEPTH => 'it is nested too deeply',
+            \JSON_ERROR_RECURSION => 'it contains a recursive reference',
+            \JSON_ERROR_INF_OR_NAN => 'it contains INF or NAN',
+            \JSON_ERROR_UNSUPPORTED_TYPE => 'it contains a value that has no JSON form (a resource or a closure)',
+            default => 'it has no JSON form',
+        };
     }
 
     /** @return array<mixed> */

@@ -72,7 +72,8 @@ final class Native
         } catch (FFI\Exception) {
             // not declared by ffi.preload: load it here
         }
-        $header = self::scopeHeader();
+        $library = self::$library ?? self::env() ?? self::installed() ?? 'libgoldplan.so';
+        $header = self::scopeHeader($library);
         // FFI::load() only reads a file; a private temporary one, gone right after, so that
         // no other user of the machine can swap the library name in between.
         $file = tempnam(sys_get_temp_dir(), 'goldplan-ffi-');
@@ -82,8 +83,11 @@ final class Native
         try {
             $ffi = FFI::load($file);
         } catch (FFI\Exception $e) {
-            throw Failure::of('configuration', 'configuration', 'preload: cannot declare the FFI scope "goldplan": ' . $e->getMessage()
-                . ' (with opcache.preload_user, write the header with bin/goldplan-ffi-header and set ffi.preload to it)', $e);
+            // FFI's message may quote the library value: only when it may be shown (describe()).
+            $shown = self::describe($library) === $library;
+            throw Failure::of('configuration', 'configuration', 'preload: cannot declare the FFI scope "goldplan": '
+                . ($shown ? $e->getMessage() : 'the library ' . self::describe($library) . ' cannot be loaded')
+                . ' (with opcache.preload_user, write the header with bin/goldplan-ffi-header and set ffi.preload to it)', $shown ? $e : null);
         } finally {
             @unlink($file);
         }
@@ -103,6 +107,18 @@ final class Native
         // PHP's FFI passes a PHP string without a copy only to char and void pointers; byte
         // inputs are declared `const uint8_t *`, the same ABI, so read them as `const char *`.
         return str_replace('const uint8_t *', 'const char *', $text);
+    }
+
+    /**
+     * $path for a message when it can be a library (…/x.so, x.so.1), else a description: a
+     * key pasted where the path belongs (a PEM, an APIv3 key) must not end up in a log.
+     */
+    private static function describe(#[\SensitiveParameter] string $path): string
+    {
+        if (\strlen($path) <= 4096 && preg_match('/^[^\x00-\x1f\x7f]*\.(so(\.[0-9.]+)?|dylib|dll)$/D', $path) === 1) {
+            return $path;
+        }
+        return '(a value of ' . \strlen($path) . ' bytes that does not name a shared library; not shown)';
     }
 
     private static function env(): ?string
@@ -151,14 +167,17 @@ final class Native
                 continue;
             }
             if (!$cdef) {
-                $tried[] = "$source=$path (FFI::cdef is not allowed with ffi.enable=preload)";
+                $tried[] = "$source=" . self::describe($path) . ' (FFI::cdef is not allowed with ffi.enable=preload)';
                 continue;
             }
             try {
                 return FFI::cdef(self::declarations(), $path);
             } catch (FFI\Exception $e) {
                 // An explicit choice that fails is an error, not a reason to use another library.
-                throw Failure::of('configuration', 'configuration', "cannot load libgoldplan from $source=$path: " . $e->getMessage(), $e);
+                // FFI's message quotes the value, so it goes only where the value may be shown.
+                $shown = self::describe($path) === $path;
+                throw Failure::of('configuration', 'configuration', "cannot load libgoldplan from $source=" . self::describe($path)
+                    . ': ' . ($shown ? $e->getMessage() : 'it cannot be loaded'), $shown ? $e : null);
             }
         }
         try {
@@ -201,6 +220,27 @@ final class Native
         $handle = $ffi->new("$type*");
         self::check($ffi->$function(...[...$args, FFI::addr($handle)]));
         return $handle;
+    }
+
+    /**
+     * Like handle() for a function whose first argument is a configuration's JSON with keys:
+     * the text goes over in a C buffer, and $json is wiped before the call. A failure's
+     * trace then holds only that buffer, zeroed here, not a PHP string nobody can wipe
+     * (#[SensitiveParameter] hides a value from output but keeps it).
+     */
+    public static function handleFromSecretJson(string $type, string $function, #[\SensitiveParameter] string &$json): CData
+    {
+        $ffi = self::ffi();
+        $len = \strlen($json);
+        $buffer = $ffi->new('char[' . max($len, 1) . ']', false);
+        try {
+            FFI::memcpy($buffer, $json, $len);
+            Json::wipe($json);
+            return self::handle($type, $function, $buffer, $len);
+        } finally {
+            FFI::memset($buffer, 0, max($len, 1));
+            FFI::free($buffer);
+        }
     }
 
     public static function free(string $function, CData $handle): void

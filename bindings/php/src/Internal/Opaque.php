@@ -15,6 +15,9 @@ trait Opaque
 {
     public function __clone()
     {
+        // $this is the copy, already holding the original's handle: when it dies, its
+        // __destruct must not free the handle the original still uses.
+        $this->handle = null;
         throw new \Error('Trying to clone an uncloneable object of class ' . static::class);
     }
 
