@@ -281,18 +281,40 @@ impl fmt::Debug for ClientConfig {
     }
 }
 
-/// The configuration file itself: bounded, and named in errors (its path is not a secret;
-/// the paths inside it may be, and go through [`KeySource`]).
+/// The configuration file itself: bounded, and named in errors when the value given looks like
+/// a path. Bindings pass whatever the caller gave, and a caller may give the configuration's
+/// JSON or a bare APIv3 key by mistake: those are never echoed. (The paths inside the file go
+/// through [`KeySource`].)
 fn read_config_file(path: &Path) -> Result<Zeroizing<String>> {
-    let bytes =
-        Zeroizing::new(read_bounded(path, MAX_CONFIG_FILE).map_err(|e| {
-            Error::Configuration(format!("the config file {:?} {e}", path.display()))
-        })?);
+    let bytes = Zeroizing::new(read_bounded(path, MAX_CONFIG_FILE).map_err(|e| {
+        Error::Configuration(format!("the config file {} {e}", config_path_shown(path)))
+    })?);
     std::str::from_utf8(&bytes)
         .map(|t| Zeroizing::new(t.to_owned()))
         .map_err(|_| {
-            Error::Configuration(format!("the config file {:?} is not UTF-8", path.display()))
+            Error::Configuration(format!(
+                "the config file {} is not UTF-8",
+                config_path_shown(path)
+            ))
         })
+}
+
+/// The config path quoted, or only its length when it does not look like a path (no `/` or
+/// `.`, or characters a path seldom has but JSON, PEM and pasted keys do).
+fn config_path_shown(path: &Path) -> String {
+    let text = path.as_os_str().to_string_lossy();
+    let looks_like_path = (text.contains('/') || text.contains('.'))
+        && !text.contains(['{', '}', '"'])
+        && !text.contains("-----")
+        && !text.chars().any(char::is_control);
+    if looks_like_path {
+        format!("{:?}", path.display())
+    } else {
+        format!(
+            "(the value given has {} characters and is not shown: it does not look like a path)",
+            path.as_os_str().len()
+        )
+    }
 }
 
 fn seconds(value: Option<f64>, name: &str) -> Result<Option<Duration>> {
@@ -551,6 +573,22 @@ mod tests {
                 ),
             }
         }
+    }
+
+    #[test]
+    fn a_secret_given_as_the_config_path_is_not_echoed() {
+        let apiv3_key = "0123456789abcdefghijklmnopqrstuv";
+        let json = r#"{"mchid":"1900000100","apiv3_key":"0123456789abcdefghijklmnopqrstuv"}"#;
+        for value in [apiv3_key, json] {
+            let e = ClientConfig::from_file(value).unwrap_err().to_string();
+            assert!(!e.contains(apiv3_key), "{e}");
+            assert!(e.contains(&format!("{} characters", value.len())), "{e}");
+        }
+        // A real path is named, so the user sees which file is missing.
+        let e = ClientConfig::from_file("/nonexistent/sandbox.json")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("/nonexistent/sandbox.json"), "{e}");
     }
 
     #[test]
