@@ -28,6 +28,15 @@ fn _runtime_pid() -> Option<u32> {
     runtime::runtime_pid()
 }
 
+/// Stops the runtime at interpreter exit (registered with `atexit`), with the GIL released so
+/// that calls finishing on runtime threads can still hand their results to Python. Without it,
+/// such a thread could be inside a Python call when finalisation starts: CPython then ends
+/// the thread mid-call, and the objects it was releasing crash the process.
+#[pyfunction]
+fn _shutdown_runtime(py: Python<'_>) {
+    py.detach(|| goldplan_host::shutdown_runtime(std::time::Duration::from_secs(2)));
+}
+
 /// Panics on purpose, to show that a panic surfaces as `InternalError` (tests only).
 #[pyfunction]
 #[pyo3(signature = (blocking=true))]
@@ -126,5 +135,9 @@ fn _goldplan(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(protocol::parse_receipt_query, m)?)?;
     m.add_function(wrap_pyfunction!(_runtime_pid, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
+    m.add_function(wrap_pyfunction!(_shutdown_runtime, m)?)?;
+    m.py()
+        .import("atexit")?
+        .call_method1("register", (m.getattr("_shutdown_runtime")?,))?;
     Ok(())
 }

@@ -22,6 +22,7 @@
 
 use std::io;
 use std::sync::Arc;
+use std::time::Duration;
 
 use arc_swap::{ArcSwap, ArcSwapOption};
 use tokio::runtime::{Builder, Handle, Runtime};
@@ -73,6 +74,27 @@ pub fn runtime() -> io::Result<Handle> {
         std::mem::forget(parent);
     }
     Ok(fresh.runtime.handle().clone())
+}
+
+/// Stops this process's runtime, if it made one: tasks still running are dropped, and blocking
+/// work in progress gets up to `timeout` to finish. For hosts whose interpreter tears itself
+/// down at exit (CPython): their callbacks must not still be running on runtime threads while
+/// the interpreter finalises. A later [`runtime`] call makes a new runtime.
+pub fn shutdown_runtime(timeout: Duration) {
+    let Some(current) = RUNTIME.swap(None) else {
+        return;
+    };
+    if current.pid != std::process::id() {
+        // A parent's runtime inherited through fork(): its threads are not here (see `runtime`).
+        std::mem::forget(current);
+        return;
+    }
+    match Arc::try_unwrap(current) {
+        Ok(owned) => owned.runtime.shutdown_timeout(timeout),
+        // Another thread is inside `runtime` with a clone; dropping the last clone there could
+        // be on a runtime thread, where a runtime must not be dropped. At exit, leaking is fine.
+        Err(shared) => std::mem::forget(shared),
+    }
 }
 
 /// The process id whose runtime [`runtime`] last served, if any (for tests of fork handling).

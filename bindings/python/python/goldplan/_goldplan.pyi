@@ -53,6 +53,7 @@ __all__ = [
     "parse_receipt_query",
     "_runtime_pid",
     "_panic_for_tests",
+    "_shutdown_runtime",
 ]
 
 __version__: str
@@ -484,3 +485,4 @@ class _Sandbox:
 
 def _runtime_pid() -> Optional[int]: ...
 def _panic_for_tests(blocking: bool = ...) -> Any: ...
+def _shutdown_runtime() -> None: ...
