@@ -390,7 +390,8 @@ goldplan_status goldplan_signer_decrypt_sensitive(const goldplan_signer *signer,
                                                   size_t *out_len);
 
 /**
- * Creates a verifier from JSON: `public_key_id` + `public_key_pem` (public-key mode),
+ * Creates a verifier from JSON: `public_key_id` + `public_key_pem` (or `public_key`, PEM
+ * text or a path, as in a client configuration; public-key mode),
  * `platform_certificates` (an array of PEM strings or of objects with `pem`; certificate
  * mode), or both (combined mode, routed by serial).
  *

@@ -10,7 +10,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use goldplan::clock::{Clock, ManualClock, SystemClock};
 use goldplan::config::ClientConfig;
-use goldplan::credentials::ApiV3Key;
+use goldplan::credentials::{ApiV3Key, KeySource};
 use goldplan::notification::NotificationParser;
 use goldplan::sensitive::EncryptionKey;
 use goldplan::sign::{self, Authorization, RsaSigner};
@@ -230,6 +230,9 @@ struct VerifierConfig {
     public_key_id: Option<String>,
     #[serde(default)]
     public_key_pem: Option<String>,
+    /// The client configuration's name for the same key: PEM text or a path.
+    #[serde(default)]
+    public_key: Option<String>,
     #[serde(default)]
     platform_certificates: Vec<CertificateText>,
 }
@@ -245,7 +248,8 @@ fn certificate_set(list: Vec<CertificateText>) -> FfiResult<CertificateSet> {
     Ok(CertificateSet::new(certs))
 }
 
-/// Creates a verifier from JSON: `public_key_id` + `public_key_pem` (public-key mode),
+/// Creates a verifier from JSON: `public_key_id` + `public_key_pem` (or `public_key`, PEM
+/// text or a path, as in a client configuration; public-key mode),
 /// `platform_certificates` (an array of PEM strings or of objects with `pem`; certificate
 /// mode), or both (combined mode, routed by serial).
 ///
@@ -263,7 +267,18 @@ pub unsafe extern "C" fn goldplan_verifier_new(
         let text = unsafe { bytes_arg(config_json.cast::<u8>(), config_json_len, "config_json") }?;
         let config: VerifierConfig = serde_json::from_slice(text)
             .map_err(|e| Error::Configuration(format!("invalid verifier configuration: {e}")))?;
-        let public_key = match (config.public_key_id, config.public_key_pem) {
+        let pem = match (config.public_key_pem, config.public_key) {
+            (Some(_), Some(_)) => {
+                return Err(Error::Configuration(
+                    "give public_key_pem or public_key, not both".into(),
+                )
+                .into());
+            }
+            (Some(pem), None) => Some(Zeroizing::new(pem)),
+            (None, Some(source)) => Some(KeySource::from_pem_or_path(source).load("public_key")?),
+            (None, None) => None,
+        };
+        let public_key = match (config.public_key_id, pem) {
             (Some(id), Some(pem)) => Some(Arc::new(PublicKeyVerifier::from_pem(id, &pem)?)),
             (None, None) => None,
             _ => {

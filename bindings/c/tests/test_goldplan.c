@@ -411,10 +411,44 @@ static void vectors_aead(void) {
     json_free(root);
 }
 
+/* A verifier takes the client configuration's name public_key too (PEM text or a path); with
+ * both names it refuses, rather than picking one. */
+static void verifier_config_names(const char *pk_id, const char *pk_pem) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/keys/wechatpay_test_pubkey.pem", vectors_dir);
+    const char *values[2] = {pk_pem, path};
+    for (int i = 0; i < 2; i++) {
+        sbuf cfg = {0};
+        sb_str(&cfg, "{\"public_key_id\":");
+        sb_json_str(&cfg, pk_id, strlen(pk_id));
+        sb_str(&cfg, ",\"public_key\":");
+        sb_json_str(&cfg, values[i], strlen(values[i]));
+        sb_str(&cfg, "}");
+        goldplan_verifier *v = NULL;
+        goldplan_status st = goldplan_verifier_new(cfg.s, cfg.len, &v);
+        CHECK(st == GOLDPLAN_STATUS_OK && v, "verifier_new with public_key as %s: %d", i ? "a path" : "PEM", st);
+        goldplan_verifier_free(v);
+        free(cfg.s);
+    }
+    sbuf both = {0};
+    sb_str(&both, "{\"public_key_id\":");
+    sb_json_str(&both, pk_id, strlen(pk_id));
+    sb_str(&both, ",\"public_key\":");
+    sb_json_str(&both, pk_pem, strlen(pk_pem));
+    sb_str(&both, ",\"public_key_pem\":");
+    sb_json_str(&both, pk_pem, strlen(pk_pem));
+    sb_str(&both, "}");
+    goldplan_verifier *v = NULL;
+    goldplan_status st = goldplan_verifier_new(both.s, both.len, &v);
+    CHECK(st == GOLDPLAN_STATUS_CONFIGURATION && !v, "verifier_new with both key names: %d", st);
+    free(both.s);
+}
+
 static void vectors_notification(void) {
     jnode *root = load_vectors("notification.json");
     const char *pk_id = jstr(root, "public_key_id");
     goldplan_verifier *v = verifier_from(pk_id, jstr(root, "public_key_pem"), NULL);
+    verifier_config_names(pk_id, jstr(root, "public_key_pem"));
     const char *apiv3 = jstr(root, "apiv3_key");
     const jnode *lists[2] = {jget(root, "cases"), jget(root, "negative")};
     CHECK(lists[0] && lists[0]->n > 0 && lists[1] && lists[1]->n > 0, "notification.json has cases and negatives");

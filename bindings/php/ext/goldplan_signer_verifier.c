@@ -185,23 +185,10 @@ ZEND_METHOD(GoldPlan_Verifier, __construct)
 		zend_throw_error(NULL, "GoldPlan\\Verifier is already initialised");
 		return;
 	}
-	/* The PHP API names the key public_key, like a client configuration; the library's
-	 * verifier calls it public_key_pem. */
-	zval copy;
-	ZVAL_ARR(&copy, zend_array_dup(config));
-	zval *pk = zend_hash_str_find(Z_ARRVAL(copy), "public_key", sizeof("public_key") - 1);
-	if (pk && !zend_hash_str_exists(Z_ARRVAL(copy), "public_key_pem", sizeof("public_key_pem") - 1)) {
-		/* A copy, not pk itself: adding a key may grow the table and free the bucket pk
-		 * points into before the value is read. */
-		zval value;
-		ZVAL_COPY(&value, pk);
-		zend_hash_str_update(Z_ARRVAL(copy), "public_key_pem", sizeof("public_key_pem") - 1, &value);
-		zend_hash_str_del(Z_ARRVAL(copy), "public_key", sizeof("public_key") - 1);
-	}
+	zval config_zv;
+	ZVAL_ARR(&config_zv, config);
 	smart_str json = {0};
-	bool ok = gp_json_encode(&json, &copy, "the configuration");
-	zval_ptr_dtor(&copy);
-	if (!ok) {
+	if (!gp_json_encode(&json, &config_zv, "the configuration")) {
 		gp_json_release(&json);
 		return;
 	}

@@ -29,7 +29,7 @@ final class Verifier
             // A second call would leak the first handle; the extension refuses it alike.
             throw new \Error('GoldPlan\\Verifier is already initialised');
         }
-        $json = Json::encode(self::wire($config), 'the configuration');
+        $json = Json::encode($config, 'the configuration');
         $this->handle = Native::handle('goldplan_verifier', 'goldplan_verifier_new', $json, \strlen($json));
     }
 
@@ -78,22 +78,6 @@ final class Verifier
             Native::free('goldplan_verifier_free', $this->handle);
             $this->handle = null;
         }
-    }
-
-    /**
-     * The PHP API calls the key public_key (PEM text), like a client configuration; the
-     * library's verifier reads public_key_pem.
-     *
-     * @param array<mixed> $config
-     * @return array<mixed>
-     */
-    private static function wire(#[\SensitiveParameter] array $config): array
-    {
-        if (\array_key_exists('public_key', $config) && !\array_key_exists('public_key_pem', $config)) {
-            $config['public_key_pem'] = $config['public_key'];
-            unset($config['public_key']);
-        }
-        return $config;
     }
 
     private function handle(): CData

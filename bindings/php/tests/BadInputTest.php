@@ -70,8 +70,10 @@ final class BadInputTest extends TestCase
         self::failure(fn () => new Signer(['mchid' => '1900000100']), ConfigurationException::class);
         self::failure(fn () => new Verifier([]), ConfigurationException::class);
         self::failure(fn () => new Verifier(['platform_certificates' => ['not a certificate']]), \GoldPlan\Exception\GoldPlanException::class);
-        // public_key is PEM text, as in the stub (a client's configuration also takes a path).
-        self::failure(fn () => new Verifier(['public_key_id' => self::GATEWAY_KEY_ID, 'public_key' => self::VECTORS . '/keys/wechatpay_test_pubkey.pem']), ConfigurationException::class);
+        // public_key takes PEM text or a path, as in a client's configuration; not both names.
+        $path = self::VECTORS . '/keys/wechatpay_test_pubkey.pem';
+        self::assertNotEmpty((new Verifier(['public_key_id' => self::GATEWAY_KEY_ID, 'public_key' => $path]))->encryptSensitive('x')['ciphertext']);
+        self::failure(fn () => new Verifier(['public_key_id' => self::GATEWAY_KEY_ID, 'public_key' => $path, 'public_key_pem' => self::vectorFile('keys/wechatpay_test_pubkey.pem')]), ConfigurationException::class);
     }
 
     public function testWrongValuesInArguments(): void
