@@ -138,22 +138,27 @@ class Surface(NamedTuple):
     env: Optional[Dict[str, str]] = None
 
 
-def children_cpu() -> float:
+def children_usage() -> Tuple[float, float, int]:
+    """CPU seconds (user + system), of which system, and context switches (voluntary +
+    involuntary) of the finished child processes so far."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+    return (usage.ru_utime + usage.ru_stime, usage.ru_stime,
+            usage.ru_nvcsw + usage.ru_nivcsw)
 
 
 def measure(surface: Surface, extra: List[str]) -> Dict[str, float]:
     """Runs one client process; returns its JSON output plus its CPU seconds."""
     env = None if surface.env is None else {**os.environ, **surface.env}
-    before = children_cpu()
+    cpu_before, sys_before, switches_before = children_usage()
     done = subprocess.run(surface.cmd + extra, cwd=REPO, env=env, capture_output=True, text=True)
-    cpu = children_cpu() - before
+    cpu_after, sys_after, switches_after = children_usage()
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(surface.cmd + extra)} failed ({done.returncode}):\n"
                            f"{done.stderr.strip()}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    result["cpu_s"] = cpu
+    result["cpu_s"] = cpu_after - cpu_before
+    result["sys_s"] = sys_after - sys_before
+    result["switches"] = switches_after - switches_before
     return result
 
 
@@ -235,6 +240,25 @@ def php_surfaces(config: str, notes: List[str]) -> Dict[str, Surface]:
     return found
 
 
+def baseline_surfaces(config: str, python: Optional[str], library: Optional[str],
+                      notes: List[str]) -> Dict[str, Surface]:
+    """The same clients over another build (an older commit, say), measured in the same run:
+    the Python surfaces under another interpreter (a venv with that build of goldplan), the C
+    surface over another libgoldplan.so (its directory first in LD_LIBRARY_PATH)."""
+    found: Dict[str, Surface] = {}
+    if library is not None:
+        if (pathlib.Path(library) / "libgoldplan.so").exists() and C_CLIENT.exists():
+            found["C (baseline)"] = Surface([str(C_CLIENT), "--config", config],
+                                            {"LD_LIBRARY_PATH": library})
+        else:
+            notes.append(f"C baseline skipped: no {library}/libgoldplan.so or no C client")
+    if python is not None:
+        script = [python, str(REPO / "bench" / "cost_python.py"), "--config", config]
+        found["Python Client (baseline)"] = Surface(script + ["--kind", "client"])
+        found["Python AsyncClient (baseline)"] = Surface(script + ["--kind", "async"])
+    return found
+
+
 def surfaces(config: str, notes: List[str]) -> Dict[str, Surface]:
     found = {"Rust Client": Surface([str(RELEASE / "examples" / "cost_client"), "run",
                                      "--config", config])}
@@ -285,6 +309,8 @@ def count_instructions(args: argparse.Namespace) -> None:
     sandbox = SandboxProcess()
     try:
         found = surfaces(sandbox.config, notes)
+        found.update(baseline_surfaces(sandbox.config, args.baseline_python, args.baseline_lib,
+                                       notes))
         if args.only:
             found = {k: v for k, v in found.items() if any(o.lower() in k.lower()
                                                            for o in args.only)}
@@ -328,6 +354,12 @@ def main() -> None:
                              "of timing (needs valgrind)")
     parser.add_argument("--no-build", action="store_true",
                         help="use the release binaries already in the target directory")
+    parser.add_argument("--baseline-python", metavar="PYTHON",
+                        help="also measure the Python surfaces under this interpreter (another "
+                             "build of goldplan), labelled (baseline)")
+    parser.add_argument("--baseline-lib", metavar="DIR",
+                        help="also measure the C surface over DIR/libgoldplan.so (another "
+                             "build), labelled (baseline)")
     args = parser.parse_args()
     if not args.no_build:
         build()
@@ -340,6 +372,8 @@ def main() -> None:
     sandbox = SandboxProcess()
     try:
         found = surfaces(sandbox.config, notes)
+        found.update(baseline_surfaces(sandbox.config, args.baseline_python, args.baseline_lib,
+                                       notes))
         if args.only:
             found = {k: v for k, v in found.items() if any(o.lower() in k.lower()
                                                            for o in args.only)}
@@ -351,8 +385,8 @@ def main() -> None:
         limits: List[Dict[str, float]] = []
         php_limits: List[Dict[str, float]] = []
         php = shutil.which("php")
-        samples: Dict[str, Tuple[List[float], List[float], List[float], List[float]]] = {
-            name: ([], [], [], []) for name in found}
+        samples: Dict[str, Tuple[List[float], ...]] = {
+            name: ([], [], [], [], [], []) for name in found}
         for _ in range(args.rounds):
             # The floors are measured every round too: the load of a shared machine drifts.
             limits.append(measure(Surface(
@@ -363,7 +397,7 @@ def main() -> None:
                     [php, str(REPO / "bench" / "php" / "openssl_limit.php"), "--config",
                      sandbox.config, "--iterations", "2000"]), []))
             for name, surface in found.items():
-                cpu, wall, rate, start = samples[name]
+                cpu, wall, rate, start, switches, system = samples[name]
                 idle = measure(surface, ["--calls", "0"])
                 seq = measure(surface, ["--calls", str(args.calls)])
                 par = measure(surface, ["--calls", str(args.calls), "--concurrency",
@@ -372,6 +406,8 @@ def main() -> None:
                 wall.append(seq["wall_s"] / args.calls * 1e6)
                 rate.append(args.calls / par["wall_s"])
                 start.append(idle["cpu_s"] * 1e3)
+                switches.append((seq["switches"] - idle["switches"]) / args.calls)
+                system.append((seq["sys_s"] - idle["sys_s"]) / args.calls * 1e6)
     finally:
         sandbox.stop()
     load_after = os.getloadavg()
@@ -390,18 +426,19 @@ def main() -> None:
         verify = statistics.median(x["verify_us"] for x in php_limits)
         print(f"PHP's OpenSSL (the plain-PHP client's crypto), same run: sign {sign:.1f} us + "
               f"verify {verify:.1f} us = {sign + verify:.1f} us")
-    print(f"| surface | CPU/call (us) | x limit | wall/call sequential (us) | calls/s, "
-          f"{args.inflight} in flight | start-up CPU (ms) |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for name, (cpu, wall, rate, start) in samples.items():
+    print(f"| surface | CPU/call (us) | x limit | of which kernel (us) | context switches/call "
+          f"| wall/call sequential (us) | calls/s, {args.inflight} in flight | start-up CPU (ms) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for name, (cpu, wall, rate, start, switches, system) in samples.items():
         c = statistics.median(cpu)
-        print(f"| {name} | {c:.0f} | {c / limit_us:.2f} | {statistics.median(wall):.0f} | "
+        print(f"| {name} | {c:.0f} | {c / limit_us:.2f} | {statistics.median(system):.0f} | "
+              f"{statistics.median(switches):.1f} | {statistics.median(wall):.0f} | "
               f"{statistics.median(rate):.0f} | {statistics.median(start):.0f} |")
-    print("rounds (CPU us/call; calls/s in flight); limit per round: "
+    print("rounds (CPU us/call; calls/s in flight; wall us/sequential call); limit per round: "
           + ", ".join(f"{x['sign_us'] + x['verify_us']:.0f}" for x in limits) + " us")
-    for name, (cpu, _, rate, _) in samples.items():
+    for name, (cpu, wall, rate, *_) in samples.items():
         print(f"  {name}: {', '.join(f'{x:.0f}' for x in cpu)}; "
-              f"{', '.join(f'{x:.0f}' for x in rate)}")
+              f"{', '.join(f'{x:.0f}' for x in rate)}; wall {', '.join(f'{x:.0f}' for x in wall)}")
     print("(start-up CPU: the 0-call run, i.e. process start, client, and one call)")
     if any(name.startswith(("PHP", "plain PHP")) for name in samples):
         print(f"(PHP: {args.inflight} in flight = {args.inflight} PHP processes side by side, "

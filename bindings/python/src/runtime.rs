@@ -1,18 +1,23 @@
 //! How calls run on the process's tokio runtime (`goldplan_host`, which rebuilds it in a child
-//! after `fork()`): blocking calls with the GIL released, async calls as asyncio awaitables
-//! (pyo3-async-runtimes over this same runtime).
+//! after `fork()`): blocking calls with the GIL released; `AsyncClient`'s calls as asyncio
+//! futures whose outcomes go back to their event loop through [`LoopCompletions`].
 
 use std::any::Any;
+use std::cell::RefCell;
 use std::future::Future;
+use std::io::{Read, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
+use std::sync::{Mutex, PoisonError};
 use std::task::{Context, Poll};
 
+use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3_async_runtimes::TaskLocals;
-use pyo3_async_runtimes::generic::{ContextExt, Runtime as GenericRuntime};
+use pyo3::sync::PyOnceLock;
 use tokio::runtime::Handle;
-use tokio::sync::OnceCell;
+use tokio::task::AbortHandle;
 
 use crate::error::{ToPy, finish, internal_error};
 
@@ -67,93 +72,170 @@ where
         .map_err(|panic| internal_error(py, &*panic))
 }
 
-/// A result whose conversion to Python waits until the GIL is held: pyo3-async-runtimes
-/// converts it (and raises the error it holds) on a blocking thread, never on a runtime worker.
-pub(crate) struct Deferred(Box<Convert>);
+/// Turns a finished call's outcome into a Python object (or raises), once the GIL is held.
+type Convert = Box<dyn FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send>;
 
-/// Turns a finished call's outcome into a Python object (or raises).
-type Convert = dyn FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send;
+/// Finished asyncio calls waiting for their event loop, and the socket pair that wakes it.
+///
+/// A call's task ends on a runtime worker, which never takes the GIL: it queues the outcome and,
+/// if the queue was empty, writes one byte. The loop reads that socket (`loop.add_reader`) and
+/// resolves every queued future on its own thread, where the GIL is held anyway. Handing each
+/// result to a thread that takes the GIL and calls `call_soon_threadsafe` cost several thread
+/// wake-ups and GIL hand-offs per call.
+#[pyclass(module = "goldplan._goldplan", frozen)]
+pub(crate) struct LoopCompletions {
+    queue: Mutex<Vec<(Py<PyAny>, Convert)>>,
+    wake_tx: UnixStream,
+    wake_rx: UnixStream,
+}
 
-impl<'py> IntoPyObject<'py> for Deferred {
-    type Target = PyAny;
-    type Output = Bound<'py, PyAny>;
-    type Error = PyErr;
+impl LoopCompletions {
+    fn new() -> std::io::Result<LoopCompletions> {
+        let (wake_tx, wake_rx) = UnixStream::pair()?;
+        wake_tx.set_nonblocking(true)?;
+        wake_rx.set_nonblocking(true)?;
+        Ok(LoopCompletions {
+            queue: Mutex::new(Vec::new()),
+            wake_tx,
+            wake_rx,
+        })
+    }
 
-    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        (self.0)(py).map(|obj| obj.into_bound(py))
+    /// Queues a finished call (on a runtime worker, without the GIL) and wakes the loop.
+    fn push(&self, future: Py<PyAny>, convert: Convert) {
+        let mut queue = self.queue.lock().unwrap_or_else(PoisonError::into_inner);
+        let wake = queue.is_empty();
+        queue.push((future, convert));
+        drop(queue);
+        if wake {
+            // A full socket buffer means wake-ups are already pending: the loop will drain the
+            // queue anyway, so `WouldBlock` is fine to ignore.
+            let _ = (&self.wake_tx).write(&[1]);
+        }
     }
 }
 
-tokio::task_local! {
-    static TASK_LOCALS: OnceCell<TaskLocals>;
-}
-
-/// pyo3-async-runtimes' view of [`handle`]'s runtime.
-struct ForkAwareTokio;
-
-#[allow(clippy::expect_used)] // see the invariant below
-fn spawn_handle() -> Handle {
-    if let Ok(inside) = Handle::try_current() {
-        // pyo3-async-runtimes spawns its inner tasks from tasks already on the runtime.
-        return inside;
-    }
-    // Invariant: the only spawn from outside the runtime is the first one made inside
-    // `future_into_py`, which called `handle(py)` for this pid just before, with the GIL held
-    // all along (so no fork came between): the runtime of this process exists, and
-    // `goldplan_host::runtime` returns it without building anything (building is its only
-    // failure).
-    goldplan_host::runtime().expect("future_into_py created the runtime of this process")
-}
-
-impl GenericRuntime for ForkAwareTokio {
-    type JoinError = tokio::task::JoinError;
-    type JoinHandle = tokio::task::JoinHandle<()>;
-
-    fn spawn<F>(fut: F) -> Self::JoinHandle
-    where
-        F: Future<Output = ()> + Send + 'static,
-    {
-        spawn_handle().spawn(fut)
-    }
-
-    fn spawn_blocking<F>(f: F) -> Self::JoinHandle
-    where
-        F: FnOnce() + Send + 'static,
-    {
-        spawn_handle().spawn_blocking(f)
+#[pymethods]
+impl LoopCompletions {
+    /// The loop's reader callback: resolves every queued future (a cancelled one is skipped).
+    fn _drain(&self, py: Python<'_>) {
+        let mut sink = [0u8; 64];
+        while matches!((&self.wake_rx).read(&mut sink), Ok(n) if n > 0) {}
+        let done = std::mem::take(&mut *self.queue.lock().unwrap_or_else(PoisonError::into_inner));
+        for (future, convert) in done {
+            if let Err(e) = resolve(py, future.bind(py), convert) {
+                e.write_unraisable(py, Some(future.bind(py)));
+            }
+        }
     }
 }
 
-impl ContextExt for ForkAwareTokio {
-    fn scope<F, R>(locals: TaskLocals, fut: F) -> Pin<Box<dyn Future<Output = R> + Send>>
-    where
-        F: Future<Output = R> + Send + 'static,
-    {
-        let cell = OnceCell::new_with(Some(locals));
-        Box::pin(TASK_LOCALS.scope(cell, fut))
+fn resolve(py: Python<'_>, future: &Bound<'_, PyAny>, convert: Convert) -> PyResult<()> {
+    if future.call_method0(intern!(py, "done"))?.is_truthy()? {
+        // Cancelled by its awaiter: there is nobody to hand the outcome to.
+        return Ok(());
     }
+    match convert(py) {
+        Ok(value) => future.call_method1(intern!(py, "set_result"), (value,))?,
+        Err(err) => future.call_method1(intern!(py, "set_exception"), (err.value(py),))?,
+    };
+    Ok(())
+}
 
-    fn get_task_locals() -> Option<TaskLocals> {
-        TASK_LOCALS
-            .try_with(|c| c.get().cloned())
-            .unwrap_or_default()
+/// Aborts a call's task when its asyncio future is cancelled (an `add_done_callback` callback).
+#[pyclass(module = "goldplan._goldplan", frozen)]
+struct AbortOnCancel(AbortHandle);
+
+#[pymethods]
+impl AbortOnCancel {
+    fn __call__(&self, future: &Bound<'_, PyAny>) -> PyResult<()> {
+        if future
+            .call_method0(intern!(future.py(), "cancelled"))?
+            .is_truthy()?
+        {
+            self.0.abort();
+        }
+        Ok(())
     }
 }
 
-/// Starts a core future on the runtime and returns an asyncio awaitable for its outcome.
+/// The event loop last seen on a thread, its completions (registered as its reader) and the
+/// process they were made in (a forked child must not share the parent's socket).
+struct SeenLoop {
+    event_loop: Py<PyAny>,
+    completions: Py<LoopCompletions>,
+    pid: u32,
+}
+
+thread_local! {
+    static SEEN_LOOP: RefCell<Option<SeenLoop>> = const { RefCell::new(None) };
+}
+
+/// The completions of the running event loop, registered with it on first use.
+fn completions_for(event_loop: &Bound<'_, PyAny>) -> PyResult<Py<LoopCompletions>> {
+    let py = event_loop.py();
+    let pid = std::process::id();
+    let known = SEEN_LOOP.with(|cell| {
+        cell.borrow()
+            .as_ref()
+            .filter(|seen| seen.pid == pid && seen.event_loop.bind(py).is(event_loop))
+            .map(|seen| seen.completions.clone_ref(py))
+    });
+    if let Some(completions) = known {
+        return Ok(completions);
+    }
+    let completions = Py::new(
+        py,
+        LoopCompletions::new().map_err(|e| {
+            pyo3::exceptions::PyRuntimeError::new_err(format!("cannot make a wake-up socket: {e}"))
+        })?,
+    )?;
+    let fd = completions.get().wake_rx.as_raw_fd();
+    event_loop.call_method1(
+        intern!(py, "add_reader"),
+        (fd, completions.bind(py).getattr(intern!(py, "_drain"))?),
+    )?;
+    // The loop seen before (closed, or an earlier `asyncio.run`) let go of its reader when it
+    // closed: only one loop runs on a thread at a time.
+    SEEN_LOOP.with(|cell| {
+        *cell.borrow_mut() = Some(SeenLoop {
+            event_loop: event_loop.clone().unbind(),
+            completions: completions.clone_ref(py),
+            pid,
+        });
+    });
+    Ok(completions)
+}
+
+/// Starts a core future on the runtime and returns an asyncio future for its outcome.
 pub(crate) fn future_into_py<F, T>(py: Python<'_>, fut: F) -> PyResult<Bound<'_, PyAny>>
 where
     F: Future<Output = goldplan::Result<T>> + Send + 'static,
     T: ToPy + Send + 'static,
 {
-    // Make sure this process has its runtime before pyo3-async-runtimes spawns on it.
-    handle(py)?;
+    static GET_RUNNING_LOOP: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let get_running_loop = GET_RUNNING_LOOP.get_or_try_init(py, || {
+        py.import("asyncio")?
+            .getattr("get_running_loop")
+            .map(Bound::unbind)
+    })?;
+    let event_loop = get_running_loop.bind(py).call0()?;
+    let completions = completions_for(&event_loop)?;
+    let handle = handle(py)?;
+    let future = event_loop.call_method0(intern!(py, "create_future"))?;
+    let waiter = future.clone().unbind();
     let guarded = CatchUnwind(Box::pin(fut));
-    pyo3_async_runtimes::generic::future_into_py::<ForkAwareTokio, _, Deferred>(py, async move {
+    let task = handle.spawn(async move {
         let outcome = guarded.await;
-        Ok(Deferred(Box::new(move |py| match outcome {
+        let convert: Convert = Box::new(move |py| match outcome {
             Ok(result) => finish(py, result),
             Err(panic) => Err(internal_error(py, &*panic)),
-        })))
-    })
+        });
+        completions.get().push(waiter, convert);
+    });
+    future.call_method1(
+        intern!(py, "add_done_callback"),
+        (AbortOnCancel(task.abort_handle()),),
+    )?;
+    Ok(future)
 }

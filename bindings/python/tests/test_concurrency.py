@@ -6,6 +6,7 @@ tests (the waits below are deadlock guards, never measured)."""
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 from typing import Any, List
 
@@ -141,6 +142,44 @@ def test_an_asyncio_call_leaves_the_event_loop_free() -> None:
     assert reply.data == {"sub_mchid": SUB}
     assert order == ["handler", "loop ran during the call", "returned"]
 
+
+
+def test_a_cancelled_asyncio_call_ends_cleanly_and_the_loop_carries_on() -> None:
+    in_handler = threading.Event()
+    release = threading.Event()
+    unraisable: List[Any] = []
+
+    def before_answer(_: Captured) -> None:
+        in_handler.set()
+        assert release.wait(GUARD)
+
+    with Stub(before_answer=before_answer) as stub:
+        client = stub.async_client(timeout=GUARD)
+
+        async def main() -> Any:
+            call = asyncio.ensure_future(client.change_gold_plan_status(SUB, "OPEN"))
+            while not in_handler.is_set():
+                await asyncio.sleep(0.001)
+            call.cancel()
+            try:
+                await call
+                raise AssertionError("a cancelled call returned")
+            except asyncio.CancelledError:
+                pass
+            release.set()
+            # The abandoned call's answer must not reach (or break) anything: later calls work.
+            reply = await client.change_gold_plan_status(SUB, "OPEN")
+            await asyncio.sleep(0.05)
+            return reply
+
+        previous_hook = sys.unraisablehook
+        sys.unraisablehook = unraisable.append
+        try:
+            reply = asyncio.run(main())
+        finally:
+            sys.unraisablehook = previous_hook
+    assert reply.data == {"sub_mchid": SUB}
+    assert unraisable == []
 
 
 EXIT_WITH_CALLS_FINISHING = """
