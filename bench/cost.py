@@ -8,12 +8,18 @@ each client in another process, over a real loopback socket. For each surface:
 * CPU per call: the client process's CPU time (user + system, all threads, measured from
   outside with getrusage) for N calls, minus the same process making 0 calls (start-up, key
   parsing, first connection), divided by N;
+* of that CPU, the kernel's share (system time), and the context switches per call;
 * wall time per sequential call, and calls/s with 16 calls in flight;
 * the ratio of CPU per call to the limit: one RSA-2048 signature plus one verification,
   measured in the same run on the same machine.
 
     python bench/cost.py [--calls 2000] [--inflight 16] [--rounds 3] [--only NAME]
     python bench/cost.py --instructions [--calls 200] [--only NAME]
+    python bench/cost.py ... --baseline-python OTHER_VENV/bin/python --baseline-lib OTHER/release
+
+`--baseline-python` / `--baseline-lib` add rows "(baseline)" for the Python surfaces under
+another interpreter (a venv holding another build of goldplan) and for the C surface over
+another libgoldplan.so: before/after figures of a change, in one run, alternating with the rest.
 
 `--instructions` counts instead of timing: each surface's sequential calls run under valgrind's
 callgrind, and the instructions per call (N calls minus 0 calls, over N, user space of the whole
