@@ -113,27 +113,39 @@ def test_asyncio_calls_run_concurrently() -> None:
     assert hold.max_in_flight == n and not hold.barrier.broken
 
 
+class HoldUntilReleased:
+    """Holds each request in the gateway until ``release`` is set; ``arrived`` tells that one
+    is held."""
+
+    def __init__(self, order: List[str]) -> None:
+        self.order = order
+        self.arrived = threading.Event()
+        self.release = threading.Event()
+
+    def __call__(self, _: Captured) -> None:
+        self.order.append("handler")
+        self.arrived.set()
+        assert self.release.wait(GUARD)
+
+    async def held(self) -> None:
+        """Returns, on the event loop, once a request is held."""
+        while not self.arrived.is_set():
+            await asyncio.sleep(0.001)
+
+
 def test_an_asyncio_call_leaves_the_event_loop_free() -> None:
     order: List[str] = []
-    in_handler = threading.Event()
-    release = threading.Event()
-
-    def before_answer(_: Captured) -> None:
-        order.append("handler")
-        in_handler.set()
-        assert release.wait(GUARD)
-
-    with Stub(before_answer=before_answer) as stub:
+    hold = HoldUntilReleased(order)
+    with Stub(before_answer=hold) as stub:
         client = stub.async_client(timeout=GUARD)
 
         async def main() -> Any:
             call = asyncio.ensure_future(client.change_gold_plan_status(SUB, "OPEN"))
             # While the call waits for its answer, this coroutine keeps running on the loop.
-            while not in_handler.is_set():
-                await asyncio.sleep(0.001)
+            await hold.held()
             order.append("loop ran during the call")
             assert not call.done()
-            release.set()
+            hold.release.set()
             reply = await call
             order.append("returned")
             return reply
@@ -143,30 +155,22 @@ def test_an_asyncio_call_leaves_the_event_loop_free() -> None:
     assert order == ["handler", "loop ran during the call", "returned"]
 
 
-
 def test_a_cancelled_asyncio_call_ends_cleanly_and_the_loop_carries_on() -> None:
-    in_handler = threading.Event()
-    release = threading.Event()
+    hold = HoldUntilReleased([])
     unraisable: List[Any] = []
-
-    def before_answer(_: Captured) -> None:
-        in_handler.set()
-        assert release.wait(GUARD)
-
-    with Stub(before_answer=before_answer) as stub:
+    with Stub(before_answer=hold) as stub:
         client = stub.async_client(timeout=GUARD)
 
         async def main() -> Any:
             call = asyncio.ensure_future(client.change_gold_plan_status(SUB, "OPEN"))
-            while not in_handler.is_set():
-                await asyncio.sleep(0.001)
+            await hold.held()
             call.cancel()
             try:
                 await call
                 raise AssertionError("a cancelled call returned")
             except asyncio.CancelledError:
                 pass
-            release.set()
+            hold.release.set()
             # The abandoned call's answer must not reach (or break) anything: later calls work.
             reply = await client.change_gold_plan_status(SUB, "OPEN")
             await asyncio.sleep(0.05)
