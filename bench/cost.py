@@ -142,6 +142,8 @@ class SandboxProcess:
 class Surface(NamedTuple):
     cmd: List[str]
     env: Optional[Dict[str, str]] = None
+    # Only sequential calls (the floor): no in-flight figure.
+    sequential_only: bool = False
 
 
 def children_usage() -> Tuple[float, float, int]:
@@ -266,8 +268,13 @@ def baseline_surfaces(config: str, python: Optional[str], library: Optional[str]
 
 
 def surfaces(config: str, notes: List[str]) -> Dict[str, Surface]:
-    found = {"Rust Client": Surface([str(RELEASE / "examples" / "cost_client"), "run",
-                                     "--config", config])}
+    found = {
+        "floor: sans-IO sign + blocking socket + verify": Surface(
+            [str(RELEASE / "examples" / "cost_client"), "floor", "--config", config],
+            sequential_only=True),
+        "Rust Client": Surface([str(RELEASE / "examples" / "cost_client"), "run",
+                                "--config", config]),
+    }
     if C_CLIENT.exists():
         found["C (libgoldplan.so)"] = Surface([str(C_CLIENT), "--config", config])
     python = python_with_goldplan()
@@ -406,11 +413,12 @@ def main() -> None:
                 cpu, wall, rate, start, switches, system = samples[name]
                 idle = measure(surface, ["--calls", "0"])
                 seq = measure(surface, ["--calls", str(args.calls)])
-                par = measure(surface, ["--calls", str(args.calls), "--concurrency",
-                                        str(args.inflight)])
+                if not surface.sequential_only:
+                    par = measure(surface, ["--calls", str(args.calls), "--concurrency",
+                                            str(args.inflight)])
+                    rate.append(args.calls / par["wall_s"])
                 cpu.append((seq["cpu_s"] - idle["cpu_s"]) / args.calls * 1e6)
                 wall.append(seq["wall_s"] / args.calls * 1e6)
-                rate.append(args.calls / par["wall_s"])
                 start.append(idle["cpu_s"] * 1e3)
                 switches.append((seq["switches"] - idle["switches"]) / args.calls)
                 system.append((seq["sys_s"] - idle["sys_s"]) / args.calls * 1e6)
@@ -437,9 +445,11 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, (cpu, wall, rate, start, switches, system) in samples.items():
         c = statistics.median(cpu)
+        in_flight = f"{statistics.median(rate):.0f}" if rate else "-"
         print(f"| {name} | {c:.0f} | {c / limit_us:.2f} | {statistics.median(system):.0f} | "
               f"{statistics.median(switches):.1f} | {statistics.median(wall):.0f} | "
-              f"{statistics.median(rate):.0f} | {statistics.median(start):.0f} |")
+              f"{in_flight} | "
+              f"{statistics.median(start):.0f} |")
     print("rounds (CPU us/call; calls/s in flight; wall us/sequential call); limit per round: "
           + ", ".join(f"{x['sign_us'] + x['verify_us']:.0f}" for x in limits) + " us")
     for name, (cpu, wall, rate, *_) in samples.items():

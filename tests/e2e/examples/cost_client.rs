@@ -4,18 +4,32 @@
 //! ```text
 //! cost_client limit --config sandbox.json --iterations 2000 [--verifies-per-sign 10]
 //! cost_client run   --config sandbox.json --calls 2000 [--concurrency 16]
+//! cost_client floor --config sandbox.json --calls 2000
 //! ```
 //!
 //! `limit` prints the CPU floor of one call measured on this machine now: one RSA-2048
-//! signature and one verification, in µs. `run` makes `calls` 点金计划管理 calls (OPEN, 200 with a
-//! signed JSON body), `concurrency` at a time, and prints the wall time; the harness measures
-//! the process's CPU time from outside (user + system, all threads).
+//! signature and one verification, in µs, back to back in a loop. `run` makes `calls`
+//! 点金计划管理 calls (OPEN, 200 with a signed JSON body), `concurrency` at a time, and prints the
+//! wall time; the harness measures the process's CPU time from outside (user + system, all
+//! threads).
+//!
+//! `floor` makes the same calls with nothing but the RSA work and a socket: the sans-IO core
+//! signs, the request goes out on one kept-alive blocking `TcpStream` as literal HTTP/1.1
+//! bytes, the answer is read by `Content-Length` and its signature verified. No runtime, no
+//! HTTP client, no JSON, one thread. It is the cheapest a real call can be on this machine,
+//! the yardstick for what the round trip itself costs beyond `limit`.
 
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::time::Instant;
 
+use goldplan::clock::SystemClock;
 use goldplan::config::ClientConfig;
 use goldplan::gold_plan::OperationType;
-use goldplan::verify::{PublicKeyVerifier, Verifier};
+use goldplan::sign::{RsaSigner, sign_request_blocking};
+use goldplan::verify::{
+    PublicKeyVerifier, VerificationPolicy, Verifier, WechatpayHeaders, verify_signed,
+};
 
 type AnyError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -86,6 +100,80 @@ async fn run(config: &ClientConfig, calls: usize, concurrency: usize) -> Result<
     Ok(())
 }
 
+/// One signed 点金计划管理 call over a blocking socket: see `floor` in the module docs.
+fn floor_call(
+    stream: &mut BufReader<TcpStream>,
+    host: &str,
+    signer: &RsaSigner,
+    verifier: &dyn Verifier,
+    policy: &VerificationPolicy,
+) -> Result<(), AnyError> {
+    const PATH: &str = "/v3/goldplan/merchants/changegoldplanstatus";
+    const BODY: &str = r#"{"sub_mchid":"1900000109","operation_type":"OPEN"}"#;
+    let signed = sign_request_blocking(signer, &SystemClock, "POST", PATH, BODY.as_bytes())?;
+    let request = format!(
+        "POST {PATH} HTTP/1.1\r\nHost: {host}\r\nAuthorization: {}\r\nAccept: application/json\r\n\
+         Content-Type: application/json\r\nUser-Agent: goldplan-cost-floor\r\n\
+         Content-Length: {}\r\n\r\n{BODY}",
+        signed.authorization.header_value(),
+        BODY.len()
+    );
+    stream.get_mut().write_all(request.as_bytes())?;
+    let mut status = String::new();
+    stream.read_line(&mut status)?;
+    if !status.starts_with("HTTP/1.1 200") {
+        return Err(format!("unexpected answer: {}", status.trim()).into());
+    }
+    let mut headers = Vec::new();
+    let mut length = 0usize;
+    loop {
+        let mut line = String::new();
+        stream.read_line(&mut line)?;
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        let (name, value) = line.split_once(':').ok_or("malformed header")?;
+        let value = value.trim();
+        if name.eq_ignore_ascii_case("content-length") {
+            length = value.parse()?;
+        }
+        headers.push((name.to_owned(), value.to_owned()));
+    }
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body)?;
+    let wechatpay = WechatpayHeaders::from_pairs(headers.iter().map(|(n, v)| (n, v.as_bytes())))?;
+    verify_signed(verifier, policy, &wechatpay, &body)?;
+    Ok(())
+}
+
+fn floor(config: &ClientConfig, calls: usize) -> Result<(), AnyError> {
+    let signer = RsaSigner::new(config.credentials()?);
+    let verifier = config
+        .public_key()?
+        .ok_or("floor needs the sandbox in public-key mode")?;
+    let policy = VerificationPolicy::default();
+    let base = config
+        .base_url
+        .as_deref()
+        .ok_or("the config has no base_url")?;
+    let host = base
+        .strip_prefix("http://")
+        .ok_or("floor speaks plain HTTP to a local sandbox only")?
+        .trim_end_matches('/');
+    let socket = TcpStream::connect(host)?;
+    socket.set_nodelay(true)?;
+    let mut stream = BufReader::new(socket);
+    floor_call(&mut stream, host, &signer, &verifier, &policy)?; // warm, as `run` does
+    let started = Instant::now();
+    for _ in 0..calls {
+        floor_call(&mut stream, host, &signer, &verifier, &policy)?;
+    }
+    let wall_s = started.elapsed().as_secs_f64();
+    println!(r#"{{"calls":{calls},"concurrency":1,"wall_s":{wall_s:.6}}}"#);
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> Result<(), AnyError> {
     let args: Vec<String> = std::env::args().collect();
@@ -107,6 +195,7 @@ async fn main() -> Result<(), AnyError> {
             )
             .await
         }
-        _ => Err("usage: cost_client limit|run --config FILE [...]".into()),
+        Some("floor") => floor(&config, number(&args, "--calls", 1000)?),
+        _ => Err("usage: cost_client limit|run|floor --config FILE [...]".into()),
     }
 }
