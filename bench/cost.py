@@ -192,6 +192,11 @@ def check(sandbox: SandboxProcess, surface: Surface) -> Optional[str]:
     return None
 
 
+def python_has(python: str, module: str) -> bool:
+    probe = subprocess.run([python, "-c", f"import {module}"], capture_output=True, text=True)
+    return probe.returncode == 0
+
+
 def python_with_goldplan() -> Optional[str]:
     probe = subprocess.run(
         [sys.executable, "-c", "import goldplan"], capture_output=True, text=True
@@ -282,6 +287,11 @@ def surfaces(config: str, notes: List[str]) -> Dict[str, Surface]:
         script = [python, str(REPO / "bench" / "cost_python.py"), "--config", config]
         found["Python Client"] = Surface(script + ["--kind", "client"])
         found["Python AsyncClient"] = Surface(script + ["--kind", "async"])
+        if python_has(python, "wechatpayv3"):
+            found["wechatpayv3 (peer, Python)"] = Surface(script + ["--kind", "wechatpayv3"])
+        else:
+            notes.append("wechatpayv3 row skipped: `pip install wechatpayv3==2.0.4` (cargo make "
+                         "venv installs it)")
     else:
         notes.append("Python surfaces skipped: goldplan is not importable by this interpreter; "
                      "build it with `maturin develop --release` in bindings/python")
