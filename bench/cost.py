@@ -484,6 +484,16 @@ def main() -> None:
     for name, (cpu, wall, rate, *_) in samples.items():
         print(f"  {name}: {', '.join(f'{x:.0f}' for x in cpu)}; "
               f"{', '.join(f'{x:.0f}' for x in rate)}; wall {', '.join(f'{x:.0f}' for x in wall)}")
+    peer = "wechatpayv3 (peer, Python)"
+    for ours in ("Python Client", "Python AsyncClient"):
+        if ours in samples and peer in samples:
+            cpu_ratios = [p / o for o, p in zip(samples[ours][0], samples[peer][0])]
+            wall_ratios = [p / o for o, p in zip(samples[ours][1], samples[peer][1])]
+            print(f"{ours} against wechatpayv3, round by round: "
+                  f"{statistics.median(cpu_ratios):.2f}x less CPU per call "
+                  f"({', '.join(f'{r:.2f}' for r in cpu_ratios)}), "
+                  f"{statistics.median(wall_ratios):.2f}x the sequential calls/s "
+                  f"({', '.join(f'{r:.2f}' for r in wall_ratios)})")
     print("(start-up CPU: the 0-call run, i.e. process start, client, and one call)")
     if any(name.startswith(("PHP", "plain PHP")) for name in samples):
         print(f"(PHP: {args.inflight} in flight = {args.inflight} PHP processes side by side, "
