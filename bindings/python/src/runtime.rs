@@ -233,9 +233,14 @@ where
         });
         completions.get().push(waiter, convert);
     });
-    future.call_method1(
+    let abort = task.abort_handle();
+    if let Err(e) = future.call_method1(
         intern!(py, "add_done_callback"),
-        (AbortOnCancel(task.abort_handle()),),
-    )?;
+        (AbortOnCancel(abort.clone()),),
+    ) {
+        // The caller gets this error, not the future: nobody would await the call's outcome.
+        abort.abort();
+        return Err(e);
+    }
     Ok(future)
 }
