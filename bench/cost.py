@@ -11,7 +11,8 @@ each client in another process, over a real loopback socket. For each surface:
 * of that CPU, the kernel's share (system time), and the context switches per call;
 * wall time per sequential call, and calls/s with 16 calls in flight;
 * the ratio of CPU per call to the limit: one RSA-2048 signature plus one verification,
-  back to back, measured in the same run on the same machine;
+  each timed over many iterations of a tight loop (`cost_client limit`), measured in the same
+  run on the same machine;
 * the ratio to the floor, the first row: the same calls made with nothing but the RSA work and
   a blocking socket (`cost_client floor`: the sans-IO core signs, literal HTTP/1.1 bytes on one
   kept-alive connection, the answer's signature verified; no runtime, no HTTP client, no JSON).
@@ -110,7 +111,8 @@ def prepare(notes: List[str]) -> None:
             [cc, "-O2", "-Wall", "-Wextra", "-std=c11", "-o", str(C_CLIENT),
              str(REPO / "bench" / "c" / "cost_client.c"), "-I", str(REPO / "bindings" / "c" /
              "include"), "-L", str(RELEASE), "-lgoldplan", "-lpthread",
-             f"-Wl,-rpath,{RELEASE}"],
+             # RUNPATH, not RPATH: LD_LIBRARY_PATH must win for the --baseline-lib row.
+             "-Wl,--enable-new-dtags", f"-Wl,-rpath,{RELEASE}"],
             check=True,
         )
 
@@ -297,6 +299,9 @@ def surfaces(config: str, notes: List[str]) -> Dict[str, Surface]:
         script = [python, str(REPO / "bench" / "cost_python.py"), "--config", config]
         found["Python Client"] = Surface(script + ["--kind", "client"])
         found["Python AsyncClient"] = Surface(script + ["--kind", "async"])
+        if python_has(python, "uvloop"):
+            found["Python AsyncClient (uvloop)"] = Surface(script + ["--kind", "async",
+                                                                     "--loop", "uvloop"])
         if python_has(python, "wechatpayv3"):
             found["wechatpayv3 (peer, Python)"] = Surface(script + ["--kind", "wechatpayv3"])
         else:
@@ -375,11 +380,18 @@ def count_instructions(args: argparse.Namespace) -> None:
         print(f"({note})")
 
 
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--calls", type=int, default=2000)
-    parser.add_argument("--inflight", type=int, default=16)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--calls", type=positive, default=2000)
+    parser.add_argument("--inflight", type=positive, default=16)
+    parser.add_argument("--rounds", type=positive, default=3)
     parser.add_argument("--only", action="append", default=[],
                         help="measure only surfaces whose name contains this (repeatable)")
     parser.add_argument("--instructions", action="store_true",

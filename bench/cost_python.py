@@ -5,6 +5,7 @@ time as JSON; bench/cost.py measures the process's CPU time from outside.
 
     python bench/cost_python.py --config sandbox.json --calls 2000
                                 [--kind client|async|wechatpayv3] [--concurrency 16]
+                                [--loop asyncio|uvloop]
 """
 
 from __future__ import annotations
@@ -90,12 +91,18 @@ def main() -> None:
     parser.add_argument("--config", required=True)
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--kind", choices=["client", "async", "wechatpayv3"], default="client")
+    parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio",
+                        help="the event loop of --kind async")
     parser.add_argument("--concurrency", type=int, default=1)
     args = parser.parse_args()
     if args.kind in ("client", "wechatpayv3"):
         wall = run_blocking(args.config, args.calls, max(1, args.concurrency),
                             peer=args.kind == "wechatpayv3")
     else:
+        if args.loop == "uvloop":
+            import uvloop  # type: ignore[import-not-found]
+
+            asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
         wall = asyncio.run(run_async(args.config, args.calls, max(1, args.concurrency)))
     print(json.dumps({"calls": args.calls, "concurrency": args.concurrency, "wall_s": wall}))
 

@@ -5,7 +5,7 @@
 use std::any::Any;
 use std::cell::RefCell;
 use std::future::Future;
-use std::io::{Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 use std::panic::AssertUnwindSafe;
@@ -108,9 +108,19 @@ impl LoopCompletions {
         queue.push((future, convert));
         drop(queue);
         if wake {
-            // A full socket buffer means wake-ups are already pending: the loop will drain the
-            // queue anyway, so `WouldBlock` is fine to ignore.
-            let _ = (&self.wake_tx).write(&[1]);
+            self.wake();
+        }
+    }
+
+    /// Makes the loop's reader ready. `WouldBlock` means the socket already holds unread bytes,
+    /// so the loop will drain the queue anyway; the write cannot fail otherwise while both ends
+    /// are open.
+    fn wake(&self) {
+        loop {
+            match (&self.wake_tx).write(&[1]) {
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                _ => return,
+            }
         }
     }
 }
@@ -120,17 +130,33 @@ impl LoopCompletions {
     /// The loop's reader callback: resolves every queued future (a cancelled one is skipped).
     fn _drain(&self, py: Python<'_>) {
         let mut sink = [0u8; 64];
-        while matches!((&self.wake_rx).read(&mut sink), Ok(n) if n > 0) {}
+        loop {
+            match (&self.wake_rx).read(&mut sink) {
+                Ok(n) if n > 0 => continue,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                _ => break,
+            }
+        }
         let done = std::mem::take(&mut *self.queue.lock().unwrap_or_else(PoisonError::into_inner));
         for (future, convert) in done {
-            if let Err(e) = resolve(py, future.bind(py), convert) {
-                e.write_unraisable(py, Some(future.bind(py)));
+            let future = future.bind(py);
+            // One bad conversion must not leave the other awaiters of this batch waiting.
+            let resolved = std::panic::catch_unwind(AssertUnwindSafe(|| resolve(future, convert)))
+                .unwrap_or_else(|panic| {
+                    let err = internal_error(py, &*panic);
+                    future
+                        .call_method1(intern!(py, "set_exception"), (err.value(py),))
+                        .map(drop)
+                });
+            if let Err(e) = resolved {
+                e.write_unraisable(py, Some(future));
             }
         }
     }
 }
 
-fn resolve(py: Python<'_>, future: &Bound<'_, PyAny>, convert: Convert) -> PyResult<()> {
+fn resolve(future: &Bound<'_, PyAny>, convert: Convert) -> PyResult<()> {
+    let py = future.py();
     if future.call_method0(intern!(py, "done"))?.is_truthy()? {
         // Cancelled by its awaiter: there is nobody to hand the outcome to.
         return Ok(());
@@ -140,6 +166,38 @@ fn resolve(py: Python<'_>, future: &Bound<'_, PyAny>, convert: Convert) -> PyRes
         Err(err) => future.call_method1(intern!(py, "set_exception"), (err.value(py),))?,
     };
     Ok(())
+}
+
+/// A call's way back to its future. Dropped without [`Delivery::deliver`] (its task was
+/// dropped: runtime shut down, or the call cancelled), it still resolves the future, with an
+/// error, so that no awaiter waits forever.
+struct Delivery {
+    completions: Py<LoopCompletions>,
+    waiter: Option<Py<PyAny>>,
+}
+
+impl Delivery {
+    fn deliver(mut self, convert: Convert) {
+        if let Some(waiter) = self.waiter.take() {
+            self.completions.get().push(waiter, convert);
+        }
+    }
+}
+
+impl Drop for Delivery {
+    fn drop(&mut self) {
+        if let Some(waiter) = self.waiter.take() {
+            let convert: Convert = Box::new(|py| {
+                Err(crate::error::to_pyerr(
+                    py,
+                    &goldplan::Error::Internal(
+                        "the call was stopped before it finished (its runtime shut down)".into(),
+                    ),
+                ))
+            });
+            self.completions.get().push(waiter, convert);
+        }
+    }
 }
 
 /// Aborts a call's task when its asyncio future is cancelled (an `add_done_callback` callback).
@@ -159,8 +217,9 @@ impl AbortOnCancel {
     }
 }
 
-/// The event loop last seen on a thread, its completions (registered as its reader) and the
-/// process they were made in (a forked child must not share the parent's socket).
+/// An event loop that a thread has run calls on, and its completions (registered as its
+/// reader), in the process they were made in (a forked child must not share the parent's
+/// socket).
 struct SeenLoop {
     event_loop: Py<PyAny>,
     completions: Py<LoopCompletions>,
@@ -168,17 +227,19 @@ struct SeenLoop {
 }
 
 thread_local! {
-    static SEEN_LOOP: RefCell<Option<SeenLoop>> = const { RefCell::new(None) };
+    /// The loops of this thread that are still open. Usually one; more when loops take turns
+    /// without closing (a private loop beside the application's).
+    static SEEN_LOOPS: RefCell<Vec<SeenLoop>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The completions of the running event loop, registered with it on first use.
 fn completions_for(event_loop: &Bound<'_, PyAny>) -> PyResult<Py<LoopCompletions>> {
     let py = event_loop.py();
     let pid = std::process::id();
-    let known = SEEN_LOOP.with(|cell| {
+    let known = SEEN_LOOPS.with(|cell| {
         cell.borrow()
-            .as_ref()
-            .filter(|seen| seen.pid == pid && seen.event_loop.bind(py).is(event_loop))
+            .iter()
+            .find(|seen| seen.pid == pid && seen.event_loop.bind(py).is(event_loop))
             .map(|seen| seen.completions.clone_ref(py))
     });
     if let Some(completions) = known {
@@ -191,14 +252,36 @@ fn completions_for(event_loop: &Bound<'_, PyAny>) -> PyResult<Py<LoopCompletions
         })?,
     )?;
     let fd = completions.get().wake_rx.as_raw_fd();
-    event_loop.call_method1(
-        intern!(py, "add_reader"),
-        (fd, completions.bind(py).getattr(intern!(py, "_drain"))?),
-    )?;
-    // The loop seen before (closed, or an earlier `asyncio.run`) let go of its reader when it
-    // closed: only one loop runs on a thread at a time.
-    SEEN_LOOP.with(|cell| {
-        *cell.borrow_mut() = Some(SeenLoop {
+    let drain = completions.bind(py).getattr(intern!(py, "_drain"))?;
+    // Registered from an empty context: the reader keeps the context it was added in for the
+    // loop's life, and it must not keep the first caller's context variables alive.
+    let empty = py.import("contextvars")?.getattr("Context")?.call0()?;
+    let add_reader = event_loop.getattr(intern!(py, "add_reader"))?;
+    empty
+        .call_method1(intern!(py, "run"), (add_reader, fd, drain))
+        .map_err(|e| {
+            if e.is_instance_of::<pyo3::exceptions::PyNotImplementedError>(py) {
+                pyo3::exceptions::PyRuntimeError::new_err(
+                    "AsyncClient needs an event loop with add_reader (asyncio's default loop \
+                     on Linux and macOS, or uvloop)",
+                )
+            } else {
+                e
+            }
+        })?;
+    SEEN_LOOPS.with(|cell| {
+        let mut seen = cell.borrow_mut();
+        // A closed loop let go of its reader; a parent's loops are not this process's.
+        seen.retain(|s| {
+            s.pid == pid
+                && !s
+                    .event_loop
+                    .bind(py)
+                    .call_method0(intern!(py, "is_closed"))
+                    .and_then(|closed| closed.is_truthy())
+                    .unwrap_or(true)
+        });
+        seen.push(SeenLoop {
             event_loop: event_loop.clone().unbind(),
             completions: completions.clone_ref(py),
             pid,
@@ -223,15 +306,17 @@ where
     let completions = completions_for(&event_loop)?;
     let handle = handle(py)?;
     let future = event_loop.call_method0(intern!(py, "create_future"))?;
-    let waiter = future.clone().unbind();
+    let delivery = Delivery {
+        completions,
+        waiter: Some(future.clone().unbind()),
+    };
     let guarded = CatchUnwind(Box::pin(fut));
     let task = handle.spawn(async move {
         let outcome = guarded.await;
-        let convert: Convert = Box::new(move |py| match outcome {
+        delivery.deliver(Box::new(move |py| match outcome {
             Ok(result) => finish(py, result),
             Err(panic) => Err(internal_error(py, &*panic)),
-        });
-        completions.get().push(waiter, convert);
+        }));
     });
     let abort = task.abort_handle();
     if let Err(e) = future.call_method1(

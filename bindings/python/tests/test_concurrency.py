@@ -6,6 +6,7 @@ tests (the waits below are deadlock guards, never measured)."""
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import threading
 from typing import Any, List
@@ -180,6 +181,60 @@ def test_a_cancelled_asyncio_call_ends_cleanly_and_the_loop_carries_on() -> None
         sys.unraisablehook = unraisable.append
         try:
             reply = asyncio.run(main())
+        finally:
+            sys.unraisablehook = previous_hook
+    assert reply.data == {"sub_mchid": SUB}
+    assert unraisable == []
+
+
+def open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_event_loops_taking_turns_on_one_thread_each_get_their_answers() -> None:
+    # A private loop beside the application's, both open, used in turns: each call's answer
+    # reaches the loop that awaits it, and switching does not pile up wake-up sockets.
+    with Stub() as stub:
+        client = stub.async_client(timeout=GUARD)
+        first, second = asyncio.new_event_loop(), asyncio.new_event_loop()
+        try:
+
+            async def call() -> Any:
+                return await client.change_gold_plan_status(SUB, "OPEN")
+
+            for loop in (first, second):
+                assert loop.run_until_complete(call()).data == {"sub_mchid": SUB}
+            settled = open_fds()
+            for _ in range(10):
+                for loop in (first, second):
+                    assert loop.run_until_complete(call()).data == {"sub_mchid": SUB}
+            assert open_fds() == settled
+        finally:
+            first.close()
+            second.close()
+        # After both closed, a new loop (asyncio.run) gets its own way back.
+        assert asyncio.run(call()).data == {"sub_mchid": SUB}
+
+
+def test_a_call_still_pending_when_its_loop_ends_leaves_the_next_loop_working() -> None:
+    hold = HoldUntilReleased([])
+    unraisable: List[Any] = []
+    with Stub(before_answer=hold) as stub:
+        client = stub.async_client(timeout=GUARD)
+
+        async def abandon() -> None:
+            asyncio.ensure_future(client.change_gold_plan_status(SUB, "OPEN"))
+            await hold.held()  # in flight; asyncio.run cancels it on the way out
+
+        async def call() -> Any:
+            return await client.change_gold_plan_status(SUB, "OPEN")
+
+        previous_hook = sys.unraisablehook
+        sys.unraisablehook = unraisable.append
+        try:
+            asyncio.run(abandon())
+            hold.release.set()
+            reply = asyncio.run(call())
         finally:
             sys.unraisablehook = previous_hook
     assert reply.data == {"sub_mchid": SUB}

@@ -289,6 +289,12 @@ def test_calls_before_and_after_fork(sandbox: Sandbox) -> None:
     client = sandbox.client()
     sub = sandbox.sub_mchids[0]
     client.change_gold_plan_status(sub, OperationType.OPEN)
+    async_client = sandbox.async_client()
+
+    async def async_call() -> None:
+        await async_client.change_gold_plan_status(sub, OperationType.OPEN)
+
+    asyncio.run(async_call())  # the parent's loop, wake-up socket and runtime exist
     assert goldplan._goldplan._runtime_pid() == os.getpid()
     pid = os.fork()
     if pid == 0:  # the child: the parent's runtime and connections are unusable here
@@ -301,6 +307,7 @@ def test_calls_before_and_after_fork(sandbox: Sandbox) -> None:
 
             async def main() -> None:
                 await sandbox.async_client().change_gold_plan_status(sub, OperationType.OPEN)
+                await async_call()
 
             asyncio.run(main())
             code = 0
@@ -311,6 +318,7 @@ def test_calls_before_and_after_fork(sandbox: Sandbox) -> None:
     # The parent carries on with its own runtime and connections.
     assert goldplan._goldplan._runtime_pid() == os.getpid()
     client.change_gold_plan_status(sub, OperationType.OPEN)
+    asyncio.run(async_call())
 
 
 def test_rotation_mid_stream_has_zero_failures(sandbox: Sandbox) -> None:
