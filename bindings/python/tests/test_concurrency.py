@@ -6,10 +6,11 @@ tests (the waits below are deadlock guards, never measured)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 import threading
-from typing import Any, List
+from typing import Any, Iterator, List
 
 from goldplan import OperationType
 from wechat_stub import Captured, Stub, parse_authorization
@@ -114,6 +115,18 @@ def test_asyncio_calls_run_concurrently() -> None:
     assert hold.max_in_flight == n and not hold.barrier.broken
 
 
+@contextlib.contextmanager
+def unraisable_errors() -> Iterator[List[Any]]:
+    """Collects what Python reports as unraisable (errors in callbacks nobody awaits)."""
+    caught: List[Any] = []
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = caught.append
+    try:
+        yield caught
+    finally:
+        sys.unraisablehook = previous_hook
+
+
 class HoldUntilReleased:
     """Holds each request in the gateway until ``release`` is set; ``arrived`` tells that one
     is held."""
@@ -158,7 +171,6 @@ def test_an_asyncio_call_leaves_the_event_loop_free() -> None:
 
 def test_a_cancelled_asyncio_call_ends_cleanly_and_the_loop_carries_on() -> None:
     hold = HoldUntilReleased([])
-    unraisable: List[Any] = []
     with Stub(before_answer=hold) as stub:
         client = stub.async_client(timeout=GUARD)
 
@@ -177,12 +189,8 @@ def test_a_cancelled_asyncio_call_ends_cleanly_and_the_loop_carries_on() -> None
             await asyncio.sleep(0.05)
             return reply
 
-        previous_hook = sys.unraisablehook
-        sys.unraisablehook = unraisable.append
-        try:
+        with unraisable_errors() as unraisable:
             reply = asyncio.run(main())
-        finally:
-            sys.unraisablehook = previous_hook
     assert reply.data == {"sub_mchid": SUB}
     assert unraisable == []
 
@@ -218,7 +226,6 @@ def test_event_loops_taking_turns_on_one_thread_each_get_their_answers() -> None
 
 def test_a_call_still_pending_when_its_loop_ends_leaves_the_next_loop_working() -> None:
     hold = HoldUntilReleased([])
-    unraisable: List[Any] = []
     with Stub(before_answer=hold) as stub:
         client = stub.async_client(timeout=GUARD)
 
@@ -229,14 +236,10 @@ def test_a_call_still_pending_when_its_loop_ends_leaves_the_next_loop_working() 
         async def call() -> Any:
             return await client.change_gold_plan_status(SUB, "OPEN")
 
-        previous_hook = sys.unraisablehook
-        sys.unraisablehook = unraisable.append
-        try:
+        with unraisable_errors() as unraisable:
             asyncio.run(abandon())
             hold.release.set()
             reply = asyncio.run(call())
-        finally:
-            sys.unraisablehook = previous_hook
     assert reply.data == {"sub_mchid": SUB}
     assert unraisable == []
 
