@@ -117,25 +117,15 @@ ZEND_METHOD(GoldPlan_Client, __construct)
 		Z_PARAM_ARRAY_HT(config)
 	ZEND_PARSE_PARAMETERS_END();
 	gp_client_object *c = client_from(Z_OBJ_P(ZEND_THIS));
-	if (c->handle) {
-		zend_throw_error(NULL, "GoldPlan\\Client is already initialised");
-		return;
-	}
-	zval config_zv;
-	ZVAL_ARR(&config_zv, config);
 	smart_str json = {0};
-	if (!gp_json_encode(&json, &config_zv, "the configuration")) {
-		gp_json_release(&json);
+	if (!gp_constructor_config(c->handle != NULL, "GoldPlan\\Client", config, &json)) {
 		return;
 	}
 	goldplan_client *handle = NULL;
 	goldplan_status st = goldplan_client_new(ZSTR_VAL(json.s), ZSTR_LEN(json.s), &handle);
-	gp_json_release(&json);
-	if (st != GOLDPLAN_STATUS_OK) {
-		gp_throw_last_error(st);
-		return;
+	if (gp_constructor_done(st, &json)) {
+		c->handle = handle;
 	}
-	c->handle = handle;
 }
 
 ZEND_METHOD(GoldPlan_Client, fromFile)

@@ -102,6 +102,31 @@ void gp_json_release(smart_str *buf)
 	smart_str_free(buf);
 }
 
+bool gp_constructor_config(bool initialised, const char *class_name, HashTable *config, smart_str *json)
+{
+	if (initialised) {
+		zend_throw_error(NULL, "%s is already initialised", class_name);
+		return false;
+	}
+	zval config_zv;
+	ZVAL_ARR(&config_zv, config);
+	if (!gp_json_encode(json, &config_zv, "the configuration")) {
+		gp_json_release(json);
+		return false;
+	}
+	return true;
+}
+
+bool gp_constructor_done(goldplan_status status, smart_str *json)
+{
+	gp_json_release(json);
+	if (status != GOLDPLAN_STATUS_OK) {
+		gp_throw_last_error(status);
+		return false;
+	}
+	return true;
+}
+
 bool gp_json_decode(const char *json, size_t len, zval *out)
 {
 	php_json_error_code saved = JSON_G(error_code);

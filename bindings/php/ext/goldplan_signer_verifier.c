@@ -87,25 +87,15 @@ ZEND_METHOD(GoldPlan_Signer, __construct)
 		Z_PARAM_ARRAY_HT(config)
 	ZEND_PARSE_PARAMETERS_END();
 	gp_signer_object *s = signer_from(Z_OBJ_P(ZEND_THIS));
-	if (s->handle) {
-		zend_throw_error(NULL, "GoldPlan\\Signer is already initialised");
-		return;
-	}
-	zval config_zv;
-	ZVAL_ARR(&config_zv, config);
 	smart_str json = {0};
-	if (!gp_json_encode(&json, &config_zv, "the configuration")) {
-		gp_json_release(&json);
+	if (!gp_constructor_config(s->handle != NULL, "GoldPlan\\Signer", config, &json)) {
 		return;
 	}
 	goldplan_signer *handle = NULL;
 	goldplan_status st = goldplan_signer_new(ZSTR_VAL(json.s), ZSTR_LEN(json.s), &handle);
-	gp_json_release(&json);
-	if (st != GOLDPLAN_STATUS_OK) {
-		gp_throw_last_error(st);
-		return;
+	if (gp_constructor_done(st, &json)) {
+		s->handle = handle;
 	}
-	s->handle = handle;
 }
 
 ZEND_METHOD(GoldPlan_Signer, sign)
@@ -181,25 +171,15 @@ ZEND_METHOD(GoldPlan_Verifier, __construct)
 		Z_PARAM_ARRAY_HT(config)
 	ZEND_PARSE_PARAMETERS_END();
 	gp_verifier_object *v = verifier_from(Z_OBJ_P(ZEND_THIS));
-	if (v->handle) {
-		zend_throw_error(NULL, "GoldPlan\\Verifier is already initialised");
-		return;
-	}
-	zval config_zv;
-	ZVAL_ARR(&config_zv, config);
 	smart_str json = {0};
-	if (!gp_json_encode(&json, &config_zv, "the configuration")) {
-		gp_json_release(&json);
+	if (!gp_constructor_config(v->handle != NULL, "GoldPlan\\Verifier", config, &json)) {
 		return;
 	}
 	goldplan_verifier *handle = NULL;
 	goldplan_status st = goldplan_verifier_new(ZSTR_VAL(json.s), ZSTR_LEN(json.s), &handle);
-	gp_json_release(&json);
-	if (st != GOLDPLAN_STATUS_OK) {
-		gp_throw_last_error(st);
-		return;
+	if (gp_constructor_done(st, &json)) {
+		v->handle = handle;
 	}
-	v->handle = handle;
 }
 
 ZEND_METHOD(GoldPlan_Verifier, verify)

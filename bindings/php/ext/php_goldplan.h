@@ -56,6 +56,11 @@ void gp_throw(const char *family, const char *kind, const char *message);
 bool gp_json_encode(smart_str *buf, zval *value, const char *what);
 /* Wipes and frees a buffer of gp_json_encode. */
 void gp_json_release(smart_str *buf);
+/* The constructors' first half: refuses a second __construct (`initialised`) and encodes the
+ * configuration array into `json` for the library's *_new function. False once it has thrown. */
+bool gp_constructor_config(bool initialised, const char *class_name, HashTable *config, smart_str *json);
+/* Their second half: wipes `json`, then throws the library's error unless `status` is OK. */
+bool gp_constructor_done(goldplan_status status, smart_str *json);
 /* Decodes JSON from the library into `out` (objects as arrays); throws DecodeException. */
 bool gp_json_decode(const char *json, size_t len, zval *out);
 /* Headers as the library takes them (a JSON list of [name, value] pairs) from a PHP array:
