@@ -338,6 +338,17 @@ def instructions(cmd: List[str], env: Optional[Dict[str, str]]) -> int:
     raise RuntimeError(f"no instruction count in callgrind's output for {' '.join(cmd)}")
 
 
+def selected_surfaces(config: str, args: argparse.Namespace,
+                      notes: List[str]) -> Dict[str, Surface]:
+    """Every surface this machine can run, the baselines asked for, filtered by --only."""
+    found = surfaces(config, notes)
+    found.update(baseline_surfaces(config, args.baseline_python, args.baseline_lib, notes))
+    if args.only:
+        found = {k: v for k, v in found.items()
+                 if any(o.lower() in k.lower() for o in args.only)}
+    return found
+
+
 def count_instructions(args: argparse.Namespace) -> None:
     if shutil.which("valgrind") is None:
         sys.exit("--instructions needs valgrind (Debian package valgrind)")
@@ -346,12 +357,7 @@ def count_instructions(args: argparse.Namespace) -> None:
     prepare(notes)
     sandbox = SandboxProcess()
     try:
-        found = surfaces(sandbox.config, notes)
-        found.update(baseline_surfaces(sandbox.config, args.baseline_python, args.baseline_lib,
-                                       notes))
-        if args.only:
-            found = {k: v for k, v in found.items() if any(o.lower() in k.lower()
-                                                           for o in args.only)}
+        found = selected_surfaces(sandbox.config, args, notes)
         limit_cmd = [str(RELEASE / "examples" / "cost_client"), "limit", "--config",
                      sandbox.config, "--verifies-per-sign", "1", "--iterations"]
         # The first signature seeds aws-lc's generator (CPU jitter): the difference leaves it out.
@@ -416,12 +422,7 @@ def main() -> None:
     load_before = os.getloadavg()
     sandbox = SandboxProcess()
     try:
-        found = surfaces(sandbox.config, notes)
-        found.update(baseline_surfaces(sandbox.config, args.baseline_python, args.baseline_lib,
-                                       notes))
-        if args.only:
-            found = {k: v for k, v in found.items() if any(o.lower() in k.lower()
-                                                           for o in args.only)}
+        found = selected_surfaces(sandbox.config, args, notes)
         for name, surface in list(found.items()):
             problem = check(sandbox, surface)
             if problem is not None:
