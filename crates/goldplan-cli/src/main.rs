@@ -18,6 +18,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use goldplan::redact::Rejected;
 
 use crate::config::ConfigArgs;
 use crate::output::{Out, exit};
@@ -127,7 +128,10 @@ enum ReceiptCommand {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match parse_command_line() {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
     let filter = tracing_subscriber::EnvFilter::try_new(&cli.log)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     tracing_subscriber::fmt()
@@ -167,6 +171,49 @@ fn main() -> ExitCode {
             ExitCode::from(output::exit_code(&e))
         }
     }
+}
+
+/// Parses flags and `GOLDPLAN_*` variables. clap quotes a value it rejects, and that value
+/// may be a key given to the wrong flag or variable: it is described instead (length and what
+/// it looks like), everything else in clap's message is kept.
+fn parse_command_line() -> Result<Cli, ExitCode> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+
+    let error = match Cli::try_parse() {
+        Ok(cli) => return Ok(cli),
+        Err(error) => error,
+    };
+    if !error.use_stderr() {
+        // --help and --version.
+        let _ = error.print();
+        return Err(ExitCode::from(exit::OK));
+    }
+    let mut text = error.render().to_string();
+    let mut rejected = vec![ContextKind::InvalidValue, ContextKind::InvalidSubcommand];
+    if error.kind() == ErrorKind::UnknownArgument {
+        rejected.push(ContextKind::InvalidArg);
+    }
+    for kind in rejected {
+        if let Some(ContextValue::String(value)) = error.get(kind)
+            && !value.is_empty()
+            && !is_flag_name(value)
+        {
+            text = text.replace(value.as_str(), &format!("<{}>", Rejected(value)));
+        }
+    }
+    eprint!("{text}");
+    Err(ExitCode::from(exit::USAGE))
+}
+
+/// `--name` or `-n`: what a mistyped flag looks like, safe to repeat.
+fn is_flag_name(text: &str) -> bool {
+    let name = text.trim_start_matches('-');
+    text.starts_with('-')
+        && text.len() <= 40
+        && !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 async fn run(cli: Cli, out: Out) -> goldplan::Result<u8> {

@@ -206,4 +206,60 @@ mod tests {
             "the parent's runtime still works"
         );
     }
+
+    /// A fork taken while other threads sign: the child's first signatures must work and be
+    /// right (aws-lc's RSA blinding state may be copied mid-update; the child must not use it).
+    #[test]
+    fn a_child_forked_while_threads_sign_signs_with_its_own_key_objects() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+
+        let pem = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/vectors/keys/merchant_test_key.pem"
+        ))
+        .unwrap();
+        let key = Arc::new(goldplan::credentials::PrivateKey::from_pem(&pem).unwrap());
+        let expected = key.sign_sha256(b"signed in the child").unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let signers: Vec<_> = (0..8)
+            .map(|i| {
+                let (key, stop) = (Arc::clone(&key), Arc::clone(&stop));
+                std::thread::spawn(move || {
+                    let message = format!("busy signer {i}");
+                    while !stop.load(Ordering::Relaxed) {
+                        key.sign_sha256(message.as_bytes()).unwrap();
+                    }
+                })
+            })
+            .collect();
+        let mut failed = 0;
+        for _ in 0..40 {
+            // SAFETY: the child runs only the signing code below and leaves with `_exit`.
+            let pid = unsafe { libc::fork() };
+            assert!(pid >= 0, "fork failed");
+            if pid == 0 {
+                let ok = std::panic::catch_unwind(|| {
+                    (0..3).all(|_| {
+                        key.sign_sha256(b"signed in the child").ok() == Some(expected.clone())
+                    })
+                })
+                .unwrap_or(false);
+                // SAFETY: leaves the child without running the parent's atexit handlers.
+                unsafe { libc::_exit(if ok { 0 } else { 1 }) };
+            }
+            let mut status = 0;
+            // SAFETY: waits for the child created above.
+            assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+            if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
+                failed += 1;
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        for signer in signers {
+            signer.join().unwrap();
+        }
+        assert_eq!(failed, 0, "children that could not sign after fork, of 40");
+        assert_eq!(key.sign_sha256(b"signed in the child").unwrap(), expected);
+    }
 }

@@ -16,6 +16,7 @@ use crate::client::{Client, ClientBuilder, RetryPolicy};
 use crate::credentials::{ApiV3Key, KeySource, MerchantCredentials, PrivateKey};
 use crate::error::{Error, Result};
 use crate::files::{MAX_CONFIG_FILE, read_bounded};
+use crate::redact::Rejected;
 use crate::verify::PublicKeyVerifier;
 
 /// Which WeChat Pay keys verify responses and callbacks (spec §2.6, §3.6).
@@ -54,7 +55,8 @@ impl FromStr for KeyMode {
             "combined" => Ok(KeyMode::Combined),
             "public_key" => Ok(KeyMode::PublicKey),
             other => Err(Error::Configuration(format!(
-                "mode must be certificate, combined or public_key, got {other:?}"
+                "mode must be certificate, combined or public_key; got {}",
+                Rejected(other)
             ))),
         }
     }
@@ -287,35 +289,27 @@ impl fmt::Debug for ClientConfig {
 /// through [`KeySource`].)
 fn read_config_file(path: &Path) -> Result<Zeroizing<String>> {
     let bytes = Zeroizing::new(read_bounded(path, MAX_CONFIG_FILE).map_err(|e| {
-        Error::Configuration(format!("the config file {} {e}", config_path_shown(path)))
+        Error::Configuration(format!("the config file ({}) {e}", config_path_shown(path)))
     })?);
     std::str::from_utf8(&bytes)
         .map(|t| Zeroizing::new(t.to_owned()))
         .map_err(|_| {
             Error::Configuration(format!(
-                "the config file {} is not UTF-8",
+                "the config file ({}) is not UTF-8",
                 config_path_shown(path)
             ))
         })
 }
 
-/// The config path quoted, or only its length when it does not look like a path (no `/` or
-/// `.`, or characters a path seldom has but JSON, PEM and pasted keys do).
-fn config_path_shown(path: &Path) -> String {
-    let text = path.as_os_str().to_string_lossy();
-    let looks_like_path = (text.contains('/') || text.contains('.'))
-        && !text.contains(['{', '}', '"'])
-        && !text.contains("-----")
-        && !text.chars().any(char::is_control);
-    if looks_like_path {
-        format!("{:?}", path.display())
-    } else {
-        format!(
-            "(the value given has {} characters and is not shown: it does not look like a path)",
-            path.as_os_str().len()
-        )
-    }
+/// The config path as errors show it: described, never quoted. Bindings pass whatever the
+/// caller gave, which may be the configuration's JSON or a key given by mistake, and a base64
+/// key body contains `/` like a path does.
+fn config_path_shown(path: &Path) -> Rejected<'_> {
+    Rejected(path.as_os_str().to_str().unwrap_or(PATH_NOT_UTF8))
 }
+
+/// What a non-UTF-8 path is described as (its bytes are not counted as characters).
+const PATH_NOT_UTF8: &str = "<not UTF-8>";
 
 fn seconds(value: Option<f64>, name: &str) -> Result<Option<Duration>> {
     value
@@ -324,38 +318,10 @@ fn seconds(value: Option<f64>, name: &str) -> Result<Option<Duration>> {
                 .ok()
                 .filter(|d| !d.is_zero())
                 .ok_or_else(|| {
-                    Error::Configuration(format!("{name} must be a positive number, got {s}"))
+                    Error::Configuration(format!("{name} must be a positive number of seconds"))
                 })
         })
         .transpose()
-}
-
-/// serde's messages quote the offending value (`invalid type: string "…", expected u32`), and
-/// in a configuration that value may be a key pasted into the wrong field: quoted runs longer
-/// than a field name are replaced by their length.
-fn redact_quoted(message: &str) -> String {
-    let mut out = String::with_capacity(message.len().min(512));
-    let mut rest = message;
-    while let Some(start) = rest.find('"') {
-        out.push_str(&rest[..=start]);
-        let after = &rest[start + 1..];
-        match after.find('"') {
-            Some(end) if after[..end].chars().count() > 32 => {
-                out.push_str(&format!("<{} characters>\"", after[..end].chars().count()));
-                rest = &after[end + 1..];
-            }
-            Some(end) => {
-                out.push_str(&after[..=end]);
-                rest = &after[end + 1..];
-            }
-            None => {
-                out.push_str("<…>");
-                rest = "";
-            }
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 impl ClientConfig {
@@ -364,7 +330,7 @@ impl ClientConfig {
         let mut config: ClientConfig = serde_json::from_str(text).map_err(|e| {
             Error::Configuration(format!(
                 "invalid JSON config: {}",
-                redact_quoted(&e.to_string())
+                crate::redact::redact_quoted(&e.to_string())
             ))
         })?;
         if let Some(dir) = base_dir {
@@ -391,8 +357,12 @@ impl ClientConfig {
     pub fn from_file(path: impl AsRef<Path>) -> Result<ClientConfig> {
         let path = path.as_ref();
         let text = read_config_file(path)?;
-        ClientConfig::from_json(&text, path.parent())
-            .map_err(|e| Error::Configuration(format!("{}: {e}", path.display())))
+        ClientConfig::from_json(&text, path.parent()).map_err(|e| {
+            Error::Configuration(format!(
+                "the config file ({}): {e}",
+                config_path_shown(path)
+            ))
+        })
     }
 
     /// The effective key mode.
@@ -584,11 +554,14 @@ mod tests {
             assert!(!e.contains(apiv3_key), "{e}");
             assert!(e.contains(&format!("{} characters", value.len())), "{e}");
         }
-        // A real path is named, so the user sees which file is missing.
-        let e = ClientConfig::from_file("/nonexistent/sandbox.json")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("/nonexistent/sandbox.json"), "{e}");
+        // A key body holds '/' as paths do: it is described, never quoted.
+        let body = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7/JTUt9Us8cKjMzEfYyjiWA4R4";
+        let e = ClientConfig::from_file(body).unwrap_err().to_string();
+        assert!(!e.contains("MIIEvQIBADANBgkq"), "{e}");
+        assert!(
+            e.contains("no such file") && e.contains("77 characters"),
+            "{e}"
+        );
     }
 
     #[test]

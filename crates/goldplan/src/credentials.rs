@@ -10,6 +10,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use arc_swap::ArcSwap;
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{KeyPair, OaepPrivateDecryptingKey, PrivateDecryptingKey};
 use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256};
@@ -17,6 +18,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{Error, Result};
 use crate::files::{MAX_PEM_FILE, ReadFailure, read_bounded};
+use crate::redact::Rejected;
 use crate::x509::{Certificate, SerialNumber};
 
 /// PEM text, or the file that holds it: how every binding and tool takes a key or certificate
@@ -177,10 +179,45 @@ impl fmt::Debug for ApiV3Key {
 }
 
 /// The merchant API private key (RSA), able to sign requests and decrypt sensitive fields.
+///
+/// Safe to use in a child process after `fork()`, even when other threads of the parent were
+/// signing at that moment: aws-lc's key objects carry mutable state (RSA blinding) that a fork
+/// can copy mid-update, so a process never uses key objects made by another process. The key
+/// keeps its PKCS#8 encoding (wiped on drop) and parses it again, once, in each process that
+/// uses it.
 pub struct PrivateKey {
+    pkcs8: Zeroizing<Vec<u8>>,
+    keys: ArcSwap<ProcessKeys>,
+    public_key_der: Vec<u8>,
+    bits: usize,
+}
+
+/// The aws-lc objects of one key, made in (and only used by) the process `pid`.
+struct ProcessKeys {
+    pid: u32,
     signing: KeyPair,
     decrypting: OaepPrivateDecryptingKey,
-    public_key_der: Vec<u8>,
+}
+
+impl ProcessKeys {
+    fn parse(pkcs8: &[u8]) -> Result<ProcessKeys> {
+        let signing = KeyPair::from_pkcs8(pkcs8).map_err(|e| {
+            Error::Configuration(format!(
+                "the merchant private key is not a usable RSA PKCS#8 key: {e}"
+            ))
+        })?;
+        let decrypting = PrivateDecryptingKey::from_pkcs8(pkcs8)
+            .ok()
+            .and_then(|k| OaepPrivateDecryptingKey::new(k).ok())
+            .ok_or_else(|| {
+                Error::Configuration("the merchant private key cannot decrypt RSA-OAEP".into())
+            })?;
+        Ok(ProcessKeys {
+            pid: std::process::id(),
+            signing,
+            decrypting,
+        })
+    }
 }
 
 impl PrivateKey {
@@ -221,28 +258,37 @@ impl PrivateKey {
 
     /// Parses an unencrypted PKCS#8 DER RSA private key.
     pub fn from_pkcs8_der(der: &[u8]) -> Result<PrivateKey> {
-        let signing = KeyPair::from_pkcs8(der).map_err(|e| {
-            Error::Configuration(format!(
-                "the merchant private key is not a usable RSA PKCS#8 key: {e}"
-            ))
-        })?;
-        let decrypting = PrivateDecryptingKey::from_pkcs8(der)
-            .ok()
-            .and_then(|k| OaepPrivateDecryptingKey::new(k).ok())
-            .ok_or_else(|| {
-                Error::Configuration("the merchant private key cannot decrypt RSA-OAEP".into())
-            })?;
-        let public_key_der = signing
+        let keys = ProcessKeys::parse(der)?;
+        let public_key_der = keys
+            .signing
             .public_key()
             .as_der()
             .map_err(|_| Error::Configuration("cannot encode the merchant public key".into()))?
             .as_ref()
             .to_vec();
         Ok(PrivateKey {
-            signing,
-            decrypting,
+            pkcs8: Zeroizing::new(der.to_vec()),
+            bits: keys.signing.public_modulus_len() * 8,
+            keys: ArcSwap::from_pointee(keys),
             public_key_der,
         })
+    }
+
+    /// This process's key objects, made from the kept encoding on first use after a fork.
+    fn keys(&self) -> Result<Arc<ProcessKeys>> {
+        let current = self.keys.load_full();
+        if current.pid == std::process::id() {
+            return Ok(current);
+        }
+        let fresh = Arc::new(ProcessKeys::parse(&self.pkcs8)?);
+        let previous = self.keys.swap(Arc::clone(&fresh));
+        if previous.pid != fresh.pid {
+            // The parent's objects may hold a lock or a half-updated blinding cache that
+            // another parent thread was using at fork time; freeing them would touch that
+            // state. They are leaked instead: one key's worth of memory once per process.
+            std::mem::forget(previous);
+        }
+        Ok(fresh)
     }
 
     /// Parses a PKCS#1 `RSAPrivateKey` DER key.
@@ -262,9 +308,10 @@ impl PrivateKey {
 
     /// Signs `message` with RSASSA-PKCS1-v1_5 / SHA-256 (deterministic).
     pub fn sign_sha256(&self, message: &[u8]) -> Result<Vec<u8>> {
-        let mut signature = vec![0u8; self.signing.public_modulus_len()];
+        let keys = self.keys()?;
+        let mut signature = vec![0u8; keys.signing.public_modulus_len()];
         let rng = aws_lc_rs::rand::SystemRandom::new();
-        self.signing
+        keys.signing
             .sign(&RSA_PKCS1_SHA256, &rng, message, &mut signature)
             .map_err(|_| Error::Signing("RSA signing failed".into()))?;
         Ok(signature)
@@ -272,8 +319,9 @@ impl PrivateKey {
 
     /// Decrypts an RSA-OAEP (SHA-1, MGF1-SHA-1) ciphertext.
     pub(crate) fn decrypt_oaep_sha1(&self, ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
-        let mut out = Zeroizing::new(vec![0u8; self.decrypting.min_output_size()]);
-        let len = self
+        let keys = self.keys()?;
+        let mut out = Zeroizing::new(vec![0u8; keys.decrypting.min_output_size()]);
+        let len = keys
             .decrypting
             .decrypt(
                 &aws_lc_rs::rsa::OAEP_SHA1_MGF1SHA1,
@@ -299,7 +347,7 @@ impl PrivateKey {
 
     /// Key size in bits.
     pub fn bits(&self) -> usize {
-        self.signing.public_modulus_len() * 8
+        self.bits
     }
 }
 
@@ -348,12 +396,14 @@ impl MerchantCredentials {
         let serial_no = serial_no.into().trim().to_owned();
         if mchid.is_empty() || mchid.len() > 32 || !mchid.bytes().all(|b| b.is_ascii_digit()) {
             return Err(Error::Configuration(format!(
-                "the merchant id must be 1 to 32 decimal digits, got {mchid:?}"
+                "the merchant id must be 1 to 32 decimal digits; got {}",
+                Rejected(&mchid)
             )));
         }
         SerialNumber::parse(&serial_no).map_err(|_| {
             Error::Configuration(format!(
-                "the merchant certificate serial must be hexadecimal, got {serial_no:?}"
+                "the merchant certificate serial must be hexadecimal; got {}",
+                Rejected(&serial_no)
             ))
         })?;
         Ok(MerchantCredentials {
@@ -379,8 +429,9 @@ impl MerchantCredentials {
         })?;
         if !cert.serial().matches(&creds.serial_no) {
             return Err(Error::Configuration(format!(
-                "serial_no {} does not match the merchant certificate's serial {}",
-                creds.serial_no,
+                "serial_no (a value of {} characters) does not match the merchant \
+                 certificate's serial {}",
+                creds.serial_no.chars().count(),
                 cert.serial()
             )));
         }

@@ -246,12 +246,12 @@ wire_enum! {
     }
 }
 
-/// The error for a value outside an enum's documented set; quotes at most 64 characters of it.
+/// The error for a value outside an enum's documented set; the value is described, not shown.
 fn unknown_value<'a>(field: &str, text: &str, allowed: impl Iterator<Item = &'a str>) -> Error {
-    let shown: String = text.chars().take(64).collect();
     Error::InvalidInput(format!(
-        "{field} must be one of {}, got {shown:?}",
-        allowed.collect::<Vec<_>>().join(", ")
+        "{field} must be one of {}; got {}",
+        allowed.collect::<Vec<_>>().join(", "),
+        crate::redact::Rejected(text)
     ))
 }
 

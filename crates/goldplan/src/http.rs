@@ -8,6 +8,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::redact::Rejected;
 
 /// One HTTP request, fully formed: the body bytes are exactly the signed bytes.
 #[derive(Clone)]
@@ -83,11 +84,11 @@ pub fn is_loopback_host(host: &str) -> bool {
 /// beyond `/`, no query. Returns it without a trailing slash.
 /// Credentials (`user:password@`) are refused: requests are authenticated by their signature,
 /// and a password in the URL would be shown wherever the URL is (a `repr`, an error message).
-/// Messages never quote a URL that holds `@`.
+/// Messages never quote the URL (see [`crate::redact`]).
 pub fn validate_base_url(base_url: &str) -> Result<String> {
-    let shown = shown_url(base_url);
+    let shown = Rejected(base_url);
     let url = reqwest::Url::parse(base_url.trim())
-        .map_err(|e| Error::Configuration(format!("invalid base URL {shown}: {e}")))?;
+        .map_err(|e| Error::Configuration(format!("invalid base URL ({shown}): {e}")))?;
     if !url.username().is_empty() || url.password().is_some() {
         return Err(Error::Configuration(
             "the base URL must not carry credentials (user:password@): WeChat Pay \
@@ -97,41 +98,28 @@ pub fn validate_base_url(base_url: &str) -> Result<String> {
     }
     let host = url
         .host_str()
-        .ok_or_else(|| Error::Configuration(format!("base URL {shown} has no host")))?;
+        .ok_or_else(|| Error::Configuration(format!("the base URL ({shown}) has no host")))?;
     match url.scheme() {
         "https" => {}
         "http" if is_loopback_host(host) => {}
         "http" => {
             return Err(Error::Configuration(format!(
-                "plain http is only allowed for a loopback sandbox; use https for {host}"
+                "plain http is only allowed for a loopback sandbox; use https (base URL: \
+                 {shown})"
             )));
         }
-        other => {
+        _ => {
             return Err(Error::Configuration(format!(
-                "unsupported URL scheme {:?} in {shown}",
-                crate::error::escape_untrusted(other, 16)
+                "the base URL must use https ({shown})"
             )));
         }
     }
     if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
         return Err(Error::Configuration(format!(
-            "the base URL must be scheme://host[:port] only, got {shown}"
+            "the base URL must be scheme://host[:port] only ({shown})"
         )));
     }
     Ok(url.as_str().trim_end_matches('/').to_owned())
-}
-
-/// A URL as shown in a configuration error: quoted, escaped and bounded, and withheld entirely
-/// when it may hold credentials (`@`), so that no password reaches a message.
-fn shown_url(url: &str) -> String {
-    if url.contains('@') {
-        format!(
-            "<{} characters, withheld: it may hold credentials>",
-            url.chars().count()
-        )
-    } else {
-        format!("{:?}", crate::error::Untrusted(url.trim(), 200))
-    }
 }
 
 /// Default cap on a response body: 4 MiB. WeChat Pay's API answers are a few KiB; the largest,

@@ -56,6 +56,7 @@ pub mod http;
 pub mod media;
 pub mod notification;
 pub mod receipt;
+pub mod redact;
 pub mod sensitive;
 pub mod sign;
 pub mod verify;

@@ -73,7 +73,8 @@ pub fn build_image_upload(filename: &str, bytes: &[u8], boundary: &str) -> Resul
     }
     let content_type = image_content_type(filename).ok_or_else(|| {
         Error::InvalidInput(format!(
-            "image file names must end in .jpg, .jpeg, .png or .bmp, got {filename:?}"
+            "image file names must end in .jpg, .jpeg, .png or .bmp; got {}",
+            crate::redact::Rejected(filename)
         ))
     })?;
     if bytes.is_empty() {

@@ -67,7 +67,8 @@ fn is_dot_segment(segment: &str) -> bool {
 pub fn canonical_url(path_and_query: &str) -> Result<String> {
     let invalid = |why: &str| {
         Error::InvalidInput(format!(
-            "the request path {path_and_query:?} cannot be sent as signed: {why}"
+            "the request path ({}) cannot be sent as signed: {why}",
+            crate::redact::Rejected(path_and_query)
         ))
     };
     if !path_and_query.starts_with('/') {
@@ -101,7 +102,8 @@ pub fn normalize_method(method: &str) -> Result<String> {
         Ok(upper)
     } else {
         Err(Error::InvalidInput(format!(
-            "unsupported HTTP method {method:?} (expected one of {METHODS:?})"
+            "unsupported HTTP method ({}); expected one of {METHODS:?}",
+            crate::redact::Rejected(method)
         )))
     }
 }
@@ -355,7 +357,8 @@ impl Unsigned {
         for (name, value) in [("mchid", signer.mchid()), ("serial_no", signer.serial_no())] {
             if value.is_empty() || value.contains(['"', ',', '\r', '\n']) {
                 return Err(Error::Signing(format!(
-                    "the signer's {name} {value:?} cannot go into an Authorization header"
+                    "the signer's {name} ({}) cannot go into an Authorization header",
+                    crate::redact::Rejected(value)
                 )));
             }
         }

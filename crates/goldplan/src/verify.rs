@@ -134,7 +134,8 @@ impl PublicKeyVerifier {
         let key_id = key_id.into().trim().to_owned();
         if !key_id.starts_with(PUBLIC_KEY_ID_PREFIX) || key_id.len() > 64 {
             return Err(Error::Configuration(format!(
-                "a WeChat Pay public key id looks like PUB_KEY_ID_0123…, got {key_id:?}"
+                "a WeChat Pay public key id looks like PUB_KEY_ID_0123…; got {}",
+                crate::redact::Rejected(&key_id)
             )));
         }
         let block = pem::parse(pem_text.trim()).map_err(|e| {

@@ -30,7 +30,8 @@ impl SerialNumber {
         let t = text.trim();
         if t.is_empty() || t.len() > 128 || !t.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(Error::InvalidInput(format!(
-                "a certificate serial must be hexadecimal, got {t:?}"
+                "a certificate serial must be hexadecimal; got {}",
+                crate::redact::Rejected(t)
             )));
         }
         let stripped = t.trim_start_matches('0');

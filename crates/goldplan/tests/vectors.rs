@@ -53,13 +53,14 @@ fn sha256_hex(data: &[u8]) -> String {
 }
 
 /// The vector files this suite covers; a file in the folder that is not listed fails the run.
-const COVERED: [&str; 8] = [
+const COVERED: [&str; 9] = [
     "aead.json",
     "authorization.json",
     "certificates.json",
     "messages.json",
     "notification.json",
     "receipt.json",
+    "secret_sweep.json",
     "sensitive.json",
     "signing.json",
 ];
@@ -552,5 +553,85 @@ fn certificate_download_is_decrypted_matched_and_verified() {
             "none",
             "signature_invalid"
         ])
+    );
+}
+
+/// Fails when `shown` holds a window of the sweep's secrets.
+fn assert_no_secret(what: &str, shown: &str, sweep: &Value) {
+    let window = usize::try_from(sweep["window"].as_u64().unwrap()).unwrap();
+    for secret in list(sweep, "must_not_appear") {
+        let chars: Vec<char> = secret.as_str().unwrap().chars().collect();
+        for piece in chars.windows(window) {
+            let piece: String = piece.iter().collect();
+            assert!(
+                !shown.contains(&piece),
+                "{what}: {piece:?} echoed in {shown}"
+            );
+        }
+    }
+}
+
+/// Each secret in each configuration field of `ClientConfig` (JSON, then the client built from
+/// it), and in the arguments of the typed constructors: no error shows any of it.
+#[test]
+fn secret_sweep_no_setting_echoes_a_misplaced_secret() {
+    use goldplan::config::ClientConfig;
+
+    let sweep = load("secret_sweep.json");
+    let notification = load("notification.json");
+    let keys = vectors_dir().join("keys");
+    let valid = serde_json::json!({
+        "base_url": "http://127.0.0.1:9",
+        "mchid": "1900000100",
+        "serial_no": "3775B6A45ACD588826D15E583A95F5DD12345678",
+        "private_key": keys.join("merchant_test_key.pem"),
+        "apiv3_key": s(&notification, "apiv3_key"),
+        "public_key_id": s(&notification, "public_key_id"),
+        "public_key": s(&notification, "public_key_pem"),
+        "mode": "public_key",
+    });
+    ClientConfig::from_json(&valid.to_string(), None)
+        .unwrap()
+        .build()
+        .unwrap();
+    let pem = read("keys/merchant_test_key.pem");
+    let mut checked = 0;
+    for (name, value) in sweep["values"].as_object().unwrap() {
+        let value = value.as_str().unwrap();
+        for field in list(&sweep, "fields") {
+            let field = field.as_str().unwrap();
+            let what = format!("{field} given {name}");
+            let outcome = if field == "config_path" {
+                ClientConfig::from_file(value).map(|_| ())
+            } else {
+                let mut config = valid.clone();
+                config[field] = Value::from(value);
+                ClientConfig::from_json(&config.to_string(), None)
+                    .and_then(|c| c.build().map(|_| ()))
+            };
+            if let Err(e) = outcome {
+                assert_no_secret(&what, &format!("{e} {e:?} {:?}", e.report()), &sweep);
+                checked += 1;
+            }
+        }
+        let key = || PrivateKey::from_pem(&pem).unwrap();
+        let typed = [
+            MerchantCredentials::new(value, "3775B6A45ACD588826D15E583A95F5DD", key()).map(|_| ()),
+            MerchantCredentials::new("1900000100", value, key()).map(|_| ()),
+            PublicKeyVerifier::from_pem(value, s(&notification, "public_key_pem")).map(|_| ()),
+            PrivateKey::from_pem(value).map(|_| ()),
+            ApiV3Key::new(value).map(|_| ()),
+            goldplan::http::validate_base_url(value).map(|_| ()),
+        ];
+        for outcome in typed {
+            if let Err(e) = outcome {
+                assert_no_secret(name, &format!("{e} {e:?}"), &sweep);
+                checked += 1;
+            }
+        }
+    }
+    assert!(
+        checked >= 50,
+        "only {checked} misplaced secrets were refused"
     );
 }

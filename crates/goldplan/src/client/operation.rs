@@ -88,9 +88,9 @@ impl FromStr for Operation {
             .copied()
             .find(|op| op.as_str() == name)
             .ok_or_else(|| {
-                let shown: String = name.chars().take(64).collect();
                 Error::InvalidInput(format!(
-                    "unknown operation {shown:?}; the operations are {}",
+                    "unknown operation ({}); the operations are {}",
+                    crate::redact::Rejected(name),
                     Operation::ALL
                         .iter()
                         .map(|op| op.as_str())
@@ -173,8 +173,12 @@ fn args<T: DeserializeOwned>(operation: Operation, json: &[u8]) -> Result<T> {
     } else {
         json
     };
-    serde_json::from_slice(json)
-        .map_err(|e| Error::InvalidInput(format!("invalid arguments for {operation}: {e}")))
+    serde_json::from_slice(json).map_err(|e| {
+        Error::InvalidInput(format!(
+            "invalid arguments for {operation}: {}",
+            crate::redact::redact_quoted(&e.to_string())
+        ))
+    })
 }
 
 fn industries(list: Option<Vec<String>>) -> Result<Option<Vec<IndustryType>>> {
