@@ -55,6 +55,13 @@ impl HttpResponse {
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
+
+    /// The `Request-ID`, with control characters escaped
+    /// ([`crate::verify::request_id_text`]).
+    pub fn request_id(&self) -> Option<String> {
+        self.header("Request-ID")
+            .map(crate::verify::request_id_text)
+    }
 }
 
 /// The future a [`Transport`] returns.

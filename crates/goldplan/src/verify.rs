@@ -381,10 +381,13 @@ impl WechatpayHeaders {
             // Optional whitespace around a value is not part of it (RFC 9110 §5.5); anything
             // else that is not visible is refused below.
             let text = text.trim_matches([' ', '\t']);
-            if folded != "request-id" {
+            let text = if folded == "request-id" {
+                request_id_text(text)
+            } else {
                 check_signed_header_value(&folded, text)?;
-            }
-            if slot.replace(text.to_owned()).is_some() {
+                text.to_owned()
+            };
+            if slot.replace(text).is_some() {
                 return Err(Error::verification(
                     ErrorKind::InvalidHeader,
                     format!("header {folded} appears more than once"),
@@ -393,6 +396,13 @@ impl WechatpayHeaders {
         }
         Ok(h)
     }
+}
+
+/// A `Request-ID` as the SDK keeps it: the header is not signed and users log it, so control
+/// characters (CR, LF, ESC, …) and the marks that reorder text are escaped (`\u{…}`) here,
+/// once, and every error, notification and reply carries the escaped text.
+pub fn request_id_text(value: &str) -> String {
+    crate::error::escape_untrusted(value, MAX_HEADER_LEN)
 }
 
 /// Refuses a `Wechatpay-*` value holding anything but visible ASCII (`!` to `~`).
@@ -587,6 +597,27 @@ mod tests {
         assert_eq!(h.nonce.as_deref(), Some("n"));
         assert_eq!(h.signature.as_deref(), Some("s"));
         assert_eq!(h.request_id.as_deref(), Some("r"));
+    }
+
+    #[test]
+    fn a_request_id_keeps_no_control_character() {
+        let raw = "08F1\r\nWechatpay-Serial: forged\u{1b}[2J\u{202e}";
+        let h = WechatpayHeaders::from_pairs([("Request-ID", raw)]).unwrap();
+        let kept = h.request_id.unwrap();
+        assert!(
+            !kept.contains(['\r', '\n', '\u{1b}', '\u{202e}']),
+            "{kept:?}"
+        );
+        assert!(kept.starts_with("08F1\\u{d}\\u{a}"), "{kept:?}");
+        #[cfg(feature = "client")]
+        {
+            let response = crate::http::HttpResponse {
+                status: 500,
+                headers: vec![("request-id".into(), raw.into())],
+                body: Vec::new(),
+            };
+            assert_eq!(response.request_id().as_deref(), Some(kept.as_str()));
+        }
     }
 
     #[test]

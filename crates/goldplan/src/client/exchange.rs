@@ -79,7 +79,7 @@ impl Client {
                 self.ensure_certificates().await?;
             }
             let response = self.send_with_retries(&out).await?;
-            let request_id = response.header("Request-ID").map(str::to_owned);
+            let request_id = response.request_id();
             let serial = if out.verify {
                 self.verify_response(&response).await?.serial
             } else {

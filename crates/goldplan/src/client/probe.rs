@@ -124,7 +124,7 @@ impl Client {
             }
         };
         report.status = Some(response.status);
-        report.request_id = response.header("Request-ID").map(str::to_owned);
+        report.request_id = response.request_id();
         report.push(
             "reachability",
             ProbeStatus::Ok,

@@ -82,7 +82,7 @@ impl Client {
                 verify: false,
             })
             .await?;
-        let request_id = response.header("Request-ID").map(str::to_owned);
+        let request_id = response.request_id();
         let headers = WechatpayHeaders::from_pairs(
             response
                 .headers

@@ -190,7 +190,7 @@ impl Client {
                 });
             }
         };
-        let request_id = response.header("Request-ID").map(str::to_owned);
+        let request_id = response.request_id();
         tracing::debug!(
             attempt,
             status = response.status,
