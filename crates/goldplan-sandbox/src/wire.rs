@@ -153,7 +153,8 @@ impl CheckedHeaders {
             self.auth.timestamp,
             &self.auth.nonce_str,
             signed_body,
-        );
+        )
+        .map_err(|_| Reply::sign_error("签名错误，请检查后再试"))?;
         self.verifier
             .verify(self.verifier.key_id(), &message, &self.signature)
             .map_err(|_| Reply::sign_error("签名错误，请检查后再试"))?;

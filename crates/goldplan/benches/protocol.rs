@@ -38,10 +38,10 @@ fn requests(c: &mut Criterion) {
             let signed =
                 sign_request_blocking(&signer, &clock, "POST", black_box(PATH), black_box(BODY))
                     .unwrap();
-            signed.authorization.header_value()
+            signed.authorization.header_value().unwrap()
         })
     });
-    let message = message_to_sign("POST", PATH, NOW, NONCE, BODY);
+    let message = message_to_sign("POST", PATH, NOW, NONCE, BODY).unwrap();
     let private_key = signer.credentials().private_key().clone();
     c.bench_function("rsa2048/sign", |b| {
         b.iter(|| private_key.sign_sha256(black_box(&message)).unwrap())

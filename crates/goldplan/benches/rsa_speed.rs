@@ -78,7 +78,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         1_700_000_000,
         "C5vqhMqqR1fVbn2Hqk6K9Uw4tPZ3mJ8e",
         br#"{"sub_mchid":"1900000109","operation_type":"OPEN","operation_pay_scene":"JSAPI"}"#,
-    );
+    )?;
 
     let signs = run_for(seconds, || {
         black_box(key.sign_sha256(black_box(&message))?);

@@ -29,13 +29,14 @@
 //! use goldplan::sign::{message_to_sign, Authorization};
 //!
 //! let msg = message_to_sign("GET", "/v3/certificates?algorithm_type=RSA", 1700000000,
-//!                           "C5vqhMqqR1fVbn2Hqk6K9Uw4tPZ3mJ8e", b"");
+//!                           "C5vqhMqqR1fVbn2Hqk6K9Uw4tPZ3mJ8e", b"")?;
 //! assert_eq!(msg.len(), 85);
 //! let auth = Authorization {
 //!     mchid: "1900000100".into(), nonce_str: "n".into(), timestamp: 1700000000,
 //!     serial_no: "ABC".into(), signature: "SIG".into(),
 //! };
-//! assert!(auth.header_value().starts_with("WECHATPAY2-SHA256-RSA2048 mchid=\"1900000100\""));
+//! assert!(auth.header_value()?.starts_with("WECHATPAY2-SHA256-RSA2048 mchid=\"1900000100\""));
+//! # Ok::<(), goldplan::Error>(())
 //! ```
 
 #![forbid(unsafe_code)]

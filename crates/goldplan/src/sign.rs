@@ -111,13 +111,27 @@ pub fn normalize_method(method: &str) -> Result<String> {
 /// The five-line string to sign: `METHOD\nURL\nTIMESTAMP\nNONCE\nBODY\n`.
 ///
 /// The body is taken byte for byte; a body that ends in `\n` makes the message end in `\n\n`.
+/// A line break in the method, URL or nonce would move the boundary between lines (and sign
+/// another request than the one sent), so it is refused.
 pub fn message_to_sign(
     method: &str,
     canonical_url: &str,
     timestamp: i64,
     nonce: &str,
     body: &[u8],
-) -> Vec<u8> {
+) -> Result<Vec<u8>> {
+    for (field, value) in [
+        ("method", method),
+        ("canonical_url", canonical_url),
+        ("nonce", nonce),
+    ] {
+        if value.contains(['\r', '\n']) {
+            return Err(Error::InvalidInput(format!(
+                "the {field} of a string to sign must not hold a line break ({})",
+                crate::redact::Rejected(value)
+            )));
+        }
+    }
     let mut m =
         Vec::with_capacity(method.len() + canonical_url.len() + nonce.len() + body.len() + 24);
     m.extend_from_slice(method.as_bytes());
@@ -130,7 +144,7 @@ pub fn message_to_sign(
     m.push(b'\n');
     m.extend_from_slice(body);
     m.push(b'\n');
-    m
+    Ok(m)
 }
 
 /// A fresh nonce: 32 characters of `[0-9A-Za-z]` from the OS CSPRNG.
@@ -182,11 +196,27 @@ pub struct Authorization {
 impl Authorization {
     /// The header value:
     /// `WECHATPAY2-SHA256-RSA2048 mchid="…",nonce_str="…",timestamp="…",serial_no="…",signature="…"`.
-    pub fn header_value(&self) -> String {
-        format!(
+    ///
+    /// The values are quoted with no escape mechanism (spec §1.3): a field holding `"`, CR or
+    /// LF would end its quotes or the header, and is refused.
+    pub fn header_value(&self) -> Result<String> {
+        for (field, value) in [
+            ("mchid", &self.mchid),
+            ("nonce_str", &self.nonce_str),
+            ("serial_no", &self.serial_no),
+            ("signature", &self.signature),
+        ] {
+            if value.contains(['"', '\r', '\n']) {
+                return Err(Error::InvalidInput(format!(
+                    "the Authorization {field} must not hold '\"', CR or LF ({})",
+                    crate::redact::Rejected(value)
+                )));
+            }
+        }
+        Ok(format!(
             "{AUTH_SCHEME} mchid=\"{}\",nonce_str=\"{}\",timestamp=\"{}\",serial_no=\"{}\",signature=\"{}\"",
             self.mchid, self.nonce_str, self.timestamp, self.serial_no, self.signature
-        )
+        ))
     }
 
     /// Parses a header value (any parameter order, as the gateway accepts), for servers such as
@@ -341,7 +371,7 @@ impl Unsigned {
         let canonical_url = canonical_url(path_and_query)?;
         let nonce = generate_nonce()?;
         let timestamp = clock.now();
-        let message = message_to_sign(&method, &canonical_url, timestamp, &nonce, body);
+        let message = message_to_sign(&method, &canonical_url, timestamp, &nonce, body)?;
         Ok(Unsigned {
             method,
             canonical_url,
@@ -533,9 +563,32 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            a.header_value(),
+            a.header_value().unwrap(),
             r#"WECHATPAY2-SHA256-RSA2048 mchid="1",nonce_str="n",timestamp="5",serial_no="AB",signature="s""#
         );
+        for (field, value) in [
+            ("mchid", "1\",x=\"y"),
+            ("serial_no", "AB\r\nX: y"),
+            ("signature", "s\n"),
+        ] {
+            let mut forged = a.clone();
+            match field {
+                "mchid" => forged.mchid = value.into(),
+                "serial_no" => forged.serial_no = value.into(),
+                _ => forged.signature = value.into(),
+            }
+            let e = forged.header_value().unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::InvalidInput);
+            assert!(e.to_string().contains(field), "{e}");
+        }
+        for (method, url, nonce) in [
+            ("GET\n", "/v3/x", "n"),
+            ("GET", "/v3/x\r\n", "n"),
+            ("GET", "/v3/x", "n\nbody"),
+        ] {
+            let e = message_to_sign(method, url, 1, nonce, b"").unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::InvalidInput);
+        }
         for bad in [
             "Bearer x",
             r#"WECHATPAY2-SHA256-RSA2048 mchid="1""#,

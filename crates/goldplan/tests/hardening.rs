@@ -201,9 +201,11 @@ fn serial_and_request_id_in_messages_are_escaped_and_bounded() {
     let shown = e.to_string();
     assert!(!shown.chars().any(char::is_control), "{shown:?}");
     assert!(shown.contains("r1\\u{d}\\u{a}2026-06-01"), "{shown}");
-    // The data keeps the value as received.
+    // The data holds it escaped too: users log `request_id` (issue 19, item 9).
     if let Error::Verification(v) = &e {
-        assert!(v.request_id.as_deref().unwrap().contains('\n'));
+        let kept = v.request_id.as_deref().unwrap();
+        assert!(!kept.chars().any(char::is_control), "{kept:?}");
+        assert!(kept.starts_with("r1\\u{d}\\u{a}2026-06-01"), "{kept}");
     } else {
         panic!("{e:?}");
     }

@@ -88,7 +88,8 @@ fn assert_signed_as_sent(request: &Captured) {
         auth.timestamp,
         &auth.nonce_str,
         &request.body,
-    );
+    )
+    .unwrap();
     let merchant = PublicKeyVerifier::from_pem(
         "PUB_KEY_ID_merchant",
         &common::read("keys/merchant_test_pubkey.pem"),

@@ -202,7 +202,7 @@ impl TestClient {
 
     pub fn authorization(&self, method: &str, path: &str, body: &[u8], ts: i64) -> String {
         let nonce = generate_nonce().unwrap();
-        let msg = message_to_sign(method, path, ts, &nonce, body);
+        let msg = message_to_sign(method, path, ts, &nonce, body).unwrap();
         Authorization {
             mchid: self.signer.credentials().mchid().to_owned(),
             nonce_str: nonce,
@@ -211,6 +211,7 @@ impl TestClient {
             signature: self.signer.sign_blocking(&msg).unwrap(),
         }
         .header_value()
+        .unwrap()
     }
 
     /// A correctly signed request, for tests that need the raw reqwest result.

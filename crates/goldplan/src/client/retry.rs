@@ -144,7 +144,7 @@ impl Client {
             ("User-Agent".to_owned(), user_agent),
             (
                 "Authorization".to_owned(),
-                signed.authorization.header_value(),
+                signed.authorization.header_value()?,
             ),
         ];
         if let Some(ct) = out.content_type {

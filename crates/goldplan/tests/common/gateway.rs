@@ -208,7 +208,8 @@ impl Gateway {
             auth.timestamp,
             &auth.nonce_str,
             &signed_body,
-        );
+        )
+        .unwrap();
         self.merchant
             .verify(
                 "PUB_KEY_ID_merchant",
