@@ -16,8 +16,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{FfiError, FfiResult, GoldplanStatus, guard, guard_keep};
 use crate::memory::{
-    Handle, HandleKind, borrow, bytes_arg, out_arg, register, release, str_arg, write_out,
-    write_string,
+    Handle, borrow, bytes_arg, out_arg, register, release, str_arg, write_out, write_string,
 };
 
 /// A WeChat Pay APIv3 client for one merchant. Thread-safe: one handle may be used from many
@@ -27,9 +26,7 @@ pub struct GoldplanClient {
     client: ForkSafeClient,
 }
 
-impl Handle for GoldplanClient {
-    const KIND: HandleKind = HandleKind::Client;
-}
+impl Handle for GoldplanClient {}
 
 /// The result of a call: a JSON document and the WeChat Pay `Request-ID`, when there was one.
 /// Read it with `goldplan_response_json` / `goldplan_response_request_id`; free it with
@@ -41,9 +38,7 @@ pub struct GoldplanResponse {
     request_id: Option<Vec<u8>>,
 }
 
-impl Handle for GoldplanResponse {
-    const KIND: HandleKind = HandleKind::Response;
-}
+impl Handle for GoldplanResponse {}
 
 impl Drop for GoldplanResponse {
     fn drop(&mut self) {
@@ -65,13 +60,15 @@ pub(crate) unsafe fn write_response(
     out: *mut *mut GoldplanResponse,
     json: Vec<u8>,
     request_id: Option<String>,
-) {
+) -> FfiResult<()> {
     let response = GoldplanResponse {
         json: nul_terminated(json),
         request_id: request_id.map(|id| nul_terminated(id.into_bytes())),
     };
+    let handle = register(response)?;
     // SAFETY: forwarded contract.
-    unsafe { write_out(out, register(response)) }
+    unsafe { write_out(out, handle) };
+    Ok(())
 }
 
 /// Hands out a response whose JSON is `value`.
@@ -86,8 +83,7 @@ pub(crate) unsafe fn write_value(
     let json = serde_json::to_vec(value)
         .map_err(|e| Error::Decode(format!("cannot encode the result: {e}")))?;
     // SAFETY: forwarded contract.
-    unsafe { write_response(out, json, request_id) };
-    Ok(())
+    unsafe { write_response(out, json, request_id) }
 }
 
 /// Runs a future of the core on this process's runtime (created on first use, and again in a
@@ -180,7 +176,7 @@ pub unsafe extern "C" fn goldplan_client_new(
         let text = Zeroizing::new(text.to_owned());
         let client = new_client(ClientConfig::from_json(&text, None)?)?;
         // SAFETY: `out` was checked.
-        unsafe { write_out(out, register(client)) };
+        unsafe { write_out(out, register(client)?) };
         Ok(())
     })
 }
@@ -202,30 +198,24 @@ pub unsafe extern "C" fn goldplan_client_new_from_file(
         let path = unsafe { str_arg(path, path_len, "path") }?;
         let client = new_client(ClientConfig::from_file(Path::new(path))?)?;
         // SAFETY: `out` was checked.
-        unsafe { write_out(out, register(client)) };
+        unsafe { write_out(out, register(client)?) };
         Ok(())
     })
 }
 
-/// Frees a client. NULL is a no-op; a handle already freed is reported
-/// (`GOLDPLAN_STATUS_INVALID_HANDLE`), not freed again.
-///
-/// # Safety
-/// No other thread may be using the client.
+/// Frees a client. NULL is a no-op; a handle already freed (or never issued) is reported
+/// (`GOLDPLAN_STATUS_INVALID_HANDLE`) and frees nothing. Calls that other threads are making
+/// with the client finish normally (the client is released when the last one returns); any
+/// call made with the handle afterwards returns `GOLDPLAN_STATUS_INVALID_HANDLE`.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn goldplan_client_free(client: *mut GoldplanClient) -> GoldplanStatus {
-    // SAFETY: caller's contract.
-    guard_keep(|| unsafe { release(client, "client") })
+pub extern "C" fn goldplan_client_free(client: *mut GoldplanClient) -> GoldplanStatus {
+    guard_keep(|| release(client, "client"))
 }
 
-/// The core client for this process (a new one in a child after `fork()`).
-///
-/// # Safety
-/// As for `memory::borrow`.
-unsafe fn core_client(client: *const GoldplanClient) -> FfiResult<goldplan::Client> {
-    // SAFETY: forwarded contract.
-    let handle = unsafe { borrow(client, "client") }?;
-    Ok(handle.client.get()?)
+/// The core client for this process (a new one in a child after `fork()`). It is shared, so a
+/// call keeps using it even if the handle is freed meanwhile.
+fn core_client(client: *const GoldplanClient) -> FfiResult<goldplan::Client> {
+    Ok(borrow(client, "client")?.client.get()?)
 }
 
 /// Runs an operation by its stable name (`change_gold_plan_status`,
@@ -255,13 +245,11 @@ pub unsafe extern "C" fn goldplan_client_call(
             )
         };
         let operation: Operation = name.parse()?;
-        // SAFETY: caller's contract.
-        let client = unsafe { core_client(client) }?;
+        let client = core_client(client)?;
         let JsonReply { json, request_id } =
             block_on(async { client.call_json(operation, args).await })??;
         // SAFETY: `out` was checked.
-        unsafe { write_response(out, json, request_id) };
-        Ok(())
+        unsafe { write_response(out, json, request_id) }
     })
 }
 
@@ -279,8 +267,7 @@ pub unsafe extern "C" fn goldplan_client_probe(
 ) -> GoldplanStatus {
     guard(|| {
         let out = out_arg(out, "out")?;
-        // SAFETY: caller's contract.
-        let client = unsafe { core_client(client) }?;
+        let client = core_client(client)?;
         let report = block_on(async { client.probe().await })?;
         let mut value = serde_json::to_value(&report)
             .map_err(|e| Error::Decode(format!("cannot encode the probe report: {e}")))?;
@@ -304,16 +291,14 @@ pub unsafe extern "C" fn goldplan_client_refresh_certificates(
 ) -> GoldplanStatus {
     guard(|| {
         let out = out_arg(out, "out")?;
-        // SAFETY: caller's contract.
-        let client = unsafe { core_client(client) }?;
+        let client = core_client(client)?;
         let reply = block_on(async {
             client
                 .call_json(Operation::DownloadCertificates, b"{}")
                 .await
         })??;
         // SAFETY: `out` was checked.
-        unsafe { write_response(out, reply.json, reply.request_id) };
-        Ok(())
+        unsafe { write_response(out, reply.json, reply.request_id) }
     })
 }
 
@@ -343,8 +328,7 @@ pub unsafe extern "C" fn goldplan_client_parse_notification(
             )
         };
         let headers = headers_from_json(headers)?;
-        // SAFETY: caller's contract.
-        let client = unsafe { core_client(client) }?;
+        let client = core_client(client)?;
         let notification = block_on(async {
             client
                 .parse_notification(headers.iter().map(|(n, v)| (n, v)), body, None)
@@ -373,8 +357,7 @@ pub unsafe extern "C" fn goldplan_client_encrypt_sensitive(
         let out = out_arg(out, "out")?;
         // SAFETY: caller's contract.
         let plaintext = unsafe { str_arg(plaintext, plaintext_len, "plaintext") }?;
-        // SAFETY: caller's contract.
-        let client = unsafe { core_client(client) }?;
+        let client = core_client(client)?;
         let sealed = block_on(async { client.encrypt_sensitive(plaintext).await })??;
         let value = json!({
             "ciphertext": sealed.ciphertext,
@@ -403,8 +386,7 @@ pub unsafe extern "C" fn goldplan_client_decrypt_sensitive(
         let (out, out_len) = (out_arg(out, "out")?, out_arg(out_len, "out_len")?);
         // SAFETY: caller's contract.
         let ciphertext = unsafe { str_arg(ciphertext, ciphertext_len, "ciphertext") }?;
-        // SAFETY: caller's contract.
-        let client = unsafe { core_client(client) }?;
+        let client = core_client(client)?;
         let plaintext = client.decrypt_sensitive(ciphertext)?;
         // SAFETY: both out-pointers were checked.
         unsafe { write_string(out, out_len, plaintext.as_bytes()) };
@@ -425,8 +407,7 @@ pub unsafe extern "C" fn goldplan_response_json(
 ) -> GoldplanStatus {
     guard(|| {
         let (out, out_len) = (out_arg(out, "out")?, out_arg(out_len, "out_len")?);
-        // SAFETY: caller's contract.
-        let response = unsafe { borrow(response, "response") }?;
+        let response = borrow(response, "response")?;
         // SAFETY: both out-pointers were checked; `json` ends with the NUL pushed at creation.
         unsafe {
             write_out(out, response.json.as_ptr().cast::<c_char>());
@@ -449,8 +430,7 @@ pub unsafe extern "C" fn goldplan_response_request_id(
 ) -> GoldplanStatus {
     guard(|| {
         let (out, out_len) = (out_arg(out, "out")?, out_arg(out_len, "out_len")?);
-        // SAFETY: caller's contract.
-        let response = unsafe { borrow(response, "response") }?;
+        let response = borrow(response, "response")?;
         let (ptr, len) = match &response.request_id {
             Some(id) => (id.as_ptr().cast::<c_char>(), id.len() - 1),
             None => (std::ptr::null(), 0),
@@ -464,12 +444,10 @@ pub unsafe extern "C" fn goldplan_response_request_id(
     })
 }
 
-/// Frees a response (and wipes its JSON). NULL is a no-op; a freed handle is reported.
-///
-/// # Safety
-/// The response's borrowed pointers must not be used afterwards.
+/// Frees a response (and wipes its JSON); its borrowed pointers (JSON, Request-ID) are invalid
+/// afterwards. NULL is a no-op; a freed handle is reported (`GOLDPLAN_STATUS_INVALID_HANDLE`)
+/// and frees nothing.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn goldplan_response_free(response: *mut GoldplanResponse) -> GoldplanStatus {
-    // SAFETY: caller's contract.
-    guard_keep(|| unsafe { release(response, "response") })
+pub extern "C" fn goldplan_response_free(response: *mut GoldplanResponse) -> GoldplanStatus {
+    guard_keep(|| release(response, "response"))
 }

@@ -8,8 +8,11 @@
 //!
 //! * Every symbol starts with `goldplan_`. Handles are opaque (`goldplan_client`,
 //!   `goldplan_response`, `goldplan_signer`, `goldplan_verifier`), created by `_new` (or by a
-//!   call) and released by the matching `_free`; `_free(NULL)` is a no-op, and freeing a handle
-//!   twice is reported as `GOLDPLAN_STATUS_INVALID_HANDLE` rather than corrupting memory.
+//!   call) and released by the matching `_free`; `_free(NULL)` is a no-op. A handle value is
+//!   never issued twice, so a freed handle stays invalid: using it or freeing it again is
+//!   reported as `GOLDPLAN_STATUS_INVALID_HANDLE` rather than corrupting memory or reaching a
+//!   newer object. Freeing a handle while other threads are calling with it is safe: those
+//!   calls finish with it, later ones are refused.
 //! * Every function returns a `goldplan_status` (`GOLDPLAN_STATUS_OK` = 0; the others are the
 //!   families of the core's error report plus NULL pointer, invalid UTF-8 and invalid handle)
 //!   and writes results through out-pointers, **only on success**.
@@ -62,24 +65,27 @@ pub unsafe extern "C" fn goldplan_version(
     })
 }
 
-/// Frees (and wipes) a string returned by this library. NULL is a no-op.
+/// Frees (and wipes) a string returned by this library. NULL is a no-op. A pointer that is not
+/// a live string or buffer of this library (one freed already, one inside a string, a foreign
+/// one) is reported (`GOLDPLAN_STATUS_INVALID_HANDLE`) and nothing is touched through it.
 ///
 /// # Safety
-/// `s` must be NULL or a string from this library not freed yet.
+/// `s` must be NULL or a string from this library not freed yet. The pointer is the text itself,
+/// so once a later string is given the same address a stale pointer would free that one: the
+/// refusal above catches mistakes, it does not make freeing twice safe.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn goldplan_string_free(s: *mut c_char) -> GoldplanStatus {
-    // SAFETY: caller's contract.
-    guard_keep(|| unsafe { free_buffer(s.cast::<u8>(), "string") })
+    guard_keep(|| free_buffer(s.cast::<u8>(), "string"))
 }
 
-/// Frees (and wipes) bytes returned by this library. NULL is a no-op.
+/// Frees (and wipes) bytes returned by this library, and refuses what is not a live buffer,
+/// like `goldplan_string_free`. NULL is a no-op.
 ///
 /// # Safety
-/// `b` must be NULL or a buffer from this library not freed yet.
+/// `b` must be NULL or a buffer from this library not freed yet (see `goldplan_string_free`).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn goldplan_bytes_free(b: *mut u8) -> GoldplanStatus {
-    // SAFETY: caller's contract.
-    guard_keep(|| unsafe { free_buffer(b, "bytes") })
+    guard_keep(|| free_buffer(b, "bytes"))
 }
 
 /// The calling thread's last error as the core's JSON error report (`kind`, `family`,

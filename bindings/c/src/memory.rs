@@ -1,10 +1,17 @@
 //! Memory crossing the boundary: reading `(pointer, length)` arguments, handing out strings and
 //! byte buffers that `goldplan_string_free` / `goldplan_bytes_free` take back, and the registry
 //! of live handles that lets `_free` and every call detect a freed or foreign handle.
+//!
+//! A handle is not an address: it is an id, never issued twice, that names a reference-counted
+//! object in the registry. So a stale handle (freed, or never issued) cannot name an object
+//! created later, and a call clones the object's `Arc` under the lock and works after releasing
+//! it: a `_free` racing with calls only drops the registry's reference, and the object dies
+//! when the last call in flight returns.
 
+use std::any::Any;
 use std::collections::BTreeMap;
 use std::os::raw::c_char;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use zeroize::Zeroize;
 
@@ -75,52 +82,53 @@ pub(crate) unsafe fn write_out<T>(ptr: *mut T, value: T) {
     unsafe { ptr.write(value) }
 }
 
-/// Marks buffers handed out by this library, so a foreign pointer passed to a `_free` is more
-/// likely to be refused than freed. ("goldplan" in ASCII.)
-const BUFFER_MAGIC: u64 = 0x676f_6c64_706c_616e;
-/// Bytes before the data: the magic and the data length.
-const BUFFER_HEADER: usize = 16;
+/// Live buffers handed out by [`alloc_buffer`], by their address, with their allocation's
+/// length. A string's pointer is its text, so unlike a handle it cannot carry an id: the map
+/// refuses a pointer freed already or never handed out, without reading memory through it, but
+/// not a stale pointer whose address a newer buffer has taken (the header asks callers never to
+/// free twice).
+static BUFFERS: Mutex<BTreeMap<usize, usize>> = Mutex::new(BTreeMap::new());
+
+/// The key of a buffer in [`BUFFERS`]: its address inverted, because leak checkers (valgrind,
+/// LeakSanitizer) take any word equal to an address as a reference, and a string C never frees
+/// must still be reported as lost.
+fn buffer_key(ptr: *const u8) -> usize {
+    !ptr.addr()
+}
+
+fn buffers() -> MutexGuard<'static, BTreeMap<usize, usize>> {
+    // Each update is a single insert or remove, so a panic cannot leave the map half-updated
+    // and a poisoned lock is still good.
+    BUFFERS.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// Copies `data` into a buffer the caller frees with `goldplan_string_free` or
-/// `goldplan_bytes_free`: `[magic][len][data][NUL]`, pointing at `data`. The NUL lets C print
-/// strings directly; the length is still given separately because data may contain NULs.
+/// `goldplan_bytes_free`: `data` then a NUL, which lets C print strings directly; the length is
+/// still given separately because data may contain NULs.
 pub(crate) fn alloc_buffer(data: &[u8]) -> *mut u8 {
-    let mut buf = Vec::with_capacity(BUFFER_HEADER + data.len() + 1);
-    buf.extend_from_slice(&BUFFER_MAGIC.to_ne_bytes());
-    buf.extend_from_slice(&(data.len() as u64).to_ne_bytes());
+    let mut buf = Vec::with_capacity(data.len() + 1);
     buf.extend_from_slice(data);
     buf.push(0);
-    let raw = Box::into_raw(buf.into_boxed_slice()).cast::<u8>();
-    // SAFETY: the allocation is `BUFFER_HEADER + len + 1` bytes long, so the offset is in
-    // bounds.
-    unsafe { raw.add(BUFFER_HEADER) }
+    // Exact capacity, so `into_boxed_slice` does not reallocate and leave an unwiped copy.
+    let boxed = buf.into_boxed_slice();
+    let len = boxed.len();
+    let ptr = Box::into_raw(boxed).cast::<u8>();
+    buffers().insert(buffer_key(ptr), len);
+    ptr
 }
 
 /// Takes back a buffer of [`alloc_buffer`], wiping it first (buffers may hold decrypted
-/// fields). NULL is a no-op.
-///
-/// # Safety
-/// `ptr` must be NULL or a pointer returned by [`alloc_buffer`] that was not freed yet.
-pub(crate) unsafe fn free_buffer(ptr: *mut u8, name: &'static str) -> FfiResult<()> {
+/// fields). NULL is a no-op; a pointer that is not a live buffer is refused untouched.
+pub(crate) fn free_buffer(ptr: *mut u8, name: &'static str) -> FfiResult<()> {
     if ptr.is_null() {
         return Ok(());
     }
-    // SAFETY: per the contract the buffer starts BUFFER_HEADER bytes before `ptr`.
-    let base = unsafe { ptr.sub(BUFFER_HEADER) };
-    // SAFETY: the header is 16 readable bytes at `base`; unaligned reads need no alignment.
-    let (magic, len) = unsafe {
-        (
-            base.cast::<u64>().read_unaligned(),
-            base.add(8).cast::<u64>().read_unaligned(),
-        )
-    };
-    if magic != BUFFER_MAGIC {
-        return Err(FfiError::Handle(name));
-    }
-    let total = BUFFER_HEADER + len as usize + 1;
-    // SAFETY: `base` and `total` are exactly the pointer and length of the boxed slice that
-    // `alloc_buffer` leaked.
-    let mut boxed = unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(base, total)) };
+    let len = buffers()
+        .remove(&buffer_key(ptr))
+        .ok_or(FfiError::Handle(name))?;
+    // SAFETY: the map held this address, so `alloc_buffer` leaked a boxed slice of `len` bytes
+    // starting here, and removing the entry under the lock makes this its only release.
+    let mut boxed = unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(ptr, len)) };
     boxed.zeroize();
     drop(boxed);
     Ok(())
@@ -152,74 +160,180 @@ pub(crate) unsafe fn write_bytes(out: *mut *mut u8, out_len: *mut usize, data: &
     }
 }
 
-/// The kinds of handles, so that a handle freed through the wrong `_free` is refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum HandleKind {
-    Client,
-    Response,
-    Signer,
-    Verifier,
+/// A type handed out as an opaque handle. `Any` lets the registry hold every type in one map
+/// and refuse a handle passed to a function of another type.
+pub(crate) trait Handle: Any + Send + Sync {}
+
+/// Handle values are multiples of this, so they look like aligned pointers to any tool that
+/// inspects them and never equal the small sentinels C code keeps in handle variables.
+const HANDLE_STRIDE: usize = 16;
+
+/// Live objects by handle value, and the next value to issue.
+struct Registry {
+    live: BTreeMap<usize, Arc<dyn Any + Send + Sync>>,
+    /// Only ever grows, so no value is issued twice; 0 once the values are used up (never, in
+    /// practice, on 64 bits).
+    next: usize,
 }
 
-/// A type handed out as an opaque handle.
-pub(crate) trait Handle: Sized {
-    /// Its kind in the registry.
-    const KIND: HandleKind;
+/// One lock for every handle type: a call holds it only for a map lookup and an `Arc` clone.
+/// A `fork()` taken while another thread holds it would leave it locked in the child; like
+/// every library, do not fork while other threads are inside calls.
+static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
+    live: BTreeMap::new(),
+    next: HANDLE_STRIDE,
+});
+
+fn registry() -> MutexGuard<'static, Registry> {
+    // Each update is a single insert or remove (objects are dropped after the lock is
+    // released), so a panic cannot leave the registry half-updated and a poisoned lock is still
+    // good.
+    REGISTRY.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Live handles by address. A mutex, not a lock-free map, because handles are created and
-/// freed rarely; a `fork()` taken while another thread is inside `_new`/`_free` could leave it
-/// locked in the child, so, like every library, do not fork in the middle of those calls.
-static LIVE: Mutex<BTreeMap<usize, HandleKind>> = Mutex::new(BTreeMap::new());
-
-fn live() -> std::sync::MutexGuard<'static, BTreeMap<usize, HandleKind>> {
-    // The map is only inserted into and removed from: a panic elsewhere cannot leave it
-    // half-updated, so a poisoned lock is still good.
-    LIVE.lock().unwrap_or_else(PoisonError::into_inner)
+/// Registers `value` and returns its handle, a value never issued before.
+pub(crate) fn register<T: Handle>(value: T) -> FfiResult<*mut T> {
+    let object: Arc<dyn Any + Send + Sync> = Arc::new(value);
+    let mut registry = registry();
+    let handle = registry.next;
+    if handle == 0 {
+        return Err(FfiError::Core(goldplan::Error::Internal(
+            "this process has used up its handle values".into(),
+        )));
+    }
+    registry.next = handle.checked_add(HANDLE_STRIDE).unwrap_or(0);
+    registry.live.insert(handle, object);
+    Ok(std::ptr::without_provenance_mut(handle))
 }
 
-/// Boxes `value` and registers the pointer as a live handle.
-pub(crate) fn register<T: Handle>(value: T) -> *mut T {
-    let ptr = Box::into_raw(Box::new(value));
-    live().insert(ptr as usize, T::KIND);
-    ptr
-}
-
-/// The object behind a live handle of type `T`; NULL, freed and foreign handles are errors,
-/// found without dereferencing them.
-///
-/// # Safety
-/// The handle must not be freed by another thread during the call (the registry cannot
-/// prevent that race).
-pub(crate) unsafe fn borrow<'a, T: Handle>(ptr: *const T, name: &'static str) -> FfiResult<&'a T> {
-    if ptr.is_null() {
+/// The object behind a live handle of type `T`, kept alive for as long as the caller holds the
+/// `Arc`, even if another thread frees the handle meanwhile. NULL, freed, foreign and
+/// wrong-type handles are errors; the handle is never dereferenced.
+pub(crate) fn borrow<T: Handle>(handle: *const T, name: &'static str) -> FfiResult<Arc<T>> {
+    if handle.is_null() {
         return Err(FfiError::Null(name));
     }
-    if live().get(&(ptr as usize)) != Some(&T::KIND) {
-        return Err(FfiError::Handle(name));
-    }
-    // SAFETY: the registry says `ptr` came from `register::<T>` and has not been released, so
-    // it points to a live, initialised `T`; shared references only (handles are `Sync`).
-    Ok(unsafe { &*ptr })
+    // The lock is released at the end of this statement, before any work with the object.
+    let object = registry().live.get(&handle.addr()).cloned();
+    object
+        .and_then(|object| object.downcast::<T>().ok())
+        .ok_or(FfiError::Handle(name))
 }
 
-/// Frees a live handle of type `T`; NULL is a no-op, a freed or foreign handle an error.
-///
-/// # Safety
-/// No other thread may be using the handle.
-pub(crate) unsafe fn release<T: Handle>(ptr: *mut T, name: &'static str) -> FfiResult<()> {
-    if ptr.is_null() {
+/// Frees a live handle of type `T`: calls in flight on other threads keep the object until they
+/// return; every later use of the handle is refused. NULL is a no-op; a freed, foreign or
+/// wrong-type handle is an error and changes nothing.
+pub(crate) fn release<T: Handle>(handle: *mut T, name: &'static str) -> FfiResult<()> {
+    if handle.is_null() {
         return Ok(());
     }
-    {
-        let mut map = live();
-        if map.get(&(ptr as usize)) != Some(&T::KIND) {
-            return Err(FfiError::Handle(name));
+    let removed = {
+        let mut registry = registry();
+        match registry.live.get(&handle.addr()) {
+            Some(object) if object.is::<T>() => registry.live.remove(&handle.addr()),
+            _ => None,
         }
-        map.remove(&(ptr as usize));
-    }
-    // SAFETY: the pointer came from `Box::into_raw` in `register::<T>` and was just removed
-    // from the registry, so this is its only release.
-    drop(unsafe { Box::from_raw(ptr) });
+    };
+    // Dropped here, outside the lock: a client's drop can take a while.
+    drop(removed.ok_or(FfiError::Handle(name))?);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// Records when it is dropped.
+    struct Probe(Arc<AtomicBool>);
+    impl Handle for Probe {}
+    impl Drop for Probe {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+
+    struct Other;
+    impl Handle for Other {}
+
+    fn probe() -> (*mut Probe, Arc<AtomicBool>) {
+        let dropped = Arc::new(AtomicBool::new(false));
+        (register(Probe(dropped.clone())).unwrap(), dropped)
+    }
+
+    #[test]
+    fn a_call_in_flight_keeps_the_object_after_its_handle_is_freed() {
+        let (handle, dropped) = probe();
+        let in_flight = borrow(handle, "probe").unwrap();
+        release(handle, "probe").unwrap();
+        assert!(
+            !dropped.load(Ordering::SeqCst),
+            "freed under a call in flight"
+        );
+        assert!(matches!(borrow(handle, "probe"), Err(FfiError::Handle(_))));
+        drop(in_flight);
+        assert!(
+            dropped.load(Ordering::SeqCst),
+            "the last call did not free it"
+        );
+    }
+
+    #[test]
+    fn handle_values_are_never_reused_and_stale_ones_stay_refused() {
+        let (first, _) = probe();
+        release(first, "probe").unwrap();
+        for _ in 0..1000 {
+            let (next, _) = probe();
+            assert_ne!(next.addr(), first.addr());
+            assert!(matches!(release(first, "probe"), Err(FfiError::Handle(_))));
+            assert!(borrow(next, "probe").is_ok());
+            release(next, "probe").unwrap();
+        }
+    }
+
+    #[test]
+    fn a_handle_of_another_type_is_refused_and_left_alive() {
+        let (handle, dropped) = probe();
+        let as_other = handle.cast::<Other>();
+        assert!(matches!(
+            borrow(as_other, "other"),
+            Err(FfiError::Handle(_))
+        ));
+        assert!(matches!(
+            release(as_other, "other"),
+            Err(FfiError::Handle(_))
+        ));
+        assert!(!dropped.load(Ordering::SeqCst));
+        release(handle, "probe").unwrap();
+        assert!(matches!(
+            borrow::<Probe>(std::ptr::null(), "probe"),
+            Err(FfiError::Null(_))
+        ));
+        assert!(release::<Probe>(std::ptr::null_mut(), "probe").is_ok());
+    }
+
+    #[test]
+    fn a_buffer_freed_twice_or_not_ours_is_refused() {
+        let ptr = alloc_buffer(b"text");
+        // SAFETY: the buffer is live and holds the 4 bytes and the NUL.
+        assert_eq!(unsafe { std::slice::from_raw_parts(ptr, 5) }, b"text\0");
+        // SAFETY: one byte in is still inside the live buffer.
+        let inside = unsafe { ptr.add(1) };
+        assert!(matches!(
+            free_buffer(inside, "string"),
+            Err(FfiError::Handle(_))
+        ));
+        free_buffer(ptr, "string").unwrap();
+        assert!(matches!(
+            free_buffer(ptr, "string"),
+            Err(FfiError::Handle(_))
+        ));
+        let mut foreign = [0u8; 8];
+        assert!(matches!(
+            free_buffer(foreign.as_mut_ptr(), "string"),
+            Err(FfiError::Handle(_))
+        ));
+        assert!(free_buffer(std::ptr::null_mut(), "string").is_ok());
+    }
 }

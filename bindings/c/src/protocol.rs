@@ -27,8 +27,8 @@ use zeroize::Zeroizing;
 use crate::client::{GoldplanResponse, headers_from_json, notification_value, write_value};
 use crate::error::{FfiResult, GoldplanStatus, guard, guard_keep};
 use crate::memory::{
-    Handle, HandleKind, borrow, bytes_arg, out_arg, register, release, str_arg, write_bytes,
-    write_out, write_string,
+    Handle, borrow, bytes_arg, out_arg, register, release, str_arg, write_bytes, write_out,
+    write_string,
 };
 
 /// The merchant identity that signs requests (mchid, certificate serial, private key), for
@@ -37,9 +37,7 @@ pub struct GoldplanSigner {
     signer: RsaSigner,
 }
 
-impl Handle for GoldplanSigner {
-    const KIND: HandleKind = HandleKind::Signer;
-}
+impl Handle for GoldplanSigner {}
 
 /// Verifies WeChat Pay signatures of responses and callbacks with the WeChat Pay public key,
 /// platform certificates, or both (routed by serial). Thread-safe.
@@ -49,9 +47,7 @@ pub struct GoldplanVerifier {
     certificates: CertificateSet,
 }
 
-impl Handle for GoldplanVerifier {
-    const KIND: HandleKind = HandleKind::Verifier;
-}
+impl Handle for GoldplanVerifier {}
 
 /// `now == 0` means the system clock; anything else freezes the clock there (tests, replays).
 fn clock(now: i64) -> Arc<dyn Clock> {
@@ -95,19 +91,17 @@ pub unsafe extern "C" fn goldplan_signer_new(
             signer: RsaSigner::new(credentials),
         };
         // SAFETY: `out` was checked.
-        unsafe { write_out(out, register(signer)) };
+        unsafe { write_out(out, register(signer)?) };
         Ok(())
     })
 }
 
-/// Frees a signer (NULL is a no-op; a freed handle is reported).
-///
-/// # Safety
-/// No other thread may be using the signer.
+/// Frees a signer, like `goldplan_client_free`: NULL is a no-op, a freed handle is reported
+/// (`GOLDPLAN_STATUS_INVALID_HANDLE`) and frees nothing, calls in flight on other threads
+/// finish normally and later calls are refused.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn goldplan_signer_free(signer: *mut GoldplanSigner) -> GoldplanStatus {
-    // SAFETY: caller's contract.
-    guard_keep(|| unsafe { release(signer, "signer") })
+pub extern "C" fn goldplan_signer_free(signer: *mut GoldplanSigner) -> GoldplanStatus {
+    guard_keep(|| release(signer, "signer"))
 }
 
 /// Signs `message` (RSASSA-PKCS1-v1_5 with SHA-256); `*out` is the base64 signature.
@@ -124,13 +118,9 @@ pub unsafe extern "C" fn goldplan_signer_sign(
 ) -> GoldplanStatus {
     guard(|| {
         let (out, out_len) = (out_arg(out, "out")?, out_arg(out_len, "out_len")?);
+        let signer = borrow(signer, "signer")?;
         // SAFETY: caller's contract.
-        let (signer, message) = unsafe {
-            (
-                borrow(signer, "signer")?,
-                bytes_arg(message, message_len, "message")?,
-            )
-        };
+        let message = unsafe { bytes_arg(message, message_len, "message") }?;
         let signature = signer.signer.sign_blocking(message)?;
         // SAFETY: both out-pointers were checked.
         unsafe { write_string(out, out_len, signature.as_bytes()) };
@@ -158,10 +148,10 @@ pub unsafe extern "C" fn goldplan_signer_sign_request(
 ) -> GoldplanStatus {
     guard(|| {
         let out = out_arg(out, "out")?;
+        let signer = borrow(signer, "signer")?;
         // SAFETY: caller's contract.
-        let (signer, method, path, body) = unsafe {
+        let (method, path, body) = unsafe {
             (
-                borrow(signer, "signer")?,
                 str_arg(method, method_len, "method")?,
                 str_arg(path_and_query, path_and_query_len, "path_and_query")?,
                 bytes_arg(body, body_len, "body")?,
@@ -176,7 +166,7 @@ pub unsafe extern "C" fn goldplan_signer_sign_request(
             "timestamp": signed.authorization.timestamp,
             "nonce_str": signed.authorization.nonce_str,
             "signature": signed.authorization.signature,
-            "authorization": signed.authorization.header_value(),
+            "authorization": signed.authorization.header_value()?,
         });
         // SAFETY: `out` was checked.
         unsafe { write_value(out, &value, None) }
@@ -199,13 +189,9 @@ pub unsafe extern "C" fn goldplan_signer_decrypt_sensitive(
 ) -> GoldplanStatus {
     guard(|| {
         let (out, out_len) = (out_arg(out, "out")?, out_arg(out_len, "out_len")?);
+        let signer = borrow(signer, "signer")?;
         // SAFETY: caller's contract.
-        let (signer, ciphertext) = unsafe {
-            (
-                borrow(signer, "signer")?,
-                str_arg(ciphertext, ciphertext_len, "ciphertext")?,
-            )
-        };
+        let ciphertext = unsafe { str_arg(ciphertext, ciphertext_len, "ciphertext") }?;
         let key = signer.signer.credentials().private_key();
         let plaintext = goldplan::sensitive::decrypt(key, ciphertext)?;
         // SAFETY: both out-pointers were checked.
@@ -311,19 +297,17 @@ pub unsafe extern "C" fn goldplan_verifier_new(
             certificates,
         };
         // SAFETY: `out` was checked.
-        unsafe { write_out(out, register(handle)) };
+        unsafe { write_out(out, register(handle)?) };
         Ok(())
     })
 }
 
-/// Frees a verifier (NULL is a no-op; a freed handle is reported).
-///
-/// # Safety
-/// No other thread may be using the verifier.
+/// Frees a verifier, like `goldplan_client_free`: NULL is a no-op, a freed handle is reported
+/// (`GOLDPLAN_STATUS_INVALID_HANDLE`) and frees nothing, calls in flight on other threads
+/// finish normally and later calls are refused.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn goldplan_verifier_free(verifier: *mut GoldplanVerifier) -> GoldplanStatus {
-    // SAFETY: caller's contract.
-    guard_keep(|| unsafe { release(verifier, "verifier") })
+pub extern "C" fn goldplan_verifier_free(verifier: *mut GoldplanVerifier) -> GoldplanStatus {
+    guard_keep(|| release(verifier, "verifier"))
 }
 
 /// Verifies a signed response or callback over its raw body. `headers_json` is a JSON object
@@ -347,10 +331,10 @@ pub unsafe extern "C" fn goldplan_verifier_verify(
 ) -> GoldplanStatus {
     guard(|| {
         let out = out_arg(out, "out")?;
+        let verifier = borrow(verifier, "verifier")?;
         // SAFETY: caller's contract.
-        let (verifier, headers, body) = unsafe {
+        let (headers, body) = unsafe {
             (
-                borrow(verifier, "verifier")?,
                 bytes_arg(headers_json.cast::<u8>(), headers_json_len, "headers_json")?,
                 bytes_arg(body, body_len, "body")?,
             )
@@ -389,10 +373,10 @@ pub unsafe extern "C" fn goldplan_verifier_check_signature(
     signature_base64_len: usize,
 ) -> GoldplanStatus {
     guard(|| {
+        let verifier = borrow(verifier, "verifier")?;
         // SAFETY: caller's contract.
-        let (verifier, serial, message, signature) = unsafe {
+        let (serial, message, signature) = unsafe {
             (
-                borrow(verifier, "verifier")?,
                 str_arg(serial, serial_len, "serial")?,
                 bytes_arg(message, message_len, "message")?,
                 str_arg(signature_base64, signature_base64_len, "signature_base64")?,
@@ -433,10 +417,10 @@ pub unsafe extern "C" fn goldplan_verifier_parse_notification(
 ) -> GoldplanStatus {
     guard(|| {
         let out = out_arg(out, "out")?;
+        let verifier = borrow(verifier, "verifier")?;
         // SAFETY: caller's contract.
-        let (verifier, key, headers, body) = unsafe {
+        let (key, headers, body) = unsafe {
             (
-                borrow(verifier, "verifier")?,
                 bytes_arg(apiv3_key.cast::<u8>(), apiv3_key_len, "apiv3_key")?,
                 bytes_arg(headers_json.cast::<u8>(), headers_json_len, "headers_json")?,
                 bytes_arg(body, body_len, "body")?,
@@ -466,13 +450,9 @@ pub unsafe extern "C" fn goldplan_verifier_encrypt_sensitive(
 ) -> GoldplanStatus {
     guard(|| {
         let out = out_arg(out, "out")?;
+        let verifier = borrow(verifier, "verifier")?;
         // SAFETY: caller's contract.
-        let (verifier, plaintext) = unsafe {
-            (
-                borrow(verifier, "verifier")?,
-                str_arg(plaintext, plaintext_len, "plaintext")?,
-            )
-        };
+        let plaintext = unsafe { str_arg(plaintext, plaintext_len, "plaintext") }?;
         let key = match (&verifier.public_key, verifier.certificates.newest()) {
             (Some(pk), _) => EncryptionKey::from_public_key(pk)?,
             (None, Some(cert)) => EncryptionKey::from_certificate(cert)?,
@@ -519,7 +499,7 @@ pub unsafe extern "C" fn goldplan_message_to_sign(
                 bytes_arg(body, body_len, "body")?,
             )
         };
-        let message = sign::message_to_sign(method, url, timestamp, nonce, body);
+        let message = sign::message_to_sign(method, url, timestamp, nonce, body)?;
         // SAFETY: both out-pointers were checked.
         unsafe { write_string(out, out_len, &message) };
         Ok(())
@@ -610,8 +590,12 @@ pub unsafe extern "C" fn goldplan_authorization_header(
         let (out, out_len) = (out_arg(out, "out")?, out_arg(out_len, "out_len")?);
         // SAFETY: caller's contract.
         let text = unsafe { bytes_arg(fields_json.cast::<u8>(), fields_json_len, "fields_json") }?;
-        let f: AuthorizationFields = serde_json::from_slice(text)
-            .map_err(|e| Error::InvalidInput(format!("invalid Authorization fields: {e}")))?;
+        let f: AuthorizationFields = serde_json::from_slice(text).map_err(|e| {
+            Error::InvalidInput(format!(
+                "invalid Authorization fields: {}",
+                goldplan::redact::redact_quoted(&e.to_string())
+            ))
+        })?;
         let header = Authorization {
             mchid: f.mchid,
             nonce_str: f.nonce_str,
@@ -619,7 +603,7 @@ pub unsafe extern "C" fn goldplan_authorization_header(
             serial_no: f.serial_no,
             signature: f.signature,
         }
-        .header_value();
+        .header_value()?;
         // SAFETY: both out-pointers were checked.
         unsafe { write_string(out, out_len, header.as_bytes()) };
         Ok(())

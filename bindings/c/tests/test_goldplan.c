@@ -1175,6 +1175,201 @@ static void test_errors(const char *work_dir) {
     (void)work_dir;
 }
 
+/* ---------- handle lifetimes ---------- */
+
+/* A thread that keeps using one signer or verifier until it is refused. */
+typedef struct {
+    void *handle; /* a goldplan_signer or a goldplan_verifier */
+    int is_signer;
+    int *started; /* threads that finished one call, shared */
+    int ok, refused, other;
+    goldplan_status other_status;
+} user;
+
+static goldplan_status use_once(const user *u) {
+    if (u->is_signer) {
+        char *sig = NULL;
+        size_t len = 0;
+        goldplan_status st = goldplan_signer_sign(u->handle, (const uint8_t *)"message", 7, &sig, &len);
+        goldplan_string_free(sig);
+        return st;
+    }
+    goldplan_response *r = NULL;
+    goldplan_status st = goldplan_verifier_encrypt_sensitive(u->handle, "secret", 6, &r);
+    goldplan_response_free(r);
+    return st;
+}
+
+static void *use_until_refused(void *p) {
+    user *u = p;
+    for (;;) {
+        goldplan_status st = use_once(u);
+        if (st == GOLDPLAN_STATUS_OK) {
+            if (u->ok++ == 0) __atomic_add_fetch(u->started, 1, __ATOMIC_SEQ_CST);
+        } else if (st == GOLDPLAN_STATUS_INVALID_HANDLE) {
+            u->refused++;
+            return NULL;
+        } else {
+            u->other++;
+            u->other_status = st;
+            return NULL;
+        }
+    }
+}
+
+/* A handle freed by one thread while four others are inside calls with it: the calls in flight
+ * finish with the object (ASan and valgrind see no use after free), every later call is refused,
+ * and a second free is refused. */
+static void free_while_in_use(void *handle, int is_signer, const char *what) {
+    enum { USERS = 4 };
+    pthread_t t[USERS];
+    user u[USERS];
+    int started = 0;
+    for (int i = 0; i < USERS; i++) {
+        u[i] = (user){handle, is_signer, &started, 0, 0, 0, GOLDPLAN_STATUS_OK};
+        CHECK(pthread_create(&t[i], NULL, use_until_refused, &u[i]) == 0, "pthread_create");
+    }
+    while (__atomic_load_n(&started, __ATOMIC_SEQ_CST) < USERS) usleep(100);
+    goldplan_status st = is_signer ? goldplan_signer_free(handle) : goldplan_verifier_free(handle);
+    CHECK(st == GOLDPLAN_STATUS_OK, "%s: free while in use: %d", what, st);
+    int ok = 0;
+    for (int i = 0; i < USERS; i++) {
+        pthread_join(t[i], NULL);
+        ok += u[i].ok;
+        CHECK(u[i].ok > 0 && u[i].refused == 1 && u[i].other == 0,
+              "%s: thread %d: %d ok, %d refused, %d other (status %d)", what, i, u[i].ok, u[i].refused, u[i].other,
+              u[i].other_status);
+    }
+    st = is_signer ? goldplan_signer_free(handle) : goldplan_verifier_free(handle);
+    CHECK(st == GOLDPLAN_STATUS_INVALID_HANDLE, "%s: freed again: %d", what, st);
+    printf("free while in use: %s, %d threads, %d calls before the free\n", what, USERS, ok);
+}
+
+/* The `mchid` a signer signs for, read from a signed request's Authorization header, or the
+ * status of the failure. */
+static goldplan_status signed_mchid(goldplan_signer *s, char *mchid, size_t cap) {
+    goldplan_response *r = NULL;
+    goldplan_status st = goldplan_signer_sign_request(s, "GET", 3, "/v3/certificates", 16, NULL, 0, 0, &r);
+    if (st != GOLDPLAN_STATUS_OK) return st;
+    jnode *n = take_json(r);
+    const char *auth = jstr(n, "authorization");
+    const char *m = auth ? strstr(auth, "mchid=\"") : NULL;
+    snprintf(mchid, cap, "%.*s", m ? (int)strcspn(m + 7, "\"") : 0, m ? m + 7 : "");
+    json_free(n);
+    return st;
+}
+
+/* The out_trade_no a receipt response holds, or the status of the failure. */
+static goldplan_status response_order(goldplan_response *r, char *order, size_t cap) {
+    const char *json = NULL;
+    size_t len = 0;
+    goldplan_status st = goldplan_response_json(r, &json, &len);
+    if (st != GOLDPLAN_STATUS_OK) return st;
+    jnode *n = json_parse(json, len);
+    const char *raw = jstr(jget(n, "out_trade_no"), "raw");
+    snprintf(order, cap, "%s", raw ? raw : "");
+    json_free(n);
+    return st;
+}
+
+static goldplan_response *receipt_response(const char *order) {
+    char url[128];
+    snprintf(url, sizeof url, "https://r.example.com/r?sub_mch_id=1900000109&out_trade_no=%s&check_code=00", order);
+    goldplan_response *r = NULL;
+    goldplan_status st = goldplan_receipt_parse_url(url, strlen(url), &r);
+    CHECK(st == GOLDPLAN_STATUS_OK && r, "receipt_parse_url: %d", st);
+    return r;
+}
+
+/* Free A, then make B until the allocator hands B the block A had (it usually does within a few
+ * tries, except under ASan's quarantine) or `tries` are spent: A must stay dead (every use and
+ * a second free are refused) and must never reach B. */
+static void stale_handles(const char *key, int tries) {
+    const char *serial = "3775B6A45ACD588826D15E583A95F5DD12345678";
+    char mchid[32];
+
+    goldplan_signer *a = signer_with_key("1900000100", serial, key);
+    CHECK(signed_mchid(a, mchid, sizeof mchid) == GOLDPLAN_STATUS_OK && !strcmp(mchid, "1900000100"), "A signs");
+    CHECK(goldplan_signer_free(a) == GOLDPLAN_STATUS_OK, "free(A)");
+    goldplan_signer *b = NULL;
+    int made = 0;
+    for (; made < tries && (uintptr_t)b != (uintptr_t)a; made++) {
+        goldplan_signer_free(b);
+        b = signer_with_key("1900000200", serial, key);
+    }
+    int same = (uintptr_t)b == (uintptr_t)a;
+    CHECK(signed_mchid(a, mchid, sizeof mchid) == GOLDPLAN_STATUS_INVALID_HANDLE, "stale signer refused: %s", mchid);
+    CHECK(signed_mchid(b, mchid, sizeof mchid) == GOLDPLAN_STATUS_OK && !strcmp(mchid, "1900000200"), "B signs as B");
+    CHECK(goldplan_signer_free(a) == GOLDPLAN_STATUS_INVALID_HANDLE, "free(A) again is refused");
+    CHECK(signed_mchid(b, mchid, sizeof mchid) == GOLDPLAN_STATUS_OK && !strcmp(mchid, "1900000200"),
+          "B survives free(A)");
+    CHECK(goldplan_signer_free(b) == GOLDPLAN_STATUS_OK, "free(B)");
+    CHECK(goldplan_signer_free(b) == GOLDPLAN_STATUS_INVALID_HANDLE, "free(B) again is refused");
+    printf("stale handles: signer value reused by the library: %s (%d new signers)\n", same ? "YES" : "no", made);
+
+    char order[64];
+    goldplan_response *ra = receipt_response("A");
+    CHECK(goldplan_response_free(ra) == GOLDPLAN_STATUS_OK, "free(response A)");
+    goldplan_response *rb = NULL;
+    made = 0;
+    for (; made < 1000 && (uintptr_t)rb != (uintptr_t)ra; made++) {
+        goldplan_response_free(rb);
+        rb = receipt_response("B");
+    }
+    same = (uintptr_t)rb == (uintptr_t)ra;
+    CHECK(response_order(ra, order, sizeof order) == GOLDPLAN_STATUS_INVALID_HANDLE, "stale response refused");
+    CHECK(goldplan_response_free(ra) == GOLDPLAN_STATUS_INVALID_HANDLE, "free(response A) again is refused");
+    CHECK(response_order(rb, order, sizeof order) == GOLDPLAN_STATUS_OK && !strcmp(order, "B"),
+          "response B survives: %s", order);
+    CHECK(goldplan_response_free(rb) == GOLDPLAN_STATUS_OK, "free(response B)");
+    printf("stale handles: response value reused by the library: %s (%d new responses)\n", same ? "YES" : "no", made);
+}
+
+/* Strings: a string freed twice, a pointer inside a string and a pointer this library never
+ * handed out are refused without touching memory (ASan and valgrind check the "without"). */
+static void stale_strings(void) {
+    char *s = NULL;
+    size_t len = 0;
+    goldplan_status st = goldplan_canonical_url("/v3/a?b=c", 9, &s, &len);
+    CHECK(st == GOLDPLAN_STATUS_OK && s && len == 9, "canonical_url: %d", st);
+    CHECK(goldplan_string_free(s + 1) == GOLDPLAN_STATUS_INVALID_HANDLE, "a pointer inside a string is refused");
+    CHECK(s && !strcmp(s, "/v3/a?b=c"), "the string is intact after the refused free");
+    CHECK(goldplan_string_free(s) == GOLDPLAN_STATUS_OK, "string free");
+    CHECK(goldplan_string_free(s) == GOLDPLAN_STATUS_INVALID_HANDLE, "string freed twice is refused");
+    char local[8] = "foreign";
+    CHECK(goldplan_string_free(local) == GOLDPLAN_STATUS_INVALID_HANDLE, "a foreign string is refused");
+    const char *k = "0123456789abcdef0123456789abcdef";
+    char *ct = NULL;
+    size_t ct_len = 0;
+    st = goldplan_aead_encrypt(k, 32, (const uint8_t *)"ad", 2, (const uint8_t *)"nonce1234567", 12,
+                               (const uint8_t *)"x", 1, &ct, &ct_len);
+    CHECK(st == GOLDPLAN_STATUS_OK && ct, "aead_encrypt: %d", st);
+    uint8_t *b = NULL;
+    st = goldplan_aead_decrypt(k, 32, (const uint8_t *)"ad", 2, (const uint8_t *)"nonce1234567", 12, ct, ct_len, &b,
+                               &len);
+    CHECK(st == GOLDPLAN_STATUS_OK && b && len == 1 && b[0] == 'x', "aead_decrypt: %d", st);
+    CHECK(goldplan_string_free(ct) == GOLDPLAN_STATUS_OK, "aead ciphertext freed");
+    CHECK(goldplan_bytes_free(b) == GOLDPLAN_STATUS_OK, "aead plaintext freed");
+    CHECK(goldplan_bytes_free(b) == GOLDPLAN_STATUS_INVALID_HANDLE, "bytes freed twice are refused");
+}
+
+static void test_handle_lifetimes(void) {
+    int valgrind = getenv("GOLDPLAN_UNDER_VALGRIND") != NULL;
+    jnode *root = load_vectors("sensitive.json");
+    char *key = vector_file(jstr(root, "private_key"));
+    char *pub = vector_file(jstr(root, "public_key"));
+    for (int round = 0; round < (valgrind ? 1 : 3); round++) {
+        free_while_in_use(verifier_from("PUB_KEY_ID_0114232134912410000000000000000099", pub, NULL), 0, "verifier");
+        free_while_in_use(signer_with_key("1900000100", "3775B6A45ACD588826D15E583A95F5DD12345678", key), 1,
+                          "signer");
+    }
+    stale_handles(key, valgrind ? 20 : 1000);
+    stale_strings();
+    free(key);
+    free(pub);
+    json_free(root);
+}
+
 int main(int argc, char **argv) {
     if (argc != 4) {
         fprintf(stderr, "usage: %s VECTORS_DIR SANDBOX_BIN WORK_DIR\n", argv[0]);
@@ -1185,8 +1380,12 @@ int main(int argc, char **argv) {
     mkdir(work_dir, 0700);
 
     test_vectors();
+    int before_errors = failures;
     test_errors(work_dir);
-    printf("error paths %s\n", failures ? "FAILED" : "ok");
+    printf("error paths %s\n", failures == before_errors ? "ok" : "FAILED");
+    int before_lifetimes = failures;
+    test_handle_lifetimes();
+    printf("handle lifetimes %s\n", failures == before_lifetimes ? "ok" : "FAILED");
 
     const char *modes[] = {"certificate", "public_key", "combined"};
     for (int m = 0; m < 3; m++) {
