@@ -120,7 +120,13 @@ fn a_secret_in_any_setting_is_never_echoed() {
                 if field == "config_path" {
                     let out = with_json.arg("--config").arg(value).arg("doctor").output();
                     assert_not_echoed(&what, &out.unwrap(), &forbidden, window);
-                    runs += 1;
+                    let mut cmd = goldplan();
+                    if json_flag {
+                        cmd.arg("--json");
+                    }
+                    let out = cmd.env("GOLDPLAN_CONFIG", value).arg("doctor").output();
+                    assert_not_echoed(&what, &out.unwrap(), &forbidden, window);
+                    runs += 2;
                     continue;
                 }
                 // As a flag, over a valid config file.
