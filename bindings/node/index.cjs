@@ -5,7 +5,6 @@
 // `index.mjs` re-exports this module, so ESM and CommonJS share one set of classes and
 // `instanceof` works across both.
 
-const fs = require('node:fs')
 const path = require('node:path')
 const util = require('node:util')
 
@@ -38,8 +37,6 @@ const INDUSTRY_TYPES = Object.freeze([...CONSTANTS.industryTypes])
 const MAX_INDUSTRY_FILTERS = CONSTANTS.maxIndustryFilters
 const MAX_SENSITIVE_PLAINTEXT_LEN = CONSTANTS.maxSensitivePlaintextLen
 
-/** Largest key or certificate file read from a path (a PEM is a few kilobytes). */
-const MAX_PEM_FILE_BYTES = 1024 * 1024
 /** Largest image `uploadImage` accepts before anything is sent (WeChat's limit is 2 MiB). */
 const MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 
@@ -111,42 +108,14 @@ function bytesArg (v, what) {
   throw inputError(`${what} must be a Buffer or a string, not ${describeType(v)}`)
 }
 
-/** Reads a small file (a key or certificate), refusing anything larger than `limit`. */
-function readBounded (file, what, limit = MAX_PEM_FILE_BYTES) {
-  let fd
-  try {
-    fd = fs.openSync(file, 'r')
-    const size = fs.fstatSync(fd).size
-    if (size > limit) throw inputError(`${what} file ${file} is larger than ${limit} bytes`, 'configuration')
-    const buf = Buffer.alloc(size)
-    let off = 0
-    while (off < size) {
-      const n = fs.readSync(fd, buf, off, size - off, off)
-      if (n === 0) break
-      off += n
-    }
-    return bytesToText(buf.subarray(0, off), what)
-  } catch (e) {
-    if (e instanceof errors.GoldPlanError) throw e
-    throw inputError(`cannot read the ${what} file ${file}: ${e.code || e.message}`, 'configuration')
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd)
-  }
-}
-
-/** A PEM given as text, as bytes, or as a path: `{ pem }` or `{ path }`. */
-function pemSource (v, what) {
-  if (isBytes(v)) return { pem: bytesToText(v, what) }
-  if (typeof v !== 'string') throw inputError(`${what} must be PEM text, a Buffer or a file path, not ${describeType(v)}`)
-  if (v.trimStart().startsWith('-----BEGIN')) return { pem: v }
-  if (v.length === 0) throw inputError(`${what} is empty`, 'configuration')
-  return { path: v }
-}
-
-/** A PEM as text (paths are read, bounded). */
-function pemText (v, what) {
-  const s = pemSource(v, what)
-  return s.pem !== undefined ? s.pem : readBounded(s.path, what)
+/**
+ * A key or certificate as the addon takes it: a string (PEM text or a path: the core decides,
+ * reads the file and words the errors, which never show the value) or bytes (PEM text).
+ */
+function pemArg (v, what) {
+  if (typeof v === 'string') return v
+  if (isBytes(v)) return toBuffer(v)
+  throw inputError(`${what} must be PEM text, a Buffer or a file path, not ${describeType(v)}`)
 }
 
 /**
@@ -195,7 +164,8 @@ function headerPairs (headers) {
 
 function enumArg (v, allowed, what) {
   requireString(v, what)
-  if (!allowed.includes(v)) throw inputError(`${what} must be one of ${allowed.join(', ')}, not ${JSON.stringify(v.slice(0, 64))}`)
+  // The rejected value is described, never shown: it may be a secret passed in the wrong place.
+  if (!allowed.includes(v)) throw inputError(`${what} must be one of ${allowed.join(', ')}, not a string of ${v.length} characters`)
   return v
 }
 
@@ -215,17 +185,33 @@ const PLAIN_OPTIONS = {
   serialNo: ['serial_no', 'string'],
   publicKeyId: ['public_key_id', 'string'],
   mode: ['mode', 'string'],
-  timeout: ['timeout_secs', 'number'],
+  timeout: ['timeout', 'number'],
   timeoutSecs: ['timeout_secs', 'number'],
-  connectTimeout: ['connect_timeout_secs', 'number'],
+  connectTimeout: ['connect_timeout', 'number'],
   connectTimeoutSecs: ['connect_timeout_secs', 'number'],
   proxy: ['proxy', 'string'],
   maxAttempts: ['max_attempts', 'number'],
   maxSkewSecs: ['max_skew_secs', 'number'],
   maxResponseBody: ['max_response_body', 'number']
 }
-const KEY_OPTIONS = ['privateKey', 'privateKeyPem', 'privateKeyPath', 'apiv3Key', 'publicKey', 'publicKeyPem', 'publicKeyPath', 'merchantCertificate', 'certificate', 'certificatePem']
-const ALL_OPTIONS = [...Object.keys(PLAIN_OPTIONS), ...KEY_OPTIONS]
+/**
+ * Key options → core configuration name, for a string and for bytes. The core tells PEM text
+ * from a path in a string (its `*_pem` names take text only, its `*_path` names a path only),
+ * reads the files (relative paths from the working directory) and says which spellings of one
+ * setting clash; bytes are always PEM text.
+ */
+const KEY_OPTIONS = {
+  privateKey: ['private_key', 'private_key_pem'],
+  privateKeyPem: ['private_key_pem', 'private_key_pem'],
+  privateKeyPath: ['private_key_path'],
+  merchantCertificate: ['merchant_certificate', 'certificate_pem'],
+  certificate: ['merchant_certificate', 'certificate_pem'],
+  certificatePem: ['certificate_pem', 'certificate_pem'],
+  publicKey: ['public_key', 'public_key_pem'],
+  publicKeyPem: ['public_key_pem', 'public_key_pem'],
+  publicKeyPath: ['public_key_path']
+}
+const ALL_OPTIONS = [...Object.keys(PLAIN_OPTIONS), ...Object.keys(KEY_OPTIONS), 'apiv3Key']
 
 /** The core's configuration JSON from the constructor's options. */
 function configJson (options) {
@@ -233,6 +219,16 @@ function configJson (options) {
     throw inputError(`Client options must be an object, not ${describeType(options)}`, 'configuration')
   }
   const config = {}
+  // Which option set each core name: two options may name one core spelling (`certificate` is
+  // this facade's alias of `merchantCertificate`; bytes use the `*_pem` spelling).
+  const setBy = {}
+  const set = (option, field, value) => {
+    if (setBy[field] !== undefined) {
+      throw inputError(`options ${setBy[field]} and ${option} give the same setting: keep one`, 'configuration')
+    }
+    setBy[field] = option
+    config[field] = value
+  }
   for (const name of Object.keys(options)) {
     const value = options[name]
     if (value === undefined) continue
@@ -240,32 +236,23 @@ function configJson (options) {
       throw inputError(`unknown Client option ${JSON.stringify(name.slice(0, 64))}; the options are ${ALL_OPTIONS.join(', ')}`, 'configuration')
     }
     const plain = PLAIN_OPTIONS[name]
+    const key = KEY_OPTIONS[name]
     if (plain) {
       if (typeof value !== plain[1]) throw inputError(`option ${name} must be a ${plain[1]}, not ${describeType(value)}`)
-      config[plain[0]] = value
+      set(name, plain[0], value)
+    } else if (value === null) {
+      continue
+    } else if (key) {
+      const [textField, bytesField] = key
+      if (typeof value === 'string') set(name, textField, value)
+      else if (bytesField !== undefined && isBytes(value)) set(name, bytesField, bytesToText(value, name))
+      else if (bytesField === undefined) throw inputError(`option ${name} must be a string, not ${describeType(value)}`)
+      else throw inputError(`option ${name} must be PEM text, a Buffer or a file path, not ${describeType(value)}`)
+    } else {
+      if (typeof value === 'string') set(name, 'apiv3_key', value)
+      else if (isBytes(value)) set(name, 'apiv3_key', bytesToText(value, 'apiv3Key'))
+      else throw inputError(`option apiv3Key must be a string or a Buffer, not ${describeType(value)}`)
     }
-  }
-  const pem = (name, pemField, pathField) => {
-    const v = options[name]
-    if (v === undefined || v === null) return
-    const s = pemSource(v, name)
-    if (s.pem !== undefined) config[pemField] = s.pem
-    else config[pathField] = path.resolve(s.path)
-  }
-  pem('privateKey', 'private_key_pem', 'private_key_path')
-  pem('privateKeyPem', 'private_key_pem', 'private_key_path')
-  if (options.privateKeyPath != null) config.private_key_path = path.resolve(requireString(options.privateKeyPath, 'privateKeyPath'))
-  pem('publicKey', 'public_key_pem', 'public_key_path')
-  pem('publicKeyPem', 'public_key_pem', 'public_key_path')
-  if (options.publicKeyPath != null) config.public_key_path = path.resolve(requireString(options.publicKeyPath, 'publicKeyPath'))
-  for (const name of ['merchantCertificate', 'certificate', 'certificatePem']) {
-    if (options[name] != null) config.certificate_pem = pemText(options[name], name)
-  }
-  if (options.apiv3Key != null) {
-    const k = options.apiv3Key
-    if (typeof k === 'string') config.apiv3_key = k
-    else if (isBytes(k)) config.apiv3_key = bytesToText(k, 'apiv3Key')
-    else throw inputError(`option apiv3Key must be a string or a Buffer, not ${describeType(k)}`)
   }
   return JSON.stringify(config)
 }
@@ -347,7 +334,7 @@ class Client {
       return
     }
     const json = configJson(options)
-    this.#native = sync(() => new native.NativeClient(json, undefined, USER_AGENT_SUFFIX))
+    this.#native = sync(() => new native.NativeClient(json, process.cwd(), USER_AGENT_SUFFIX))
   }
 
   /** A client from a JSON configuration file (core names, e.g. a sandbox's `sandbox.json`). */
@@ -537,8 +524,8 @@ class PrivateKey {
   constructor (n) { this.#native = n }
   /** PEM text, a Buffer or a file path (PKCS#8 or PKCS#1). */
   static fromPem (pem) {
-    const text = pemText(pem, 'privateKey')
-    return new PrivateKey(sync(() => native.NativePrivateKey.fromPem(text)))
+    const source = pemArg(pem, 'privateKey')
+    return new PrivateKey(sync(() => native.NativePrivateKey.load(source)))
   }
 
   /** Key size in bits. */
@@ -557,8 +544,8 @@ class Signer {
   #native
   /** `privateKey` and `certificate` are PEM text, Buffers or paths. */
   constructor (mchid, serialNo, privateKey, certificate) {
-    const key = pemText(privateKey, 'privateKey')
-    const cert = certificate === undefined || certificate === null ? undefined : pemText(certificate, 'certificate')
+    const key = pemArg(privateKey, 'privateKey')
+    const cert = certificate === undefined || certificate === null ? undefined : pemArg(certificate, 'certificate')
     this.#native = sync(() => new native.NativeSigner(requireString(mchid, 'mchid'), requireString(serialNo, 'serialNo'), key, cert))
   }
 
@@ -582,7 +569,7 @@ class Verifier {
   constructor (n) { this.#native = n }
   /** Public-key mode. */
   static publicKey (keyId, publicKey) {
-    const pem = pemText(publicKey, 'publicKey')
+    const pem = pemArg(publicKey, 'publicKey')
     return new Verifier(sync(() => native.NativeVerifier.publicKey(requireString(keyId, 'keyId'), pem)))
   }
 
@@ -594,7 +581,7 @@ class Verifier {
 
   /** Both, routed by serial (migrating from certificates to the public key). */
   static combined (keyId, publicKey, certificates) {
-    const pem = pemText(publicKey, 'publicKey')
+    const pem = pemArg(publicKey, 'publicKey')
     const pems = listOfPems(certificates)
     return new Verifier(sync(() => native.NativeVerifier.combined(requireString(keyId, 'keyId'), pem, pems)))
   }
@@ -621,9 +608,9 @@ class Verifier {
   }
 }
 
-function listOfPems (list) {
-  if (!Array.isArray(list)) throw inputError('certificates must be an array')
-  return list.map((c, i) => pemText(c, `certificates[${i}]`))
+function listOfPems (list, what = 'certificates') {
+  if (!Array.isArray(list)) throw inputError(`${what} must be an array`)
+  return list.map((c, i) => pemArg(c, `${what}[${i}]`))
 }
 
 /** A WeChat Pay key that sensitive fields are encrypted to (RSA-OAEP). */
@@ -631,12 +618,12 @@ class EncryptionKey {
   #native
   constructor (n) { this.#native = n }
   static fromPublicKey (keyId, publicKey) {
-    const pem = pemText(publicKey, 'publicKey')
+    const pem = pemArg(publicKey, 'publicKey')
     return new EncryptionKey(sync(() => native.NativeEncryptionKey.fromPublicKey(requireString(keyId, 'keyId'), pem)))
   }
 
   static fromCertificate (certificate) {
-    const pem = pemText(certificate, 'certificate')
+    const pem = pemArg(certificate, 'certificate')
     return new EncryptionKey(sync(() => native.NativeEncryptionKey.fromCertificate(pem)))
   }
 
@@ -661,13 +648,13 @@ function canonicalUrl (pathAndQuery) { return sync(() => native.canonicalUrl(req
 function generateNonce () { return sync(() => native.generateNonce()) }
 function parseAuthorization (header) { return sync(() => native.parseAuthorization(requireString(header, 'header'))) }
 function authorizationHeader (authorization) { return sync(() => native.authorizationHeader(authorization)) }
-function parseCertificate (pem) { const text = pemText(pem, 'certificate'); return sync(() => native.parseCertificate(text)) }
+function parseCertificate (pem) { const source = pemArg(pem, 'certificate'); return sync(() => native.parseCertificate(source)) }
 
 /** Decrypts, matches and verifies a `GET /v3/certificates` response (spec §3.3). */
 function decryptCertificates (headers, body, apiv3Key, options = {}) {
   const [names, values] = headerPairs(headers)
-  const trusted = listOfPems(options.trusted ?? [])
-  const pk = options.publicKey === undefined || options.publicKey === null ? undefined : pemText(options.publicKey, 'publicKey')
+  const trusted = listOfPems(options.trusted ?? [], 'trusted')
+  const pk = options.publicKey === undefined || options.publicKey === null ? undefined : pemArg(options.publicKey, 'publicKey')
   return sync(() => native.decryptCertificates(names, values, bytesArg(body, 'body'), bytesArg(apiv3Key, 'apiv3Key'), trusted,
     optionalString(options.publicKeyId, 'publicKeyId'), pk, integerArg(options.now, 'now'), integerArg(options.maxSkewSecs, 'maxSkewSecs')))
 }
@@ -740,5 +727,5 @@ module.exports = {
   InternalError: errors.InternalError,
   SandboxError: errors.SandboxError,
   // Internal, for `goldplan/testing` and the tests.
-  _internal: { headerPairs, pemText, fromNative, native }
+  _internal: { headerPairs, fromNative, native }
 }

@@ -101,7 +101,11 @@ export declare const INDUSTRY_TYPES: readonly IndustryType[]
 export declare const MAX_INDUSTRY_FILTERS: number
 export declare const MAX_SENSITIVE_PLAINTEXT_LEN: number
 
-/** PEM text, its bytes, or a path to a PEM file. */
+/**
+ * PEM text, its bytes, or the path of a PEM file: a string holding `-----BEGIN` is PEM text, any
+ * other string a path (relative to the working directory); bytes are PEM text. The core reads
+ * the file (a regular file of at most 256 KiB); its errors never show the value given.
+ */
 export type PemInput = string | Buffer | Uint8Array
 
 /** Client options: the core's configuration names in camelCase. */
@@ -112,16 +116,16 @@ export interface ClientOptions {
   serialNo: string
   /** Merchant API private key (PKCS#8 or PKCS#1): PEM text, bytes or a path. */
   privateKey?: PemInput
-  /** Same as `privateKey`. */
+  /** The private key as PEM text only (never a path). */
   privateKeyPem?: PemInput
   /** Path of the private key file (`apiclient_key.pem`). */
   privateKeyPath?: string
   /** Merchant API certificate (`merchant_certificate` in the core); when given, its serial and
    * key must match. */
   merchantCertificate?: PemInput
-  /** Same as `merchantCertificate`. */
+  /** Same as `merchantCertificate` (give one of the two). */
   certificate?: PemInput
-  /** Same as `merchantCertificate`. */
+  /** The merchant certificate as PEM text only (never a path). */
   certificatePem?: PemInput
   /** The 32-character APIv3 key (certificate downloads, callbacks). */
   apiv3Key?: string | Buffer | Uint8Array
@@ -129,7 +133,7 @@ export interface ClientOptions {
   publicKeyId?: string
   /** WeChat Pay public key: PEM text, bytes or a path. */
   publicKey?: PemInput
-  /** Same as `publicKey`. */
+  /** The public key as PEM text only (never a path). */
   publicKeyPem?: PemInput
   /** Path of the WeChat Pay public key file. */
   publicKeyPath?: string

@@ -50,9 +50,9 @@ export declare class NativeClient {
 /** A WeChat Pay key that sensitive fields are encrypted to (RSA-OAEP). */
 export declare class NativeEncryptionKey {
   /** The WeChat Pay public key and its id. */
-  static fromPublicKey(keyId: string, publicKeyPem: string): NativeEncryptionKey
+  static fromPublicKey(keyId: string, publicKey: string | Buffer): NativeEncryptionKey
   /** A platform certificate (use the newest one). */
-  static fromCertificate(certificatePem: string): NativeEncryptionKey
+  static fromCertificate(certificate: string | Buffer): NativeEncryptionKey
   /** The value for the `Wechatpay-Serial` request header. */
   get wechatpaySerial(): string
   /** Largest plaintext in UTF-8 bytes. */
@@ -69,8 +69,8 @@ export declare class NativeNotificationParser {
 
 /** The merchant API private key (RSA). */
 export declare class NativePrivateKey {
-  /** Parses PEM text (PKCS#8 or PKCS#1). */
-  static fromPem(pem: string): NativePrivateKey
+  /** Parses the key (PKCS#8 or PKCS#1) from PEM text, its path, or a Buffer of PEM text. */
+  static load(privateKey: string | Buffer): NativePrivateKey
   /** Key size in bits. */
   get bits(): number
   /** The public half as SubjectPublicKeyInfo DER. */
@@ -83,8 +83,11 @@ export declare class NativePrivateKey {
 
 /** The merchant identity that signs requests. */
 export declare class NativeSigner {
-  /** `certificate` (the merchant's `apiclient_cert.pem`), when given, must match. */
-  constructor(mchid: string, serialNo: string, privateKeyPem: string, certificatePem?: string | undefined | null)
+  /**
+   * `certificate` (the merchant's `apiclient_cert.pem`), when given, must match. Both are
+   * PEM text, a path, or a Buffer of PEM text.
+   */
+  constructor(mchid: string, serialNo: string, privateKey: string | Buffer, certificate?: string | Buffer | undefined | null)
   /** Caller merchant id. */
   get mchid(): string
   /** Merchant certificate serial. */
@@ -97,12 +100,12 @@ export declare class NativeSigner {
 
 /** Verifies WeChat Pay signatures with the public key, platform certificates, or both. */
 export declare class NativeVerifier {
-  /** Public-key mode: the `PUB_KEY_ID_…` id and the public key PEM. */
-  static publicKey(keyId: string, publicKeyPem: string): NativeVerifier
-  /** Platform certificates (PEM texts). */
-  static certificates(certificates: Array<string>): NativeVerifier
+  /** Public-key mode: the `PUB_KEY_ID_…` id and the public key. */
+  static publicKey(keyId: string, publicKey: string | Buffer): NativeVerifier
+  /** Platform certificates. */
+  static certificates(certificates: Array<string | Buffer>): NativeVerifier
   /** Both, routed by serial (migration from certificates to the public key). */
-  static combined(keyId: string, publicKeyPem: string, certificates: Array<string>): NativeVerifier
+  static combined(keyId: string, publicKey: string | Buffer, certificates: Array<string | Buffer>): NativeVerifier
   /** The serial or key id to send in `Wechatpay-Serial`. */
   get acceptSerial(): string | null
   /** Verifies a signed response or callback over its raw body; `now` freezes the clock. */
@@ -136,7 +139,7 @@ export declare function canonicalUrl(pathAndQuery: string): string
 export declare function checkCodeInput(configuredLink: string, subMchId: string, outTradeNo: string, transactionId: string): string
 
 /** Decrypts, matches and verifies a `GET /v3/certificates` response (spec §3.3). */
-export declare function decryptCertificates(names: Array<string>, values: Array<string>, body: Buffer, apiv3Key: Buffer, trusted: Array<string>, publicKeyId?: string | undefined | null, publicKeyPem?: string | undefined | null, now?: number | undefined | null, maxSkewSecs?: number | undefined | null): JsDownloadedCertificates
+export declare function decryptCertificates(names: Array<string>, values: Array<string>, body: Buffer, apiv3Key: Buffer, trusted: Array<string | Buffer>, publicKeyId?: string | undefined | null, publicKey?: string | Buffer | undefined | null, now?: number | undefined | null, maxSkewSecs?: number | undefined | null): JsDownloadedCertificates
 
 /** The expected receipt `check_code` (lower-case hex MD5). */
 export declare function expectedCheckCode(configuredLink: string, subMchId: string, outTradeNo: string, transactionId: string): string
@@ -316,8 +319,8 @@ export declare function nativeConstants(): string
 /** Parses an `Authorization` header value (parameters in any order). */
 export declare function parseAuthorization(header: string): JsAuthorization
 
-/** Parses one PEM platform certificate. */
-export declare function parseCertificate(pem: string): JsCertificate
+/** Parses one platform certificate (PEM text, its path, or a Buffer of PEM text). */
+export declare function parseCertificate(certificate: string | Buffer): JsCertificate
 
 /** Parses a received receipt URL (or its query string). */
 export declare function parseReceiptQuery(url: string): JsReceiptParams

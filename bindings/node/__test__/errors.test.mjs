@@ -4,9 +4,12 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { inspect } from 'node:util'
 import { createRequire } from 'node:module'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import * as gp from '../index.mjs'
 import { Sandbox } from '../testing.mjs'
-import { fakeGateway, fakeGatewayOptions, rejection, keyText } from './helpers.mjs'
+import { fakeGateway, fakeGatewayOptions, rejection, keyText, vectorPath } from './helpers.mjs'
 
 const require = createRequire(import.meta.url)
 const SUB = '1900000109'
@@ -154,6 +157,16 @@ test('bad input gives typed errors, never a crash', async () => {
   expectFamily(await rejection(client.changeGoldPlanStatus(SUB, 'OPEN', 'EVERYWHERE')), gp.InvalidInputError)
   expectFamily(await rejection(client.openAdvertisingShow(SUB, 'SOFTWARE')), gp.InvalidInputError)
   expectFamily(await rejection(client.setAdvertisingIndustryFilter(SUB, ['SOFTWARE', 'FOOD', 'FINANCE', 'TOURISM'])), gp.InvalidInputError)
+  // A rejected enum value is described, not shown (a key pasted into the wrong argument).
+  for (const call of [
+    () => client.changeGoldPlanStatus(SUB, info.apiv3_key),
+    () => client.changeGoldPlanStatus(SUB, 'OPEN', info.apiv3_key),
+    () => client.changeCustomPageStatus(SUB, info.apiv3_key),
+    () => client.openAdvertisingShow(SUB, [info.apiv3_key])
+  ]) {
+    const e = expectFamily(await rejection(call()), gp.InvalidInputError, 'invalid_input')
+    assert.ok(!(e.message + e.stack + inspect(e)).includes(info.apiv3_key.slice(0, 16)), e.message)
+  }
   expectFamily(await rejection(client.request('GET')), gp.InvalidInputError)
   expectFamily(await rejection(client.request('POST', '/v3/x', Buffer.from([0xc3, 0x28]))), gp.InvalidInputError)
   expectFamily(await rejection(client.request('POST', '/v3/x', 12)), gp.InvalidInputError)
@@ -179,4 +192,35 @@ test('bad input gives typed errors, never a crash', async () => {
   assert.ok(!e.message.includes(info.apiv3_key.slice(0, 31)), e.message)
   assert.ok(!inspect(e).includes(keyBody))
   assert.ok(!inspect(gp.PrivateKey.fromPem(info.private_key_pem)).includes(keyBody))
+})
+
+test('keys and certificates: the core tells PEM text from a path and reads the file', () => {
+  const keyFile = vectorPath('keys/merchant_test_key.pem')
+  const pem = keyText('merchant_test_key.pem')
+  // Text, a Buffer of text, an absolute path and a path relative to the working directory.
+  for (const source of [pem, Buffer.from(pem), new Uint8Array(Buffer.from(pem)), keyFile, path.relative(process.cwd(), keyFile)]) {
+    assert.equal(gp.PrivateKey.fromPem(source).bits, 2048)
+    assert.equal(new gp.Signer('1900000100', '3775B6A45ACD588826D15E583A95F5DD12345678', source).mchid, '1900000100')
+    assert.equal(new gp.Client({ ...fakeGatewayOptions('http://127.0.0.1:9'), privateKey: source }).mchid, '1900000100')
+  }
+  assert.equal(gp.parseCertificate(path.relative(process.cwd(), vectorPath('keys/platform_test_cert.pem'))).serialNo.length > 0, true)
+  // The core's file limit (256 KiB) holds, not one of the facade's own: a larger file is refused
+  // before it is read.
+  const dir = mkdtempSync(path.join(tmpdir(), 'goldplan-keys-'))
+  try {
+    const big = path.join(dir, 'big.pem')
+    writeFileSync(big, pem.repeat(Math.ceil(300 * 1024 / pem.length)))
+    for (const attempt of [() => gp.PrivateKey.fromPem(big), () => gp.parseCertificate(big), () => new gp.Client({ ...fakeGatewayOptions('http://127.0.0.1:9'), privateKey: big })]) {
+      const e = expectFamily(catchSync(attempt), gp.ConfigurationError, 'configuration')
+      assert.match(e.message, /262144-byte limit/)
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+  // Bytes that are not UTF-8 name the argument only.
+  const bad = expectFamily(catchSync(() => gp.PrivateKey.fromPem(Buffer.from([0xff, 0xfe]))), gp.InvalidInputError, 'invalid_input')
+  assert.match(bad.message, /privateKey/)
+  // The facade's alias `certificate` and `merchantCertificate` are one setting.
+  const cert = vectorPath('keys/merchant_test_cert.pem')
+  expectFamily(catchSync(() => new gp.Client({ ...fakeGatewayOptions('http://127.0.0.1:9'), merchantCertificate: cert, certificate: cert })), gp.ConfigurationError, 'configuration')
 })

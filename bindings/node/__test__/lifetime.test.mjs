@@ -1,8 +1,9 @@
 // Process lifetime: a script that makes one call exits by itself; calls from worker_threads and
-// from a cluster worker (a fresh child process) work.
+// from a cluster worker (a fresh child process) work; a worker that ends with calls in flight
+// takes nothing down with it.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { Worker } from 'node:worker_threads'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -66,6 +67,100 @@ test('calls from worker_threads work, and the main thread keeps working after th
   }
   const client = gp.Client.fromFile(config)
   assert.equal((await client.closeAdvertisingShow(SUB)).data, null)
+})
+
+/** Runs a script in a child process without blocking this thread (the sandbox in this process serves it). */
+function runScriptAsync (name, source) {
+  const file = path.join(dir, name)
+  writeFileSync(file, source)
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [file], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => { stdout += d })
+    child.stderr.on('data', (d) => { stderr += d })
+    child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr }))
+  })
+}
+
+// Every call of a client (and of a sandbox) started in a worker that is terminated, or exits by
+// itself, while they are pending. The pending futures keep running on the addon's runtime after
+// the worker's environment (and every object it created) is freed; a future that borrowed its
+// object crashed the process (SIGSEGV, heap corruption, an aws-lc panic). In a child process, so
+// that a crash is a failed exit status rather than the end of this test runner.
+test('workers that end with hundreds of calls in flight leave the process and the main thread working', async () => {
+  const r = await runScriptAsync('workers-in-flight.cjs', `
+    const { Worker } = require('node:worker_threads')
+    const { Client } = require(${JSON.stringify(PKG)})
+    const CONFIG = ${JSON.stringify(config)}
+    const SUB = '${SUB}'
+    const ROUNDS = 3
+    const WORKERS = 4
+    const CALLS = 240
+    const worker = \`
+      const { parentPort, workerData } = require('node:worker_threads')
+      const { Client } = require(workerData.pkg)
+      const sub = workerData.sub
+      const pending = []
+      const client = Client.fromFile(workerData.config)
+      const junk = Buffer.alloc(256, 7).toString('base64')
+      const calls = [
+        () => client.closeAdvertisingShow(sub),
+        () => client.changeCustomPageStatus(sub, 'OPEN'),
+        () => client.request('POST', '/v3/goldplan/merchants/close-advertising-show', { sub_mchid: sub }),
+        () => client.decryptSensitive(junk),
+        () => client.encryptSensitive('6222020000000000'),
+        () => client.parseNotification({ 'wechatpay-serial': 'x' }, Buffer.from('{}')),
+        () => client.refreshCertificates(),
+        () => client.probe(),
+        () => client.certificateDownloads()
+      ]
+      for (let i = 0; i < workerData.calls; i++) pending.push(calls[i % calls.length]())
+      if (workerData.sandbox) {
+        // The testing addon's own async methods, with their sandbox stopping meanwhile.
+        const { Sandbox } = require(workerData.pkg + '/testing.cjs')
+        pending.push(Sandbox.start().then((s) => {
+          const admin = []
+          for (let i = 0; i < 50; i++) admin.push(s.requests(), s.currentInfo(), s.platformCertificates())
+          admin.push(s.rotatePlatformCertificate({}), s.stop(), s.client().closeAdvertisingShow(sub))
+          return Promise.race(admin)
+        }))
+      }
+      // The first settled call shows the runtime is busy with this worker's calls; the others
+      // are still in flight when the worker ends.
+      Promise.race(pending.map((p) => p.then(() => {}, () => {}))).then(() => {
+        if (workerData.exit) process.exit(0)
+        parentPort.postMessage('in flight')
+      })
+    \`
+    const main = Client.fromFile(CONFIG)
+    function runWorker (options) {
+      return new Promise((resolve, reject) => {
+        const w = new Worker(worker, { eval: true, workerData: { pkg: ${JSON.stringify(PKG)}, config: CONFIG, sub: SUB, calls: CALLS, ...options } })
+        w.on('message', () => { w.terminate() })
+        w.on('error', reject)
+        w.on('exit', resolve)
+      })
+    }
+    ;(async () => {
+      await main.closeAdvertisingShow(SUB)
+      for (let round = 0; round < ROUNDS; round++) {
+        const mainCalls = []
+        for (let i = 0; i < 20; i++) mainCalls.push(main.changeCustomPageStatus(SUB, 'OPEN'))
+        const ends = []
+        for (let w = 0; w < WORKERS; w++) ends.push(runWorker({ exit: w % 2 === 1, sandbox: w === 0 }))
+        await Promise.all(ends)
+        for (const reply of await Promise.all(mainCalls)) if (reply.data.sub_mchid !== SUB) throw new Error('wrong reply')
+      }
+      const after = await Promise.all([main.closeAdvertisingShow(SUB), main.changeCustomPageStatus(SUB, 'OPEN'), main.refreshCertificates()])
+      console.log('main thread still works', after[1].data.sub_mchid)
+    })().catch((e) => { console.error(e); process.exit(2) })
+  `)
+  assert.equal(r.signal, null, `the process was killed by ${r.signal}: ${r.stderr.slice(-2000)}`)
+  assert.equal(r.status, 0, r.stderr.slice(-2000))
+  assert.equal(r.stdout.trim(), `main thread still works ${SUB}`)
+  // And this process, whose sandbox served all of it, still works too.
+  assert.equal((await gp.Client.fromFile(config).closeAdvertisingShow(SUB)).data, null)
 })
 
 test('a cluster worker (a forked child) makes calls', () => {

@@ -2,7 +2,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { readdirSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
+import path from 'node:path'
 import { inspect } from 'node:util'
 import * as gp from '../index.mjs'
 import { loadVector, vectorPath, keyText, VECTORS } from './helpers.mjs'
@@ -219,6 +220,126 @@ test('certificate download is decrypted, matched and verified', () => {
       assert.throws(call, (e) => e instanceof gp.GoldPlanError && e.kind === c.expect_error, c.name)
     }
   }
+})
+
+// A private key (whole, its body on one line and as lines, and whole with one line corrupted) and
+// the APIv3 key, fed into every setting of the Client and every argument of the sans-IO helpers:
+// no error (message, stack, util.inspect) shows any `window` consecutive characters of them.
+test('secret sweep: no setting or argument echoes a misplaced secret', () => {
+  // Written by hand without a format_version (tests/vectors/README.md), so not through loadVector.
+  READ.add('secret_sweep.json')
+  const sweep = JSON.parse(readFileSync(path.join(VECTORS, 'secret_sweep.json'), 'utf8'))
+  const n = load('notification.json')
+  const windows = new Set()
+  const addWindows = (secret) => {
+    for (let i = 0; i + sweep.window <= secret.length; i++) windows.add(secret.slice(i, i + sweep.window))
+  }
+  sweep.must_not_appear.forEach(addWindows)
+  const assertNoSecret = (what, e) => {
+    assert.ok(e instanceof gp.GoldPlanError, `${what}: ${e && e.stack}`)
+    const shown = [String(e), e.message, e.stack, inspect(e, { showHidden: true, depth: 8 }), JSON.stringify(e)].join('\n')
+    for (const w of windows) assert.ok(!shown.includes(w), `${what}: ${JSON.stringify(w)} echoed in ${shown}`)
+  }
+  const lines = sweep.values.private_key_pem.split('\n')
+  // One character of a body line replaced: the PEM is no longer base64, every other line intact.
+  lines[3] = lines[3].slice(0, 10) + '*' + lines[3].slice(11)
+  addWindows(lines[3])
+  const values = { ...sweep.values, private_key_pem_corrupted: lines.join('\n') }
+
+  const keyFile = vectorPath('keys/merchant_test_key.pem')
+  const valid = {
+    baseUrl: 'http://127.0.0.1:9',
+    mchid: '1900000100',
+    serialNo: '3775B6A45ACD588826D15E583A95F5DD12345678',
+    privateKey: keyFile,
+    apiv3Key: n.apiv3_key,
+    publicKeyId: n.public_key_id,
+    publicKey: n.public_key_pem,
+    mode: 'public_key'
+  }
+  assert.equal(new gp.Client(valid).mode, 'public_key')
+  // The core's setting → every Client option that spells it (null: Client.fromFile's path).
+  const OPTIONS = {
+    mode: ['mode'],
+    mchid: ['mchid'],
+    serial_no: ['serialNo'],
+    public_key_id: ['publicKeyId'],
+    base_url: ['baseUrl'],
+    timeout: ['timeout', 'timeoutSecs'],
+    connect_timeout: ['connectTimeout', 'connectTimeoutSecs'],
+    proxy: ['proxy'],
+    max_attempts: ['maxAttempts'],
+    max_skew_secs: ['maxSkewSecs'],
+    max_response_body: ['maxResponseBody'],
+    private_key: ['privateKey', 'privateKeyPem', 'privateKeyPath'],
+    merchant_certificate: ['merchantCertificate', 'certificate', 'certificatePem'],
+    public_key: ['publicKey', 'publicKeyPem', 'publicKeyPath'],
+    apiv3_key: ['apiv3Key'],
+    config_path: null
+  }
+  assert.deepEqual(Object.keys(OPTIONS).sort(), [...sweep.fields].sort())
+
+  const signer = new gp.Signer(valid.mchid, valid.serialNo, keyFile)
+  const verifier = gp.Verifier.publicKey(n.public_key_id, n.public_key_pem)
+  const cert = vectorPath('keys/platform_test_cert.pem')
+  const nonce = '0123456789ab'
+  let checked = 0
+  for (const [name, text] of Object.entries(values)) {
+    for (const value of [text, Buffer.from(text, 'utf8')]) {
+      const given = `${name} (${typeof value === 'string' ? 'string' : 'Buffer'})`
+      const attempts = []
+      for (const [field, options] of Object.entries(OPTIONS)) {
+        if (options === null) {
+          attempts.push([`Client.fromFile ${given}`, () => gp.Client.fromFile(value)])
+          continue
+        }
+        for (const option of options) {
+          const config = { ...valid }
+          for (const o of options) delete config[o]
+          config[option] = value
+          attempts.push([`Client option ${option} (${field}) ${given}`, () => new gp.Client(config)])
+        }
+      }
+      attempts.push(
+        [`PrivateKey.fromPem ${given}`, () => gp.PrivateKey.fromPem(value)],
+        [`decryptSensitive ${given}`, () => gp.decryptSensitive(value, 'AAAA')],
+        [`Signer mchid ${given}`, () => new gp.Signer(value, valid.serialNo, keyFile)],
+        [`Signer serialNo ${given}`, () => new gp.Signer(valid.mchid, value, keyFile)],
+        [`Signer privateKey ${given}`, () => new gp.Signer(valid.mchid, valid.serialNo, value)],
+        [`Signer certificate ${given}`, () => new gp.Signer(valid.mchid, valid.serialNo, keyFile, value)],
+        [`Signer.signRequest path ${given}`, () => signer.signRequest('GET', value)],
+        [`Verifier.publicKey keyId ${given}`, () => gp.Verifier.publicKey(value, n.public_key_pem)],
+        [`Verifier.publicKey publicKey ${given}`, () => gp.Verifier.publicKey(n.public_key_id, value)],
+        [`Verifier.certificates ${given}`, () => gp.Verifier.certificates([value])],
+        [`Verifier.combined publicKey ${given}`, () => gp.Verifier.combined(n.public_key_id, value, [cert])],
+        [`Verifier.combined certificates ${given}`, () => gp.Verifier.combined(n.public_key_id, n.public_key_pem, [cert, value])],
+        [`Verifier.notificationParser ${given}`, () => verifier.notificationParser(value)],
+        [`EncryptionKey.fromPublicKey keyId ${given}`, () => gp.EncryptionKey.fromPublicKey(value, n.public_key_pem)],
+        [`EncryptionKey.fromPublicKey publicKey ${given}`, () => gp.EncryptionKey.fromPublicKey(n.public_key_id, value)],
+        [`EncryptionKey.fromCertificate ${given}`, () => gp.EncryptionKey.fromCertificate(value)],
+        [`parseCertificate ${given}`, () => gp.parseCertificate(value)],
+        [`decryptCertificates apiv3Key ${given}`, () => gp.decryptCertificates({}, '{}', value)],
+        [`decryptCertificates trusted ${given}`, () => gp.decryptCertificates({}, '{}', n.apiv3_key, { trusted: [value] })],
+        [`decryptCertificates publicKey ${given}`, () => gp.decryptCertificates({}, '{}', n.apiv3_key, { publicKeyId: n.public_key_id, publicKey: value })],
+        [`aeadEncrypt ${given}`, () => gp.aeadEncrypt(value, '', nonce, 'x')],
+        [`aeadDecrypt ${given}`, () => gp.aeadDecrypt(value, '', nonce, 'AAAA')],
+        [`parseAuthorization ${given}`, () => gp.parseAuthorization(value)]
+      )
+      for (const [what, attempt] of attempts) {
+        let error
+        try {
+          attempt()
+        } catch (e) {
+          error = e
+        }
+        if (error !== undefined) {
+          assertNoSecret(what, error)
+          checked++
+        }
+      }
+    }
+  }
+  assert.ok(checked >= 200, `only ${checked} misplaced secrets were refused`)
 })
 
 test('every vector file is read by this suite', () => {

@@ -1,15 +1,22 @@
 //! `NativeClient`: one core [`goldplan::Client`], every network call a Promise settled from
 //! napi's tokio runtime (RSA and I/O never run on the JS thread).
+//!
+//! No method here is an `async fn` over `&self`: such a future borrows the `NativeClient`, which
+//! the environment of a worker thread frees when the worker ends, while the future still runs on
+//! a runtime thread. Each method clones the core client (a handle onto shared state) and copies
+//! its arguments on the JS thread, and the future it spawns owns all it touches
+//! ([`crate::error::spawn_owned`]).
 
 use std::path::PathBuf;
 
 use goldplan::client::Operation;
 use goldplan::config::ClientConfig;
-use napi::bindgen_prelude::Buffer;
+use napi::Env;
+use napi::bindgen_prelude::{Buffer, PromiseRaw};
 use napi_derive::napi;
 use zeroize::Zeroizing;
 
-use crate::error::{check, guard, guard_async, invalid_input};
+use crate::error::{check, guard, guard_async, invalid_input, spawn_owned};
 use crate::protocol::{JsCertificate, JsNotification, certificate_list, header_pairs};
 
 /// The result of a call through the core's JSON surface.
@@ -111,68 +118,84 @@ impl NativeClient {
     /// Runs an operation of the core's JSON surface (`change_gold_plan_status`, `request`, …)
     /// with its arguments as JSON text.
     #[napi(js_name = "callJson")]
-    pub async fn call_json(
+    pub fn call_json<'env>(
         &self,
+        env: &'env Env,
         operation: String,
         arguments: String,
-    ) -> napi::Result<JsJsonReply> {
-        let op = self::operation(&operation)?;
+    ) -> napi::Result<PromiseRaw<'env, JsJsonReply>> {
         let client = self.client.clone();
-        let reply =
-            guard_async(async move { client.call_json(op, arguments.as_bytes()).await }).await?;
-        let json = String::from_utf8(reply.json)
-            .map_err(|_| invalid_input("the core returned a result that is not UTF-8"))?;
-        Ok(JsJsonReply {
-            json,
-            request_id: reply.request_id,
+        spawn_owned(env, async move {
+            let op = self::operation(&operation)?;
+            let reply = guard_async(client.call_json(op, arguments.as_bytes())).await?;
+            let json = String::from_utf8(reply.json)
+                .map_err(|_| invalid_input("the core returned a result that is not UTF-8"))?;
+            Ok(JsJsonReply {
+                json,
+                request_id: reply.request_id,
+            })
         })
     }
 
     /// Verifies and decrypts a callback from its raw header pairs and body bytes.
     #[napi(js_name = "parseNotification")]
-    pub async fn parse_notification(
+    pub fn parse_notification<'env>(
         &self,
+        env: &'env Env,
         names: Vec<String>,
         values: Vec<String>,
         body: Buffer,
-    ) -> napi::Result<JsNotification> {
-        let pairs = header_pairs(names, values)?;
+    ) -> napi::Result<PromiseRaw<'env, JsNotification>> {
+        // Copied here: the Buffer belongs to the JS heap, which a worker may free meanwhile.
         let body = body.to_vec();
         let client = self.client.clone();
-        let parsed =
-            guard_async(async move { client.parse_notification(pairs, &body, None).await }).await?;
-        Ok(JsNotification::from(parsed))
+        spawn_owned(env, async move {
+            let pairs = header_pairs(names, values)?;
+            let parsed = guard_async(client.parse_notification(pairs, &body, None)).await?;
+            Ok(JsNotification::from(parsed))
+        })
     }
 
     /// Encrypts a sensitive field for WeChat Pay (downloads certificates when needed).
     #[napi(js_name = "encryptSensitive")]
-    pub async fn encrypt_sensitive(
+    pub fn encrypt_sensitive<'env>(
         &self,
+        env: &'env Env,
         plaintext: String,
-    ) -> napi::Result<JsSensitiveCiphertext> {
+    ) -> napi::Result<PromiseRaw<'env, JsSensitiveCiphertext>> {
         let plaintext = Zeroizing::new(plaintext);
         let client = self.client.clone();
-        let c = guard_async(async move { client.encrypt_sensitive(&plaintext).await }).await?;
-        Ok(JsSensitiveCiphertext {
-            ciphertext: c.ciphertext,
-            wechatpay_serial: c.wechatpay_serial,
+        spawn_owned(env, async move {
+            let c = guard_async(client.encrypt_sensitive(&plaintext)).await?;
+            Ok(JsSensitiveCiphertext {
+                ciphertext: c.ciphertext,
+                wechatpay_serial: c.wechatpay_serial,
+            })
         })
     }
 
     /// Decrypts a sensitive field of a response with the merchant private key (on a runtime
     /// thread: RSA decryption takes milliseconds).
     #[napi(js_name = "decryptSensitive")]
-    pub async fn decrypt_sensitive(&self, ciphertext: String) -> napi::Result<String> {
+    pub fn decrypt_sensitive<'env>(
+        &self,
+        env: &'env Env,
+        ciphertext: String,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
         let client = self.client.clone();
-        let plain = guard_async(async move { client.decrypt_sensitive(&ciphertext) }).await?;
-        Ok(plain.to_string())
+        spawn_owned(env, async move {
+            let plain = guard_async(async { client.decrypt_sensitive(&ciphertext) }).await?;
+            Ok(plain.to_string())
+        })
     }
 
     /// Downloads the platform certificates now.
-    #[napi(js_name = "refreshCertificates")]
-    pub async fn refresh_certificates(&self) -> napi::Result<()> {
+    #[napi(js_name = "refreshCertificates", ts_return_type = "Promise<void>")]
+    pub fn refresh_certificates<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, ()>> {
         let client = self.client.clone();
-        guard_async(async move { client.refresh_certificates().await }).await
+        spawn_owned(env, async move {
+            guard_async(client.refresh_certificates()).await
+        })
     }
 
     /// The platform certificates currently trusted (no network).
@@ -183,24 +206,31 @@ impl NativeClient {
 
     /// How many certificate downloads this client made.
     #[napi(js_name = "certificateDownloads")]
-    pub async fn certificate_downloads(&self) -> napi::Result<u32> {
+    pub fn certificate_downloads<'env>(
+        &self,
+        env: &'env Env,
+    ) -> napi::Result<PromiseRaw<'env, u32>> {
         let client = self.client.clone();
-        let n = client.certificate_downloads().await;
-        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+        spawn_owned(env, async move {
+            let n = client.certificate_downloads().await;
+            Ok(u32::try_from(n).unwrap_or(u32::MAX))
+        })
     }
 
     /// Checks the configuration against the gateway; the core's `ProbeReport` as JSON text,
     /// with its verdict as `ok`.
     #[napi]
-    pub async fn probe(&self) -> napi::Result<String> {
+    pub fn probe<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, String>> {
         let client = self.client.clone();
-        let report = guard_async(async move { Ok(client.probe().await) }).await?;
-        let mut value = serde_json::to_value(&report)
-            .map_err(|e| invalid_input(format!("cannot encode the probe report: {e}")))?;
-        // The core's verdict (`ProbeReport::is_ok`) travels with the checks.
-        if let Some(map) = value.as_object_mut() {
-            map.insert("ok".to_owned(), report.is_ok().into());
-        }
-        Ok(value.to_string())
+        spawn_owned(env, async move {
+            let report = guard_async(async { Ok(client.probe().await) }).await?;
+            let mut value = serde_json::to_value(&report)
+                .map_err(|e| invalid_input(format!("cannot encode the probe report: {e}")))?;
+            // The core's verdict (`ProbeReport::is_ok`) travels with the checks.
+            if let Some(map) = value.as_object_mut() {
+                map.insert("ok".to_owned(), report.is_ok().into());
+            }
+            Ok(value.to_string())
+        })
     }
 }

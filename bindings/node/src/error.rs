@@ -10,6 +10,8 @@ use std::panic::AssertUnwindSafe;
 
 use futures_util::FutureExt;
 use goldplan::Error;
+use napi::Env;
+use napi::bindgen_prelude::{PromiseRaw, ToNapiValue};
 
 /// Marks an error message that carries a report (the facade strips it).
 pub(crate) const REPORT_PREFIX: &str = "GOLDPLAN_REPORT:";
@@ -63,6 +65,21 @@ pub(crate) async fn guard_async<T>(
         Ok(result) => check(result),
         Err(panic) => Err(internal(&*panic)),
     }
+}
+
+/// Runs `work` on napi's runtime; its Promise settles on the JS thread that called.
+///
+/// The bounds are the point: `work` owns all it touches (a clone of the core client, copies of
+/// the arguments), never a `&self` of a JS-owned object. A worker thread that ends frees every
+/// object its environment created, the one whose method spawned `work` included, while `work`
+/// keeps running on a runtime thread. Its result is plain Rust data, so when the environment is
+/// gone and napi drops the result unsettled on the runtime thread, no JS state is touched.
+pub(crate) fn spawn_owned<'env, T, F>(env: &'env Env, work: F) -> napi::Result<PromiseRaw<'env, T>>
+where
+    T: ToNapiValue + Send + 'static,
+    F: Future<Output = napi::Result<T>> + Send + 'static,
+{
+    env.spawn_future(work)
 }
 
 /// The report of a replay of notification `id`, as JSON text: the facade's replay guard runs in

@@ -5,11 +5,13 @@
 //! cross as the core's `ErrorReport` (see the `error` module) and the JS facade
 //! (`errors.cjs`) turns them into `GoldPlanError` subclasses in one place.
 //!
-//! Runtime: calls run on napi's own tokio runtime (`async fn`), not on `goldplan_host`'s
-//! fork-aware one. Node never `fork()`s a running process (the cluster module and
-//! `child_process.fork` spawn a fresh process that loads the addon anew), so fork awareness
+//! Runtime: calls run on napi's own tokio runtime (`Env::spawn_future`), not on
+//! `goldplan_host`'s fork-aware one. Node never `fork()`s a running process (the cluster module
+//! and `child_process.fork` spawn a fresh process that loads the addon anew), so fork awareness
 //! buys nothing here, while napi's runtime is the one its Promise plumbing and its
-//! worker-thread reference counting are built around.
+//! worker-thread reference counting are built around. A spawned future owns everything it
+//! touches, because a worker thread that ends frees its objects while their calls still run
+//! (`error::spawn_owned`).
 
 // `#[napi]` expands to `extern "C"` callbacks and `unsafe` blocks around N-API calls, so the
 // `unsafe_code` lint that every other crate root forbids cannot be denied here. No hand-written

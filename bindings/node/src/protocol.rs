@@ -1,13 +1,14 @@
 //! The sans-IO protocol helpers, for users who keep their own HTTP stack: keys and signing,
 //! the `Authorization` header, response/callback verification, platform certificates, AEAD,
-//! sensitive fields, callbacks and the merchant-receipt check code. Keys arrive as PEM text
-//! (the facade reads files and Buffers); bytes arrive as Buffers.
+//! sensitive fields, callbacks and the merchant-receipt check code. Keys and certificates arrive
+//! as the caller gave them (a string of PEM text or a path, or a Buffer of PEM text) and the core
+//! decides which it is and reads the file (`pem_text`); other bytes arrive as Buffers.
 
 use std::sync::Arc;
 
 use goldplan::certificates;
 use goldplan::clock::{Clock, ManualClock, SystemClock};
-use goldplan::credentials::{ApiV3Key, MerchantCredentials, PrivateKey};
+use goldplan::credentials::{ApiV3Key, KeySource, MerchantCredentials, PrivateKey};
 use goldplan::notification::{Acknowledgement, Notification, NotificationParser};
 use goldplan::sensitive::{self, EncryptionKey};
 use goldplan::sign::{self, Authorization, RsaSigner};
@@ -17,11 +18,12 @@ use goldplan::verify::{
 };
 use goldplan::x509::{Certificate, CertificateSet};
 use goldplan::{ErrorKind, aead, receipt};
+use napi::Either;
 use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
 use zeroize::Zeroizing;
 
-use crate::error::{guard, invalid_input};
+use crate::error::{check, guard, invalid_input};
 
 /// Header pairs from the facade's two parallel arrays.
 pub(crate) fn header_pairs(
@@ -52,20 +54,46 @@ fn policy(now: Option<i64>, max_skew_secs: Option<i64>) -> napi::Result<Verifica
     Ok(VerificationPolicy::new(max_skew, clock(now)))
 }
 
+/// The PEM text of a key or certificate argument: a string is PEM text or a path by the core's
+/// one rule ([`KeySource::from_pem_or_path`]), a Buffer is PEM text. The core reads the file
+/// (bounded) and words every error: it names `what` and never shows the value, which may be a
+/// key given where a path was expected.
+fn pem_text(value: Either<String, Buffer>, what: &str) -> napi::Result<Zeroizing<String>> {
+    let source = match value {
+        Either::A(text) => KeySource::from_pem_or_path(text),
+        Either::B(bytes) => {
+            let text = std::str::from_utf8(&bytes)
+                .map_err(|_| invalid_input(format!("{what} is not UTF-8 PEM text")))?;
+            KeySource::Pem(Zeroizing::new(text.to_owned()))
+        }
+    };
+    guard(|| source.load(what))
+}
+
 fn apiv3_key(key: &Buffer) -> napi::Result<ApiV3Key> {
     guard(|| ApiV3Key::new(key.as_ref()))
 }
 
-fn certificate_set(pems: &[String]) -> napi::Result<CertificateSet> {
-    let mut certs = Vec::with_capacity(pems.len());
-    for pem in pems {
-        certs.push(Arc::new(guard(|| Certificate::from_pem(pem))?));
+fn certificate(value: Either<String, Buffer>, what: &str) -> napi::Result<Certificate> {
+    let pem = pem_text(value, what)?;
+    guard(|| Certificate::from_pem(&pem))
+}
+
+/// `what` names the list; an entry is `what[i]` in errors.
+fn certificate_set(list: Vec<Either<String, Buffer>>, what: &str) -> napi::Result<CertificateSet> {
+    let mut certs = Vec::with_capacity(list.len());
+    for (i, value) in list.into_iter().enumerate() {
+        certs.push(Arc::new(certificate(value, &format!("{what}[{i}]"))?));
     }
     Ok(CertificateSet::new(certs))
 }
 
-fn public_key_verifier(key_id: &str, pem: &str) -> napi::Result<PublicKeyVerifier> {
-    guard(|| PublicKeyVerifier::from_pem(key_id, pem))
+fn public_key_verifier(
+    key_id: &str,
+    public_key: Either<String, Buffer>,
+) -> napi::Result<PublicKeyVerifier> {
+    let pem = pem_text(public_key, "publicKey")?;
+    guard(|| PublicKeyVerifier::from_pem(key_id, &pem))
 }
 
 /// A platform certificate as plain data.
@@ -98,10 +126,10 @@ pub(crate) fn certificate_list(set: &CertificateSet) -> Vec<JsCertificate> {
         .collect()
 }
 
-/// Parses one PEM platform certificate.
+/// Parses one platform certificate (PEM text, its path, or a Buffer of PEM text).
 #[napi(js_name = "parseCertificate")]
-pub fn parse_certificate(pem: String) -> napi::Result<JsCertificate> {
-    guard(|| Certificate::from_pem(&pem)).map(|c| JsCertificate::from(&c))
+pub fn parse_certificate(certificate: Either<String, Buffer>) -> napi::Result<JsCertificate> {
+    self::certificate(certificate, "certificate").map(|c| JsCertificate::from(&c))
 }
 
 /// A verified, decrypted callback.
@@ -151,8 +179,15 @@ pub fn message_to_sign(
     timestamp: i64,
     nonce: String,
     body: Buffer,
-) -> Buffer {
-    sign::message_to_sign(&method, &canonical_url, timestamp, &nonce, &body).into()
+) -> napi::Result<Buffer> {
+    check(sign::message_to_sign(
+        &method,
+        &canonical_url,
+        timestamp,
+        &nonce,
+        &body,
+    ))
+    .map(Into::into)
 }
 
 /// The string to verify: `TIMESTAMP\nNONCE\nBODY\n`.
@@ -173,6 +208,11 @@ pub fn generate_nonce() -> napi::Result<String> {
     guard(sign::generate_nonce)
 }
 
+fn private_key_from(value: Either<String, Buffer>) -> napi::Result<PrivateKey> {
+    let pem = pem_text(value, "privateKey")?;
+    guard(|| PrivateKey::from_pem(&pem))
+}
+
 /// The merchant API private key (RSA).
 #[napi]
 pub struct NativePrivateKey {
@@ -181,11 +221,10 @@ pub struct NativePrivateKey {
 
 #[napi]
 impl NativePrivateKey {
-    /// Parses PEM text (PKCS#8 or PKCS#1).
-    #[napi(factory, js_name = "fromPem")]
-    pub fn from_pem(pem: String) -> napi::Result<NativePrivateKey> {
-        let pem = Zeroizing::new(pem);
-        guard(|| PrivateKey::from_pem(&pem)).map(|inner| NativePrivateKey { inner })
+    /// Parses the key (PKCS#8 or PKCS#1) from PEM text, its path, or a Buffer of PEM text.
+    #[napi(factory)]
+    pub fn load(private_key: Either<String, Buffer>) -> napi::Result<NativePrivateKey> {
+        private_key_from(private_key).map(|inner| NativePrivateKey { inner })
     }
 
     /// Key size in bits.
@@ -248,15 +287,17 @@ pub fn parse_authorization(header: String) -> napi::Result<JsAuthorization> {
 
 /// The `Authorization` header value of these parameters (Go/Java order).
 #[napi(js_name = "authorizationHeader")]
-pub fn authorization_header(authorization: JsAuthorization) -> String {
-    Authorization {
-        mchid: authorization.mchid,
-        nonce_str: authorization.nonce_str,
-        timestamp: authorization.timestamp,
-        serial_no: authorization.serial_no,
-        signature: authorization.signature,
-    }
-    .header_value()
+pub fn authorization_header(authorization: JsAuthorization) -> napi::Result<String> {
+    check(
+        Authorization {
+            mchid: authorization.mchid,
+            nonce_str: authorization.nonce_str,
+            timestamp: authorization.timestamp,
+            serial_no: authorization.serial_no,
+            signature: authorization.signature,
+        }
+        .header_value(),
+    )
 }
 
 /// A signed request: what to put on the wire.
@@ -280,18 +321,19 @@ pub struct NativeSigner {
 
 #[napi]
 impl NativeSigner {
-    /// `certificate` (the merchant's `apiclient_cert.pem`), when given, must match.
+    /// `certificate` (the merchant's `apiclient_cert.pem`), when given, must match. Both are
+    /// PEM text, a path, or a Buffer of PEM text.
     #[napi(constructor)]
     pub fn new(
         mchid: String,
         serial_no: String,
-        private_key_pem: String,
-        certificate_pem: Option<String>,
+        private_key: Either<String, Buffer>,
+        certificate: Option<Either<String, Buffer>>,
     ) -> napi::Result<NativeSigner> {
-        let pem = Zeroizing::new(private_key_pem);
-        let key = guard(|| PrivateKey::from_pem(&pem))?;
-        let credentials = match certificate_pem {
+        let key = private_key_from(private_key)?;
+        let credentials = match certificate {
             Some(cert) => {
+                let cert = pem_text(cert, "certificate")?;
                 guard(|| MerchantCredentials::with_certificate(&mchid, &serial_no, key, &cert))?
             }
             None => guard(|| MerchantCredentials::new(&mchid, &serial_no, key))?,
@@ -334,7 +376,7 @@ impl NativeSigner {
             sign::sign_request_blocking(&self.inner, clock.as_ref(), &method, &path, &body)
         })?;
         Ok(JsSignedRequest {
-            authorization_header: signed.authorization.header_value(),
+            authorization_header: check(signed.authorization.header_value())?,
             method: signed.method,
             canonical_url: signed.canonical_url,
             authorization: JsAuthorization::from(signed.authorization),
@@ -361,19 +403,25 @@ pub struct NativeVerifier {
 
 #[napi]
 impl NativeVerifier {
-    /// Public-key mode: the `PUB_KEY_ID_…` id and the public key PEM.
+    /// Public-key mode: the `PUB_KEY_ID_…` id and the public key.
     #[napi(factory, js_name = "publicKey")]
-    pub fn public_key(key_id: String, public_key_pem: String) -> napi::Result<NativeVerifier> {
+    pub fn public_key(
+        key_id: String,
+        public_key: Either<String, Buffer>,
+    ) -> napi::Result<NativeVerifier> {
         Ok(NativeVerifier {
-            inner: Arc::new(public_key_verifier(&key_id, &public_key_pem)?),
+            inner: Arc::new(public_key_verifier(&key_id, public_key)?),
         })
     }
 
-    /// Platform certificates (PEM texts).
+    /// Platform certificates.
     #[napi(factory)]
-    pub fn certificates(certificates: Vec<String>) -> napi::Result<NativeVerifier> {
+    pub fn certificates(certificates: Vec<Either<String, Buffer>>) -> napi::Result<NativeVerifier> {
         Ok(NativeVerifier {
-            inner: Arc::new(CertificateVerifier::new(certificate_set(&certificates)?)),
+            inner: Arc::new(CertificateVerifier::new(certificate_set(
+                certificates,
+                "certificates",
+            )?)),
         })
     }
 
@@ -381,11 +429,14 @@ impl NativeVerifier {
     #[napi(factory)]
     pub fn combined(
         key_id: String,
-        public_key_pem: String,
-        certificates: Vec<String>,
+        public_key: Either<String, Buffer>,
+        certificates: Vec<Either<String, Buffer>>,
     ) -> napi::Result<NativeVerifier> {
-        let pk = Arc::new(public_key_verifier(&key_id, &public_key_pem)?);
-        let certs = Arc::new(CertificateVerifier::new(certificate_set(&certificates)?));
+        let pk = Arc::new(public_key_verifier(&key_id, public_key)?);
+        let certs = Arc::new(CertificateVerifier::new(certificate_set(
+            certificates,
+            "certificates",
+        )?));
         Ok(NativeVerifier {
             inner: Arc::new(CombinedVerifier::new(pk, certs)),
         })
@@ -486,17 +537,17 @@ pub fn decrypt_certificates(
     values: Vec<String>,
     body: Buffer,
     apiv3_key: Buffer,
-    trusted: Vec<String>,
+    trusted: Vec<Either<String, Buffer>>,
     public_key_id: Option<String>,
-    public_key_pem: Option<String>,
+    public_key: Option<Either<String, Buffer>>,
     now: Option<i64>,
     max_skew_secs: Option<i64>,
 ) -> napi::Result<JsDownloadedCertificates> {
     let pairs = header_pairs(names, values)?;
     let key = self::apiv3_key(&apiv3_key)?;
-    let trusted = certificate_set(&trusted)?;
-    let pk = match (public_key_id, public_key_pem) {
-        (Some(id), Some(pem)) => Some(public_key_verifier(&id, &pem)?),
+    let trusted = certificate_set(trusted, "trusted")?;
+    let pk = match (public_key_id, public_key) {
+        (Some(id), Some(key)) => Some(public_key_verifier(&id, key)?),
         (None, None) => None,
         _ => return Err(invalid_input("publicKeyId and publicKey go together")),
     };
@@ -559,17 +610,19 @@ impl NativeEncryptionKey {
     #[napi(factory, js_name = "fromPublicKey")]
     pub fn from_public_key(
         key_id: String,
-        public_key_pem: String,
+        public_key: Either<String, Buffer>,
     ) -> napi::Result<NativeEncryptionKey> {
-        let pk = public_key_verifier(&key_id, &public_key_pem)?;
+        let pk = public_key_verifier(&key_id, public_key)?;
         guard(|| EncryptionKey::from_public_key(&pk)).map(|inner| NativeEncryptionKey { inner })
     }
 
     /// A platform certificate (use the newest one).
     #[napi(factory, js_name = "fromCertificate")]
-    pub fn from_certificate(certificate_pem: String) -> napi::Result<NativeEncryptionKey> {
-        guard(|| EncryptionKey::from_certificate(&Certificate::from_pem(&certificate_pem)?))
-            .map(|inner| NativeEncryptionKey { inner })
+    pub fn from_certificate(
+        certificate: Either<String, Buffer>,
+    ) -> napi::Result<NativeEncryptionKey> {
+        let cert = self::certificate(certificate, "certificate")?;
+        guard(|| EncryptionKey::from_certificate(&cert)).map(|inner| NativeEncryptionKey { inner })
     }
 
     /// The value for the `Wechatpay-Serial` request header.

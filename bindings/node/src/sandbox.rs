@@ -15,12 +15,14 @@ use goldplan_sandbox::{
     SandboxConfig, SandboxControl, SandboxError, SandboxHandle, Settings, SubMerchantPatch,
     SubMerchantRegistration,
 };
+use napi::Env;
+use napi::bindgen_prelude::PromiseRaw;
 use napi_derive::napi;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::error::{guard_async, invalid_input, report_error, to_napi};
+use crate::error::{guard_async, invalid_input, report_error, spawn_owned, to_napi};
 
 /// A sandbox failure as a report: core and input errors keep their kinds; anything else is of
 /// kind and family `sandbox` with the sandbox's error code.
@@ -129,109 +131,126 @@ impl NativeSandbox {
     }
 
     /// Stops the server gracefully (idempotent).
-    #[napi]
-    pub async fn stop(&self) -> napi::Result<()> {
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn stop<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, ()>> {
+        // Taken on the JS thread: the future owns the handle, not this object (see `spawn_owned`).
         let handle = self
             .handle
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
-        if let Some(h) = handle {
-            let done = guard_async(async move { Ok(h.shutdown().await) }).await?;
-            check(done)?;
-        }
-        Ok(())
+        spawn_owned(env, async move {
+            if let Some(h) = handle {
+                let done = guard_async(async move { Ok(h.shutdown().await) }).await?;
+                check(done)?;
+            }
+            Ok(())
+        })
     }
 
     /// Runs one admin operation with its arguments as JSON; the result as JSON text. The
     /// operations are the methods of `SandboxControl` (`info`, `advance_clock`,
     /// `rotate_platform_certificate`, `send_callback`, …).
     #[napi]
-    pub async fn admin(&self, operation: String, arguments_json: String) -> napi::Result<String> {
-        let a: Value = serde_json::from_str(&arguments_json)
-            .map_err(|e| invalid_input(format!("arguments of {operation}: {e}")))?;
-        let c = self.control.clone();
-        match operation.as_str() {
-            "info" => json(&check(c.info())?),
-            "clock" => json(&c.clock_view()),
-            "advance_clock" => {
-                let secs = a
-                    .get("seconds")
-                    .and_then(Value::as_i64)
-                    .ok_or_else(|| invalid_input("seconds must be an integer"))?;
-                json(&check(c.advance_clock(secs))?)
-            }
-            "reset_clock" => json(&check(c.reset_clock())?),
-            "settings" => json(&c.settings()),
-            "update_settings" => json(&check(c.update_settings(&a))?),
-            "register_merchant" => {
-                let r: MerchantRegistration = parse(&a, "merchant")?;
-                json(&check(c.register_merchant(r))?)
-            }
-            "merchants" => json(&c.merchants()),
-            "merchant" => json(&check(c.merchant(&text(&a, "mchid")?))?),
-            "update_merchant" => {
-                let patch: MerchantPatch = parse(&a["patch"], "merchant patch")?;
-                json(&check(c.update_merchant(&text(&a, "mchid")?, patch))?)
-            }
-            "add_sub_merchant" => {
-                let r: SubMerchantRegistration = parse(&a["registration"], "sub-merchant")?;
-                json(&check(c.add_sub_merchant(&text(&a, "mchid")?, r))?)
-            }
-            "sub_merchant" => json(&check(
-                c.sub_merchant(&text(&a, "mchid")?, &text(&a, "sub_mchid")?),
-            )?),
-            "update_sub_merchant" => {
-                let patch: SubMerchantPatch = parse(&a["patch"], "sub-merchant patch")?;
-                json(&check(c.update_sub_merchant(
-                    &text(&a, "mchid")?,
-                    &text(&a, "sub_mchid")?,
-                    patch,
-                ))?)
-            }
-            "platform_certificates" => json(&c.platform_certificates()),
-            "rotate_platform_certificate" => {
-                let r: RotateRequest = parse(&a, "rotation")?;
-                json(&check(c.rotate_platform_certificate(r).await)?)
-            }
-            "expire_platform_certificate" => {
-                check(c.expire_platform_certificate(&text(&a, "serial_no")?))?;
-                Ok("null".to_owned())
-            }
-            "inject_fault" => {
-                let f: Fault = parse(&a, "fault")?;
-                check(c.inject_fault(f))?;
-                Ok("null".to_owned())
-            }
-            "faults" => json(&c.faults()),
-            "clear_faults" => {
-                c.clear_faults();
-                Ok("null".to_owned())
-            }
-            "send_callback" => {
-                let r: CallbackRequest = parse(&a, "callback")?;
-                json(&check(c.send_callback(r).await)?)
-            }
-            "wait_for_callback" => {
-                let secs = a.get("timeout").and_then(Value::as_f64).unwrap_or(10.0);
-                let timeout = Duration::try_from_secs_f64(secs)
-                    .map_err(|e| invalid_input(format!("timeout: {e}")))?;
-                json(&check(
-                    c.wait_for_callback(&text(&a, "id")?, timeout).await,
-                )?)
-            }
-            "callbacks" => json(&c.callbacks()),
-            "callback" => json(&check(c.callback(&text(&a, "id")?))?),
-            "requests" => json(&c.requests()),
-            "clear_requests" => {
-                c.clear_requests();
-                Ok("null".to_owned())
-            }
-            "media" => json(&check(c.media(&text(&a, "media_id")?))?),
-            other => Err(invalid_input(format!(
-                "unknown sandbox operation {:?}",
-                other.chars().take(64).collect::<String>()
-            ))),
+    pub fn admin<'env>(
+        &self,
+        env: &'env Env,
+        operation: String,
+        arguments_json: String,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
+        let control = self.control.clone();
+        spawn_owned(env, admin(control, operation, arguments_json))
+    }
+}
+
+/// One admin operation on a control handle the future owns.
+async fn admin(
+    c: SandboxControl,
+    operation: String,
+    arguments_json: String,
+) -> napi::Result<String> {
+    let a: Value = serde_json::from_str(&arguments_json)
+        .map_err(|e| invalid_input(format!("arguments of {operation}: {e}")))?;
+    match operation.as_str() {
+        "info" => json(&check(c.info())?),
+        "clock" => json(&c.clock_view()),
+        "advance_clock" => {
+            let secs = a
+                .get("seconds")
+                .and_then(Value::as_i64)
+                .ok_or_else(|| invalid_input("seconds must be an integer"))?;
+            json(&check(c.advance_clock(secs))?)
         }
+        "reset_clock" => json(&check(c.reset_clock())?),
+        "settings" => json(&c.settings()),
+        "update_settings" => json(&check(c.update_settings(&a))?),
+        "register_merchant" => {
+            let r: MerchantRegistration = parse(&a, "merchant")?;
+            json(&check(c.register_merchant(r))?)
+        }
+        "merchants" => json(&c.merchants()),
+        "merchant" => json(&check(c.merchant(&text(&a, "mchid")?))?),
+        "update_merchant" => {
+            let patch: MerchantPatch = parse(&a["patch"], "merchant patch")?;
+            json(&check(c.update_merchant(&text(&a, "mchid")?, patch))?)
+        }
+        "add_sub_merchant" => {
+            let r: SubMerchantRegistration = parse(&a["registration"], "sub-merchant")?;
+            json(&check(c.add_sub_merchant(&text(&a, "mchid")?, r))?)
+        }
+        "sub_merchant" => json(&check(
+            c.sub_merchant(&text(&a, "mchid")?, &text(&a, "sub_mchid")?),
+        )?),
+        "update_sub_merchant" => {
+            let patch: SubMerchantPatch = parse(&a["patch"], "sub-merchant patch")?;
+            json(&check(c.update_sub_merchant(
+                &text(&a, "mchid")?,
+                &text(&a, "sub_mchid")?,
+                patch,
+            ))?)
+        }
+        "platform_certificates" => json(&c.platform_certificates()),
+        "rotate_platform_certificate" => {
+            let r: RotateRequest = parse(&a, "rotation")?;
+            json(&check(c.rotate_platform_certificate(r).await)?)
+        }
+        "expire_platform_certificate" => {
+            check(c.expire_platform_certificate(&text(&a, "serial_no")?))?;
+            Ok("null".to_owned())
+        }
+        "inject_fault" => {
+            let f: Fault = parse(&a, "fault")?;
+            check(c.inject_fault(f))?;
+            Ok("null".to_owned())
+        }
+        "faults" => json(&c.faults()),
+        "clear_faults" => {
+            c.clear_faults();
+            Ok("null".to_owned())
+        }
+        "send_callback" => {
+            let r: CallbackRequest = parse(&a, "callback")?;
+            json(&check(c.send_callback(r).await)?)
+        }
+        "wait_for_callback" => {
+            let secs = a.get("timeout").and_then(Value::as_f64).unwrap_or(10.0);
+            let timeout = Duration::try_from_secs_f64(secs)
+                .map_err(|e| invalid_input(format!("timeout: {e}")))?;
+            json(&check(
+                c.wait_for_callback(&text(&a, "id")?, timeout).await,
+            )?)
+        }
+        "callbacks" => json(&c.callbacks()),
+        "callback" => json(&check(c.callback(&text(&a, "id")?))?),
+        "requests" => json(&c.requests()),
+        "clear_requests" => {
+            c.clear_requests();
+            Ok("null".to_owned())
+        }
+        "media" => json(&check(c.media(&text(&a, "media_id")?))?),
+        other => Err(invalid_input(format!(
+            "unknown sandbox operation {:?}",
+            other.chars().take(64).collect::<String>()
+        ))),
     }
 }
