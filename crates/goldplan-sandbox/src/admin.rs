@@ -273,8 +273,7 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route(
             "/platform-certificates/{serial_no}/expire",
             post(|State(a): S, Path(s): Path<String>| async move {
-                ctl(a.clone()).expire_platform_certificate(&s)?;
-                ok(ctl(a).platform_certificates())
+                ok(ctl(a).expire_platform_certificate_listed(&s)?)
             }),
         )
         .route(

@@ -233,7 +233,7 @@ fn callback_key(app: &Shared, mchid: &str) -> (WechatKey, i64) {
         KeyMode::Certificate => false,
         KeyMode::Combined => random_unit() < share,
     };
-    let key = st.side(Some(mchid)).wechat_key(use_public, now);
+    let key = st.side(Some(mchid)).wechat_key(use_public, mode, now);
     (key, app.protocol_now(&st.settings))
 }
 

@@ -7,9 +7,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use goldplan::clock::{Clock, SystemClock};
 
+use crate::config::KeyMode;
 use crate::error::{Result, SandboxError};
-use crate::identity::PlatformIdentity;
-use crate::model::{RotateRequest, RotationOutcome};
+use crate::identity::{PlatformIdentity, WechatSide};
+use crate::model::{PlatformCertificateInfo, RotateRequest, RotationOutcome};
 use crate::state::Shared;
 
 /// Issues a new platform certificate. Key generation runs outside the state lock.
@@ -41,6 +42,8 @@ pub(crate) async fn rotate(app: &Shared, request: &RotateRequest) -> Result<Rota
     // The sandbox decides activity and age on its own clock; the certificate itself must also
     // be valid for clients on the wall clock, which drop certificates not yet valid.
     let now = app.now();
+    // Refused (400) before a key is generated for nothing, instead of failing inside X.509.
+    crate::identity::certificate_end(now, validity)?;
     let system_now = SystemClock.now();
     let fresh = tokio::task::spawn_blocking(move || {
         PlatformIdentity::generate_at(now, system_now, validity)
@@ -62,11 +65,10 @@ fn install(
 ) -> Result<RotationOutcome> {
     let now = app.now();
     let mut st = app.lock();
+    let mode = st.mode_of(mchid);
     let side = st.side_mut(mchid)?;
     // The certificate signing before this rotation: a staged hand-over pins it.
-    let current = side
-        .signing_certificate(now)
-        .map(|p| p.serial_no().to_owned());
+    let current = side.signer(mode, now).map(|p| p.serial_no().to_owned());
     // The new certificate must be able to sign by the time the old ones retire, or nothing a
     // client has downloaded would be left to sign with.
     fresh.signs_from = match sign_with_new {
@@ -90,7 +92,7 @@ fn install(
     }
     side.platform.push(fresh);
     let previous = side
-        .certificate_info(now)
+        .certificate_info(now, mode)
         .into_iter()
         .filter(|c| previous.contains(&c.serial_no))
         .collect();
@@ -101,17 +103,53 @@ fn install(
     })
 }
 
-/// Retires a platform certificate now: it is no longer listed nor used for signing.
-pub(crate) fn expire(app: &Shared, serial: &str) -> Result<()> {
+/// Retires a platform certificate now: it is no longer listed nor used for signing. Returns
+/// the certificates of the merchant that held it, as that merchant sees them afterwards.
+///
+/// The last listed certificate of a merchant in certificate mode is not retired: that
+/// merchant's client holds nothing else to verify answers with. When the certificate signing
+/// goes and no other has passed its lead time, certificate-mode answers move at once to the
+/// listed one whose lead time ends first (the new one of the rotation under way); its entry
+/// says `lead_time_cut_short`.
+pub(crate) fn expire(app: &Shared, serial: &str) -> Result<Vec<PlatformCertificateInfo>> {
     let now = app.now();
-    {
+    let listed = {
         let mut st = app.lock();
-        let (side, index) = st.find_platform(serial)?;
+        let (mchid, index) = st.platform_owner(serial)?;
+        let mode = st.mode_of(&mchid);
+        let side = st.side_mut(&mchid)?;
+        let still_listed = |side: &WechatSide| {
+            side.platform
+                .iter()
+                .enumerate()
+                .any(|(i, p)| i != index && p.is_active(now))
+        };
+        let target_listed = side.platform.get(index).is_some_and(|p| p.is_active(now));
+        if mode == KeyMode::Certificate && target_listed && !still_listed(side) {
+            return Err(SandboxError::InvalidInput(
+                "this is the last listed platform certificate of a merchant in certificate \
+                 mode; rotate first"
+                    .into(),
+            ));
+        }
         if let Some(p) = side.platform.get_mut(index) {
             p.retire_at = Some(now);
         }
-    }
-    app.persist()
+        if let Some(early) = side
+            .lead_time_cut_short(now)
+            .filter(|_| mode == KeyMode::Certificate)
+        {
+            tracing::warn!(
+                %mchid,
+                serial = %early.serial_no(),
+                "no listed platform certificate has passed its lead time; certificate-mode \
+                 answers are signed with a listed one at once"
+            );
+        }
+        side.certificate_info(now, mode)
+    };
+    app.persist()?;
+    Ok(listed)
 }
 
 /// Makes an active platform certificate sign from now on (an explicit switch: its lead time,
@@ -120,16 +158,17 @@ pub(crate) fn switch(app: &Shared, serial: &str) -> Result<()> {
     let now = app.now();
     {
         let mut st = app.lock();
-        let (side, index) = st.find_platform(serial)?;
+        let (mchid, index) = st.platform_owner(serial)?;
+        let side = st.side_mut(&mchid)?;
         let Some(p) = side.platform.get_mut(index) else {
-            return Err(SandboxError::NotFound(format!(
-                "platform certificate {serial}"
-            )));
+            return Err(SandboxError::NotFound(
+                "no such platform certificate".into(),
+            ));
         };
         if !p.is_active(now) {
-            return Err(SandboxError::InvalidInput(format!(
-                "platform certificate {serial} is not active"
-            )));
+            return Err(SandboxError::InvalidInput(
+                "that platform certificate is not active".into(),
+            ));
         }
         p.signs_from = p.signs_from.min(now);
         let serial_no = p.serial_no().to_owned();

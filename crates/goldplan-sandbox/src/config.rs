@@ -121,6 +121,11 @@ pub struct ConnectionLimits {
     /// How long a request body may go without sending any data; the request then fails
     /// (`400 INVALID_REQUEST` on the gateway, `400 INVALID_INPUT` on the admin API).
     pub idle_timeout: Duration,
+    /// How long a whole request (head and body) may take to arrive, counted from its first
+    /// byte. A request still arriving then is answered `408 Request Timeout` and its
+    /// connection closed, however steadily it trickles in: `idle_timeout` alone restarts with
+    /// every byte. It also caps `header_read_timeout`.
+    pub request_timeout: Duration,
 }
 
 /// Half of this process's open-file limit (at most 8 192): room for the other half, which
@@ -149,6 +154,7 @@ impl Default for ConnectionLimits {
             max_connections: default_max_connections(),
             header_read_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -158,8 +164,13 @@ impl ConnectionLimits {
         if self.max_connections == 0 {
             return Err("max_connections must be at least 1".into());
         }
-        if self.header_read_timeout.is_zero() || self.idle_timeout.is_zero() {
-            return Err("header_read_timeout and idle_timeout must be positive".into());
+        if self.header_read_timeout.is_zero()
+            || self.idle_timeout.is_zero()
+            || self.request_timeout.is_zero()
+        {
+            return Err(
+                "header_read_timeout, idle_timeout and request_timeout must be positive".into(),
+            );
         }
         Ok(())
     }

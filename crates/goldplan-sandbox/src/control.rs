@@ -39,7 +39,7 @@ fn view(m: &Merchant, side: &WechatSide, now: i64) -> MerchantView {
         public_key_id: side.public_key_id.clone(),
         public_key_pem: side.public_key.public_key_pem(),
         platform_certificates: side
-            .certificate_info(now)
+            .certificate_info(now, m.mode)
             .into_iter()
             .filter(|c| c.active)
             .collect(),
@@ -336,19 +336,18 @@ impl SandboxControl {
 
     /// Every platform certificate ever issued to the built-in provider, with its status.
     pub fn platform_certificates(&self) -> Vec<PlatformCertificateInfo> {
-        self.app
-            .lock()
-            .identities
-            .wechat
-            .certificate_info(self.app.now())
+        let now = self.app.now();
+        let st = self.app.lock();
+        let mode = st.mode_of(&st.primary_mchid);
+        st.identities.wechat.certificate_info(now, mode)
     }
 
     /// Every platform certificate ever issued to `mchid` (each merchant has its own).
     pub fn platform_certificates_of(&self, mchid: &str) -> Result<Vec<PlatformCertificateInfo>> {
         let now = self.app.now();
         let st = self.app.lock();
-        st.merchant(mchid)?;
-        Ok(st.side(Some(mchid)).certificate_info(now))
+        let mode = st.merchant(mchid)?.mode;
+        Ok(st.side(Some(mchid)).certificate_info(now, mode))
     }
 
     /// Issues a new platform certificate; the previous ones stay listed for the overlap. By
@@ -366,8 +365,26 @@ impl SandboxControl {
         crate::certs::switch(&self.app, serial_no)
     }
 
-    /// Retires a platform certificate now (no longer listed, no longer signing).
+    /// Retires a platform certificate now (no longer listed, no longer signing). See
+    /// [`SandboxControl::expire_platform_certificate_listed`].
     pub fn expire_platform_certificate(&self, serial_no: &str) -> Result<()> {
+        crate::certs::expire(&self.app, serial_no).map(drop)
+    }
+
+    /// Retires a platform certificate now (no longer listed, no longer signing) and returns
+    /// every certificate of the merchant that held it, as the admin API answers.
+    ///
+    /// A merchant in certificate mode only ever sees listed certificates: its last listed one
+    /// cannot be expired (`InvalidInput`; rotate first), and when the certificate signing goes
+    /// before any other has passed its lead time, the listed one whose lead time ends first
+    /// (the new one of the rotation under way) signs its answers at once; that entry then has
+    /// `signing` and
+    /// [`lead_time_cut_short`](PlatformCertificateInfo::lead_time_cut_short) set. Merchants in
+    /// the other modes get the public key until a lead time has passed.
+    pub fn expire_platform_certificate_listed(
+        &self,
+        serial_no: &str,
+    ) -> Result<Vec<PlatformCertificateInfo>> {
         crate::certs::expire(&self.app, serial_no)
     }
 

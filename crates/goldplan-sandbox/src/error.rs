@@ -35,6 +35,17 @@ pub enum SandboxError {
         /// The newest version this build reads.
         supported: u32,
     },
+    /// Another sandbox (in this process or another one) runs on the same state directory: the
+    /// lock file `sandbox.lock` in it is taken. Two sandboxes writing one directory would
+    /// overwrite each other's state. The lock is released when that sandbox stops
+    /// ([`crate::SandboxHandle::shutdown`]) or its handle is dropped.
+    #[error(
+        "state directory {path} is in use by another running sandbox (its sandbox.lock is taken)"
+    )]
+    StateDirInUse {
+        /// The state directory.
+        path: std::path::PathBuf,
+    },
     /// Generating or loading keys and certificates failed.
     #[error("identity error: {0}")]
     Identity(String),
@@ -66,6 +77,7 @@ impl SandboxError {
             SandboxError::Io(_) => "IO",
             SandboxError::CorruptState { .. } => "CORRUPT_STATE",
             SandboxError::StateFormatTooNew { .. } => "STATE_FORMAT_TOO_NEW",
+            SandboxError::StateDirInUse { .. } => "STATE_DIR_IN_USE",
             SandboxError::Identity(_) => "IDENTITY",
             SandboxError::InvalidInput(_) => "INVALID_INPUT",
             SandboxError::NotFound(_) => "NOT_FOUND",

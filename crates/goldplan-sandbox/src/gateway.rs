@@ -99,15 +99,6 @@ pub(crate) async fn gateway(
             );
             return Response::new(Body::empty());
         }
-        Some(FaultKind::Delay) => {
-            let ms = fault
-                .as_ref()
-                .and_then(|f| f.delay_ms)
-                .unwrap_or(1000)
-                .min(60_000);
-            tokio::time::sleep(Duration::from_millis(ms)).await;
-            None
-        }
         _ => None,
     };
     let reply = match early {
@@ -115,6 +106,16 @@ pub(crate) async fn gateway(
         None => match axum::body::to_bytes(body, body_limit).await {
             Err(_) => Reply::invalid_request("请求体过大或读取失败"),
             Ok(bytes) => {
+                // The delay comes once the request has arrived: before it, it would eat into
+                // the time the client has to send the body (the whole-request deadline).
+                if fault_kind == Some(FaultKind::Delay) {
+                    let ms = fault
+                        .as_ref()
+                        .and_then(|f| f.delay_ms)
+                        .unwrap_or(1000)
+                        .min(60_000);
+                    tokio::time::sleep(Duration::from_millis(ms)).await;
+                }
                 dispatch(
                     &app,
                     &parts.headers,

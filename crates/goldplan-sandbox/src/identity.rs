@@ -102,6 +102,37 @@ fn random_serial() -> Result<Vec<u8>> {
     Ok(serial)
 }
 
+/// The latest NotAfter an X.509 certificate can carry: 9999-12-31T23:59:59Z (RFC 5280
+/// GeneralizedTime has four year digits).
+pub(crate) const LATEST_CERTIFICATE_TIME: i64 = 253_402_300_799;
+
+/// NotAfter of a certificate valid for `validity_secs` from `from`; refused (as the caller's
+/// input, never an internal error) when it overflows or lies past the latest time a
+/// certificate can carry, as with a huge validity or a sandbox clock advanced far ahead.
+pub(crate) fn certificate_end(from: i64, validity_secs: i64) -> Result<i64> {
+    from.checked_add(validity_secs)
+        .filter(|end| *end <= LATEST_CERTIFICATE_TIME)
+        .ok_or_else(|| {
+            SandboxError::InvalidInput(
+                "the certificate would end after 9999-12-31 (the latest time X.509 can \
+                 express): shorten validity_secs or reset the sandbox clock"
+                    .into(),
+            )
+        })
+}
+
+/// Refuses a validity window X.509 cannot express.
+fn check_certificate_times(not_before: i64, not_after: i64) -> Result<()> {
+    // -62167219200 is 0000-01-01T00:00:00Z, the earliest GeneralizedTime.
+    if not_before < -62_167_219_200 || not_after > LATEST_CERTIFICATE_TIME || not_after < not_before
+    {
+        return Err(SandboxError::InvalidInput(
+            "the certificate validity lies outside what X.509 can express".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Issues a self-signed X.509 certificate for `key`; returns (PEM, upper-hex serial).
 fn issue_certificate(
     key: &RsaIdentity,
@@ -149,11 +180,13 @@ pub struct PlatformIdentity {
 
 impl PlatformIdentity {
     /// Generates a key and issues a certificate valid from `not_before` for `validity_secs`.
+    /// A validity that ends outside what an X.509 certificate can say (after the year 9999)
+    /// is refused as invalid input.
     pub fn generate(not_before: i64, validity_secs: i64) -> Result<PlatformIdentity> {
         PlatformIdentity::issue(
             not_before,
             not_before,
-            not_before.saturating_add(validity_secs),
+            certificate_end(not_before, validity_secs)?,
         )
     }
 
@@ -168,11 +201,13 @@ impl PlatformIdentity {
         PlatformIdentity::issue(
             sandbox_now,
             sandbox_now.min(system_now).saturating_sub(60),
-            sandbox_now.saturating_add(validity_secs),
+            certificate_end(sandbox_now, validity_secs)?,
         )
     }
 
     fn issue(issued_at: i64, not_before: i64, not_after: i64) -> Result<PlatformIdentity> {
+        // Checked before the (slow) key generation, which would be for nothing.
+        check_certificate_times(not_before, not_after)?;
         let key = RsaIdentity::generate()?;
         let (pem, _) = issue_certificate(
             &key,
@@ -363,7 +398,7 @@ impl Identities {
             &merchant_key,
             "goldplan sandbox merchant API certificate",
             now - 60,
-            now.saturating_add(certificate_validity_secs),
+            certificate_end(now, certificate_validity_secs)?,
         )?;
         let digits: String = random_bytes::<34>()?
             .iter()

@@ -81,6 +81,9 @@ pub struct Sandbox;
 impl Sandbox {
     /// Binds, creates (or loads) the identities, writes `sandbox.json` when a state directory
     /// is configured, and starts serving on the current tokio runtime.
+    ///
+    /// A state directory is locked for as long as the sandbox runs: starting a second sandbox
+    /// on it fails with [`SandboxError::StateDirInUse`].
     pub async fn start(config: SandboxConfig) -> Result<SandboxHandle> {
         config
             .settings
@@ -100,6 +103,12 @@ impl Sandbox {
             }
             tracing::warn!(bind = %config.bind, "the sandbox is reachable from other hosts; it holds test keys and answers anyone (the admin API stays loopback-only)");
         }
+        // Taken first: a second sandbox on the same directory must not read, let alone
+        // write, what the first one is changing.
+        let state_dir_lock = match &config.state_dir {
+            Some(dir) => Some(persist::lock_state_dir(dir)?),
+            None => None,
+        };
         let listener = tokio::net::TcpListener::bind(config.bind).await?;
         let local = listener.local_addr()?;
         let shown = if local.ip().is_unspecified() {
@@ -186,6 +195,7 @@ impl Sandbox {
             state: Mutex::new(state),
             base_url: base_url.clone(),
             state_dir: config.state_dir.clone(),
+            state_dir_lock: Mutex::new(state_dir_lock),
             http,
             rotating: std::sync::atomic::AtomicBool::new(false),
             persist_turn: Mutex::new(()),
@@ -232,6 +242,7 @@ async fn load_identities(config: &SandboxConfig) -> Result<Identities> {
 
 /// A running sandbox. Dereferences to [`SandboxControl`] for every admin operation. Dropping
 /// it stops the server (without waiting); [`SandboxHandle::shutdown`] stops it gracefully.
+/// Either way the state directory's lock is released when it returns.
 #[derive(Debug)]
 pub struct SandboxHandle {
     control: SandboxControl,
@@ -251,8 +262,9 @@ impl SandboxHandle {
         self.control.clone()
     }
 
-    /// Stops accepting connections, lets in-flight requests finish (at most 10 s) and waits
-    /// for the server task.
+    /// Stops accepting connections, lets in-flight requests finish (at most 10 s), waits for
+    /// the server task, writes the state directory a last time and releases its lock (another
+    /// sandbox may then start on it).
     pub async fn shutdown(mut self) -> Result<()> {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
@@ -263,7 +275,9 @@ impl SandboxHandle {
         }
         // Everything is written as it changes; this last write covers what changed while
         // the server drained.
-        self.control.app.persist()
+        let written = self.control.app.persist();
+        self.control.app.release_state_dir();
+        written
     }
 }
 
@@ -275,6 +289,9 @@ impl Deref for SandboxHandle {
 }
 
 impl Drop for SandboxHandle {
+    /// Stops the server without waiting, writes the state directory a last time and releases
+    /// its lock at once, so that a sandbox started right after on the same directory is not
+    /// refused. Requests still draining then change memory only.
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
@@ -282,5 +299,7 @@ impl Drop for SandboxHandle {
                 tracing::debug!(error = %e, "cannot write the state directory while dropping the sandbox");
             }
         }
+        // Also after a failed `shutdown`, which returns before its own release.
+        self.control.app.release_state_dir();
     }
 }

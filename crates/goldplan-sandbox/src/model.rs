@@ -72,6 +72,13 @@ pub struct PlatformCertificateInfo {
     /// From when it may sign (Unix seconds on the sandbox clock): a rotation's lead time.
     #[serde(default)]
     pub signs_from: i64,
+    /// Whether it signs although its lead time (`signs_from`) has not passed: its merchant is
+    /// in certificate mode, the certificate that signed was expired and no other listed one
+    /// had passed its lead time. A certificate-mode client only ever meets listed
+    /// certificates, so the listed one whose lead time ends first signs at once rather than
+    /// the public key.
+    #[serde(default)]
+    pub lead_time_cut_short: bool,
 }
 
 /// Kind of service provider (spec §8: only ordinary providers and channel partners may call).

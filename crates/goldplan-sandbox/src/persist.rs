@@ -25,6 +25,10 @@ use crate::state::{Merchant, Shared, State};
 /// Name of the business state file in the state directory.
 pub(crate) const STATE_FILE: &str = "state.json";
 
+/// Name of the lock file in the state directory: held (an exclusive OS file lock) for as long
+/// as a sandbox runs on the directory.
+pub(crate) const LOCK_FILE: &str = "sandbox.lock";
+
 /// The newest `format_version` of `state.json` this build writes and reads.
 pub const STATE_FORMAT_VERSION: u32 = 1;
 
@@ -237,6 +241,39 @@ pub(crate) fn load(dir: &Path) -> Result<Option<(PathBuf, StoredState)>> {
     Ok(Some((path, stored)))
 }
 
+/// Takes the exclusive lock of the state directory `dir` (creating it and its lock file if
+/// needed), so that a second sandbox on the same directory is refused instead of overwriting
+/// the first one's files. The lock lasts as long as the returned file stays open; the OS
+/// releases it when the process ends, so a crash leaves no stale lock behind.
+pub(crate) fn lock_state_dir(dir: &Path) -> Result<std::fs::File> {
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join(LOCK_FILE);
+    let mut options = std::fs::OpenOptions::new();
+    // Never truncated: the file carries no content, only the lock.
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let file = options.open(&path)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(SandboxError::StateDirInUse {
+            path: dir.to_owned(),
+        }),
+        Err(std::fs::TryLockError::Error(e)) if e.kind() == std::io::ErrorKind::Unsupported => {
+            // A file system without locks (some network mounts) still works, unguarded.
+            tracing::warn!(dir = %dir.display(), "the state directory cannot be locked; make sure no other sandbox uses it");
+            Ok(file)
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(SandboxError::Io(std::io::Error::new(
+            e.kind(),
+            format!("cannot lock {}: {e}", path.display()),
+        ))),
+    }
+}
+
 /// Writes `value` as pretty JSON to `path` atomically: a temporary file in the same directory
 /// (readable by the owner only on Unix, as the files hold test keys), fsync, rename, and an
 /// fsync of the directory so that the rename itself survives a crash.
@@ -301,6 +338,25 @@ impl Shared {
         }
     }
 
+    /// Releases the state directory's lock once the last write is done. Later writes (from a
+    /// request still draining, or a control handle used after the stop) are skipped: the
+    /// directory may already belong to the next sandbox.
+    pub(crate) fn release_state_dir(&self) {
+        let _turn = self
+            .persist_turn
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let lock = self
+            .state_dir_lock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(file) = lock {
+            // Closing the file releases the lock as well; unlocking first says so plainly.
+            let _ = file.unlock();
+        }
+    }
+
     fn write_files(&self, all: bool) -> Result<()> {
         let Some(dir) = &self.state_dir else {
             return Ok(());
@@ -313,6 +369,15 @@ impl Shared {
             .persist_turn
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
+        let released = self
+            .state_dir_lock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_none();
+        if released {
+            tracing::debug!("the sandbox has stopped; not writing its state directory");
+            return Ok(());
+        }
         if !all && self.persist_durable.load(Ordering::SeqCst) >= ticket {
             return Ok(());
         }

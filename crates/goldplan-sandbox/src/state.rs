@@ -189,6 +189,36 @@ impl WechatSide {
             .or_else(|| usable().max_by_key(|p| (p.signs_from, p.issued_at)))
     }
 
+    /// The platform certificate a merchant in `mode` is answered with at `now`: the
+    /// [`signing certificate`](WechatSide::signing_certificate). When none has passed its lead
+    /// time, a merchant in certificate mode, who was never given the public key, gets a listed
+    /// certificate instead, its lead time cut short (see [`WechatSide::lead_time_cut_short`]).
+    /// The other modes fall back to the public key.
+    pub(crate) fn signer(&self, mode: KeyMode, now: i64) -> Option<&PlatformIdentity> {
+        self.signing_certificate(now).or_else(|| match mode {
+            KeyMode::Certificate => self.closest_to_signing(now),
+            KeyMode::Combined | KeyMode::PublicKey => None,
+        })
+    }
+
+    /// Among the listed certificates, the one whose lead time ends first (the newest listed
+    /// one when a single rotation is under way; of several, the one listed longest, which
+    /// clients most likely hold). It is also the one `signing_certificate` picks once that
+    /// lead time has passed, so answers do not switch back and forth.
+    fn closest_to_signing(&self, now: i64) -> Option<&PlatformIdentity> {
+        self.platform
+            .iter()
+            .filter(|p| p.is_active(now))
+            .min_by_key(|p| (p.signs_from, std::cmp::Reverse(p.issued_at)))
+    }
+
+    /// The certificate that answers certificate-mode merchants at `now` before its lead time
+    /// has passed (none signs by the usual rule, yet one is listed), if any.
+    pub(crate) fn lead_time_cut_short(&self, now: i64) -> Option<&PlatformIdentity> {
+        self.signer(KeyMode::Certificate, now)
+            .filter(|p| now < p.signs_from)
+    }
+
     pub(crate) fn public_key(&self) -> WechatKey {
         WechatKey {
             id: self.public_key_id.clone(),
@@ -196,33 +226,46 @@ impl WechatSide {
         }
     }
 
-    /// The public key when `use_public`, otherwise the signing certificate (the public key
-    /// again when no certificate is active).
-    pub(crate) fn wechat_key(&self, use_public: bool, now: i64) -> WechatKey {
-        match self.signing_certificate(now) {
-            Some(cert) if !use_public => WechatKey {
+    /// The key an answer to a merchant in `mode` is signed with: the public key when
+    /// `use_public`, otherwise the [`signer`](WechatSide::signer). Without one, the public key
+    /// signs, except in certificate mode: there the certificate issued last signs, although
+    /// it is no longer listed, since a certificate-mode client never holds the public key.
+    pub(crate) fn wechat_key(&self, use_public: bool, mode: KeyMode, now: i64) -> WechatKey {
+        if use_public {
+            return self.public_key();
+        }
+        let last_issued = || match mode {
+            KeyMode::Certificate => self.platform.iter().max_by_key(|p| p.issued_at),
+            KeyMode::Combined | KeyMode::PublicKey => None,
+        };
+        match self.signer(mode, now).or_else(last_issued) {
+            Some(cert) => WechatKey {
                 id: cert.serial_no().to_owned(),
                 key: cert.key().private_key().clone(),
             },
-            _ => self.public_key(),
+            None => self.public_key(),
         }
     }
 
-    pub(crate) fn certificate_info(&self, now: i64) -> Vec<PlatformCertificateInfo> {
-        let signing = self
-            .signing_certificate(now)
-            .map(|p| p.serial_no().to_owned());
+    /// Every certificate with its status, as seen by the merchant owning this side (in
+    /// `mode`).
+    pub(crate) fn certificate_info(&self, now: i64, mode: KeyMode) -> Vec<PlatformCertificateInfo> {
+        let signing = self.signer(mode, now).map(|p| p.serial_no().to_owned());
         self.platform
             .iter()
-            .map(|p| PlatformCertificateInfo {
-                serial_no: p.serial_no().to_owned(),
-                effective_time: rfc3339_cst(p.certificate().not_before()),
-                expire_time: rfc3339_cst(p.certificate().not_after()),
-                certificate_pem: p.certificate().pem().to_owned() + "\n",
-                signing: signing.as_deref() == Some(p.serial_no()),
-                active: p.is_active(now),
-                retire_at: p.retire_at,
-                signs_from: p.signs_from,
+            .map(|p| {
+                let signing = signing.as_deref() == Some(p.serial_no());
+                PlatformCertificateInfo {
+                    serial_no: p.serial_no().to_owned(),
+                    effective_time: rfc3339_cst(p.certificate().not_before()),
+                    expire_time: rfc3339_cst(p.certificate().not_after()),
+                    certificate_pem: p.certificate().pem().to_owned() + "\n",
+                    signing,
+                    active: p.is_active(now),
+                    retire_at: p.retire_at,
+                    signs_from: p.signs_from,
+                    lead_time_cut_short: signing && now < p.signs_from,
+                }
             })
             .collect()
     }
@@ -254,15 +297,29 @@ impl State {
             .ok_or_else(|| SandboxError::NotFound(format!("merchant {mchid}")))
     }
 
-    /// Every merchant's WeChat Pay side, the built-in provider's first.
-    pub(crate) fn sides_mut(&mut self) -> impl Iterator<Item = &mut WechatSide> {
-        std::iter::once(&mut self.identities.wechat).chain(self.sides.values_mut())
+    /// The key mode of the merchant owning the WeChat Pay side of `mchid` (combined for a
+    /// side without a merchant, like an unknown caller).
+    pub(crate) fn mode_of(&self, mchid: &str) -> KeyMode {
+        self.merchants
+            .get(mchid)
+            .map_or(KeyMode::Combined, |m| m.mode)
+    }
+
+    /// The merchant whose WeChat Pay side holds the platform certificate `serial`, and its
+    /// index there.
+    pub(crate) fn platform_owner(&self, serial: &str) -> Result<(String, usize)> {
+        let wanted = SerialNumber::parse(serial)
+            .map_err(|_| SandboxError::InvalidInput("not a hex certificate serial".into()))?;
+        std::iter::once((&self.primary_mchid, &self.identities.wechat))
+            .chain(self.sides.iter())
+            .find_map(|(mchid, side)| side.platform_index(&wanted).map(|i| (mchid.clone(), i)))
+            .ok_or_else(|| SandboxError::NotFound("no such platform certificate".into()))
     }
 
     /// Spec §2.4/§2.6/§3.6, with the keys of the caller's own WeChat Pay side: public-key mode
     /// signs with the public key; combined mode (and an unknown caller) follows the request's
-    /// `Wechatpay-Serial`; certificate mode uses the platform certificate. Without an active
-    /// certificate the public key signs.
+    /// `Wechatpay-Serial`; certificate mode uses the platform certificate, and never the
+    /// public key (see [`WechatSide::wechat_key`]).
     pub(crate) fn response_key(
         &self,
         mchid: Option<&str>,
@@ -272,21 +329,13 @@ impl State {
     ) -> WechatKey {
         let side = self.side(mchid);
         let wants_public = requested_serial == Some(side.public_key_id.as_str());
+        let mode = mode.unwrap_or(KeyMode::Combined);
         let use_public = match mode {
-            Some(KeyMode::PublicKey) => true,
-            Some(KeyMode::Combined) | None => wants_public,
-            Some(KeyMode::Certificate) => false,
+            KeyMode::PublicKey => true,
+            KeyMode::Combined => wants_public,
+            KeyMode::Certificate => false,
         };
-        side.wechat_key(use_public, now)
-    }
-
-    /// The side holding the platform certificate `serial` and its index there.
-    pub(crate) fn find_platform(&mut self, serial: &str) -> Result<(&mut WechatSide, usize)> {
-        let wanted = SerialNumber::parse(serial)
-            .map_err(|_| SandboxError::InvalidInput(format!("{serial:?} is not a hex serial")))?;
-        self.sides_mut()
-            .find_map(|side| side.platform_index(&wanted).map(|i| (side, i)))
-            .ok_or_else(|| SandboxError::NotFound(format!("platform certificate {serial}")))
+        side.wechat_key(use_public, mode, now)
     }
 
     /// Consumes one use of the first queued fault matching the request.
@@ -343,7 +392,7 @@ impl State {
             public_key_pem: id.wechat.public_key.public_key_pem(),
             platform_certificates: id
                 .wechat
-                .certificate_info(now)
+                .certificate_info(now, primary.mode)
                 .into_iter()
                 .filter(|c| c.active)
                 .collect(),
@@ -370,6 +419,9 @@ pub(crate) struct Shared {
     pub(crate) state: Mutex<State>,
     pub(crate) base_url: String,
     pub(crate) state_dir: Option<PathBuf>,
+    /// The open lock file of `state_dir` while this sandbox owns it; `None` once it stopped
+    /// (or without a state directory).
+    pub(crate) state_dir_lock: Mutex<Option<std::fs::File>>,
     pub(crate) http: reqwest::Client,
     /// Set while a scheduled rotation generates its key, so concurrent requests do not
     /// rotate twice.

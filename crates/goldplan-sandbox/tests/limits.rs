@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::{config, start_with};
-use goldplan_sandbox::{ConnectionLimits, SandboxConfig, SandboxHandle};
+use goldplan_sandbox::{ConnectionLimits, Fault, FaultKind, SandboxConfig, SandboxHandle};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -150,6 +150,145 @@ async fn connections_beyond_the_cap_are_answered_503_and_closed() {
     assert!(served, "a freed slot is reused");
 }
 
+/// Opens a connection, sends `head` and then one byte of body every 50 ms (so that
+/// `idle_timeout` never fires) until the sandbox closes the connection; returns what it
+/// answered.
+async fn trickle(sb: &SandboxHandle, head: &'static [u8]) -> Vec<u8> {
+    let (mut read, mut write) = connect(sb).await.into_split();
+    let writer = tokio::spawn(async move {
+        write.write_all(head).await?;
+        loop {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            write.write_all(b" ").await?;
+        }
+        #[allow(unreachable_code)]
+        Ok::<(), std::io::Error>(())
+    });
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    let read_all = async {
+        loop {
+            match read.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => seen.extend_from_slice(&buf[..n]),
+            }
+        }
+    };
+    let closed = tokio::time::timeout(HANG_GUARD, read_all).await;
+    writer.abort();
+    closed.expect("the sandbox must cut off a request that trickles past its deadline");
+    seen
+}
+
+/// Issue: a body trickling one byte at a time restarted the idle timeout for ever, so a few
+/// such clients held every connection slot (all others got 503).
+#[tokio::test]
+async fn a_trickling_request_is_cut_off_at_the_whole_request_deadline() {
+    let (sb, _c) = start_with(limited(ConnectionLimits {
+        max_connections: 2,
+        request_timeout: Duration::from_millis(500),
+        ..ConnectionLimits::default()
+    }))
+    .await;
+    // Every slot is taken by a trickler, one on the gateway and one on the admin API.
+    let gateway = trickle(
+        &sb,
+        b"POST /v3/goldplan/merchants/changegoldplanstatus HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+          Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{",
+    );
+    let admin = trickle(
+        &sb,
+        b"POST /sandbox/faults HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+          Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{",
+    );
+    let (gateway, admin) = tokio::join!(gateway, admin);
+    for answer in [gateway, admin] {
+        assert!(
+            answer.starts_with(b"HTTP/1.1 408"),
+            "{:?}",
+            String::from_utf8_lossy(&answer)
+        );
+    }
+    assert!(sb.faults().is_empty());
+    // A head trickled in counts too: the deadline covers the whole request.
+    let head = trickle(&sb, b"GET /sandbox/health HTTP/1.1\r\nX-Slow: ").await;
+    assert!(
+        !head.starts_with(b"HTTP/1.1 200"),
+        "{:?}",
+        String::from_utf8_lossy(&head)
+    );
+    // The slots are free again: an ordinary request is served.
+    let url = format!("{}/sandbox/health", sb.base_url());
+    let mut served = false;
+    for _ in 0..500 {
+        let client = reqwest::Client::builder().no_proxy().build().unwrap();
+        if let Ok(r) = client.get(&url).send().await
+            && r.status() == 200
+        {
+            served = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(served, "a freed slot is reused");
+}
+
+/// The deadline counts from a request's first byte, not from when its connection opened or
+/// its head was complete: a client idle on a fresh connection, then sending its body in two
+/// parts, is served as long as the request itself arrived within the deadline.
+#[tokio::test]
+async fn the_deadline_counts_from_the_first_byte_of_the_request() {
+    let (sb, _c) = start_with(limited(ConnectionLimits {
+        request_timeout: Duration::from_secs(3),
+        ..ConnectionLimits::default()
+    }))
+    .await;
+    let mut stream = connect(&sb).await;
+    // 2 s idle, then the request within 2 s: 4 s after the connection opened, 2 s after its
+    // first byte.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    stream
+        .write_all(
+            b"POST /sandbox/clock/advance HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+              Content-Type: application/json\r\nContent-Length: 14\r\n\r\n{\"seconds\"",
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    stream.write_all(b": 1}").await.unwrap();
+    let answer = read_to_close(&mut stream).await;
+    assert!(
+        answer.starts_with(b"HTTP/1.1 200"),
+        "{:?}",
+        String::from_utf8_lossy(&answer)
+    );
+    assert_eq!(sb.clock_view().offset_secs, 1);
+}
+
+/// A body the sandbox answered without reading (here a `system_error` fault) would be drained
+/// after the answer and count as the start of the next request on the connection; such a
+/// connection is closed instead of kept alive.
+#[tokio::test]
+async fn a_connection_whose_body_went_unread_is_not_kept_alive() {
+    let (sb, _c) = start_with(limited(ConnectionLimits {
+        request_timeout: Duration::from_secs(5),
+        ..ConnectionLimits::default()
+    }))
+    .await;
+    sb.inject_fault(Fault::new(FaultKind::SystemError)).unwrap();
+    let mut stream = connect(&sb).await;
+    stream
+        .write_all(
+            b"POST /v3/goldplan/merchants/changegoldplanstatus HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+              Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}",
+        )
+        .await
+        .unwrap();
+    let answer = String::from_utf8_lossy(&read_to_close(&mut stream).await).into_owned();
+    assert!(answer.starts_with("HTTP/1.1 500"), "{answer:?}");
+    assert!(answer.contains("\r\nConnection: close\r\n"), "{answer:?}");
+}
+
 #[tokio::test]
 async fn invalid_limits_are_refused_at_start() {
     for limits in [
@@ -163,6 +302,10 @@ async fn invalid_limits_are_refused_at_start() {
         },
         ConnectionLimits {
             idle_timeout: Duration::ZERO,
+            ..ConnectionLimits::default()
+        },
+        ConnectionLimits {
+            request_timeout: Duration::ZERO,
             ..ConnectionLimits::default()
         },
     ] {

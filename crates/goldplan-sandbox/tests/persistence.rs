@@ -387,3 +387,58 @@ async fn every_answered_concurrent_write_is_on_disk() {
     }
     sb.shutdown().await.unwrap();
 }
+
+/// Issue: two sandboxes could run on one state directory and overwrite each other's files.
+/// The directory is locked while a sandbox runs; the lock goes with `shutdown` or a drop.
+#[tokio::test]
+async fn a_state_directory_serves_one_sandbox_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let on_dir = || SandboxConfig {
+        state_dir: Some(dir.path().to_owned()),
+        ..common::config()
+    };
+    let first = Sandbox::start(on_dir()).await.unwrap();
+    let state_before = std::fs::read_to_string(dir.path().join("state.json")).unwrap();
+    let refused = match Sandbox::start(on_dir()).await {
+        Ok(_) => panic!("a second sandbox started on a directory in use"),
+        Err(e) => e,
+    };
+    assert!(
+        matches!(&refused, SandboxError::StateDirInUse { path } if path == dir.path()),
+        "{refused:?}"
+    );
+    assert!(
+        refused
+            .to_string()
+            .contains(&dir.path().display().to_string()),
+        "{refused}"
+    );
+    assert_eq!(refused.code(), "STATE_DIR_IN_USE");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("state.json")).unwrap(),
+        state_before,
+        "the refused sandbox wrote nothing"
+    );
+    // After a stop the directory is free; a control handle kept from the stopped sandbox no
+    // longer writes into it (it belongs to the next sandbox now).
+    let stale = first.control();
+    first.shutdown().await.unwrap();
+    let second = Sandbox::start(on_dir()).await.unwrap();
+    stale.advance_clock(3600).unwrap();
+    let stored: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("state.json")).unwrap())
+            .unwrap();
+    assert_eq!(stored["clock_offset_secs"], json!(0));
+    assert!(matches!(
+        Sandbox::start(on_dir()).await,
+        Err(SandboxError::StateDirInUse { .. })
+    ));
+    // Dropping the handle releases it as well.
+    drop(second);
+    Sandbox::start(on_dir())
+        .await
+        .unwrap()
+        .shutdown()
+        .await
+        .unwrap();
+}

@@ -10,8 +10,11 @@ use std::collections::BTreeSet;
 use common::{Resp, TestClient, paths, start_with};
 use goldplan::certificates::{CertificateSet, validate_download};
 use goldplan::credentials::ApiV3Key;
+use goldplan::gold_plan::OperationType;
 use goldplan::verify::{VerificationPolicy, WechatpayHeaders};
-use goldplan_sandbox::{KeyMode, PlatformCertificateInfo, SandboxConfig, SandboxHandle};
+use goldplan_sandbox::{
+    KeyMode, PlatformCertificateInfo, RotateRequest, SandboxConfig, SandboxHandle,
+};
 use serde_json::{Value, json};
 
 const DAY: i64 = 86_400;
@@ -121,9 +124,143 @@ async fn a_staged_hand_over_stays_staged_after_the_designated_signer_retires() {
     assert_eq!(answer_serial(&c).await, cc);
 }
 
+/// Status of `serial` in an admin listing.
+fn entry<'a>(list: &'a [PlatformCertificateInfo], serial: &str) -> &'a PlatformCertificateInfo {
+    list.iter().find(|p| p.serial_no == serial).unwrap()
+}
+
+/// Issue: in certificate mode, expiring the signing certificate while its successor was still
+/// in its lead time made the public key sign every answer, and a certificate-mode merchant
+/// was never given the public key. The newest listed certificate signs instead, and the
+/// expire answer says its lead time was cut short.
 #[tokio::test]
-async fn the_designation_never_moves_to_a_certificate_listed_for_less_than_its_lead_time() {
+async fn in_certificate_mode_an_expiry_before_the_lead_time_cuts_it_short() {
+    let (sb, mut c) = certificate_mode().await;
+    let info = sb.info().unwrap();
+    let a = info.platform_certificates[0].serial_no.clone();
+    // A certificate-mode client of the core, as a merchant would run it.
+    let client = goldplan::Client::builder()
+        .credentials(common::credentials(&info))
+        .apiv3_key(ApiV3Key::new(&info.apiv3_key).unwrap())
+        .base_url(info.base_url.clone())
+        .http_client(reqwest::Client::builder().no_proxy().build().unwrap())
+        .build()
+        .unwrap();
+    // B is listed and only signs after its lead time (5 days by default); A signs.
+    let b = admin(
+        &c,
+        "POST",
+        "/platform-certificates/rotate",
+        json!({"sign_with_new": false}),
+    )
+    .await["new_serial_no"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    client
+        .change_gold_plan_status(common::SUB, OperationType::Open, None)
+        .await
+        .unwrap();
+    assert!(
+        client
+            .platform_certificates()
+            .iter()
+            .any(|p| p.serial_hex() == b),
+        "the client downloaded B with A"
+    );
+    // A is expired through the admin API: B signs at once, and the answer says so.
+    let answer: Vec<PlatformCertificateInfo> = serde_json::from_value(
+        admin(
+            &c,
+            "POST",
+            &format!("/platform-certificates/{a}/expire"),
+            Value::Null,
+        )
+        .await,
+    )
+    .unwrap();
+    assert_eq!(signing(&answer), vec![b.clone()]);
+    assert!(entry(&answer, &b).lead_time_cut_short);
+    assert!(entry(&answer, &b).active);
+    assert!(!entry(&answer, &a).active && !entry(&answer, &a).lead_time_cut_short);
+    // Every answer is signed by a listed certificate, and verifies against it.
+    let r = c
+        .json(
+            "POST",
+            paths::GOLD_PLAN,
+            json!({"sub_mchid": common::SUB, "operation_type": "OPEN"}),
+        )
+        .await;
+    assert_eq!(r.header("wechatpay-serial").unwrap(), b);
+    assert_eq!(download(&c).await, BTreeSet::from([b.clone()]));
+    c.refresh(&sb.info().unwrap());
+    c.verify(&r).unwrap();
+    client.close_advertising_show(common::SUB).await.unwrap();
+    client
+        .change_gold_plan_status(common::SUB, OperationType::Open, None)
+        .await
+        .unwrap();
+    // Once the lead time has passed, B signs by the usual rule.
+    sb.advance_clock(5 * DAY).unwrap();
+    assert_eq!(answer_serial(&c).await, b);
+    let listed = sb.platform_certificates();
+    assert_eq!(signing(&listed), vec![b.clone()]);
+    assert!(!entry(&listed, &b).lead_time_cut_short);
+}
+
+/// With two certificates in their lead time, the one listed first signs when the signer is
+/// expired, keeps signing through later rotations, and is the one that signs by the usual rule
+/// once its lead time has passed (answers never switch back and forth).
+#[tokio::test]
+async fn a_cut_short_lead_time_goes_to_the_certificate_listed_longest() {
     let (sb, c) = certificate_mode().await;
+    let a = sb.info().unwrap().platform_certificates[0]
+        .serial_no
+        .clone();
+    let staged = RotateRequest {
+        sign_with_new: Some(false),
+        ..RotateRequest::default()
+    };
+    let b = sb
+        .rotate_platform_certificate(staged.clone())
+        .await
+        .unwrap()
+        .new_serial_no;
+    sb.advance_clock(DAY).unwrap();
+    let cc = sb
+        .rotate_platform_certificate(staged.clone())
+        .await
+        .unwrap()
+        .new_serial_no;
+    let listed = sb.expire_platform_certificate_listed(&a).unwrap();
+    assert_eq!(signing(&listed), vec![b.clone()]);
+    assert!(entry(&listed, &b).lead_time_cut_short);
+    assert!(!entry(&listed, &cc).lead_time_cut_short);
+    assert_eq!(answer_serial(&c).await, b);
+    // A staged rotation keeps the certificate answering now.
+    let d = sb
+        .rotate_platform_certificate(staged)
+        .await
+        .unwrap()
+        .new_serial_no;
+    assert_eq!(answer_serial(&c).await, b);
+    for _ in 0..5 {
+        sb.advance_clock(DAY).unwrap();
+        assert_eq!(answer_serial(&c).await, b);
+    }
+    assert!(!entry(&sb.platform_certificates(), &b).lead_time_cut_short);
+    assert_ne!(answer_serial(&c).await, d);
+}
+
+/// Combined and public-key merchants hold the public key: for them it still signs until a
+/// listed certificate has passed its lead time.
+#[tokio::test]
+async fn in_combined_mode_the_public_key_signs_until_the_lead_time_has_passed() {
+    let (sb, c) = start_with(SandboxConfig {
+        mode: KeyMode::Combined,
+        ..common::config()
+    })
+    .await;
     let a = sb.info().unwrap().platform_certificates[0]
         .serial_no
         .clone();
@@ -137,15 +274,84 @@ async fn the_designation_never_moves_to_a_certificate_listed_for_less_than_its_l
         .as_str()
         .unwrap()
         .to_owned();
-    // A is expired at once: B has been listed for less than its lead time, so no client can
-    // be expected to hold it. The public key signs (as when no certificate is active).
-    sb.expire_platform_certificate(&a).unwrap();
-    assert!(signing(&sb.platform_certificates()).is_empty());
+    let answer: Vec<PlatformCertificateInfo> = serde_json::from_value(
+        admin(
+            &c,
+            "POST",
+            &format!("/platform-certificates/{a}/expire"),
+            Value::Null,
+        )
+        .await,
+    )
+    .unwrap();
+    assert!(signing(&answer).is_empty());
+    assert!(answer.iter().all(|p| !p.lead_time_cut_short));
     let public_key_id = sb.info().unwrap().public_key_id;
     assert_eq!(answer_serial(&c).await, public_key_id);
-    // Once the lead time has passed, B signs.
     sb.advance_clock(3600).unwrap();
     assert_eq!(answer_serial(&c).await, b);
+}
+
+/// A certificate-mode merchant has nothing but listed certificates to verify with: its last
+/// one is not expired (rotate first).
+#[tokio::test]
+async fn the_last_listed_certificate_of_a_certificate_mode_merchant_is_not_expired() {
+    let (sb, c) = certificate_mode().await;
+    let a = sb.info().unwrap().platform_certificates[0]
+        .serial_no
+        .clone();
+    let r = c
+        .http
+        .post(format!(
+            "{}/sandbox/platform-certificates/{a}/expire",
+            c.base_url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+    assert_eq!(body["code"], json!("INVALID_INPUT"));
+    assert!(!body["message"].as_str().unwrap().contains(&a));
+    assert_eq!(answer_serial(&c).await, a);
+}
+
+/// Issue: a rotation whose certificate would end past what X.509 can express (a huge validity,
+/// or the sandbox clock advanced far ahead) failed with a 500 (overflow); it is a 400 now.
+#[tokio::test]
+async fn rotations_ending_out_of_range_are_refused_with_a_400() {
+    let (sb, c) = certificate_mode().await;
+    let rotate = |body: Value| {
+        c.http
+            .post(format!(
+                "{}/sandbox/platform-certificates/rotate",
+                c.base_url
+            ))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+    };
+    for validity in [i64::MAX, 9_000 * 365 * DAY] {
+        let r = rotate(json!({"validity_secs": validity})).await.unwrap();
+        assert_eq!(r.status(), 400, "validity {validity}");
+        let body: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+        assert_eq!(body["code"], json!("INVALID_INPUT"), "{body}");
+        assert!(body["message"].as_str().unwrap().contains("9999"), "{body}");
+    }
+    // Far ahead (8 000 years, then as far as the clock goes): even the default 5-year
+    // validity ends out of range.
+    for seconds in [8_000 * 365 * DAY, i64::MAX] {
+        admin(&c, "POST", "/clock/advance", json!({"seconds": seconds})).await;
+        let r = rotate(json!({})).await.unwrap();
+        assert_eq!(r.status(), 400, "clock advanced by {seconds}");
+        let body: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+        assert_eq!(body["code"], json!("INVALID_INPUT"), "{body}");
+    }
+    assert_eq!(sb.platform_certificates().len(), 1, "nothing was issued");
+    // Back on time, rotations work again.
+    sb.reset_clock().unwrap();
+    admin(&c, "POST", "/platform-certificates/rotate", json!({})).await;
+    assert_eq!(sb.platform_certificates().len(), 2);
 }
 
 #[tokio::test]
