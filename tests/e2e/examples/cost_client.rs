@@ -115,7 +115,7 @@ fn floor_call(
         "POST {PATH} HTTP/1.1\r\nHost: {host}\r\nAuthorization: {}\r\nAccept: application/json\r\n\
          Content-Type: application/json\r\nUser-Agent: goldplan-cost-floor\r\n\
          Content-Length: {}\r\n\r\n{BODY}",
-        signed.authorization.header_value(),
+        signed.authorization.header_value()?,
         BODY.len()
     );
     stream.get_mut().write_all(request.as_bytes())?;
