@@ -13,7 +13,7 @@ use serde::Serialize;
 use zeroize::Zeroizing;
 
 use crate::convert::{body_arg, bytes_arg, headers_arg, json_to_py, pem_or_path};
-use crate::error::{ToPy, guard, pyclass_to_py};
+use crate::error::{ToPy, guard, pyclass_to_py, to_pyerr};
 use crate::protocol::{PyNotification, certificate_list};
 use crate::runtime;
 
@@ -267,10 +267,30 @@ where
     runtime::future_into_py(py, fut).map(Bound::unbind)
 }
 
+/// [`run_blocking`] with the caller's conversion of the outcome.
+fn run_blocking_with<F, T, C>(py: Python<'_>, fut: F, convert: C) -> PyResult<Py<PyAny>>
+where
+    F: std::future::Future<Output = goldplan::Result<T>> + Send + 'static,
+    T: Send + 'static,
+    C: FnOnce(Python<'_>, goldplan::Result<T>) -> PyResult<Py<PyAny>> + Send + 'static,
+{
+    runtime::block_on_with(py, fut, convert)
+}
+
+/// [`run_async`] with the caller's conversion of the outcome (on the event loop's thread).
+fn run_async_with<F, T, C>(py: Python<'_>, fut: F, convert: C) -> PyResult<Py<PyAny>>
+where
+    F: std::future::Future<Output = goldplan::Result<T>> + Send + 'static,
+    T: Send + 'static,
+    C: FnOnce(Python<'_>, goldplan::Result<T>) -> PyResult<Py<PyAny>> + Send + 'static,
+{
+    runtime::future_into_py_with(py, fut, convert).map(Bound::unbind)
+}
+
 /// The methods of both clients; `$run` decides whether a call blocks (GIL released) or
 /// returns an asyncio awaitable.
 macro_rules! client_class {
-    ($ty:ident, $name:literal, $run:ident) => {
+    ($ty:ident, $name:literal, $run:ident, $run_with:ident) => {
         #[doc = concat!("The WeChat Pay APIv3 client (`", $name, "`).")]
         #[pyclass(module = "goldplan._goldplan", name = $name, frozen)]
         pub(crate) struct $ty {
@@ -490,7 +510,9 @@ macro_rules! client_class {
             }
 
             /// Verifies and decrypts a callback from its raw headers and body;
-            /// `replay_guard(notification_id) -> bool` reports ids already processed.
+            /// `replay_guard(notification_id) -> bool` reports ids already processed (`True`
+            /// raises `ReplayError`; a guard that raises fails the call with
+            /// `InvalidInputError` chained to its exception).
             #[pyo3(signature = (headers, body, *, replay_guard=None))]
             fn parse_notification(
                 &self,
@@ -502,10 +524,19 @@ macro_rules! client_class {
                 let client = self.shared.client(py)?;
                 let pairs = headers_arg(headers)?;
                 let body = bytes_arg(body, "body")?;
-                let guard = crate::protocol::replay_guard(replay_guard)?;
-                $run(py, async move {
-                    client.parse_notification(pairs, &body, guard).await
-                })
+                let replay_guard = crate::protocol::replay_guard(replay_guard)?;
+                // The guard is asked here, with the GIL, not by the core: see `PyReplayGuard`.
+                $run_with(
+                    py,
+                    async move { client.parse_notification(pairs, &body, None).await },
+                    move |py, parsed| {
+                        let notification = parsed.map_err(|e| to_pyerr(py, &e))?;
+                        if let Some(replay_guard) = &replay_guard {
+                            replay_guard.check(py, &notification)?;
+                        }
+                        notification.to_py(py)
+                    },
+                )
             }
 
             /// Encrypts a sensitive field; returns `(ciphertext, wechatpay_serial)`.
@@ -548,5 +579,5 @@ macro_rules! client_class {
     };
 }
 
-client_class!(PyClient, "Client", run_blocking);
-client_class!(PyAsyncClient, "AsyncClient", run_async);
+client_class!(PyClient, "Client", run_blocking, run_blocking_with);
+client_class!(PyAsyncClient, "AsyncClient", run_async, run_async_with);

@@ -94,7 +94,9 @@ pub(crate) fn guard_detached<T: Send>(
     py: Python<'_>,
     f: impl FnOnce() -> goldplan::Result<T> + Send,
 ) -> PyResult<T> {
-    match py.detach(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))) {
+    match crate::exit::detach(py, || {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+    }) {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(to_pyerr(py, &e)),
         Err(panic) => Err(internal_error(py, &*panic)),

@@ -13,6 +13,7 @@ use pyo3::prelude::*;
 mod client;
 mod convert;
 mod error;
+mod exit;
 mod protocol;
 mod runtime;
 #[cfg(feature = "testing")]
@@ -31,10 +32,15 @@ fn _runtime_pid() -> Option<u32> {
 /// Stops the runtime at interpreter exit (registered with `atexit`), with the GIL released so
 /// that calls finishing on runtime threads can still hand their results to Python. Without it,
 /// such a thread could be inside a Python call when finalisation starts: CPython then ends
-/// the thread mid-call, and the objects it was releasing crash the process.
+/// the thread mid-call, and the objects it was releasing crash the process. First, the calls
+/// other (daemon) threads have in flight stop polling and those threads stay out of Python
+/// (`exit`): stopping the runtime under a poll makes tokio panic.
 #[pyfunction]
 fn _shutdown_runtime(py: Python<'_>) {
-    py.detach(|| goldplan_host::shutdown_runtime(std::time::Duration::from_secs(2)));
+    py.detach(|| {
+        exit::begin(std::time::Duration::from_secs(2));
+        goldplan_host::shutdown_runtime(std::time::Duration::from_secs(2));
+    });
 }
 
 /// Panics on purpose, to show that a panic surfaces as `InternalError` (tests only).

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use goldplan::certificates;
 use goldplan::clock::{Clock, ManualClock, SystemClock};
 use goldplan::credentials::{ApiV3Key, MerchantCredentials, PrivateKey};
-use goldplan::notification::{Acknowledgement, Notification, NotificationParser, ReplayGuard};
+use goldplan::notification::{Acknowledgement, Notification, NotificationParser};
 use goldplan::sensitive::{self, EncryptionKey};
 use goldplan::sign::{self, Authorization, RsaSigner, SignedRequest};
 use goldplan::verify::{
@@ -21,7 +21,7 @@ use pyo3::types::PyBytes;
 use zeroize::Zeroizing;
 
 use crate::convert::{bytes_arg, headers_arg, pem_or_path, pem_text};
-use crate::error::{guard, guard_detached, pyclass_to_py};
+use crate::error::{guard, guard_detached, pyclass_to_py, to_pyerr};
 
 /// A clock frozen at `now`, or the system clock.
 pub(crate) fn clock(now: Option<i64>) -> Arc<dyn Clock> {
@@ -218,8 +218,8 @@ impl PySignedRequest {
 
     /// The `Authorization` header value.
     #[getter]
-    fn authorization_header(&self) -> String {
-        self.inner.authorization.header_value()
+    fn authorization_header(&self, py: Python<'_>) -> PyResult<String> {
+        guard(py, || self.inner.authorization.header_value())
     }
 
     fn __repr__(&self) -> String {
@@ -265,8 +265,8 @@ impl PyAuthorization {
     }
 
     /// The header value, parameters in the Go/Java order.
-    fn header_value(&self) -> String {
-        self.inner.header_value()
+    fn header_value(&self, py: Python<'_>) -> PyResult<String> {
+        guard(py, || self.inner.header_value())
     }
 
     #[getter]
@@ -309,10 +309,10 @@ pub(crate) fn message_to_sign<'py>(
     body: &Bound<'_, PyAny>,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let body = bytes_arg(body, "body")?;
-    Ok(bytes_out(
-        py,
-        &sign::message_to_sign(method, canonical_url, timestamp, nonce, &body),
-    ))
+    let message = guard(py, || {
+        sign::message_to_sign(method, canonical_url, timestamp, nonce, &body)
+    })?;
+    Ok(bytes_out(py, &message))
 }
 
 /// The string to verify: `TIMESTAMP\nNONCE\nBODY\n`.
@@ -695,41 +695,70 @@ pub(crate) fn decrypt_sensitive(
     guard(py, || sensitive::decrypt(&key, ciphertext)).map(|s| s.to_string())
 }
 
-/// A Python callable `(notification_id) -> bool` as the core's replay guard. An exception in
-/// it is reported as unraisable and counts as "not seen" (WeChat Pay re-delivers anyway).
+/// A Python callable `(notification_id) -> bool` that reports ids already processed.
+///
+/// It is asked here, with the GIL held on the caller's thread (the event loop's for
+/// `AsyncClient`), after the core has verified and decrypted the callback, instead of being
+/// handed to the core as a [`goldplan::notification::ReplayGuard`]: that trait answers only
+/// `bool`, so an exception in the guard could only become "not seen" (the callback accepted
+/// although nobody checked it) or "seen" (a `ReplayError`, which callers acknowledge as success,
+/// so WeChat Pay would never re-deliver a callback that was never processed).
 pub(crate) struct PyReplayGuard(Py<PyAny>);
 
-impl std::fmt::Debug for PyReplayGuard {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("PyReplayGuard")
+impl PyReplayGuard {
+    /// Accepts `notification` only when the guard answers a falsy value. A duplicate is the
+    /// core's `ReplayError`; a guard that raises (or answers an awaitable, or something without
+    /// a truth value) fails the parse with `InvalidInputError`, whose `__cause__` is the guard's
+    /// exception, as in Node: its acknowledgement is a failure, so WeChat Pay re-delivers. An
+    /// exception that is not an `Exception` (`KeyboardInterrupt`, `SystemExit`) propagates.
+    pub(crate) fn check(&self, py: Python<'_>, notification: &Notification) -> PyResult<()> {
+        let id = notification.id.as_str();
+        let answer = match self.0.call1(py, (id,)) {
+            Ok(answer) => answer,
+            Err(e) => return Err(guard_failed(py, e)),
+        };
+        let answer = answer.bind(py);
+        if answer.hasattr(pyo3::intern!(py, "__await__"))? {
+            // An `async def` guard: its coroutine is truthy, which would report every callback
+            // as a replay. Closed so that Python does not warn that it was never awaited.
+            if answer.hasattr(pyo3::intern!(py, "close"))? {
+                answer.call_method0(pyo3::intern!(py, "close"))?;
+            }
+            return Err(to_pyerr(
+                py,
+                &goldplan::Error::InvalidInput(
+                    "the replay guard returned an awaitable; it must be a plain function \
+                     returning a bool"
+                        .into(),
+                ),
+            ));
+        }
+        match answer.is_truthy() {
+            Ok(false) => Ok(()),
+            Ok(true) => Err(to_pyerr(py, &goldplan::Error::Replay { id: id.to_owned() })),
+            Err(e) => Err(guard_failed(py, e)),
+        }
     }
 }
 
-impl ReplayGuard for PyReplayGuard {
-    fn is_duplicate(&self, notification_id: &str) -> bool {
-        Python::attach(|py| {
-            match self
-                .0
-                .call1(py, (notification_id,))
-                .and_then(|r| r.is_truthy(py))
-            {
-                Ok(seen) => seen,
-                Err(e) => {
-                    e.write_unraisable(py, Some(self.0.bind(py)));
-                    false
-                }
-            }
-        })
+/// The error for a replay guard that raised `cause`.
+fn guard_failed(py: Python<'_>, cause: PyErr) -> PyErr {
+    if !cause.is_instance_of::<pyo3::exceptions::PyException>(py) {
+        return cause;
     }
+    let err = to_pyerr(
+        py,
+        &goldplan::Error::InvalidInput(format!("the replay guard raised: {cause}")),
+    );
+    err.set_cause(py, Some(cause));
+    err
 }
 
 /// The replay guard argument: `None` or a callable.
-pub(crate) fn replay_guard(
-    guard: Option<&Bound<'_, PyAny>>,
-) -> PyResult<Option<Arc<dyn ReplayGuard>>> {
+pub(crate) fn replay_guard(guard: Option<&Bound<'_, PyAny>>) -> PyResult<Option<PyReplayGuard>> {
     match guard {
         None => Ok(None),
-        Some(g) if g.is_callable() => Ok(Some(Arc::new(PyReplayGuard(g.clone().unbind())))),
+        Some(g) if g.is_callable() => Ok(Some(PyReplayGuard(g.clone().unbind()))),
         Some(_) => Err(pyo3::exceptions::PyTypeError::new_err(
             "replay_guard must be a callable taking the notification id and returning a bool",
         )),
@@ -740,12 +769,15 @@ pub(crate) fn replay_guard(
 #[pyclass(module = "goldplan._goldplan", name = "NotificationParser", frozen)]
 pub(crate) struct PyNotificationParser {
     inner: NotificationParser,
+    replay_guard: Option<PyReplayGuard>,
 }
 
 #[pymethods]
 impl PyNotificationParser {
     /// `now` freezes the clock (tests); `max_skew_secs` is the accepted age of a callback;
-    /// `replay_guard(notification_id) -> bool` reports ids already processed.
+    /// `replay_guard(notification_id) -> bool` reports ids already processed (`True` raises
+    /// `ReplayError`; a guard that raises fails the parse with `InvalidInputError` chained to
+    /// its exception).
     #[new]
     #[pyo3(signature = (verifier, apiv3_key, *, now=None, max_skew_secs=verify::DEFAULT_MAX_SKEW_SECS, replay_guard=None))]
     fn new(
@@ -757,15 +789,15 @@ impl PyNotificationParser {
     ) -> PyResult<PyNotificationParser> {
         let py = apiv3_key.py();
         let key = self::apiv3_key(apiv3_key)?;
-        let mut inner = NotificationParser::new(verifier.inner.clone(), key).with_policy(policy(
+        let inner = NotificationParser::new(verifier.inner.clone(), key).with_policy(policy(
             py,
             now,
             max_skew_secs,
         )?);
-        if let Some(guard) = self::replay_guard(replay_guard)? {
-            inner = inner.with_replay_guard(guard);
-        }
-        Ok(PyNotificationParser { inner })
+        Ok(PyNotificationParser {
+            inner,
+            replay_guard: self::replay_guard(replay_guard)?,
+        })
     }
 
     /// Verifies the raw body and headers, then decrypts the resource.
@@ -777,10 +809,13 @@ impl PyNotificationParser {
         let py = headers.py();
         let pairs = headers_arg(headers)?;
         let body = bytes_arg(body, "body")?;
-        guard(py, || {
+        let notification = guard(py, || {
             self.inner.parse(pairs.iter().map(|(n, v)| (n, v)), &body)
-        })
-        .map(PyNotification::from)
+        })?;
+        if let Some(replay_guard) = &self.replay_guard {
+            replay_guard.check(py, &notification)?;
+        }
+        Ok(PyNotification::from(notification))
     }
 }
 
@@ -881,7 +916,7 @@ impl PyAcknowledgement {
 }
 
 /// The acknowledgement for a callback: success without an error; for a `GoldPlanError`, the
-/// answer its kind calls for (a replay is acknowledged; anything else is a 500).
+/// answer its kind calls for (a replay is acknowledged; anything else is a failure).
 #[pyfunction]
 #[pyo3(signature = (error=None))]
 pub(crate) fn acknowledgement(error: Option<&Bound<'_, PyAny>>) -> PyResult<PyAcknowledgement> {

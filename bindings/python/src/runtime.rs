@@ -56,8 +56,21 @@ where
     F: Future<Output = goldplan::Result<T>> + Send,
     T: ToPy + Send,
 {
+    block_on_with(py, fut, finish)
+}
+
+/// [`block_on`] with the caller's conversion of the outcome (run with the GIL held).
+pub(crate) fn block_on_with<F, T>(
+    py: Python<'_>,
+    fut: F,
+    convert: impl FnOnce(Python<'_>, goldplan::Result<T>) -> PyResult<Py<PyAny>>,
+) -> PyResult<Py<PyAny>>
+where
+    F: Future<Output = goldplan::Result<T>> + Send,
+    T: Send,
+{
     let result = block_on_plain(py, fut)?;
-    finish(py, result)
+    convert(py, result)
 }
 
 /// Runs any future to completion on the runtime with the GIL released (a panic becomes
@@ -67,9 +80,19 @@ where
     F: Future + Send,
     F::Output: Send,
 {
+    crate::exit::wait_if_exiting(py);
     let handle = handle(py)?;
-    py.detach(|| std::panic::catch_unwind(AssertUnwindSafe(|| handle.block_on(fut))))
-        .map_err(|panic| internal_error(py, &*panic))
+    match crate::exit::detach(py, || {
+        std::panic::catch_unwind(AssertUnwindSafe(|| crate::exit::block_on(&handle, fut)))
+    }) {
+        Ok(Some(output)) => Ok(output),
+        // Only on a thread that `exit::detach` never lets return.
+        Ok(None) => Err(crate::error::to_pyerr(
+            py,
+            &goldplan::Error::Internal("the interpreter is exiting".into()),
+        )),
+        Err(panic) => Err(internal_error(py, &*panic)),
+    }
 }
 
 /// Turns a finished call's outcome into a Python object (or raises), once the GIL is held.
@@ -170,10 +193,12 @@ fn resolve(future: &Bound<'_, PyAny>, convert: Convert) -> PyResult<()> {
 
 /// A call's way back to its future. Dropped without [`Delivery::deliver`] (its task was
 /// dropped: runtime shut down, or the call cancelled), it still resolves the future, with an
-/// error, so that no awaiter waits forever.
+/// error, so that no awaiter waits forever; except a daemon thread's loop at exit (`exit`).
 struct Delivery {
     completions: Py<LoopCompletions>,
     waiter: Option<Py<PyAny>>,
+    /// The thread of the event loop that awaits the call.
+    thread: std::thread::ThreadId,
 }
 
 impl Delivery {
@@ -186,6 +211,12 @@ impl Delivery {
 
 impl Drop for Delivery {
     fn drop(&mut self) {
+        if crate::exit::abandons(self.thread) {
+            // The runtime stopped at exit under a loop of another (daemon) thread: an error now
+            // would run that loop's code during the exit. It waits, as its thread does, for
+            // the process to end.
+            return;
+        }
         if let Some(waiter) = self.waiter.take() {
             let convert: Convert = Box::new(|py| {
                 Err(crate::error::to_pyerr(
@@ -296,6 +327,21 @@ where
     F: Future<Output = goldplan::Result<T>> + Send + 'static,
     T: ToPy + Send + 'static,
 {
+    future_into_py_with(py, fut, finish)
+}
+
+/// [`future_into_py`] with the caller's conversion of the outcome, run on the event loop's
+/// thread with the GIL held (never on a runtime worker).
+pub(crate) fn future_into_py_with<F, T, C>(
+    py: Python<'_>,
+    fut: F,
+    convert: C,
+) -> PyResult<Bound<'_, PyAny>>
+where
+    F: Future<Output = goldplan::Result<T>> + Send + 'static,
+    T: Send + 'static,
+    C: FnOnce(Python<'_>, goldplan::Result<T>) -> PyResult<Py<PyAny>> + Send + 'static,
+{
     static GET_RUNNING_LOOP: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     let get_running_loop = GET_RUNNING_LOOP.get_or_try_init(py, || {
         py.import("asyncio")?
@@ -303,18 +349,20 @@ where
             .map(Bound::unbind)
     })?;
     let event_loop = get_running_loop.bind(py).call0()?;
+    crate::exit::wait_if_exiting(py);
     let completions = completions_for(&event_loop)?;
     let handle = handle(py)?;
     let future = event_loop.call_method0(intern!(py, "create_future"))?;
     let delivery = Delivery {
         completions,
         waiter: Some(future.clone().unbind()),
+        thread: std::thread::current().id(),
     };
     let guarded = CatchUnwind(Box::pin(fut));
     let task = handle.spawn(async move {
         let outcome = guarded.await;
         delivery.deliver(Box::new(move |py| match outcome {
-            Ok(result) => finish(py, result),
+            Ok(result) => convert(py, result),
             Err(panic) => Err(internal_error(py, &*panic)),
         }));
     });

@@ -4,10 +4,12 @@ as that class with its attributes, every class pickles, and a panic is an Intern
 from __future__ import annotations
 
 import asyncio
+import gc
 import http.server
 import pickle
 import socket
 import threading
+import warnings
 from typing import Any, Callable, Iterator, Tuple
 
 import pytest
@@ -144,6 +146,77 @@ def test_replay_guard_reports_a_duplicate_as_replay() -> None:
     assert goldplan.acknowledgement(info.value).status == 200
     with pytest.raises(TypeError):
         goldplan.NotificationParser(verifier(), APIV3, replay_guard="not callable")  # type: ignore[arg-type]
+
+
+def vector_parser(replay_guard: Callable[[str], Any]) -> Tuple[goldplan.NotificationParser, Any]:
+    v = load_vector("notification.json")
+    case = next(c for c in v["cases"] if c["kind"] == "notification")
+    parser = goldplan.NotificationParser(
+        goldplan.Verifier.public_key(v["public_key_id"], v["public_key_pem"]),
+        v["apiv3_key"],
+        now=case["now"],
+        replay_guard=replay_guard,
+    )
+    return parser, case
+
+
+def test_a_replay_guard_that_raises_refuses_the_notification() -> None:
+    # The guard could not say whether the callback was processed: it must neither be accepted
+    # nor be a ReplayError (acknowledged with success, so never re-delivered).
+    asked: list = []
+
+    def guard(notification_id: str) -> bool:
+        asked.append(notification_id)
+        raise ConnectionError("the dedup store is down")
+
+    parser, case = vector_parser(guard)
+    with pytest.raises(errors.InvalidInputError) as info:
+        parser.parse(case["headers"], case["body"])
+    assert isinstance(info.value.__cause__, ConnectionError)
+    assert "the dedup store is down" in str(info.value)
+    assert len(asked) == 1
+    # A failure answer (as Node's parseNotification gives): WeChat Pay re-delivers it.
+    assert goldplan.acknowledgement(info.value).status >= 400
+
+
+def test_a_replay_guard_answer_without_a_truth_value_refuses_the_notification() -> None:
+    class NoTruth:
+        def __bool__(self) -> bool:
+            raise ValueError("no truth value")
+
+    parser, case = vector_parser(lambda _id: NoTruth())
+    with pytest.raises(errors.InvalidInputError) as info:
+        parser.parse(case["headers"], case["body"])
+    assert isinstance(info.value.__cause__, ValueError)
+
+
+def test_an_async_replay_guard_refuses_the_notification_and_is_not_left_unawaited() -> None:
+    # Its coroutine is truthy: taken as an answer, every callback would be a "replay".
+    async def guard(_id: str) -> bool:
+        return False
+
+    parser, case = vector_parser(guard)
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        with pytest.raises(errors.InvalidInputError) as info:
+            parser.parse(case["headers"], case["body"])
+        gc.collect()
+    assert "awaitable" in str(info.value)
+    assert [str(w.message) for w in warned] == []
+    # A failure answer (as Node's parseNotification gives): WeChat Pay re-delivers it.
+    assert goldplan.acknowledgement(info.value).status >= 400
+
+
+def test_a_replay_guard_interrupted_by_a_base_exception_propagates_it() -> None:
+    class Stop(BaseException):
+        pass
+
+    def guard(_id: str) -> bool:
+        raise Stop()
+
+    parser, case = vector_parser(guard)
+    with pytest.raises(Stop):
+        parser.parse(case["headers"], case["body"])
 
 
 def test_a_panic_is_an_internal_error_never_a_panic_exception() -> None:

@@ -8,7 +8,7 @@ import base64
 import http.server
 import os
 import threading
-from typing import Any, Callable, Iterator, List
+from typing import Any, Callable, Iterator, List, Tuple
 
 import pytest
 
@@ -282,6 +282,60 @@ def test_callbacks_blocking_and_asyncio(sandbox: Sandbox) -> None:
         assert [e.json()["out_trade_no"] for e in receiver.events] == ["B-1"]
     finally:
         receiver.close()
+
+
+def captured_callback(sandbox: Sandbox) -> Tuple[List[Any], bytes]:
+    """One authentic callback of the sandbox, as received (acknowledged without parsing)."""
+    captured: List[Tuple[List[Any], bytes]] = []
+    receiver = CallbackReceiver(lambda h, b: captured.append((h, b)))
+    try:
+        record = sandbox.send_callback(receiver.url, {"out_trade_no": "G-1"}, wait=True)
+        assert record["status"] == "delivered"
+    finally:
+        receiver.close()
+    (callback,) = captured
+    return callback
+
+
+class DedupStoreDown(Exception):
+    pass
+
+
+def failing_guard(asked: List[str]) -> Callable[[str], bool]:
+    def guard(notification_id: str) -> bool:
+        asked.append(notification_id)
+        raise DedupStoreDown("the dedup store is down")
+
+    return guard
+
+
+def test_clients_refuse_a_callback_whose_replay_guard_raises(sandbox: Sandbox) -> None:
+    headers, body = captured_callback(sandbox)
+    client = sandbox.client()
+    assert client.parse_notification(headers, body, replay_guard=lambda _id: False).id
+    with pytest.raises(errors.ReplayError):
+        client.parse_notification(headers, body, replay_guard=lambda _id: True)
+
+    asked: List[str] = []
+    with pytest.raises(errors.InvalidInputError) as info:
+        client.parse_notification(headers, body, replay_guard=failing_guard(asked))
+    assert isinstance(info.value.__cause__, DedupStoreDown)
+    # A failure answer (as Node's parseNotification gives): WeChat Pay re-delivers it.
+    assert goldplan.acknowledgement(info.value).status >= 400
+    assert len(asked) == 1
+
+    async_client = sandbox.async_client()
+
+    async def parse_async(guard: Callable[[str], bool]) -> Any:
+        return await async_client.parse_notification(headers, body, replay_guard=guard)
+
+    assert asyncio.run(parse_async(lambda _id: False)).id == asked[0]
+    with pytest.raises(errors.ReplayError):
+        asyncio.run(parse_async(lambda _id: True))
+    with pytest.raises(errors.InvalidInputError) as info:
+        asyncio.run(parse_async(failing_guard(asked)))
+    assert isinstance(info.value.__cause__, DedupStoreDown)
+    assert len(asked) == 2
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")

@@ -7,13 +7,13 @@ import datetime
 import hashlib
 import json
 import urllib.parse
-from typing import Any, Dict, List
+from typing import Any, Callable, Dict, List
 
 import pytest
 
 import goldplan
 from goldplan import errors
-from conftest import VECTORS, key_text, load_vector
+from conftest import KEYS, VECTORS, key_text, load_vector
 
 COVERED = {
     "aead.json",
@@ -22,6 +22,7 @@ COVERED = {
     "messages.json",
     "notification.json",
     "receipt.json",
+    "secret_sweep.json",
     "sensitive.json",
     "signing.json",
 }
@@ -327,3 +328,71 @@ def test_the_keys_every_suite_must_refuse() -> None:
     with pytest.raises(errors.ConfigurationError) as info:
         goldplan.PrivateKey.from_file(str(VECTORS / "keys" / "merchant_test_key_encrypted.pem"))
     assert "encrypted" in info.value.message and "decrypt" in info.value.message, info.value.message
+
+
+def assert_no_secret(what: str, shown: str, sweep: Dict[str, Any]) -> None:
+    window = int(sweep["window"])
+    for secret in sweep["must_not_appear"]:
+        for start in range(max(1, len(secret) - window + 1)):
+            piece = secret[start : start + window]
+            assert piece not in shown, f"{what}: shows {piece!r}"
+
+
+def everything_shown(error: BaseException) -> str:
+    """What a log of the exception can contain: its text, repr and attributes, with causes."""
+    parts: List[str] = []
+    seen: BaseException | None = error
+    while seen is not None:
+        parts += [str(seen), repr(seen), repr(getattr(seen, "__dict__", {}))]
+        seen = seen.__cause__ or seen.__context__
+    return "\n".join(parts)
+
+
+def test_secret_sweep_no_setting_echoes_a_misplaced_secret() -> None:
+    sweep = load_vector("secret_sweep.json")
+    notification = load_vector("notification.json")
+    valid: Dict[str, Any] = {
+        "base_url": "http://127.0.0.1:9",
+        "mchid": "1900000100",
+        "serial_no": "3775B6A45ACD588826D15E583A95F5DD12345678",
+        "private_key": str(KEYS / "merchant_test_key.pem"),
+        "apiv3_key": notification["apiv3_key"],
+        "public_key_id": notification["public_key_id"],
+        "public_key": notification["public_key_pem"],
+        "mode": "public_key",
+    }
+    goldplan.Client(**valid)
+    pem = key_text("merchant_test_key.pem")
+    public_pem = notification["public_key_pem"]
+    checked = 0
+    for name, value in sweep["values"].items():
+        attempts: List[Callable[[], Any]] = []
+        for field in sweep["fields"]:
+            for cls in (goldplan.Client, goldplan.AsyncClient):
+                if field == "config_path":
+                    attempts.append(lambda cls=cls: cls.from_file(value))
+                else:
+                    attempts.append(lambda cls=cls, field=field: cls(**{**valid, field: value}))
+        attempts += [
+            lambda: goldplan.Signer(value, "3775B6A45ACD588826D15E583A95F5DD", pem),
+            lambda: goldplan.Signer("1900000100", value, pem),
+            lambda: goldplan.Signer("1900000100", "3775B6A45ACD588826D15E583A95F5DD", value),
+            lambda: goldplan.PrivateKey.from_pem(value),
+            lambda: goldplan.PrivateKey.from_file(value),
+            lambda: goldplan.Verifier.public_key(value, public_pem),
+            lambda: goldplan.Verifier.public_key("PUB_KEY_ID_1", value),
+            lambda: goldplan.Verifier.certificates([value]),
+            lambda: goldplan.PlatformCertificate.from_pem(value),
+            lambda: goldplan.EncryptionKey.from_public_key("PUB_KEY_ID_1", value),
+            lambda: goldplan.aead_decrypt(value, b"", b"0123456789ab", "AAAA"),
+            lambda: goldplan.NotificationParser(
+                goldplan.Verifier.public_key("PUB_KEY_ID_1", public_pem), value
+            ),
+        ]
+        for index, attempt in enumerate(attempts):
+            try:
+                attempt()
+            except Exception as error:  # every refusal, whatever its class
+                assert_no_secret(f"{name}, attempt {index}", everything_shown(error), sweep)
+                checked += 1
+    assert checked >= 50, f"only {checked} misplaced secrets were refused"
