@@ -162,7 +162,7 @@ public final class GoldPlanClient implements AutoCloseable {
         byte[] h = utf8(GSON.toJson(headers));
         PointerByReference out = new PointerByReference();
         with(ptr -> LIB.goldplan_client_parse_notification(ptr, h, h.length, body, body.length, out));
-        return reply(out.getValue());
+        return reply(out.getValue(), true);
     }
 
     /** Encrypts a sensitive field: {@code {ciphertext, wechatpay_serial}}. */
@@ -231,6 +231,11 @@ public final class GoldPlanClient implements AutoCloseable {
 
     /** Reads and frees a response handle. */
     private static Reply reply(Pointer response) {
+        return reply(response, false);
+    }
+
+    /** Reads and frees a response handle; {@code decrypted} when it holds a decrypted callback. */
+    private static Reply reply(Pointer response, boolean decrypted) {
         try {
             PointerByReference out = new PointerByReference();
             LongByReference len = new LongByReference();
@@ -238,7 +243,7 @@ public final class GoldPlanClient implements AutoCloseable {
             String json = text(out.getValue(), len.getValue());
             check(LIB.goldplan_response_request_id(response, out, len));
             String id = out.getValue() == null ? null : text(out.getValue(), len.getValue());
-            return new Reply(json, id);
+            return new Reply(json, id, decrypted);
         } finally {
             LIB.goldplan_response_free(response);
         }

@@ -1,6 +1,7 @@
 package dev.goldplan;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -174,9 +175,15 @@ class GoldPlanClientTest {
             @SuppressWarnings("unchecked")
             Map<String, String> headers = (Map<String, String>) got[0];
             byte[] body = (byte[]) got[1];
-            JsonObject n = client.parseNotification(headers, body).data().getAsJsonObject();
+            Reply parsed = client.parseNotification(headers, body);
+            JsonObject n = parsed.data().getAsJsonObject();
             assertEquals("TRANSACTION.SUCCESS", n.get("event_type").getAsString());
             assertEquals("J-1", n.getAsJsonObject("resource").get("out_trade_no").getAsString());
+            // Logging the reply must not log the decrypted resource.
+            String shown = parsed.toString();
+            assertFalse(shown.contains("J-1") || shown.contains("out_trade_no") || shown.contains("trade_state"), shown);
+            assertTrue(shown.contains(n.get("id").getAsString()), shown);
+            assertTrue(shown.contains("plaintext_len=" + n.get("plaintext").getAsString().length()), shown);
             body[body.length - 2] ^= 1;
             GoldPlanException e = assertThrows(GoldPlanException.class, () -> client.parseNotification(headers, body));
             assertEquals("signature", e.family());
