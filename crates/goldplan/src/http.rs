@@ -191,13 +191,22 @@ impl ReqwestTransport {
         builder = match &config.proxy {
             // The proxy URL may carry a password: neither it nor reqwest's message (which may
             // quote it) is shown.
-            Some(proxy) => builder.proxy(reqwest::Proxy::all(proxy).map_err(|_| {
-                Error::Configuration(format!(
-                    "invalid proxy URL ({} characters, withheld: it may hold a password); \
-                     expected http://, https:// or socks5:// and host[:port]",
-                    proxy.chars().count()
-                ))
-            })?),
+            Some(proxy) => {
+                let invalid = || {
+                    Error::Configuration(format!(
+                        "invalid proxy URL ({} characters, withheld: it may hold a password); \
+                         expected http://, https:// or socks5:// and host[:port]",
+                        proxy.chars().count()
+                    ))
+                };
+                // reqwest takes a bare word for an http:// host, so a key pasted here would
+                // only fail later, at the first call: the scheme is required.
+                let scheme = proxy.split_once("://").map(|(scheme, _)| scheme);
+                if !matches!(scheme, Some("http" | "https" | "socks5" | "socks5h")) {
+                    return Err(invalid());
+                }
+                builder.proxy(reqwest::Proxy::all(proxy).map_err(|_| invalid())?)
+            }
             None => builder.no_proxy(),
         };
         if config.max_response_body == 0 {

@@ -308,6 +308,26 @@ fn credentials_in_the_base_url_and_the_proxy_are_refused_or_withheld() {
     .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Configuration);
     assert_not_echoed(&e.to_string(), password);
+    // A key pasted as the proxy: refused when the client is built, not at the first call.
+    for pasted in [
+        "0123456789abcdefghijklmnopqrstuv",
+        "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC",
+    ] {
+        let e = ReqwestTransport::new(&TransportConfig {
+            proxy: Some(pasted.into()),
+            ..TransportConfig::default()
+        })
+        .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Configuration);
+        assert_not_echoed(&e.to_string(), pasted);
+    }
+    assert!(
+        ReqwestTransport::new(&TransportConfig {
+            proxy: Some("socks5h://127.0.0.1:1080".into()),
+            ..TransportConfig::default()
+        })
+        .is_ok()
+    );
 }
 
 #[cfg(unix)]
