@@ -4,8 +4,11 @@
  *
  * Conventions:
  * - Every symbol starts with goldplan_. Handles are opaque and come in pairs: _new (or a call
- *   that returns one) and _free. _free(NULL) is a no-op; freeing a handle twice returns
- *   GOLDPLAN_STATUS_INVALID_HANDLE instead of corrupting memory.
+ *   that returns one) and _free. _free(NULL) is a no-op. A handle value is never issued twice,
+ *   so a freed handle stays invalid: using it or freeing it again returns
+ *   GOLDPLAN_STATUS_INVALID_HANDLE instead of corrupting memory or reaching a newer object.
+ *   Freeing a handle while other threads are calling with it is safe: those calls finish with
+ *   it, later ones are refused.
  * - Every function returns a goldplan_status (GOLDPLAN_STATUS_OK == 0) and writes its results
  *   through out-pointers, only on success.
  * - On failure, goldplan_last_error_report() gives the calling thread's last error as JSON:
@@ -17,7 +20,8 @@
  *   JSON, version) live as long as their owner.
  * - Configuration, arguments and results are JSON, with the core's field names.
  * - No panic crosses the boundary (it becomes GOLDPLAN_STATUS_INTERNAL). A client is
- *   thread-safe and keeps working in a child process after fork().
+ *   thread-safe and keeps working in a child process after fork(), even a fork() taken while
+ *   other threads are inside calls; so does a signer.
  */
 
 /**
@@ -131,18 +135,23 @@ goldplan_status goldplan_version(const char **out,
                                  size_t *out_len);
 
 /**
- * Frees (and wipes) a string returned by this library. NULL is a no-op.
+ * Frees (and wipes) a string returned by this library. NULL is a no-op. A pointer that is not
+ * a live string or buffer of this library (one freed already, one inside a string, a foreign
+ * one) is reported (`GOLDPLAN_STATUS_INVALID_HANDLE`) and nothing is touched through it.
  *
  * # Safety
- * `s` must be NULL or a string from this library not freed yet.
+ * `s` must be NULL or a string from this library not freed yet. The pointer is the text itself,
+ * so once a later string is given the same address a stale pointer would free that one: the
+ * refusal above catches mistakes, it does not make freeing twice safe.
  */
 goldplan_status goldplan_string_free(char *s);
 
 /**
- * Frees (and wipes) bytes returned by this library. NULL is a no-op.
+ * Frees (and wipes) bytes returned by this library, and refuses what is not a live buffer,
+ * like `goldplan_string_free`. NULL is a no-op.
  *
  * # Safety
- * `b` must be NULL or a buffer from this library not freed yet.
+ * `b` must be NULL or a buffer from this library not freed yet (see `goldplan_string_free`).
  */
 goldplan_status goldplan_bytes_free(uint8_t *b);
 
@@ -193,11 +202,10 @@ goldplan_status goldplan_client_new_from_file(const char *path,
                                               goldplan_client **out);
 
 /**
- * Frees a client. NULL is a no-op; a handle already freed is reported
- * (`GOLDPLAN_STATUS_INVALID_HANDLE`), not freed again.
- *
- * # Safety
- * No other thread may be using the client.
+ * Frees a client. NULL is a no-op; a handle already freed (or never issued) is reported
+ * (`GOLDPLAN_STATUS_INVALID_HANDLE`) and frees nothing. Calls that other threads are making
+ * with the client finish normally (the client is released when the last one returns); any
+ * call made with the handle afterwards returns `GOLDPLAN_STATUS_INVALID_HANDLE`.
  */
 goldplan_status goldplan_client_free(goldplan_client *client);
 
@@ -306,10 +314,9 @@ goldplan_status goldplan_response_request_id(const goldplan_response *response,
                                              size_t *out_len);
 
 /**
- * Frees a response (and wipes its JSON). NULL is a no-op; a freed handle is reported.
- *
- * # Safety
- * The response's borrowed pointers must not be used afterwards.
+ * Frees a response (and wipes its JSON); its borrowed pointers (JSON, Request-ID) are invalid
+ * afterwards. NULL is a no-op; a freed handle is reported (`GOLDPLAN_STATUS_INVALID_HANDLE`)
+ * and frees nothing.
  */
 goldplan_status goldplan_response_free(goldplan_response *response);
 
@@ -326,10 +333,9 @@ goldplan_status goldplan_signer_new(const char *config_json,
                                     goldplan_signer **out);
 
 /**
- * Frees a signer (NULL is a no-op; a freed handle is reported).
- *
- * # Safety
- * No other thread may be using the signer.
+ * Frees a signer, like `goldplan_client_free`: NULL is a no-op, a freed handle is reported
+ * (`GOLDPLAN_STATUS_INVALID_HANDLE`) and frees nothing, calls in flight on other threads
+ * finish normally and later calls are refused.
  */
 goldplan_status goldplan_signer_free(goldplan_signer *signer);
 
@@ -391,10 +397,9 @@ goldplan_status goldplan_verifier_new(const char *config_json,
                                       goldplan_verifier **out);
 
 /**
- * Frees a verifier (NULL is a no-op; a freed handle is reported).
- *
- * # Safety
- * No other thread may be using the verifier.
+ * Frees a verifier, like `goldplan_client_free`: NULL is a no-op, a freed handle is reported
+ * (`GOLDPLAN_STATUS_INVALID_HANDLE`) and frees nothing, calls in flight on other threads
+ * finish normally and later calls are refused.
  */
 goldplan_status goldplan_verifier_free(goldplan_verifier *verifier);
 

@@ -84,6 +84,23 @@ final class Failure
             // Exception::$code is untyped: a WeChat code string, as PDOException keeps SQLSTATE.
             $this->code = $fields['code'] ?? 0;
         })->call($e);
+        self::forgetArguments($e);
         return $e;
+    }
+
+    /**
+     * Several calls take keys, and a key is also pasted where a path or a ciphertext belongs
+     * (Client::fromFile, decryptSensitive): the trace of a goldplan exception keeps no
+     * arguments, whatever zend.exception_ignore_args says, as the extension's
+     * (goldplan_errors.c). Exception::$trace is private to an internal class, which a bound
+     * closure cannot reach; reflection can.
+     */
+    private static function forgetArguments(\Exception $e): void
+    {
+        $trace = array_map(static function (array $frame): array {
+            unset($frame['args']);
+            return $frame;
+        }, $e->getTrace());
+        (new \ReflectionProperty(\Exception::class, 'trace'))->setValue($e, $trace);
     }
 }
