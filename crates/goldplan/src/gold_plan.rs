@@ -1,22 +1,20 @@
-//! The Gold Plan (点金计划) service-provider API (spec §8): endpoints, the forward-compatible
-//! enums with every documented value, request/response bodies and client-side validation.
-//! Transport-free: the client sends these bodies, the sandbox receives them.
+//! The Gold Plan (点金计划) service-provider API (spec §8), the first service under the
+//! [`ApiCall`] contract: endpoints, the forward-compatible enums with every documented value,
+//! request/response bodies and client-side validation. Transport-free: the client sends these
+//! bodies, the sandbox receives them.
 
 use std::fmt;
 use std::str::FromStr;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{Error, Result};
+use crate::service::NoContent;
+pub use crate::service::{ApiCall, Endpoint};
 
-/// An HTTP method and path of one Gold Plan operation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Endpoint {
-    /// Upper-case HTTP method.
-    pub method: &'static str,
-    /// Absolute path (no query).
-    pub path: &'static str,
-}
+/// The former name of [`ApiCall`], the contract every Gold Plan request implements.
+pub use crate::service::ApiCall as GoldPlanRequest;
 
 /// 点金计划管理: `POST /v3/goldplan/merchants/changegoldplanstatus` → 200 `{sub_mchid}`.
 pub const CHANGE_GOLD_PLAN_STATUS: Endpoint = Endpoint {
@@ -106,10 +104,15 @@ macro_rules! wire_enum {
 
         impl FromStr for $name {
             type Err = std::convert::Infallible;
+            /// A documented value in any ASCII case, else `Unknown` with the text as given.
             fn from_str(s: &str) -> std::result::Result<$name, Self::Err> {
                 Ok(match s {
                     $($wire => $name::$variant,)+
-                    other => $name::Unknown(other.to_owned()),
+                    other => $name::ALL
+                        .iter()
+                        .find(|v| v.as_str().eq_ignore_ascii_case(other))
+                        .cloned()
+                        .unwrap_or_else(|| $name::Unknown(other.to_owned())),
                 })
             }
         }
@@ -139,6 +142,18 @@ macro_rules! wire_enum {
             fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<$name, D::Error> {
                 let s = String::deserialize(d)?;
                 Ok($name::from(s.as_str()))
+            }
+        }
+
+        /// The documented values: what a caller may send.
+        impl JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                let values: Vec<&str> = $name::ALL.iter().map($name::as_str).collect();
+                schemars::json_schema!({ "type": "string", "enum": values })
             }
         }
     };
@@ -288,7 +303,8 @@ fn is_none_or_empty(filters: &Option<Vec<IndustryType>>) -> bool {
 }
 
 /// Body of 点金计划管理 (change Gold Plan status).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ChangeGoldPlanStatusRequest {
     /// Special merchant id.
     pub sub_mchid: String,
@@ -300,7 +316,8 @@ pub struct ChangeGoldPlanStatusRequest {
 }
 
 /// Body of 商家小票管理 (change custom page, i.e. merchant receipt, status).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ChangeCustomPageStatusRequest {
     /// Special merchant id.
     pub sub_mchid: String,
@@ -309,7 +326,8 @@ pub struct ChangeCustomPageStatusRequest {
 }
 
 /// Body of 同业过滤标签管理 (set advertising industry filter); replaces the previous filter.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SetAdvertisingIndustryFilterRequest {
     /// Special merchant id.
     pub sub_mchid: String,
@@ -318,7 +336,8 @@ pub struct SetAdvertisingIndustryFilterRequest {
 }
 
 /// Body of 开通广告展示 (open advertising show).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct OpenAdvertisingShowRequest {
     /// Special merchant id.
     pub sub_mchid: String,
@@ -328,21 +347,22 @@ pub struct OpenAdvertisingShowRequest {
 }
 
 /// Body of 关闭广告展示 (close advertising show).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CloseAdvertisingShowRequest {
     /// Special merchant id.
     pub sub_mchid: String,
 }
 
 /// Response of change Gold Plan status.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ChangeGoldPlanStatusResponse {
     /// The special merchant id.
     pub sub_mchid: String,
 }
 
 /// Response of change custom page status (`operation_type` appears in older documentation).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ChangeCustomPageStatusResponse {
     /// The special merchant id.
     pub sub_mchid: String,
@@ -351,16 +371,13 @@ pub struct ChangeCustomPageStatusResponse {
     pub operation_type: Option<OperationType>,
 }
 
-/// A request body that knows its endpoint and checks itself before it is sent.
-pub trait GoldPlanRequest: Serialize {
-    /// Where it goes.
-    const ENDPOINT: Endpoint;
-    /// Client-side validation (spec §8): reject what the server would reject anyway.
-    fn validate(&self) -> Result<()>;
-}
-
-impl GoldPlanRequest for ChangeGoldPlanStatusRequest {
+impl ApiCall for ChangeGoldPlanStatusRequest {
+    const NAME: &'static str = "change_gold_plan_status";
+    const DOC: &'static str = "点金计划管理: opens or closes Gold Plan for a special merchant (without a scene, JSAPI only).";
     const ENDPOINT: Endpoint = CHANGE_GOLD_PLAN_STATUS;
+    // Every Gold Plan operation sets a state: sending it twice sets it once (spec §7.4).
+    const IDEMPOTENT: bool = true;
+    type Reply = ChangeGoldPlanStatusResponse;
     fn validate(&self) -> Result<()> {
         validate_sub_mchid(&self.sub_mchid)?;
         self.operation_type.ensure_known("operation_type")?;
@@ -371,16 +388,25 @@ impl GoldPlanRequest for ChangeGoldPlanStatusRequest {
     }
 }
 
-impl GoldPlanRequest for ChangeCustomPageStatusRequest {
+impl ApiCall for ChangeCustomPageStatusRequest {
+    const NAME: &'static str = "change_custom_page_status";
+    const DOC: &'static str =
+        "商家小票管理: turns the merchant receipt on or off for a special merchant.";
     const ENDPOINT: Endpoint = CHANGE_CUSTOM_PAGE_STATUS;
+    const IDEMPOTENT: bool = true;
+    type Reply = ChangeCustomPageStatusResponse;
     fn validate(&self) -> Result<()> {
         validate_sub_mchid(&self.sub_mchid)?;
         self.operation_type.ensure_known("operation_type")
     }
 }
 
-impl GoldPlanRequest for SetAdvertisingIndustryFilterRequest {
+impl ApiCall for SetAdvertisingIndustryFilterRequest {
+    const NAME: &'static str = "set_advertising_industry_filter";
+    const DOC: &'static str = "同业过滤标签管理: replaces the industry filter (1 to 3 tags).";
     const ENDPOINT: Endpoint = SET_ADVERTISING_INDUSTRY_FILTER;
+    const IDEMPOTENT: bool = true;
+    type Reply = NoContent;
     fn validate(&self) -> Result<()> {
         validate_sub_mchid(&self.sub_mchid)?;
         validate_filters(&self.advertising_industry_filters, 1)?;
@@ -388,8 +414,13 @@ impl GoldPlanRequest for SetAdvertisingIndustryFilterRequest {
     }
 }
 
-impl GoldPlanRequest for OpenAdvertisingShowRequest {
+impl ApiCall for OpenAdvertisingShowRequest {
+    const NAME: &'static str = "open_advertising_show";
+    const DOC: &'static str =
+        "开通广告展示: turns ad display on, optionally with up to 3 industry filters.";
     const ENDPOINT: Endpoint = OPEN_ADVERTISING_SHOW;
+    const IDEMPOTENT: bool = true;
+    type Reply = NoContent;
     fn validate(&self) -> Result<()> {
         validate_sub_mchid(&self.sub_mchid)?;
         let filters = self.advertising_industry_filters.as_deref().unwrap_or(&[]);
@@ -398,8 +429,12 @@ impl GoldPlanRequest for OpenAdvertisingShowRequest {
     }
 }
 
-impl GoldPlanRequest for CloseAdvertisingShowRequest {
+impl ApiCall for CloseAdvertisingShowRequest {
+    const NAME: &'static str = "close_advertising_show";
+    const DOC: &'static str = "关闭广告展示: turns ad display off.";
     const ENDPOINT: Endpoint = CLOSE_ADVERTISING_SHOW;
+    const IDEMPOTENT: bool = true;
+    type Reply = NoContent;
     fn validate(&self) -> Result<()> {
         validate_sub_mchid(&self.sub_mchid)
     }

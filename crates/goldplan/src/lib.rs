@@ -59,6 +59,7 @@ pub mod notification;
 pub mod receipt;
 pub mod redact;
 pub mod sensitive;
+pub mod service;
 pub mod sign;
 pub mod verify;
 pub mod x509;

@@ -27,7 +27,7 @@ pub struct Meta {
 }
 
 /// Response of the upload.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MediaUploadResponse {
     /// The id to reference the image by.
     pub media_id: String,

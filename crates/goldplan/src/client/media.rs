@@ -1,10 +1,10 @@
 //! The signed multipart image upload (spec §6).
 
-use super::response::reply;
 use super::retry::Outgoing;
 use super::{Client, Reply};
 use crate::error::Result;
 use crate::media::{self, MediaUploadResponse};
+use crate::service::decode_reply;
 
 impl Client {
     /// Uploads an image (spec §6) and returns its `media_id`.
@@ -28,6 +28,9 @@ impl Client {
                 verify: true,
             })
             .await?;
-        reply(&response)
+        Ok(Reply {
+            data: decode_reply(&response.body, response.request_id.as_deref())?,
+            request_id: response.request_id,
+        })
     }
 }

@@ -67,19 +67,3 @@ pub struct Reply<T> {
     /// `Request-ID`.
     pub request_id: Option<String>,
 }
-
-/// Decodes a verified response as a typed reply.
-pub(super) fn reply<T: DeserializeOwned>(response: &Response) -> Result<Reply<T>> {
-    Ok(Reply {
-        data: response.json()?,
-        request_id: response.request_id.clone(),
-    })
-}
-
-/// The reply of a call whose answer has no body (204).
-pub(super) fn empty_reply(response: &Response) -> Reply<()> {
-    Reply {
-        data: (),
-        request_id: response.request_id.clone(),
-    }
-}
