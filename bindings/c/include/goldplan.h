@@ -20,7 +20,8 @@
  *   JSON, version) live as long as their owner.
  * - Configuration, arguments and results are JSON, with the core's field names.
  * - No panic crosses the boundary (it becomes GOLDPLAN_STATUS_INTERNAL). A client is
- *   thread-safe and keeps working in a child process after fork().
+ *   thread-safe and keeps working in a child process after fork(), even a fork() taken while
+ *   other threads are inside calls; so does a signer.
  */
 
 

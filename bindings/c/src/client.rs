@@ -109,6 +109,8 @@ fn new_client(mut config: ClientConfig) -> FfiResult<GoldplanClient> {
 /// (`{"Wechatpay-Serial": "…", …}`) or a JSON array of pairs (`[["Wechatpay-Serial", "…"], …]`,
 /// for repeated names).
 pub(crate) fn headers_from_json(text: &[u8]) -> FfiResult<Vec<(String, String)>> {
+    // Parsing into a `Value` fails only on syntax, and serde's syntax errors never quote the
+    // input (only tokens such as `:`), so unlike a typed parse its message is shown as is.
     let value: Value = serde_json::from_slice(text)
         .map_err(|e| Error::InvalidInput(format!("headers_json is not JSON: {e}")))?;
     let bad = || {

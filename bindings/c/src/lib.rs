@@ -25,7 +25,8 @@
 //! * Configuration, operation arguments and results are JSON with the core's field names.
 //! * No panic crosses the boundary: it becomes `GOLDPLAN_STATUS_INTERNAL`.
 //! * A client handle is thread-safe, and survives `fork()` (the child gets a new runtime and
-//!   new connections on first use).
+//!   new connections on first use), even a `fork()` taken while other threads are inside
+//!   calls (the handle registry's locks are never copied held: see `memory`).
 
 // The C boundary needs `unsafe`; each block is small and says why it is sound.
 #![deny(unsafe_op_in_unsafe_fn)]

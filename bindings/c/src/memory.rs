@@ -97,6 +97,7 @@ fn buffer_key(ptr: *const u8) -> usize {
 }
 
 fn buffers() -> MutexGuard<'static, BTreeMap<usize, usize>> {
+    fork_safety::linked();
     // Each update is a single insert or remove, so a panic cannot leave the map half-updated
     // and a poisoned lock is still good.
     BUFFERS.lock().unwrap_or_else(PoisonError::into_inner)
@@ -177,18 +178,111 @@ struct Registry {
 }
 
 /// One lock for every handle type: a call holds it only for a map lookup and an `Arc` clone.
-/// A `fork()` taken while another thread holds it would leave it locked in the child; like
-/// every library, do not fork while other threads are inside calls.
+/// `fork()` cannot copy it locked into a child: see [`fork_safety`].
 static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     live: BTreeMap::new(),
     next: HANDLE_STRIDE,
 });
 
 fn registry() -> MutexGuard<'static, Registry> {
+    fork_safety::linked();
     // Each update is a single insert or remove (objects are dropped after the lock is
     // released), so a panic cannot leave the registry half-updated and a poisoned lock is still
     // good.
     REGISTRY.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Keeps `fork()` from copying [`REGISTRY`] or [`BUFFERS`] into a child while another thread of
+/// the parent holds it, which would leave it locked forever there (a PHP-FPM or Apache child
+/// would hang on its first call).
+///
+/// `pthread_atfork` handlers do it at the root: just before `fork()` copies the process, the
+/// forking thread takes both locks (waiting for the thread holding one to finish its map
+/// update, which never takes the other lock or waits on anything else, so this cannot
+/// deadlock); just after, the parent and the child each release them. So the child starts with
+/// both unlocked and its maps consistent. The guards of std's `Mutex` are kept across the
+/// callbacks in a thread-local: `fork()` runs all three callbacks on the forking thread, and the
+/// child is a copy of that thread, thread-locals included.
+///
+/// The handlers are registered while the library is loaded (an initializer in
+/// `.init_array`, as C++ static constructors are), before any thread can call it: registering
+/// lazily on the first call would let a `fork()` copy a half-finished `Once` into a child,
+/// which would then wait on it forever.
+mod fork_safety {
+    /// Runs when the library is loaded (for a static link, see [`linked`]).
+    #[cfg(unix)]
+    #[used]
+    #[cfg_attr(not(target_vendor = "apple"), unsafe(link_section = ".init_array"))]
+    #[cfg_attr(
+        target_vendor = "apple",
+        unsafe(link_section = "__DATA,__mod_init_func")
+    )]
+    static REGISTER_AT_LOAD: extern "C" fn() = imp::register;
+
+    /// Ties [`REGISTER_AT_LOAD`] to every use of the locks: a static link takes an object out
+    /// of `libgoldplan.a` only when something refers to it, and the initializer must come along
+    /// with the locks it protects.
+    #[inline(always)]
+    pub(super) fn linked() {
+        #[cfg(unix)]
+        std::hint::black_box(&REGISTER_AT_LOAD);
+    }
+
+    #[cfg(unix)]
+    pub(super) mod imp {
+        use std::cell::RefCell;
+        use std::collections::BTreeMap;
+        use std::sync::MutexGuard;
+
+        use super::super::{Registry, buffers, registry};
+
+        /// The locks [`prepare`] took, until [`release`] gives them back.
+        type Held = (
+            MutexGuard<'static, Registry>,
+            MutexGuard<'static, BTreeMap<usize, usize>>,
+        );
+
+        thread_local! {
+            static HELD: RefCell<Option<Held>> = const { RefCell::new(None) };
+        }
+
+        /// How many times [`prepare`] started, for the test that holds a lock across a fork.
+        #[cfg(test)]
+        pub(crate) static PREPARED: std::sync::atomic::AtomicUsize =
+            std::sync::atomic::AtomicUsize::new(0);
+
+        pub(super) extern "C" fn register() {
+            // SAFETY: the three callbacks are plain `extern "C" fn()` that never unwind.
+            // Registration fails only when memory is exhausted at load time; there is no one
+            // to tell then, and the library still works (only without this protection).
+            let _ = unsafe { libc::pthread_atfork(Some(prepare), Some(release), Some(release)) };
+        }
+
+        /// Before the copy: the forking thread takes both locks. (They are never held by the
+        /// forking thread itself: no code of this library forks or runs C callbacks while
+        /// holding one.)
+        extern "C" fn prepare() {
+            #[cfg(test)]
+            PREPARED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let held = (registry(), buffers());
+            // If the thread-local is gone (a thread being torn down forks), the guards are
+            // dropped here: no protection for that fork, but no deadlock either.
+            let _ = HELD.try_with(move |slot| {
+                if let Ok(mut slot) = slot.try_borrow_mut() {
+                    *slot = Some(held);
+                }
+            });
+        }
+
+        /// After the copy, in the parent and in the child: releases what [`prepare`] took.
+        extern "C" fn release() {
+            let _ = HELD.try_with(|slot| {
+                if let Ok(mut slot) = slot.try_borrow_mut() {
+                    drop(slot.take());
+                }
+            });
+        }
+    }
 }
 
 /// Registers `value` and returns its handle, a value never issued before.
@@ -311,6 +405,79 @@ mod tests {
             Err(FfiError::Null(_))
         ));
         assert!(release::<Probe>(std::ptr::null_mut(), "probe").is_ok());
+    }
+
+    /// Waits for a child, at most `secs` seconds (then kills it): whether it exited with 0.
+    #[cfg(unix)]
+    fn child_succeeded(pid: libc::pid_t, secs: u64) -> bool {
+        let mut status = 0;
+        for _ in 0..secs * 100 {
+            // SAFETY: polls the child this test created.
+            match unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) } {
+                0 => std::thread::sleep(std::time::Duration::from_millis(10)),
+                done => {
+                    return done == pid
+                        && libc::WIFEXITED(status)
+                        && libc::WEXITSTATUS(status) == 0;
+                }
+            }
+        }
+        // A child stuck on a lock: kill it, so that the test fails instead of hanging.
+        // SAFETY: the child is ours and still running.
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+            libc::waitpid(pid, &mut status, 0);
+        }
+        false
+    }
+
+    /// A thread holds each lock while another forks: the child must still be able to take
+    /// both. The holder lets go once the fork has begun (the prepare handler started, or
+    /// without one, once `fork()` has returned), so the child was made while it held the lock
+    /// unless the prepare handler waited for it.
+    #[cfg(unix)]
+    #[test]
+    fn a_child_forked_while_another_thread_holds_a_lock_can_take_it() {
+        use super::fork_safety::imp::PREPARED;
+        for which in ["registry", "buffers"] {
+            let (held_tx, held_rx) = std::sync::mpsc::channel();
+            let forked = Arc::new(AtomicBool::new(false));
+            let holder = {
+                let forked = Arc::clone(&forked);
+                std::thread::spawn(move || {
+                    let prepared = PREPARED.load(Ordering::SeqCst);
+                    let guards = match which {
+                        "registry" => (Some(registry()), None),
+                        _ => (None, Some(buffers())),
+                    };
+                    held_tx.send(()).unwrap();
+                    while PREPARED.load(Ordering::SeqCst) == prepared
+                        && !forked.load(Ordering::SeqCst)
+                    {
+                        std::thread::yield_now();
+                    }
+                    drop(guards);
+                })
+            };
+            held_rx.recv().unwrap();
+            // SAFETY: the child only takes the two locks and leaves with `_exit`.
+            let pid = unsafe { libc::fork() };
+            assert!(pid >= 0, "fork failed");
+            if pid == 0 {
+                let (probe, _) = probe();
+                let ok = borrow(probe, "probe").is_ok()
+                    && release(probe, "probe").is_ok()
+                    && free_buffer(alloc_buffer(b"child"), "string").is_ok();
+                // SAFETY: leaves the child without running the parent's atexit handlers.
+                unsafe { libc::_exit(if ok { 0 } else { 1 }) };
+            }
+            forked.store(true, Ordering::SeqCst);
+            holder.join().unwrap();
+            assert!(
+                child_succeeded(pid, 20),
+                "a child forked while another thread held the {which} lock could not take it"
+            );
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@ use goldplan::clock::{Clock, ManualClock, SystemClock};
 use goldplan::config::ClientConfig;
 use goldplan::credentials::{ApiV3Key, KeySource};
 use goldplan::notification::NotificationParser;
+use goldplan::redact::redact_quoted;
 use goldplan::sensitive::EncryptionKey;
 use goldplan::sign::{self, Authorization, RsaSigner};
 use goldplan::verify::{
@@ -251,8 +252,14 @@ pub unsafe extern "C" fn goldplan_verifier_new(
         let out = out_arg(out, "out")?;
         // SAFETY: caller's contract.
         let text = unsafe { bytes_arg(config_json.cast::<u8>(), config_json_len, "config_json") }?;
-        let config: VerifierConfig = serde_json::from_slice(text)
-            .map_err(|e| Error::Configuration(format!("invalid verifier configuration: {e}")))?;
+        // serde quotes the values it rejects ("invalid type: string \"-----BEGIN…\""), and a
+        // key put in the wrong member must not come back in the error.
+        let config: VerifierConfig = serde_json::from_slice(text).map_err(|e| {
+            Error::Configuration(format!(
+                "invalid verifier configuration: {}",
+                redact_quoted(&e.to_string())
+            ))
+        })?;
         let pem = match (config.public_key_pem, config.public_key) {
             (Some(_), Some(_)) => {
                 return Err(Error::Configuration(
@@ -593,7 +600,7 @@ pub unsafe extern "C" fn goldplan_authorization_header(
         let f: AuthorizationFields = serde_json::from_slice(text).map_err(|e| {
             Error::InvalidInput(format!(
                 "invalid Authorization fields: {}",
-                goldplan::redact::redact_quoted(&e.to_string())
+                redact_quoted(&e.to_string())
             ))
         })?;
         let header = Authorization {
@@ -721,7 +728,10 @@ pub unsafe extern "C" fn goldplan_certificates_validate(
             )
         };
         let trusted: Vec<CertificateText> = serde_json::from_slice(trusted).map_err(|e| {
-            Error::InvalidInput(format!("trusted_json is not an array of PEM strings: {e}"))
+            Error::InvalidInput(format!(
+                "trusted_json is not an array of PEM strings: {}",
+                redact_quoted(&e.to_string())
+            ))
         })?;
         let trusted = certificate_set(trusted)?;
         let pairs = headers_from_json(headers)?;

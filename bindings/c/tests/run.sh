@@ -76,14 +76,15 @@ LD_LIBRARY_PATH="$LIBDIR" ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPT
 echo "== valgrind"
 rm -rf "$OUT/work" "$OUT"/valgrind.*.log
 # valgrind runs the code 30-50x slower, so the thread test makes 8 x 10 calls here (8 x 1000 in
-# the two runs above). The suppressions are explained in valgrind.supp.
+# the two runs above) and the fork-under-load test forks 3 children (40 above). The suppressions
+# are explained in valgrind.supp.
 status=0
-LD_LIBRARY_PATH="$LIBDIR" GOLDPLAN_TEST_CALLS=10 GOLDPLAN_UNDER_VALGRIND=1 \
+LD_LIBRARY_PATH="$LIBDIR" GOLDPLAN_TEST_CALLS=10 GOLDPLAN_TEST_FORKS=3 GOLDPLAN_UNDER_VALGRIND=1 \
   valgrind --quiet --leak-check=full --error-exitcode=1 \
   --suppressions="$ROOT/bindings/c/tests/valgrind.supp" --log-file="$OUT/valgrind.%p.log" \
   "$OUT/test_goldplan" "$VECTORS" "$SANDBOX" "$OUT/work" || status=$?
-# The forked child reports through exec (see test_fork): its log must still be free of memory
-# errors, and so must every other log.
+# The forked children report through exec (see test_fork): their logs must still be free of
+# memory errors, and so must every other log.
 if grep -lE "Invalid (read|write|free)|uninitialised|Mismatched free|overlap|definitely lost|ERROR SUMMARY: [1-9]" \
      "$OUT"/valgrind.*.log; then
   cat "$OUT"/valgrind.*.log >&2

@@ -1,11 +1,14 @@
 /*
  * The C test suite of libgoldplan: every vector file in tests/vectors, every operation against
  * a goldplan-sandbox process in each key mode, error paths, 8 threads x N calls on one client
- * handle, and fork after use. Built with -Wall -Wextra -Werror, and run plain, under
- * ASan+UBSan and under valgrind by `cargo make test-c`.
+ * handle, fork after use and fork while 8 threads are inside calls, and the secret sweep (no
+ * error shows a key given in the wrong place). Built with -Wall -Wextra -Werror, and run plain,
+ * under ASan+UBSan and under valgrind by `cargo make test-c`.
  *
  * usage: test_goldplan VECTORS_DIR SANDBOX_BIN WORK_DIR
  * env:   GOLDPLAN_TEST_CALLS  calls per thread in the thread test (default 1000)
+ *        GOLDPLAN_TEST_FORKS  children forked under load in the fork test (default 40)
+ *        GOLDPLAN_UNDER_VALGRIND  set by run.sh for the valgrind pass
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -660,6 +663,398 @@ static void vectors_certificates(void) {
     json_free(root);
 }
 
+/* ---------- secret sweep ---------- */
+
+/* secret_sweep.json: each secret in every configuration field and every key argument. */
+typedef struct {
+    const char *const *secrets; /* texts whose windows must never be shown */
+    size_t n_secrets, window;
+    int refused, accepted;
+    sbuf accepted_list;
+} sweep;
+
+/* Whether `text` contains `window` consecutive characters of any secret. */
+static int shows_secret(const sweep *sw, const char *text, size_t len) {
+    for (size_t s = 0; s < sw->n_secrets; s++) {
+        size_t slen = strlen(sw->secrets[s]);
+        for (size_t i = 0; i + sw->window <= slen; i++)
+            if (memmem(text, len, sw->secrets[s] + i, sw->window)) return 1;
+    }
+    return 0;
+}
+
+/* Checks the outcome of one attempt: a failure must show no secret in the last error's message
+ * or report; a success is listed (the caller decides whether it was allowed). */
+static void sweep_outcome(sweep *sw, const char *what, goldplan_status st) {
+    if (st == GOLDPLAN_STATUS_OK) {
+        sw->accepted++;
+        sb_printf(&sw->accepted_list, "%s%s", sw->accepted_list.len ? ", " : "", what);
+        return;
+    }
+    sw->refused++;
+    char *message = NULL, *report = NULL;
+    size_t mlen = 0, rlen = 0;
+    goldplan_status m = goldplan_last_error_message(&message, &mlen);
+    goldplan_status r = goldplan_last_error_report(&report, &rlen);
+    CHECK(m == GOLDPLAN_STATUS_OK && r == GOLDPLAN_STATUS_OK && mlen > 0, "%s: the error can be read", what);
+    CHECK(!message || !shows_secret(sw, message, mlen), "%s: the message shows the secret: %s", what, message);
+    CHECK(!report || !shows_secret(sw, report, rlen), "%s: the report shows the secret: %s", what, report);
+    goldplan_string_free(message);
+    goldplan_string_free(report);
+}
+
+/* Each setting of the sweep and the names a configuration document may give it (NULL ends a
+ * list); config_path is goldplan_client_new_from_file's path. */
+static const char *const SWEEP_SPELLINGS[][4] = {
+    {"mode", "mode", NULL},
+    {"mchid", "mchid", NULL},
+    {"serial_no", "serial_no", NULL},
+    {"public_key_id", "public_key_id", NULL},
+    {"base_url", "base_url", NULL},
+    {"timeout", "timeout", "timeout_secs", NULL},
+    {"connect_timeout", "connect_timeout", "connect_timeout_secs", NULL},
+    {"proxy", "proxy", NULL},
+    {"max_attempts", "max_attempts", NULL},
+    {"max_skew_secs", "max_skew_secs", NULL},
+    {"max_response_body", "max_response_body", NULL},
+    {"private_key", "private_key", "private_key_pem", "private_key_path"},
+    {"merchant_certificate", "merchant_certificate", "certificate_pem", NULL},
+    {"public_key", "public_key", "public_key_pem", "public_key_path"},
+    {"apiv3_key", "apiv3_key", NULL},
+    {"config_path", NULL},
+};
+#define SWEEP_SETTINGS (sizeof SWEEP_SPELLINGS / sizeof *SWEEP_SPELLINGS)
+
+/* The members of a valid public-key-mode configuration, as name and JSON value. */
+typedef struct {
+    const char *name;
+    char *json;
+} member;
+
+/* A configuration: `base` with every spelling of `setting` left out and `name` set to the
+ * JSON string `value` (NULL: the valid configuration itself). */
+static void sweep_config(sbuf *cfg, const member *base, size_t n, const char *const *spellings, const char *name,
+                         const char *value) {
+    sb_str(cfg, "{");
+    int first = 1;
+    for (size_t i = 0; i < n; i++) {
+        int replaced = 0;
+        for (size_t k = 1; spellings && k < 4 && spellings[k]; k++) replaced |= !strcmp(spellings[k], base[i].name);
+        if (replaced) continue;
+        sb_printf(cfg, "%s\"%s\":%s", first ? "" : ",", base[i].name, base[i].json);
+        first = 0;
+    }
+    if (name) {
+        sb_printf(cfg, "%s\"%s\":", first ? "" : ",", name);
+        sb_json_str(cfg, value, strlen(value));
+    }
+    sb_str(cfg, "}");
+}
+
+static char *json_string_of(const char *text) {
+    sbuf b = {0};
+    sb_json_str(&b, text, strlen(text));
+    return b.s;
+}
+
+/* Whether a client configuration may accept `value` in `setting`: the sweep's key is the test
+ * merchant key and its APIv3 key is the vectors' one, so each is right in its own field; and
+ * the core takes any text a URL can be made of as a proxy host (checked by a call instead). */
+static int sweep_may_accept(const char *setting, const char *vname) {
+    return (!strcmp(setting, "private_key") && !strcmp(vname, "private_key_pem")) ||
+           (!strcmp(setting, "apiv3_key") && !strcmp(vname, "apiv3_key")) || !strcmp(setting, "proxy");
+}
+
+/* Every configuration field of a client given the secret: the constructor refuses it (unless
+ * sweep_may_accept) and no error shows it; a client that was made must not show it in the error
+ * of a call either. */
+static void sweep_client_config(sweep *sw, const member *base, size_t n, const char *vname, const char *value) {
+    char what[256];
+    for (size_t f = 0; f < SWEEP_SETTINGS; f++) {
+        const char *const *spellings = SWEEP_SPELLINGS[f];
+        if (!spellings[1]) {
+            goldplan_client *c = NULL;
+            snprintf(what, sizeof what, "goldplan_client_new_from_file given %s", vname);
+            sweep_outcome(sw, what, goldplan_client_new_from_file(value, strlen(value), &c));
+            goldplan_client_free(c);
+            continue;
+        }
+        for (size_t k = 1; k < 4 && spellings[k]; k++) {
+            sbuf cfg = {0};
+            sweep_config(&cfg, base, n, spellings, spellings[k], value);
+            goldplan_client *c = NULL;
+            snprintf(what, sizeof what, "client config %s (%s) given %s", spellings[k], spellings[0], vname);
+            goldplan_status st = goldplan_client_new(cfg.s, cfg.len, &c);
+            sweep_outcome(sw, what, st);
+            CHECK(st != GOLDPLAN_STATUS_OK || sweep_may_accept(spellings[0], vname), "%s: accepted", what);
+            if (st == GOLDPLAN_STATUS_OK) {
+                goldplan_response *r = NULL;
+                snprintf(what, sizeof what, "a call with %s (%s) given %s", spellings[k], spellings[0], vname);
+                sweep_outcome(sw, what,
+                              goldplan_client_call(c, "close_advertising_show", 22, "{\"sub_mchid\":\"1900000109\"}",
+                                                   26, &r));
+                goldplan_response_free(r);
+            }
+            goldplan_client_free(c);
+            free(cfg.s);
+        }
+    }
+}
+
+/* The signer's and verifier's configurations, and every argument that takes a key. */
+static void sweep_helpers(sweep *sw, goldplan_client *dead, goldplan_signer *signer, goldplan_verifier *verifier,
+                          const jnode *n, const char *key_path, const char *vname, const char *value) {
+    char what[256];
+    char *quoted = json_string_of(value);
+    const char *pk_id = jstr(n, "public_key_id"), *pk_pem = jstr(n, "public_key_pem"), *apiv3 = jstr(n, "apiv3_key");
+    char *q_key_path = json_string_of(key_path), *q_pk_id = json_string_of(pk_id), *q_pk_pem = json_string_of(pk_pem);
+    const uint8_t *nonce = (const uint8_t *)"0123456789ab";
+
+    /* goldplan_signer_new: each member given the secret. */
+    struct {
+        const char *name, *fmt;
+    } signer_cfgs[] = {
+        {"mchid", "{\"mchid\":%s,\"serial_no\":\"3775B6A45ACD588826D15E583A95F5DD12345678\",\"private_key_path\":%s}"},
+        {"serial_no", "{\"mchid\":\"1900000100\",\"serial_no\":%s,\"private_key_path\":%s}"},
+        {"private_key", "{\"mchid\":\"1900000100\",\"serial_no\":\"3775B6A45ACD588826D15E583A95F5DD12345678\","
+                        "\"private_key\":%s%.0s}"},
+        {"private_key_pem", "{\"mchid\":\"1900000100\",\"serial_no\":\"3775B6A45ACD588826D15E583A95F5DD12345678\","
+                            "\"private_key_pem\":%s%.0s}"},
+        {"private_key_path", "{\"mchid\":\"1900000100\",\"serial_no\":\"3775B6A45ACD588826D15E583A95F5DD12345678\","
+                             "\"private_key_path\":%s%.0s}"},
+        {"certificate_pem", "{\"mchid\":\"1900000100\",\"serial_no\":\"3775B6A45ACD588826D15E583A95F5DD12345678\","
+                            "\"certificate_pem\":%s,\"private_key_path\":%s}"},
+    };
+    for (size_t i = 0; i < sizeof signer_cfgs / sizeof *signer_cfgs; i++) {
+        sbuf cfg = {0};
+        size_t cap = strlen(signer_cfgs[i].fmt) + strlen(quoted) + strlen(q_key_path) + 1;
+        cfg.s = malloc(cap);
+        cfg.len = (size_t)snprintf(cfg.s, cap, signer_cfgs[i].fmt, quoted, q_key_path);
+        goldplan_signer *s = NULL;
+        snprintf(what, sizeof what, "goldplan_signer_new %s given %s", signer_cfgs[i].name, vname);
+        sweep_outcome(sw, what, goldplan_signer_new(cfg.s, cfg.len, &s));
+        goldplan_signer_free(s);
+        free(cfg.s);
+    }
+
+    /* goldplan_verifier_new: the key id, the key under both names, the certificates. */
+    const char *verifier_fmts[][2] = {
+        {"public_key_id", "{\"public_key_id\":%s,\"public_key_pem\":%s}"},
+        {"public_key_pem", "{\"public_key_id\":%2$s,\"public_key_pem\":%1$s}"},
+        {"public_key", "{\"public_key_id\":%2$s,\"public_key\":%1$s}"},
+        {"platform_certificates[]", "{\"platform_certificates\":[%s]}%.0s"},
+        {"platform_certificates[].pem", "{\"platform_certificates\":[{\"pem\":%s}]}%.0s"},
+        {"platform_certificates", "{\"platform_certificates\":%s}%.0s"},
+    };
+    for (size_t i = 0; i < sizeof verifier_fmts / sizeof *verifier_fmts; i++) {
+        const char *second = i == 0 ? q_pk_pem : q_pk_id;
+        size_t cap = strlen(verifier_fmts[i][1]) + strlen(quoted) + strlen(second) + 1;
+        char *cfg = malloc(cap);
+        int len = snprintf(cfg, cap, verifier_fmts[i][1], quoted, second);
+        goldplan_verifier *v = NULL;
+        snprintf(what, sizeof what, "goldplan_verifier_new %s given %s", verifier_fmts[i][0], vname);
+        sweep_outcome(sw, what, goldplan_verifier_new(cfg, (size_t)len, &v));
+        goldplan_verifier_free(v);
+        free(cfg);
+    }
+
+    /* Every argument that takes the APIv3 key, PEM text or a key-shaped string. */
+    size_t vlen = strlen(value);
+    goldplan_response *r = NULL;
+    char *s_out = NULL;
+    uint8_t *b_out = NULL;
+    size_t out_len = 0;
+    goldplan_verifier *v_out = NULL;
+    goldplan_signer *sg_out = NULL;
+    goldplan_client *c_out = NULL;
+#define SWEEP(label, call)                                                                                             \
+    do {                                                                                                               \
+        r = NULL;                                                                                                      \
+        s_out = NULL;                                                                                                  \
+        b_out = NULL;                                                                                                  \
+        v_out = NULL;                                                                                                  \
+        sg_out = NULL;                                                                                                 \
+        c_out = NULL;                                                                                                  \
+        snprintf(what, sizeof what, "%s given %s", label, vname);                                                      \
+        sweep_outcome(sw, what, call);                                                                                 \
+        goldplan_response_free(r);                                                                                     \
+        goldplan_string_free(s_out);                                                                                   \
+        goldplan_bytes_free(b_out);                                                                                    \
+        goldplan_verifier_free(v_out);                                                                                 \
+        goldplan_signer_free(sg_out);                                                                                  \
+        goldplan_client_free(c_out);                                                                                   \
+    } while (0)
+    SWEEP("goldplan_aead_encrypt apiv3_key",
+          goldplan_aead_encrypt(value, vlen, NULL, 0, nonce, 12, (const uint8_t *)"x", 1, &s_out, &out_len));
+    SWEEP("goldplan_aead_decrypt apiv3_key",
+          goldplan_aead_decrypt(value, vlen, NULL, 0, nonce, 12, "AAAAAAAAAAAAAAAAAAAAAAAA", 24, &b_out, &out_len));
+    SWEEP("goldplan_aead_decrypt ciphertext",
+          goldplan_aead_decrypt(apiv3, strlen(apiv3), NULL, 0, nonce, 12, value, vlen, &b_out, &out_len));
+    SWEEP("goldplan_verifier_parse_notification apiv3_key",
+          goldplan_verifier_parse_notification(verifier, value, vlen, "{}", 2, (const uint8_t *)"{}", 2, 0, 0, &r));
+    SWEEP("goldplan_certificates_validate apiv3_key",
+          goldplan_certificates_validate("{}", 2, (const uint8_t *)"{}", 2, value, vlen, "[]", 2, 0, &r));
+    sbuf trusted = {0};
+    sb_str(&trusted, "[");
+    sb_str(&trusted, quoted);
+    sb_str(&trusted, "]");
+    SWEEP("goldplan_certificates_validate trusted_json [secret]",
+          goldplan_certificates_validate("{}", 2, (const uint8_t *)"{}", 2, apiv3, strlen(apiv3), trusted.s,
+                                         trusted.len, 0, &r));
+    free(trusted.s);
+    SWEEP("goldplan_certificates_validate trusted_json secret",
+          goldplan_certificates_validate("{}", 2, (const uint8_t *)"{}", 2, apiv3, strlen(apiv3), quoted,
+                                         strlen(quoted), 0, &r));
+    SWEEP("goldplan_certificates_validate trusted_json raw",
+          goldplan_certificates_validate("{}", 2, (const uint8_t *)"{}", 2, apiv3, strlen(apiv3), value, vlen, 0, &r));
+    SWEEP("goldplan_certificates_validate headers_json",
+          goldplan_certificates_validate(quoted, strlen(quoted), (const uint8_t *)"{}", 2, apiv3, strlen(apiv3), "[]",
+                                         2, 0, &r));
+    SWEEP("goldplan_signer_decrypt_sensitive ciphertext",
+          goldplan_signer_decrypt_sensitive(signer, value, vlen, &s_out, &out_len));
+    SWEEP("goldplan_signer_sign_request path",
+          goldplan_signer_sign_request(signer, "GET", 3, value, vlen, NULL, 0, 0, &r));
+    SWEEP("goldplan_signer_sign_request method",
+          goldplan_signer_sign_request(signer, value, vlen, "/v3/certificates", 16, NULL, 0, 0, &r));
+    SWEEP("goldplan_canonical_url", goldplan_canonical_url(value, vlen, &s_out, &out_len));
+    SWEEP("goldplan_receipt_parse_url", goldplan_receipt_parse_url(value, vlen, &r));
+    const char *auth_fields[] = {"mchid", "nonce_str", "serial_no", "signature"};
+    for (size_t i = 0; i < 4; i++) {
+        sbuf f = {0};
+        sb_str(&f, "{\"timestamp\":1554208460");
+        for (size_t k = 0; k < 4; k++)
+            sb_printf(&f, ",\"%s\":%s", auth_fields[k], k == i ? quoted : "\"1900000001\"");
+        sb_str(&f, "}");
+        char label[96];
+        snprintf(label, sizeof label, "goldplan_authorization_header %s", auth_fields[i]);
+        SWEEP(label, goldplan_authorization_header(f.s, f.len, &s_out, &out_len));
+        free(f.s);
+    }
+    SWEEP("goldplan_authorization_header fields_json",
+          goldplan_authorization_header(quoted, strlen(quoted), &s_out, &out_len));
+    SWEEP("goldplan_client_call operation",
+          goldplan_client_call(dead, value, vlen, "{}", 2, &r));
+    SWEEP("goldplan_client_call args_json", goldplan_client_call(dead, "close_advertising_show", 22, quoted,
+                                                                 strlen(quoted), &r));
+    sbuf args = {0};
+    sb_str(&args, "{\"sub_mchid\":");
+    sb_str(&args, quoted);
+    sb_str(&args, "}");
+    SWEEP("goldplan_client_call args_json sub_mchid",
+          goldplan_client_call(dead, "close_advertising_show", 22, args.s, args.len, &r));
+    free(args.s);
+    SWEEP("goldplan_client_parse_notification headers_json",
+          goldplan_client_parse_notification(dead, quoted, strlen(quoted), (const uint8_t *)"{}", 2, &r));
+    SWEEP("goldplan_client_parse_notification headers_json raw",
+          goldplan_client_parse_notification(dead, value, vlen, (const uint8_t *)"{}", 2, &r));
+    SWEEP("goldplan_client_call args_json raw",
+          goldplan_client_call(dead, "close_advertising_show", 22, value, vlen, &r));
+    SWEEP("goldplan_verifier_new raw", goldplan_verifier_new(value, vlen, &v_out));
+    SWEEP("goldplan_signer_new raw", goldplan_signer_new(value, vlen, &sg_out));
+    SWEEP("goldplan_client_new raw", goldplan_client_new(value, vlen, &c_out));
+    SWEEP("goldplan_client_decrypt_sensitive ciphertext",
+          goldplan_client_decrypt_sensitive(dead, value, vlen, &s_out, &out_len));
+#undef SWEEP
+    free(quoted);
+    free(q_key_path);
+    free(q_pk_id);
+    free(q_pk_pem);
+}
+
+static void vectors_secret_sweep(void) {
+    /* Written by hand without a format_version (tests/vectors/README.md): not load_vectors. */
+    char path[4096];
+    snprintf(path, sizeof path, "%s/secret_sweep.json", vectors_dir);
+    size_t len = 0;
+    char *text = read_file(path, &len);
+    jnode *root = text ? json_parse(text, len) : NULL;
+    free(text);
+    const jnode *fields = jget(root, "fields"), *values = jget(root, "values"), *must = jget(root, "must_not_appear");
+    CHECK(fields && values && must && jint(root, "window") > 0, "secret_sweep.json is readable");
+    if (!fields || !values || !must) {
+        json_free(root);
+        return;
+    }
+    /* The C suite names every setting of the sweep, and no other. */
+    CHECK(fields->n == SWEEP_SETTINGS, "secret_sweep.json has %zu fields, the C suite sweeps %zu", fields->n,
+          SWEEP_SETTINGS);
+    for (size_t i = 0; i < fields->n; i++) {
+        size_t k = 0;
+        while (k < SWEEP_SETTINGS && strcmp(SWEEP_SPELLINGS[k][0], fields->kids[i]->str)) k++;
+        CHECK(k < SWEEP_SETTINGS, "setting %s of secret_sweep.json is not swept", fields->kids[i]->str);
+    }
+
+    /* One character of a body line replaced: the PEM is no longer base64, the other lines are
+     * intact; the altered line must not be shown either. */
+    const char *pem = jstr(values, "private_key_pem");
+    char *corrupted = strdup(pem ? pem : "");
+    char *line = corrupted;
+    for (int i = 0; i < 3 && line; i++) line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL;
+    CHECK(line && strlen(line) > 11, "the PEM of the sweep has body lines");
+    if (line && strlen(line) > 11) line[10] = '*';
+    char *altered_line = line ? strndup(line, strcspn(line, "\n")) : strdup("");
+
+    const char **secrets = calloc(must->n + 1, sizeof *secrets);
+    for (size_t i = 0; i < must->n; i++) secrets[i] = must->kids[i]->str;
+    secrets[must->n] = altered_line;
+    sweep sw = {secrets, must->n + 1, (size_t)jint(root, "window"), 0, 0, {0}};
+
+    jnode *n = load_vectors("notification.json");
+    char key_path[4096];
+    snprintf(key_path, sizeof key_path, "%s/keys/merchant_test_key.pem", vectors_dir);
+    member base[] = {
+        {"base_url", json_string_of("http://127.0.0.1:9")},
+        {"mchid", json_string_of("1900000100")},
+        {"serial_no", json_string_of("3775B6A45ACD588826D15E583A95F5DD12345678")},
+        {"private_key", json_string_of(key_path)},
+        {"apiv3_key", json_string_of(jstr(n, "apiv3_key"))},
+        {"public_key_id", json_string_of(jstr(n, "public_key_id"))},
+        {"public_key", json_string_of(jstr(n, "public_key_pem"))},
+        {"mode", json_string_of("public_key")},
+        {"max_attempts", strdup("1")},
+        {"timeout_secs", strdup("5")},
+    };
+    size_t nbase = sizeof base / sizeof *base;
+    sbuf cfg = {0};
+    sweep_config(&cfg, base, nbase, NULL, NULL, NULL);
+    goldplan_client *dead = NULL;
+    goldplan_status st = goldplan_client_new(cfg.s, cfg.len, &dead);
+    CHECK(st == GOLDPLAN_STATUS_OK && dead, "the sweep's base configuration is valid: %d", st);
+    if (st) print_last_error("sweep base configuration");
+    free(cfg.s);
+    goldplan_signer *signer = signer_with_key("1900000100", "3775B6A45ACD588826D15E583A95F5DD12345678", pem);
+    goldplan_verifier *verifier = verifier_from(jstr(n, "public_key_id"), jstr(n, "public_key_pem"), NULL);
+
+    struct {
+        const char *name, *value;
+    } given[8];
+    size_t ngiven = 0;
+    for (size_t i = 0; i < values->n && ngiven < 7; i++) {
+        given[ngiven].name = values->kids[i]->key;
+        given[ngiven++].value = values->kids[i]->str;
+    }
+    given[ngiven].name = "private_key_pem_corrupted";
+    given[ngiven++].value = corrupted;
+    for (size_t i = 0; i < ngiven; i++) {
+        sweep_client_config(&sw, base, nbase, given[i].name, given[i].value);
+        sweep_helpers(&sw, dead, signer, verifier, n, key_path, given[i].name, given[i].value);
+    }
+    CHECK(sw.refused >= 300, "only %d misplaced secrets were refused", sw.refused);
+    printf("secret sweep: %d refusals checked; accepted: %s\n", sw.refused,
+           sw.accepted_list.s ? sw.accepted_list.s : "(none)");
+
+    goldplan_client_free(dead);
+    goldplan_signer_free(signer);
+    goldplan_verifier_free(verifier);
+    for (size_t i = 0; i < nbase; i++) free(base[i].json);
+    free(sw.accepted_list.s);
+    free(secrets);
+    free(altered_line);
+    free(corrupted);
+    json_free(n);
+    json_free(root);
+}
+
 /* Every file must have a reader here: a vector file nobody reads is a defect. */
 static void test_vectors(void) {
     struct {
@@ -671,6 +1066,7 @@ static void test_vectors(void) {
         {"signing.json", vectors_signing, 0},         {"aead.json", vectors_aead, 0},
         {"notification.json", vectors_notification, 0}, {"sensitive.json", vectors_sensitive, 0},
         {"receipt.json", vectors_receipt, 0},         {"certificates.json", vectors_certificates, 0},
+        {"secret_sweep.json", vectors_secret_sweep, 0},
     };
     size_t n = sizeof readers / sizeof *readers;
     DIR *d = opendir(vectors_dir);
@@ -1077,6 +1473,142 @@ static void test_fork(goldplan_client *c, const sandbox *sb) {
     CHECK(st == GOLDPLAN_STATUS_OK, "the parent still works after the fork");
 }
 
+/* fork() while 8 threads are inside calls: each thread calls the client and signs in a loop
+ * (so the registry and string-table locks are taken all the time) while the main thread forks
+ * children one after another. A child copied while a lock was held would hang on its first call
+ * (the library's fork handlers prevent that); each child signs and calls with the parent's
+ * handles. A child that does not exit within the bound is killed and counted as failed, so a
+ * deadlock fails the test instead of hanging it. */
+typedef struct {
+    goldplan_client *client;
+    goldplan_signer *signer;
+    const char *args;
+    int *stop;
+    int *park, *parked; /* see FORK_WITH_THREADS_PARKED */
+    int calls, failed;
+} busy;
+
+/* GCC 12's AddressSanitizer does not lock its own allocator around fork() (newer sanitizers
+ * do), so under it a child forked while another thread is inside malloc can hang in ASan's
+ * allocator whatever this library does. Under ASan the threads therefore park between calls
+ * while the main thread forks; the plain and valgrind runs fork with them inside calls. */
+#if defined(__SANITIZE_ADDRESS__)
+#define FORK_WITH_THREADS_PARKED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FORK_WITH_THREADS_PARKED 1
+#endif
+#endif
+#ifndef FORK_WITH_THREADS_PARKED
+#define FORK_WITH_THREADS_PARKED 0
+#endif
+
+static int sign_once(goldplan_signer *s) {
+    char *sig = NULL;
+    size_t len = 0;
+    goldplan_status st = goldplan_signer_sign(s, (const uint8_t *)"busy", 4, &sig, &len);
+    goldplan_string_free(sig);
+    return st == GOLDPLAN_STATUS_OK && len > 0;
+}
+
+static void *busy_calls(void *p) {
+    busy *b = p;
+    while (!__atomic_load_n(b->stop, __ATOMIC_SEQ_CST)) {
+        if (__atomic_load_n(b->park, __ATOMIC_SEQ_CST)) {
+            __atomic_add_fetch(b->parked, 1, __ATOMIC_SEQ_CST);
+            while (__atomic_load_n(b->park, __ATOMIC_SEQ_CST)) usleep(100);
+            __atomic_sub_fetch(b->parked, 1, __ATOMIC_SEQ_CST);
+        }
+        goldplan_response *r = NULL;
+        int ok = goldplan_client_call(b->client, "close_advertising_show", 22, b->args, strlen(b->args), &r) ==
+                 GOLDPLAN_STATUS_OK;
+        /* Cheap calls that spend much of their time under the two locks, so that forks often
+         * land while one is held: reading the response (the registry), strings (the table). */
+        for (int i = 0; ok && i < 1000; i++) {
+            const char *json = NULL;
+            char *url = NULL;
+            size_t len = 0;
+            ok &= goldplan_response_json(r, &json, &len) == GOLDPLAN_STATUS_OK;
+            ok &= goldplan_canonical_url("/v3/a", 5, &url, &len) == GOLDPLAN_STATUS_OK;
+            ok &= goldplan_string_free(url) == GOLDPLAN_STATUS_OK;
+        }
+        goldplan_response_free(r);
+        ok &= sign_once(b->signer);
+        __atomic_add_fetch(&b->calls, 1, __ATOMIC_SEQ_CST);
+        if (!ok && b->failed++ == 0) print_last_error("busy thread");
+    }
+    return NULL;
+}
+
+/* Whether child `pid` exits with 0 within `secs` seconds; kills it otherwise. */
+static int child_ok(pid_t pid, int secs) {
+    int status = 0;
+    for (int i = 0; i < secs * 100; i++) {
+        pid_t done = waitpid(pid, &status, WNOHANG);
+        if (done == pid) return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+        if (done < 0) return 0;
+        usleep(10000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    return 0;
+}
+
+static void test_fork_under_load(goldplan_client *c, const sandbox *sb) {
+    int valgrind = getenv("GOLDPLAN_UNDER_VALGRIND") != NULL;
+    const char *env = getenv("GOLDPLAN_TEST_FORKS");
+    int forks = env ? atoi(env) : 40;
+    char *key = vector_file("keys/merchant_test_key.pem");
+    goldplan_signer *s = signer_with_key("1900000100", "3775B6A45ACD588826D15E583A95F5DD12345678", key);
+    free(key);
+    char args[128];
+    snprintf(args, sizeof args, "{\"sub_mchid\":\"%s\"}", sb->sub_mchid);
+    int stop = 0, park = 0, parked = 0;
+    pthread_t t[8];
+    busy b[8];
+    for (int i = 0; i < 8; i++) {
+        b[i] = (busy){c, s, args, &stop, &park, &parked, 0, 0};
+        CHECK(pthread_create(&t[i], NULL, busy_calls, &b[i]) == 0, "pthread_create");
+    }
+    /* Fork only once every thread is inside its loop. */
+    for (int i = 0; i < 8; i++)
+        while (!__atomic_load_n(&b[i].calls, __ATOMIC_SEQ_CST)) usleep(1000);
+    int ok = 0;
+    for (int i = 0; i < forks; i++) {
+        if (FORK_WITH_THREADS_PARKED) {
+            __atomic_store_n(&park, 1, __ATOMIC_SEQ_CST);
+            while (__atomic_load_n(&parked, __ATOMIC_SEQ_CST) < 8) usleep(100);
+        }
+        pid_t pid = fork();
+        if (pid != 0) __atomic_store_n(&park, 0, __ATOMIC_SEQ_CST);
+        if (pid == 0) {
+            goldplan_response *r = NULL;
+            int good = sign_once(s) && goldplan_client_call(c, "close_advertising_show", 22, args, strlen(args), &r) ==
+                                           GOLDPLAN_STATUS_OK;
+            goldplan_response_free(r);
+            if (!good) print_last_error("child under load");
+            /* See test_fork: under valgrind the result goes out through exec. */
+            if (valgrind) execl("/bin/sh", "sh", "-c", good ? "exit 0" : "exit 1", (char *)NULL);
+            _exit(good ? 0 : 1);
+        }
+        CHECK(pid > 0, "fork: %s", strerror(errno));
+        if (pid > 0) ok += child_ok(pid, valgrind ? 120 : 20);
+    }
+    __atomic_store_n(&stop, 1, __ATOMIC_SEQ_CST);
+    int calls = 0, failed = 0;
+    for (int i = 0; i < 8; i++) {
+        pthread_join(t[i], NULL);
+        calls += b[i].calls;
+        failed += b[i].failed;
+    }
+    CHECK(ok == forks, "children forked while 8 threads call: %d of %d succeeded", ok, forks);
+    CHECK(failed == 0, "calls of the busy threads: %d of %d failed", failed, calls);
+    CHECK(sign_once(s), "the parent's signer still works after the forks");
+    goldplan_signer_free(s);
+    printf("fork under load: %d of %d children worked while 8 threads made %d calls%s\n", ok, forks, calls,
+           FORK_WITH_THREADS_PARKED ? " (threads parked at each fork: ASan)" : "");
+}
+
 /* ---------- error paths ---------- */
 
 static void test_errors(const char *work_dir) {
@@ -1406,6 +1938,7 @@ int main(int argc, char **argv) {
             if (!strcmp(modes[m], "combined")) {
                 test_threads(c, &sb);
                 test_fork(c, &sb);
+                test_fork_under_load(c, &sb);
             }
         }
         goldplan_client_free(c);
