@@ -459,7 +459,9 @@ class Client {
         try {
           seen = await guard(n.id)
         } catch (cause) {
-          const e = inputError(`the replay guard threw: ${cause && cause.message ? cause.message : String(cause)}`)
+          // The guard's own message may hold what it connects to (a database URL): it stays on
+          // `cause`, out of a message that gets logged.
+          const e = inputError('the replay guard threw; see the cause')
           e.cause = cause
           throw e
         }

@@ -748,7 +748,12 @@ fn guard_failed(py: Python<'_>, cause: PyErr) -> PyErr {
     }
     let err = to_pyerr(
         py,
-        &goldplan::Error::InvalidInput(format!("the replay guard raised: {cause}")),
+        // The guard's own message may hold what it connects to (a database URL): it stays on
+        // `__cause__`, out of a message that gets logged.
+        &goldplan::Error::InvalidInput(format!(
+            "the replay guard raised {}; see __cause__",
+            cause.get_type(py).name().map(|n| n.to_string()).unwrap_or_default()
+        )),
     );
     err.set_cause(py, Some(cause));
     err

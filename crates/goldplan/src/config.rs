@@ -270,13 +270,40 @@ impl fmt::Debug for ClientConfig {
             Some(KeySource::Path(_)) => Some("<file>"),
             None => None,
         };
+        // Settings are shown once they pass their check; before, one may hold a key given to
+        // the wrong setting, and a logged configuration would print it.
+        let checked = |value: &Option<String>, valid: fn(&str) -> bool| {
+            value.as_deref().map(|v| {
+                if valid(v) {
+                    v.to_owned()
+                } else {
+                    format!("<{}>", Rejected(v))
+                }
+            })
+        };
         f.debug_struct("ClientConfig")
-            .field("base_url", &self.base_url)
-            .field("mchid", &self.mchid)
-            .field("serial_no", &self.serial_no)
+            .field(
+                "base_url",
+                &checked(&self.base_url, |v| {
+                    crate::http::validate_base_url(v).is_ok()
+                }),
+            )
+            .field(
+                "mchid",
+                &checked(&self.mchid, crate::credentials::is_valid_mchid),
+            )
+            .field(
+                "serial_no",
+                &checked(&self.serial_no, |v| {
+                    crate::x509::SerialNumber::parse(v).is_ok()
+                }),
+            )
             .field("private_key", &shown(&self.private_key))
             .field("apiv3_key", &self.apiv3_key.as_ref().map(|_| "<redacted>"))
-            .field("public_key_id", &self.public_key_id)
+            .field(
+                "public_key_id",
+                &checked(&self.public_key_id, crate::verify::is_valid_public_key_id),
+            )
             .field("public_key", &shown(&self.public_key))
             .field("mode", &self.mode())
             .finish_non_exhaustive()
@@ -304,12 +331,15 @@ fn read_config_file(path: &Path) -> Result<Zeroizing<String>> {
 /// The config path as errors show it: described, never quoted. Bindings pass whatever the
 /// caller gave, which may be the configuration's JSON or a key given by mistake, and a base64
 /// key body contains `/` like a path does.
-fn config_path_shown(path: &Path) -> Rejected<'_> {
-    Rejected(path.as_os_str().to_str().unwrap_or(PATH_NOT_UTF8))
+fn config_path_shown(path: &Path) -> String {
+    match path.as_os_str().to_str() {
+        Some(text) => Rejected(text).to_string(),
+        None => format!(
+            "a path of {} bytes that is not UTF-8",
+            path.as_os_str().len()
+        ),
+    }
 }
-
-/// What a non-UTF-8 path is described as (its bytes are not counted as characters).
-const PATH_NOT_UTF8: &str = "<not UTF-8>";
 
 fn seconds(value: Option<f64>, name: &str) -> Result<Option<Duration>> {
     value

@@ -84,15 +84,15 @@ impl KeySource {
 
 /// What went wrong with a path field, without the path: it may be a secret given by mistake.
 fn unreadable_path(what: &str, path: &Path, failure: &ReadFailure) -> String {
-    let len = path.as_os_str().len();
+    let text = path.as_os_str().to_string_lossy();
     let mut message = format!(
-        "the {what} path {failure} (the value given has {len} characters; expected PEM text \
-         with its {} line, or the path of a PEM file)",
+        "the {what} path {failure} (given {}; expected PEM text with its {} line, or the path \
+         of a PEM file)",
+        Rejected(&text),
         KeySource::PEM_MARKER
     );
     // Paths are short and single-line; key content is neither.
-    let text = path.as_os_str().to_string_lossy();
-    if len > 255 || text.contains('\n') || text.starts_with("MII") {
+    if text.len() > 255 || text.contains('\n') || text.starts_with("MII") {
         message.push_str(
             "; the value looks like key content rather than a path: pass the whole PEM, \
              -----BEGIN and -----END lines included",
@@ -376,6 +376,11 @@ pub(crate) fn pem_error_reason(e: &pem::PemError) -> &'static str {
     }
 }
 
+/// Whether `mchid` is a merchant id: 1 to 32 decimal digits.
+pub(crate) fn is_valid_mchid(mchid: &str) -> bool {
+    !mchid.is_empty() && mchid.len() <= 32 && mchid.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// Who the caller is: merchant id (the service provider for Gold Plan), the serial of its
 /// merchant API certificate, and its private key.
 #[derive(Clone)]
@@ -394,7 +399,7 @@ impl MerchantCredentials {
     ) -> Result<MerchantCredentials> {
         let mchid = mchid.into();
         let serial_no = serial_no.into().trim().to_owned();
-        if mchid.is_empty() || mchid.len() > 32 || !mchid.bytes().all(|b| b.is_ascii_digit()) {
+        if !is_valid_mchid(&mchid) {
             return Err(Error::Configuration(format!(
                 "the merchant id must be 1 to 32 decimal digits; got {}",
                 Rejected(&mchid)

@@ -193,6 +193,7 @@ impl ReqwestTransport {
             // quote it) is shown.
             Some(proxy) => {
                 let invalid = || {
+                    // Not even described beyond its length: it may hold a password.
                     Error::Configuration(format!(
                         "invalid proxy URL ({} characters, withheld: it may hold a password); \
                          expected http://, https:// or socks5:// and host[:port]",

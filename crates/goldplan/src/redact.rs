@@ -66,18 +66,73 @@ impl fmt::Debug for Rejected<'_> {
     }
 }
 
-/// A message of a parser we do not control (serde, clap) with every quoted run — between `"`,
-/// `'` or `` ` `` — replaced by its description, except the names of settings and enum values
-/// (lower-case ASCII words such as `max_attempts` or `public_key`), which are what makes the
-/// message useful and never hold a secret.
+/// A message of a parser we do not control (serde, clap) without the values it quotes.
+///
+/// serde's messages have known shapes: `invalid type: <value>, expected <what>` (and `invalid
+/// value:`), ``unknown variant `<value>`, expected …``, ``unknown field `<name>`, …``, then
+/// ` at line L column C`. The value of the first three is replaced by a description, and the
+/// rest kept: what was expected and where is what makes the message useful. Any other message
+/// has each quoted run — between `"`, `'` or `` ` `` — replaced by its description, except the
+/// names of settings and enum values (lower-case ASCII words such as `max_attempts`), which
+/// never hold a secret.
 pub fn redact_quoted(message: &str) -> String {
+    let (body, position) = split_position(message);
+    let mut out = String::with_capacity(body.len().min(512) + position.len());
+    if let Some(kind) = ["invalid type: ", "invalid value: "]
+        .into_iter()
+        .find(|kind| body.starts_with(kind))
+    {
+        // serde appends what it expected after the value: the last occurrence is serde's.
+        let expected = body.rfind(", expected ").map_or("", |at| &body[at..]);
+        out.push_str(kind);
+        out.push_str("a value that is not shown");
+        out.push_str(expected);
+    } else if let Some(rest) = body.strip_prefix("unknown variant `") {
+        let expected = rest.rfind("`, expected ").map_or("", |at| &rest[at + 1..]);
+        out.push_str("unknown variant (a value that is not shown)");
+        out.push_str(expected);
+    } else if let Some(rest) = body.strip_prefix("unknown field `") {
+        let end = rest
+            .rfind("`, expected ")
+            .or_else(|| rest.rfind("`, there are no"));
+        let (name, expected) = end.map_or((rest, ""), |at| (&rest[..at], &rest[at + 1..]));
+        if is_name(name) {
+            out.push_str(&format!("unknown field `{name}`"));
+        } else {
+            out.push_str(&format!("unknown field ({})", Rejected(name)));
+        }
+        out.push_str(expected);
+    } else {
+        out.push_str(&redact_runs(body));
+    }
+    out.push_str(position);
+    out
+}
+
+/// `(message, " at line L column C")`, or the whole message and `""`.
+fn split_position(message: &str) -> (&str, &str) {
+    match message.rfind(" at line ") {
+        Some(at)
+            if message[at + 9..]
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b" column".contains(&b)) =>
+        {
+            message.split_at(at)
+        }
+        _ => (message, ""),
+    }
+}
+
+/// Every quoted run described, names kept. Inside `"…"` a backslash escapes the next
+/// character (serde writes strings as Rust's `{:?}` does), so `\"` does not end the run.
+fn redact_runs(message: &str) -> String {
     let mut out = String::with_capacity(message.len().min(512));
     let mut rest = message;
     while let Some(start) = rest.find(['"', '\'', '`']) {
         let quote = rest[start..].chars().next().unwrap_or('"');
         out.push_str(&rest[..start + quote.len_utf8()]);
         let after = &rest[start + quote.len_utf8()..];
-        match after.find(quote) {
+        match closing_quote(after, quote) {
             Some(end) => {
                 let inner = &after[..end];
                 if is_name(inner) {
@@ -96,6 +151,21 @@ pub fn redact_quoted(message: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// Where the run opened by `quote` ends in `text`, skipping backslash escapes inside `"`.
+fn closing_quote(text: &str, quote: char) -> Option<usize> {
+    let mut escaped = false;
+    for (at, c) in text.char_indices() {
+        if escaped {
+            escaped = false;
+        } else if c == '\\' && quote == '"' {
+            escaped = true;
+        } else if c == quote {
+            return Some(at);
+        }
+    }
+    None
 }
 
 /// A setting, flag or enum name: short, lower-case ASCII, digits, `_` and `-`.
@@ -145,5 +215,40 @@ mod tests {
         let shown = redact_quoted(clap);
         assert!(!shown.contains("Abc123"), "{shown}");
         assert!(redact_quoted("unclosed \"MIIEvQIBADANBgkq").ends_with("\"<…>"));
+    }
+
+    #[test]
+    fn quotes_inside_a_value_do_not_end_its_redaction() {
+        let secret = "0123456789abcdefghijklmnopqrstuv";
+        for text in [
+            format!(r#"{{"max_attempts": "x\"{secret}"}}"#),
+            format!(r#"{{"max_attempts": "`{secret}`'{secret}'"}}"#),
+            format!(r#"{{"mode": "x`, expected {secret}"}}"#),
+            format!(r#"{{"{secret}`x": 1}}"#),
+        ] {
+            #[derive(Debug, serde::Deserialize)]
+            #[serde(rename_all = "snake_case")]
+            enum Mode {
+                Certificate,
+            }
+            #[derive(Debug, serde::Deserialize)]
+            #[serde(deny_unknown_fields)]
+            #[allow(dead_code)]
+            struct Config {
+                max_attempts: Option<u32>,
+                mode: Option<Mode>,
+            }
+            let e = serde_json::from_str::<Config>(&text)
+                .unwrap_err()
+                .to_string();
+            let shown = redact_quoted(&e);
+            assert!(!shown.contains("0123456789abcdef"), "{text} → {shown}");
+            assert!(shown.contains("line 1"), "{shown}");
+        }
+        let shown = redact_quoted("unknown field `max_atempts`, expected one of `max_attempts`");
+        assert!(
+            shown.starts_with("unknown field `max_atempts`, expected"),
+            "{shown}"
+        );
     }
 }

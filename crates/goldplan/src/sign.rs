@@ -197,8 +197,9 @@ impl Authorization {
     /// The header value:
     /// `WECHATPAY2-SHA256-RSA2048 mchid="…",nonce_str="…",timestamp="…",serial_no="…",signature="…"`.
     ///
-    /// The values are quoted with no escape mechanism (spec §1.3): a field holding `"`, CR or
-    /// LF would end its quotes or the header, and is refused.
+    /// The values are quoted with no escape mechanism (spec §1.3): a field holding `"`, CR,
+    /// LF or another control character would end its quotes or the header (or hide in a log),
+    /// and is refused.
     pub fn header_value(&self) -> Result<String> {
         for (field, value) in [
             ("mchid", &self.mchid),
@@ -206,9 +207,9 @@ impl Authorization {
             ("serial_no", &self.serial_no),
             ("signature", &self.signature),
         ] {
-            if value.contains(['"', '\r', '\n']) {
+            if value.contains(|c: char| c == '"' || c.is_ascii_control()) {
                 return Err(Error::InvalidInput(format!(
-                    "the Authorization {field} must not hold '\"', CR or LF ({})",
+                    "the Authorization {field} must not hold '\"' or a control character ({})",
                     crate::redact::Rejected(value)
                 )));
             }

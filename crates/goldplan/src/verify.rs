@@ -120,6 +120,11 @@ fn unknown_serial(serial: &str) -> Error {
     )
 }
 
+/// Whether `key_id` looks like a WeChat Pay public key id (`PUB_KEY_ID_…`, at most 64 bytes).
+pub(crate) fn is_valid_public_key_id(key_id: &str) -> bool {
+    key_id.starts_with(PUBLIC_KEY_ID_PREFIX) && key_id.len() <= 64
+}
+
 /// Verifies with the WeChat Pay public key (微信支付公钥) identified by a `PUB_KEY_ID_…` id.
 /// Any other serial is unknown.
 pub struct PublicKeyVerifier {
@@ -132,7 +137,7 @@ impl PublicKeyVerifier {
     /// From the key id and the `-----BEGIN PUBLIC KEY-----` PEM downloaded from the portal.
     pub fn from_pem(key_id: impl Into<String>, pem_text: &str) -> Result<PublicKeyVerifier> {
         let key_id = key_id.into().trim().to_owned();
-        if !key_id.starts_with(PUBLIC_KEY_ID_PREFIX) || key_id.len() > 64 {
+        if !is_valid_public_key_id(&key_id) {
             return Err(Error::Configuration(format!(
                 "a WeChat Pay public key id looks like PUB_KEY_ID_0123…; got {}",
                 crate::redact::Rejected(&key_id)
