@@ -134,20 +134,6 @@ ZEND_METHOD(GoldPlan_Client, fromFile)
 	ZEND_PARSE_PARAMETERS_START(1, 1)
 		Z_PARAM_STR(path)
 	ZEND_PARSE_PARAMETERS_END();
-	/* libgoldplan quotes the path when it cannot read it: a configuration's JSON passed here
-	 * instead of its file's path would put the keys in the message. The same check as the
-	 * package's Client::fromFile. */
-	bool not_a_path = ZSTR_LEN(path) > 0 && ZSTR_VAL(path)[0] == '{';
-	for (size_t i = 0; i < ZSTR_LEN(path) && !not_a_path; i++) {
-		not_a_path = (unsigned char)ZSTR_VAL(path)[i] < 0x20;
-	}
-	if (not_a_path) {
-		char message[200];
-		snprintf(message, sizeof message, "Client::fromFile() takes the path of a JSON config file; the value given (%zu "
-			"bytes, not shown) is not a path: pass a configuration array to new Client()", ZSTR_LEN(path));
-		gp_throw("configuration", "configuration", message);
-		return;
-	}
 	goldplan_client *handle = NULL;
 	goldplan_status st = goldplan_client_new_from_file(ZSTR_VAL(path), ZSTR_LEN(path), &handle);
 	if (st != GOLDPLAN_STATUS_OK) {

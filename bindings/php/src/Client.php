@@ -41,13 +41,6 @@ final class Client
     /** A client from a JSON configuration file (a sandbox's sandbox.json works as is). */
     public static function fromFile(string $path): Client
     {
-        // libgoldplan quotes the path when it cannot read it: a configuration's JSON passed
-        // here instead of its file's path would put the keys in the message. The same check
-        // as the extension's Client::fromFile.
-        if ($path !== '' && ($path[0] === '{' || preg_match('/[\x00-\x1f]/', $path) === 1)) {
-            throw Failure::of('configuration', 'configuration', 'Client::fromFile() takes the path of a JSON config file; the value given ('
-                . \strlen($path) . ' bytes, not shown) is not a path: pass a configuration array to new Client()');
-        }
         $client = (new \ReflectionClass(self::class))->newInstanceWithoutConstructor();
         $client->handle = Native::handle('goldplan_client', 'goldplan_client_new_from_file', $path, \strlen($path));
         return $client;

@@ -23,6 +23,8 @@ impl Rejected<'_> {
         let chars = text.chars().count();
         if text.contains(KeySource::PEM_MARKER) {
             Some("it looks like PEM text")
+        } else if text.trim_start().starts_with('{') {
+            Some("it looks like JSON")
         } else if text.contains(['\n', '\r']) {
             Some("it spans several lines")
         } else if chars >= 64
@@ -198,6 +200,7 @@ mod tests {
             "{apiv3}"
         );
         assert_eq!(Rejected("").to_string(), "an empty value");
+        assert!(Rejected(r#"{"mchid":"1"}"#).to_string().ends_with("(it looks like JSON)"));
     }
 
     #[test]
