@@ -222,12 +222,13 @@ struct Delivery {
 fn callback_key(app: &Shared, mchid: &str) -> (WechatKey, i64) {
     let st = app.lock();
     let now = app.now();
-    let (mode, share) = st
+    // The mode decides which key signs; an unknown merchant gets the same one as its
+    // answers (`State::mode_of`), and never the public key by chance.
+    let mode = st.mode_of(mchid);
+    let share = st
         .merchants
         .get(mchid)
-        .map_or((KeyMode::Certificate, 0.0), |m| {
-            (m.mode, m.callback_public_key_share)
-        });
+        .map_or(0.0, |m| m.callback_public_key_share);
     let use_public = match mode {
         KeyMode::PublicKey => true,
         KeyMode::Certificate => false,
@@ -365,5 +366,51 @@ async fn deliver(app: Arc<Shared>, d: Delivery) {
     }
     if !delivered && let Some(r) = app.lock().callbacks.get_mut(&d.id) {
         r.status = DeliveryStatus::Failed;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use goldplan::clock::{Clock, SystemClock};
+
+    use super::*;
+    use crate::identity::Identities;
+    use crate::model::RotateRequest;
+    use crate::{Sandbox, SandboxConfig};
+
+    /// Issue: a callback for a merchant the sandbox does not know took it for one in
+    /// certificate mode, while its answers (`State::mode_of`) took it for one in combined mode,
+    /// so the two were signed with different keys whenever no certificate had passed its lead
+    /// time.
+    #[tokio::test]
+    async fn an_unknown_merchant_gets_callbacks_and_answers_signed_alike() {
+        let sandbox = Sandbox::start(SandboxConfig {
+            identities: Some(Identities::generate(SystemClock.now(), 86_400 * 365).unwrap()),
+            ..SandboxConfig::default()
+        })
+        .await
+        .unwrap();
+        let a = sandbox.info().unwrap().platform_certificates[0]
+            .serial_no
+            .clone();
+        // B is in its lead time and A is gone: nothing signs by the usual rule.
+        sandbox
+            .rotate_platform_certificate(RotateRequest {
+                sign_with_new: Some(false),
+                lead_secs: Some(3600),
+                overlap_secs: Some(7200),
+                ..RotateRequest::default()
+            })
+            .await
+            .unwrap();
+        sandbox.expire_platform_certificate(&a).unwrap();
+        let app = sandbox.control().app;
+        let unknown = "1900009999";
+        let (callback, _) = callback_key(&app, unknown);
+        let answer = app
+            .lock()
+            .response_key(Some(unknown), None, None, app.now());
+        assert_eq!(callback.id, answer.id);
+        assert_eq!(callback.id, sandbox.info().unwrap().public_key_id);
     }
 }

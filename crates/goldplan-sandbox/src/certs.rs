@@ -119,12 +119,13 @@ pub(crate) fn expire(app: &Shared, serial: &str) -> Result<Vec<PlatformCertifica
         let mode = st.mode_of(&mchid);
         let side = st.side_mut(&mchid)?;
         let still_listed = |side: &WechatSide| {
-            side.platform
-                .iter()
-                .enumerate()
-                .any(|(i, p)| i != index && p.is_active(now))
+            side.listed(mode, now)
+                .any(|p| side.platform_index(p.certificate().serial()) != Some(index))
         };
-        let target_listed = side.platform.get(index).is_some_and(|p| p.is_active(now));
+        let target_listed = side
+            .platform
+            .get(index)
+            .is_some_and(|p| side.is_listed(p, mode, now));
         if mode == KeyMode::Certificate && target_listed && !still_listed(side) {
             return Err(SandboxError::InvalidInput(
                 "this is the last listed platform certificate of a merchant in certificate \
@@ -133,7 +134,9 @@ pub(crate) fn expire(app: &Shared, serial: &str) -> Result<Vec<PlatformCertifica
             ));
         }
         if let Some(p) = side.platform.get_mut(index) {
-            p.retire_at = Some(now);
+            // Never later than before: expiring a certificate that has already retired must
+            // not make it the one listed last (see `WechatSide::held_over`).
+            p.retire_at = Some(p.retire_at.map_or(now, |r| r.min(now)));
         }
         if let Some(early) = side
             .lead_time_cut_short(now)
@@ -159,13 +162,18 @@ pub(crate) fn switch(app: &Shared, serial: &str) -> Result<()> {
     {
         let mut st = app.lock();
         let (mchid, index) = st.platform_owner(serial)?;
+        let mode = st.mode_of(&mchid);
         let side = st.side_mut(&mchid)?;
+        let listed = side
+            .platform
+            .get(index)
+            .is_some_and(|p| side.is_listed(p, mode, now));
         let Some(p) = side.platform.get_mut(index) else {
             return Err(SandboxError::NotFound(
                 "no such platform certificate".into(),
             ));
         };
-        if !p.is_active(now) {
+        if !listed {
             return Err(SandboxError::InvalidInput(
                 "that platform certificate is not active".into(),
             ));

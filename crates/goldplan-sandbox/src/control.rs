@@ -239,6 +239,11 @@ impl SandboxControl {
 
     /// Changes a merchant: key mode (the migration to the public key), callback share,
     /// provider receipt link, provider flags.
+    ///
+    /// A switch to certificate mode is refused (`InvalidInput`; rotate first) while the
+    /// merchant has no listed platform certificate: a certificate-mode client could verify
+    /// no answer. Once in certificate mode, a listed certificate always signs (see
+    /// [`PlatformCertificateInfo::held_over`]).
     pub fn update_merchant(&self, mchid: &str, patch: MerchantPatch) -> Result<MerchantView> {
         if let Some(share) = patch.callback_public_key_share
             && !(0.0..=1.0).contains(&share)
@@ -250,6 +255,23 @@ impl SandboxControl {
         let now = self.app.now();
         let shown = {
             let mut st = self.app.lock();
+            // Checked before anything changes, so a refused patch changes nothing.
+            let current = st.merchant(mchid)?.mode;
+            if patch.mode == Some(KeyMode::Certificate)
+                && current != KeyMode::Certificate
+                && !st
+                    .side(Some(mchid))
+                    .platform
+                    .iter()
+                    .any(|p| p.is_active(now))
+            {
+                // A certificate-mode client verifies answers with listed certificates only:
+                // without one, it could verify nothing.
+                return Err(SandboxError::InvalidInput(
+                    "the merchant has no listed platform certificate to switch to certificate                      mode with; rotate first"
+                        .into(),
+                ));
+            }
             let m = st.merchant_mut(mchid)?;
             if let Some(mode) = patch.mode {
                 m.mode = mode;

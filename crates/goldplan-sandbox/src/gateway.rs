@@ -204,9 +204,7 @@ fn certificates(app: &Shared, caller: &Caller, path_and_query: &str) -> Reply {
         // The caller's own certificates: another provider's are never listed to it.
         let certs: Vec<_> = st
             .side(Some(&caller.mchid))
-            .platform
-            .iter()
-            .filter(|p| p.is_active(now))
+            .listed(m.mode, now)
             .map(|p| p.certificate().clone())
             .collect();
         (certs, m.apiv3_key.clone())

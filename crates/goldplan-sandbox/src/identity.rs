@@ -240,6 +240,13 @@ impl PlatformIdentity {
         &self.key
     }
 
+    /// When it stops (or stopped) being active: its retirement or its NotAfter, whichever
+    /// comes first.
+    pub(crate) fn listed_until(&self) -> i64 {
+        let not_after = self.certificate.not_after();
+        self.retire_at.map_or(not_after, |r| r.min(not_after))
+    }
+
     /// Whether the sandbox lists and signs with it at `now`.
     pub fn is_active(&self, now: i64) -> bool {
         self.retire_at.is_none_or(|r| now < r)

@@ -79,6 +79,12 @@ pub struct PlatformCertificateInfo {
     /// the public key.
     #[serde(default)]
     pub lead_time_cut_short: bool,
+    /// Whether it is listed (`active`) and signs only because time has carried every
+    /// certificate of its merchant past its end (NotAfter or retirement) and the merchant is in
+    /// certificate mode: a certificate-mode client has nothing else to verify answers with, so
+    /// the one listed last stays listed until a rotation.
+    #[serde(default)]
+    pub held_over: bool,
 }
 
 /// Kind of service provider (spec §8: only ordinary providers and channel partners may call).

@@ -262,8 +262,10 @@ pub(crate) fn lock_state_dir(dir: &Path) -> Result<std::fs::File> {
         Err(std::fs::TryLockError::WouldBlock) => Err(SandboxError::StateDirInUse {
             path: dir.to_owned(),
         }),
-        Err(std::fs::TryLockError::Error(e)) if e.kind() == std::io::ErrorKind::Unsupported => {
-            // A file system without locks (some network mounts) still works, unguarded.
+        Err(std::fs::TryLockError::Error(e)) if locking_unavailable(&e) => {
+            // A file system without locks (some network mounts) still works, unguarded:
+            // refusing would make such a directory unusable for the one sandbox that is the
+            // common case.
             tracing::warn!(dir = %dir.display(), "the state directory cannot be locked; make sure no other sandbox uses it");
             Ok(file)
         }
@@ -272,6 +274,44 @@ pub(crate) fn lock_state_dir(dir: &Path) -> Result<std::fs::File> {
             format!("cannot lock {}: {e}", path.display()),
         ))),
     }
+}
+
+/// `ENOLCK` ("no locks available") as the OS numbers it: what NFS without a lock daemon
+/// answers. `std::io::ErrorKind` has no kind for it (it comes out uncategorised), so it is
+/// recognised by number; `None` where the number is not known here.
+fn enolck() -> Option<i32> {
+    if cfg!(any(
+        target_os = "macos",
+        target_os = "ios",
+        target_os = "freebsd",
+        target_os = "openbsd",
+        target_os = "netbsd",
+        target_os = "dragonfly"
+    )) {
+        Some(77)
+    } else if cfg!(all(
+        any(target_os = "linux", target_os = "android"),
+        // These architectures number their errors differently.
+        not(any(
+            target_arch = "mips",
+            target_arch = "mips32r6",
+            target_arch = "mips64",
+            target_arch = "mips64r6",
+            target_arch = "sparc",
+            target_arch = "sparc64"
+        ))
+    )) {
+        Some(37)
+    } else {
+        None
+    }
+}
+
+/// Whether a failed lock attempt means the file system cannot lock at all (rather than a real
+/// failure): no locking on this platform or file system, or no lock service (`ENOLCK`).
+fn locking_unavailable(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::Unsupported
+        || e.raw_os_error().is_some_and(|n| Some(n) == enolck())
 }
 
 /// Writes `value` as pretty JSON to `path` atomically: a temporary file in the same directory
@@ -406,5 +446,26 @@ impl Shared {
         write_json(&dir.join(STATE_FILE), &business)?;
         self.persist_durable.fetch_max(covered, Ordering::SeqCst);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue: NFS without a lock daemon answers `ENOLCK`, which is no `ErrorKind::Unsupported`,
+    /// so a sandbox on such a mount refused to start instead of running unguarded.
+    #[cfg(any(target_os = "linux", target_os = "macos"))]
+    #[test]
+    fn no_lock_service_counts_as_a_file_system_without_locks() {
+        let enolck = if cfg!(target_os = "linux") { 37 } else { 77 };
+        assert!(locking_unavailable(&std::io::Error::from_raw_os_error(
+            enolck
+        )));
+        assert!(locking_unavailable(&std::io::Error::from(
+            std::io::ErrorKind::Unsupported
+        )));
+        // A real failure (here EACCES) is still an error.
+        assert!(!locking_unavailable(&std::io::Error::from_raw_os_error(13)));
     }
 }

@@ -194,11 +194,57 @@ impl WechatSide {
     /// time, a merchant in certificate mode, who was never given the public key, gets a listed
     /// certificate instead, its lead time cut short (see [`WechatSide::lead_time_cut_short`]).
     /// The other modes fall back to the public key.
+    ///
+    /// In certificate mode it is `None` only for a side without any certificate: when time
+    /// has carried every certificate past its listing, the [held-over](WechatSide::held_over)
+    /// one signs.
     pub(crate) fn signer(&self, mode: KeyMode, now: i64) -> Option<&PlatformIdentity> {
         self.signing_certificate(now).or_else(|| match mode {
-            KeyMode::Certificate => self.closest_to_signing(now),
+            KeyMode::Certificate => self
+                .closest_to_signing(now)
+                .or_else(|| self.held_over(mode, now)),
             KeyMode::Combined | KeyMode::PublicKey => None,
         })
+    }
+
+    /// The certificate a merchant in `mode` still finds listed, and is answered with, although
+    /// time has carried it past its end: only in certificate mode, only when no certificate is
+    /// active any more, and then the one whose listing ended last (the one its client most
+    /// likely holds). A certificate-mode client has no other key to verify answers with, so
+    /// the sandbox never leaves it without a listed certificate. A clock change is not refused
+    /// for it: time also passes on the wall clock, which nothing can refuse, and business time
+    /// running ahead of a client on the wall clock is what the sandbox clock is for; for that
+    /// client the certificate is usually still valid. A rotation ends the hold-over (the new
+    /// certificate is listed and signs at once).
+    pub(crate) fn held_over(&self, mode: KeyMode, now: i64) -> Option<&PlatformIdentity> {
+        if mode != KeyMode::Certificate || self.platform.iter().any(|p| p.is_active(now)) {
+            return None;
+        }
+        self.platform
+            .iter()
+            .max_by_key(|p| (p.listed_until(), p.issued_at))
+    }
+
+    /// Whether `p` (one of this side's certificates) is listed to a merchant in `mode` at
+    /// `now`: active, or [held over](WechatSide::held_over).
+    pub(crate) fn is_listed(&self, p: &PlatformIdentity, mode: KeyMode, now: i64) -> bool {
+        p.is_active(now)
+            || self
+                .held_over(mode, now)
+                .is_some_and(|h| h.serial_no() == p.serial_no())
+    }
+
+    /// Every certificate listed to a merchant in `mode` at `now` (see
+    /// [`WechatSide::is_listed`]).
+    pub(crate) fn listed(
+        &self,
+        mode: KeyMode,
+        now: i64,
+    ) -> impl Iterator<Item = &PlatformIdentity> {
+        let held = self.held_over(mode, now).map(|h| h.serial_no().to_owned());
+        self.platform
+            .iter()
+            .filter(move |p| p.is_active(now) || held.as_deref() == Some(p.serial_no()))
     }
 
     /// Among the listed certificates, the one whose lead time ends first (the newest listed
@@ -227,18 +273,13 @@ impl WechatSide {
     }
 
     /// The key an answer to a merchant in `mode` is signed with: the public key when
-    /// `use_public`, otherwise the [`signer`](WechatSide::signer). Without one, the public key
-    /// signs, except in certificate mode: there the certificate issued last signs, although
-    /// it is no longer listed, since a certificate-mode client never holds the public key.
+    /// `use_public`, otherwise the [`signer`](WechatSide::signer), which in certificate mode
+    /// is always a listed certificate. Without a signer the public key signs.
     pub(crate) fn wechat_key(&self, use_public: bool, mode: KeyMode, now: i64) -> WechatKey {
         if use_public {
             return self.public_key();
         }
-        let last_issued = || match mode {
-            KeyMode::Certificate => self.platform.iter().max_by_key(|p| p.issued_at),
-            KeyMode::Combined | KeyMode::PublicKey => None,
-        };
-        match self.signer(mode, now).or_else(last_issued) {
+        match self.signer(mode, now) {
             Some(cert) => WechatKey {
                 id: cert.serial_no().to_owned(),
                 key: cert.key().private_key().clone(),
@@ -251,20 +292,23 @@ impl WechatSide {
     /// `mode`).
     pub(crate) fn certificate_info(&self, now: i64, mode: KeyMode) -> Vec<PlatformCertificateInfo> {
         let signing = self.signer(mode, now).map(|p| p.serial_no().to_owned());
+        let held = self.held_over(mode, now).map(|p| p.serial_no().to_owned());
         self.platform
             .iter()
             .map(|p| {
                 let signing = signing.as_deref() == Some(p.serial_no());
+                let held_over = held.as_deref() == Some(p.serial_no());
                 PlatformCertificateInfo {
                     serial_no: p.serial_no().to_owned(),
                     effective_time: rfc3339_cst(p.certificate().not_before()),
                     expire_time: rfc3339_cst(p.certificate().not_after()),
                     certificate_pem: p.certificate().pem().to_owned() + "\n",
                     signing,
-                    active: p.is_active(now),
+                    active: p.is_active(now) || held_over,
                     retire_at: p.retire_at,
                     signs_from: p.signs_from,
                     lead_time_cut_short: signing && now < p.signs_from,
+                    held_over,
                 }
             })
             .collect()

@@ -316,6 +316,173 @@ async fn the_last_listed_certificate_of_a_certificate_mode_merchant_is_not_expir
     assert_eq!(answer_serial(&c).await, a);
 }
 
+/// The admin API's answer to `method path` with `body`: (status, JSON body).
+async fn admin_answer(c: &TestClient, method: &str, path: &str, body: Value) -> (u16, Value) {
+    let r = c
+        .http
+        .request(
+            reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+            format!("{}/sandbox{path}", c.base_url),
+        )
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (
+        status,
+        serde_json::from_slice(&r.bytes().await.unwrap()).unwrap_or(Value::Null),
+    )
+}
+
+/// Issue: with its last certificate expired in combined mode, a merchant could still be
+/// switched to certificate mode, and its answers were then signed with the retired,
+/// unlisted certificate, which its client could never verify. The switch waits for a
+/// rotation.
+#[tokio::test]
+async fn a_merchant_without_a_listed_certificate_is_not_switched_to_certificate_mode() {
+    let (sb, mut c) = start_with(SandboxConfig {
+        mode: KeyMode::Combined,
+        ..common::config()
+    })
+    .await;
+    let info = sb.info().unwrap();
+    let a = info.platform_certificates[0].serial_no.clone();
+    admin(
+        &c,
+        "POST",
+        &format!("/platform-certificates/{a}/expire"),
+        Value::Null,
+    )
+    .await;
+    let to_certificate = json!({"mode": "certificate"});
+    let merchant = format!("/merchants/{}", info.mchid);
+    let (status, body) = admin_answer(&c, "PATCH", &merchant, to_certificate.clone()).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["code"], json!("INVALID_INPUT"), "{body}");
+    assert!(body["message"].as_str().unwrap().contains("rotate first"));
+    assert_eq!(
+        sb.info().unwrap().mode,
+        KeyMode::Combined,
+        "nothing changed"
+    );
+    // After a rotation the switch goes through, and answers are signed by a listed
+    // certificate.
+    let b = admin(&c, "POST", "/platform-certificates/rotate", json!({})).await["new_serial_no"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    admin(&c, "PATCH", &merchant, to_certificate).await;
+    assert_eq!(sb.info().unwrap().mode, KeyMode::Certificate);
+    assert_eq!(download(&c).await, BTreeSet::from([b.clone()]));
+    let r = c
+        .json(
+            "POST",
+            paths::GOLD_PLAN,
+            json!({"sub_mchid": common::SUB, "operation_type": "OPEN"}),
+        )
+        .await;
+    assert_eq!(r.header("wechatpay-serial").unwrap(), b);
+    c.refresh(&sb.info().unwrap());
+    c.verify(&r).unwrap();
+}
+
+/// Issue: once the sandbox clock had carried every certificate of a certificate-mode merchant
+/// past its end, nothing was listed (`GET /v3/certificates` answered 404) while answers were
+/// signed with the unlisted certificate issued last, so a client starting then could verify
+/// nothing. The certificate listed last is held over: listed and signing until a rotation.
+#[tokio::test]
+async fn in_certificate_mode_the_certificate_listed_last_outlives_its_end_until_a_rotation() {
+    let (sb, c) = certificate_mode().await;
+    let info = sb.info().unwrap();
+    let a = info.platform_certificates[0].serial_no.clone();
+    // B signs at once and ends in two days; A retires after a minute.
+    let b = admin(
+        &c,
+        "POST",
+        "/platform-certificates/rotate",
+        json!({"sign_with_new": true, "validity_secs": 2 * DAY, "overlap_secs": 60}),
+    )
+    .await["new_serial_no"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    admin(&c, "POST", "/clock/advance", json!({"seconds": 3 * DAY})).await;
+    // B is held over: listed, signing, and said to be held over.
+    assert_eq!(download(&c).await, BTreeSet::from([b.clone()]));
+    let listed = sb.platform_certificates();
+    assert!(entry(&listed, &b).active && entry(&listed, &b).held_over);
+    assert_eq!(signing(&listed), vec![b.clone()]);
+    assert!(!entry(&listed, &a).active && !entry(&listed, &a).held_over);
+    let shown = sb.info().unwrap().platform_certificates;
+    assert_eq!(shown.len(), 1);
+    assert_eq!(shown[0].serial_no, b);
+    // A certificate-mode client starting now (on the wall clock, for which B is still
+    // valid) downloads B and verifies the answers.
+    let client = goldplan::Client::builder()
+        .credentials(common::credentials(&info))
+        .apiv3_key(ApiV3Key::new(&info.apiv3_key).unwrap())
+        .base_url(info.base_url.clone())
+        .http_client(reqwest::Client::builder().no_proxy().build().unwrap())
+        .build()
+        .unwrap();
+    client
+        .change_gold_plan_status(common::SUB, OperationType::Open, None)
+        .await
+        .unwrap();
+    assert_eq!(answer_serial(&c).await, b);
+    // It is the last listed one: not expired.
+    let (status, body) = admin_answer(
+        &c,
+        "POST",
+        &format!("/platform-certificates/{b}/expire"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    // Expiring A again, long retired, leaves B the one held over.
+    admin(
+        &c,
+        "POST",
+        &format!("/platform-certificates/{a}/expire"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(download(&c).await, BTreeSet::from([b.clone()]));
+    assert_eq!(answer_serial(&c).await, b);
+    // A rotation ends the hold-over: the new certificate is the only one listed and signs.
+    let d = sb
+        .rotate_platform_certificate(RotateRequest::default())
+        .await
+        .unwrap()
+        .new_serial_no;
+    assert_eq!(download(&c).await, BTreeSet::from([d.clone()]));
+    assert_eq!(answer_serial(&c).await, d);
+    assert!(!entry(&sb.platform_certificates(), &b).held_over);
+    client
+        .change_gold_plan_status(common::SUB, OperationType::Open, None)
+        .await
+        .unwrap();
+}
+
+/// Combined-mode merchants hold the public key: nothing is held over for them.
+#[tokio::test]
+async fn in_combined_mode_no_certificate_outlives_its_end() {
+    let (sb, c) = start_with(SandboxConfig {
+        mode: KeyMode::Combined,
+        ..common::config()
+    })
+    .await;
+    sb.advance_clock(6 * 365 * DAY).unwrap();
+    assert!(
+        sb.platform_certificates()
+            .iter()
+            .all(|p| !p.active && !p.held_over && !p.signing)
+    );
+    assert_eq!(answer_serial(&c).await, sb.info().unwrap().public_key_id);
+}
+
 /// Issue: a rotation whose certificate would end past what X.509 can express (a huge validity,
 /// or the sandbox clock advanced far ahead) failed with a 500 (overflow); it is a 400 now.
 #[tokio::test]
