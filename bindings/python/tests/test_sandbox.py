@@ -7,7 +7,9 @@ import asyncio
 import base64
 import http.server
 import os
+import signal
 import threading
+import time
 from typing import Any, Callable, Iterator, List, Tuple
 
 import pytest
@@ -373,6 +375,111 @@ def test_calls_before_and_after_fork(sandbox: Sandbox) -> None:
     assert goldplan._goldplan._runtime_pid() == os.getpid()
     client.change_gold_plan_status(sub, OperationType.OPEN)
     asyncio.run(async_call())
+
+
+FORK_MESSAGE = b"POST\n/v3/goldplan/merchants/changegoldplanstatus\n1700000000\nfork\n{}\n"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+# Python 3.12+ warns that forking a process with threads may deadlock the child: forking while
+# threads sign is what this test does on purpose, and a hung child fails it.
+@pytest.mark.filterwarnings("ignore:This process .*is multi-threaded:DeprecationWarning")
+def test_children_forked_while_threads_sign_can_sign_and_call(sandbox: Sandbox) -> None:
+    # aws-lc's RSA blinding state is updated by every signature: a fork while another thread
+    # signs copies it half-updated, and a child that signed with the copy used to abort.
+    info = sandbox.info
+    signer = goldplan.Signer(info["mchid"], info["serial_no"], info["private_key_pem"])
+    key = goldplan.PrivateKey.from_pem(info["private_key_pem"])
+    client = sandbox.client()
+    sub = sandbox.sub_mchids[0]
+    # PKCS#1 v1.5 signatures are deterministic: a child's must equal the parent's.
+    expected = signer.sign(FORK_MESSAGE)
+    assert key.sign(FORK_MESSAGE) == expected
+    client.change_gold_plan_status(sub, OperationType.OPEN)
+
+    stop = threading.Event()
+    failures: List[BaseException] = []
+    progress = threading.Condition()
+    done = {"signatures": 0, "calls": 0}
+
+    def busy(counter: str, work: Callable[[], None]) -> None:
+        while not stop.is_set():
+            try:
+                work()
+            except BaseException as e:  # noqa: BLE001
+                failures.append(e)
+                return
+            with progress:
+                done[counter] += 1
+                progress.notify_all()
+
+    def sign() -> None:
+        assert signer.sign(FORK_MESSAGE) == expected
+        assert key.sign(FORK_MESSAGE) == expected
+
+    def call() -> None:
+        client.change_gold_plan_status(sub, OperationType.OPEN)
+
+    def wait_for_more(signatures: int, calls: int) -> None:
+        # Counts, not time: the wait is only a guard against a hang.
+        with progress:
+            assert progress.wait_for(
+                lambda: (done["signatures"] > signatures and done["calls"] > calls)
+                or bool(failures),
+                timeout=300,
+            )
+        assert not failures, failures
+
+    threads = [threading.Thread(target=busy, args=("signatures", sign)) for _ in range(4)]
+    threads += [threading.Thread(target=busy, args=("calls", call)) for _ in range(2)]
+    for t in threads:
+        t.start()
+    children: List[Tuple[int, float]] = []
+    try:
+        for _ in range(20):
+            # Every fork lands while the threads are at work, at a different point of it.
+            with progress:
+                seen = (done["signatures"], done["calls"])
+            wait_for_more(*seen)
+            pid = os.fork()
+            if pid == 0:  # the child: its first signature is made with the parent's objects
+                code = 1
+                step = "sign"
+                try:
+                    if signer.sign(FORK_MESSAGE) == expected and key.sign(FORK_MESSAGE) == expected:
+                        step = "call"
+                        client.change_gold_plan_status(sub, OperationType.OPEN)
+                        code = 0
+                except BaseException as e:  # noqa: BLE001
+                    os.write(2, f"forked child: {step} failed: {e!r}\n".encode())
+                finally:
+                    os._exit(code)
+            children.append((pid, time.monotonic()))
+    finally:
+        outcomes = [wait_for_child(pid, started) for pid, started in children]
+        stop.set()
+        for t in threads:
+            t.join(timeout=300)
+    assert not any(t.is_alive() for t in threads)
+    assert not failures, failures
+    failed = [f"child {i}: {outcome}" for i, outcome in enumerate(outcomes) if outcome != "ok"]
+    assert not failed and len(outcomes) == 20, failed
+
+
+def wait_for_child(pid: int, started: float) -> str:
+    """How a forked child ended; one still running ~20 s after its fork is killed as hung."""
+    while True:
+        ended, status = os.waitpid(pid, os.WNOHANG)
+        if ended:
+            break
+        if time.monotonic() - started > 20:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return "hung, killed"
+        time.sleep(0.02)
+    if os.WIFSIGNALED(status):
+        return f"killed by signal {os.WTERMSIG(status)}"
+    return "ok" if os.WEXITSTATUS(status) == 0 else f"exit status {os.WEXITSTATUS(status)}"
 
 
 def test_rotation_mid_stream_has_zero_failures(sandbox: Sandbox) -> None:

@@ -30,9 +30,12 @@ public final class GoldPlanClient implements AutoCloseable {
     }
 
     /**
-     * A client configured by JSON with the core's field names ({@code mchid}, {@code serial_no},
-     * {@code private_key_pem} or {@code private_key_path}, {@code apiv3_key}, {@code public_key_id},
-     * {@code public_key_pem} or {@code public_key_path}, {@code base_url}, ...).
+     * A client configured by JSON with the core's field names: {@code mchid}, {@code serial_no},
+     * {@code private_key} (PEM text or the path of the file), {@code apiv3_key}, {@code
+     * public_key_id}, {@code public_key} (PEM or path), {@code mode}, {@code base_url}, {@code
+     * timeout} (seconds), ... The older spellings ({@code private_key_pem}, {@code
+     * private_key_path}, {@code public_key_pem}, {@code public_key_path}, {@code certificate_pem},
+     * {@code timeout_secs}, {@code connect_timeout_secs}) are also accepted, one per setting.
      */
     public static GoldPlanClient fromJson(String configJson) {
         byte[] json = utf8(configJson);
@@ -86,7 +89,8 @@ public final class GoldPlanClient implements AutoCloseable {
 
     /**
      * 点金计划管理: opens ({@code "OPEN"}) or closes ({@code "CLOSE"}) Gold Plan for a special
-     * merchant; {@code operationPayScene} ({@code "JSAPI"}, {@code "MINI_PROGRAM"}) may be null.
+     * merchant; {@code operationPayScene} ({@code "JSAPI"}, {@code "MINIPROGRAM"}, {@code
+     * "JSAPI_AND_MINIPROGRAM"}) may be null.
      */
     public Reply changeGoldPlanStatus(String subMchid, String operationType, String operationPayScene) {
         JsonObject args = sub(subMchid);

@@ -1,6 +1,7 @@
 package dev.goldplan;
 
 import com.google.gson.JsonElement;
+import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 
@@ -20,7 +21,8 @@ public final class Reply {
     }
 
     Reply(String json, String requestId, boolean decrypted) {
-        this.json = json;
+        // The library gives the JSON text "null" for a call that answers 204 (no body).
+        this.json = "null".equals(json) ? null : json;
         this.requestId = requestId;
         this.decrypted = decrypted;
     }
@@ -32,7 +34,7 @@ public final class Reply {
 
     /** The result parsed (a {@code JsonNull} for calls that answer 204). */
     public JsonElement data() {
-        return JsonParser.parseString(json);
+        return json == null ? JsonNull.INSTANCE : JsonParser.parseString(json);
     }
 
     /** The {@code Request-ID} to quote to WeChat Pay support, or {@code null}. */

@@ -3,6 +3,7 @@ package dev.goldplan;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -102,7 +103,10 @@ class GoldPlanClientTest {
         assertNotNull(client.changeCustomPageStatus(subMchid, "OPEN").requestId());
         assertNotNull(client.setAdvertisingIndustryFilter(subMchid, Arrays.asList("SOFTWARE", "POTOGRAPHY")).requestId());
         assertNotNull(client.openAdvertisingShow(subMchid, null).requestId());
-        assertNotNull(client.closeAdvertisingShow(subMchid).requestId());
+        Reply closed = client.closeAdvertisingShow(subMchid); // 204: no body
+        assertNotNull(closed.requestId());
+        assertNull(closed.json());
+        assertTrue(closed.data().isJsonNull());
         Reply any = client.request("POST", "/v3/goldplan/merchants/close-advertising-show",
                 "{\"sub_mchid\":\"" + subMchid + "\"}");
         JsonObject o = any.data().getAsJsonObject();

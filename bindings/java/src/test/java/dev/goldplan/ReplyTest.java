@@ -2,13 +2,14 @@ package dev.goldplan;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import org.junit.jupiter.api.Test;
 
-/** Reply.toString: a decrypted notification's resource never shows (no native library needed). */
+/** Reply: what a 204 gives, and toString never shows a decrypted resource (no native library needed). */
 class ReplyTest {
     private static final String PLAINTEXT = "{\"out_trade_no\":\"SECRET-ORDER-42\",\"payer\":{\"openid\":\"o-SECRET\"}}";
     private static final String NOTIFICATION = notification();
@@ -48,6 +49,15 @@ class ReplyTest {
             String shown = new Reply(json, null, true).toString();
             assertEquals("Reply(json_len=" + json.length() + ", requestId=null)", shown);
         }
+    }
+
+    @Test
+    void aCallThatAnswers204HasNoJsonAndJsonNullData() {
+        // libgoldplan gives the JSON text "null" for a 204.
+        Reply reply = new Reply("null", "R");
+        assertNull(reply.json());
+        assertTrue(reply.data().isJsonNull());
+        assertEquals("Reply(null, requestId=R)", reply.toString());
     }
 
     @Test
