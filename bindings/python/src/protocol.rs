@@ -752,7 +752,11 @@ fn guard_failed(py: Python<'_>, cause: PyErr) -> PyErr {
         // `__cause__`, out of a message that gets logged.
         &goldplan::Error::InvalidInput(format!(
             "the replay guard raised {}; see __cause__",
-            cause.get_type(py).name().map(|n| n.to_string()).unwrap_or_default()
+            cause
+                .get_type(py)
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_default()
         )),
     );
     err.set_cause(py, Some(cause));

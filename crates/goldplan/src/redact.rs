@@ -200,7 +200,11 @@ mod tests {
             "{apiv3}"
         );
         assert_eq!(Rejected("").to_string(), "an empty value");
-        assert!(Rejected(r#"{"mchid":"1"}"#).to_string().ends_with("(it looks like JSON)"));
+        assert!(
+            Rejected(r#"{"mchid":"1"}"#)
+                .to_string()
+                .ends_with("(it looks like JSON)")
+        );
     }
 
     #[test]

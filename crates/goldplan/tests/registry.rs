@@ -29,9 +29,11 @@ fn the_committed_registry_description_is_current() {
 #[test]
 fn names_are_unique_and_snake_case() {
     let mut names: Vec<&str> = Operation::ALL.iter().map(|op| op.as_str()).collect();
-    assert!(names.iter().all(|n| n
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b == b'_')));
+    assert!(
+        names
+            .iter()
+            .all(|n| n.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+    );
     names.sort_unstable();
     names.dedup();
     assert_eq!(names.len(), Operation::ALL.len());
