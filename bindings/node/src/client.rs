@@ -5,7 +5,7 @@
 //! the environment of a worker thread frees when the worker ends, while the future still runs on
 //! a runtime thread. Each method clones the core client (a handle onto shared state) and copies
 //! its arguments on the JS thread, and the future it spawns owns all it touches
-//! ([`crate::error::spawn_owned`]).
+//! (`error::spawn_owned`).
 
 use std::path::PathBuf;
 
