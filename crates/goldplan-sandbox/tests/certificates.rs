@@ -319,13 +319,7 @@ async fn a_rotation_after_advancing_the_clock_is_trusted_by_a_wall_clock_client(
     })
     .await;
     let info = sb.info().unwrap();
-    let client = goldplan::Client::builder()
-        .credentials(common::credentials(&info))
-        .apiv3_key(ApiV3Key::new(&info.apiv3_key).unwrap())
-        .base_url(info.base_url.clone())
-        .http_client(reqwest::Client::builder().no_proxy().build().unwrap())
-        .build()
-        .unwrap();
+    let client = common::certificate_mode_client(&info);
     client
         .change_gold_plan_status(common::SUB, OperationType::Open, None)
         .await

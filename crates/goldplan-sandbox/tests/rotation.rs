@@ -28,19 +28,9 @@ async fn certificate_mode() -> (SandboxHandle, TestClient) {
 }
 
 async fn admin(c: &TestClient, method: &str, path: &str, body: Value) -> Value {
-    let r = c
-        .http
-        .request(
-            reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
-            format!("{}/sandbox{path}", c.base_url),
-        )
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "{method} {path}");
-    serde_json::from_slice(&r.bytes().await.unwrap()).unwrap_or(Value::Null)
+    let (status, answer) = admin_answer(c, method, path, body).await;
+    assert_eq!(status, 200, "{method} {path}: {answer}");
+    answer
 }
 
 fn signing(list: &[PlatformCertificateInfo]) -> Vec<String> {
@@ -139,13 +129,7 @@ async fn in_certificate_mode_an_expiry_before_the_lead_time_cuts_it_short() {
     let info = sb.info().unwrap();
     let a = info.platform_certificates[0].serial_no.clone();
     // A certificate-mode client of the core, as a merchant would run it.
-    let client = goldplan::Client::builder()
-        .credentials(common::credentials(&info))
-        .apiv3_key(ApiV3Key::new(&info.apiv3_key).unwrap())
-        .base_url(info.base_url.clone())
-        .http_client(reqwest::Client::builder().no_proxy().build().unwrap())
-        .build()
-        .unwrap();
+    let client = common::certificate_mode_client(&info);
     // B is listed and only signs after its lead time (5 days by default); A signs.
     let b = admin(
         &c,
@@ -420,13 +404,7 @@ async fn in_certificate_mode_the_certificate_listed_last_outlives_its_end_until_
     assert_eq!(shown[0].serial_no, b);
     // A certificate-mode client starting now (on the wall clock, for which B is still
     // valid) downloads B and verifies the answers.
-    let client = goldplan::Client::builder()
-        .credentials(common::credentials(&info))
-        .apiv3_key(ApiV3Key::new(&info.apiv3_key).unwrap())
-        .base_url(info.base_url.clone())
-        .http_client(reqwest::Client::builder().no_proxy().build().unwrap())
-        .build()
-        .unwrap();
+    let client = common::certificate_mode_client(&info);
     client
         .change_gold_plan_status(common::SUB, OperationType::Open, None)
         .await

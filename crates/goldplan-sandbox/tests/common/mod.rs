@@ -133,6 +133,18 @@ pub fn credentials(info: &SandboxInfo) -> MerchantCredentials {
     .unwrap()
 }
 
+/// A certificate-mode client of the core for the sandbox's merchant, as a merchant would run
+/// it: it downloads and verifies the platform certificates itself.
+pub fn certificate_mode_client(info: &SandboxInfo) -> goldplan::Client {
+    goldplan::Client::builder()
+        .credentials(credentials(info))
+        .apiv3_key(goldplan::credentials::ApiV3Key::new(&info.apiv3_key).unwrap())
+        .base_url(info.base_url.clone())
+        .http_client(reqwest::Client::builder().no_proxy().build().unwrap())
+        .build()
+        .unwrap()
+}
+
 pub fn verifier_for(info: &SandboxInfo) -> CombinedVerifier {
     let certs = info
         .platform_certificates
