@@ -9,57 +9,8 @@ use goldplan::{Error, Result, receipt};
 use serde_json::{Value, json};
 
 use crate::config::{Keys, Settings};
+use crate::operations::RegistryCall;
 use crate::output::{Out, exit};
-
-/// One Gold Plan operation and its arguments.
-#[derive(clap::Subcommand)]
-pub enum GoldPlanOperation {
-    /// 点金计划管理: open or close Gold Plan for a special merchant.
-    ChangeGoldPlanStatus {
-        /// Special merchant id.
-        #[arg(long)]
-        sub_mchid: String,
-        /// OPEN or CLOSE.
-        #[arg(long)]
-        operation: String,
-        /// JSAPI, MINIPROGRAM or JSAPI_AND_MINIPROGRAM (server default: JSAPI).
-        #[arg(long)]
-        scene: Option<String>,
-    },
-    /// 商家小票管理: turn the merchant receipt on or off.
-    ChangeCustomPageStatus {
-        /// Special merchant id.
-        #[arg(long)]
-        sub_mchid: String,
-        /// OPEN or CLOSE.
-        #[arg(long)]
-        operation: String,
-    },
-    /// 同业过滤标签管理: replace the industry filter (1 to 3 tags).
-    SetAdvertisingIndustryFilter {
-        /// Special merchant id.
-        #[arg(long)]
-        sub_mchid: String,
-        /// Industry tag, e.g. SOFTWARE (repeat up to 3 times).
-        #[arg(long = "industry", required = true)]
-        industries: Vec<String>,
-    },
-    /// 开通广告展示: turn ad display on (optionally with up to 3 industry tags).
-    OpenAdvertisingShow {
-        /// Special merchant id.
-        #[arg(long)]
-        sub_mchid: String,
-        /// Industry tag (repeat up to 3 times).
-        #[arg(long = "industry")]
-        industries: Vec<String>,
-    },
-    /// 关闭广告展示: turn ad display off.
-    CloseAdvertisingShow {
-        /// Special merchant id.
-        #[arg(long)]
-        sub_mchid: String,
-    },
-}
 
 fn print_reply(out: Out, operation: Operation, reply: &JsonReply) -> Result<u8> {
     let data: Value = serde_json::from_slice(&reply.json)
@@ -79,60 +30,18 @@ fn print_reply(out: Out, operation: Operation, reply: &JsonReply) -> Result<u8> 
     Ok(exit::OK)
 }
 
-/// The core operation and its JSON arguments for a `gold-plan` subcommand. Enum values are
-/// checked by the core, the same way for every binding.
-fn operation_args(op: GoldPlanOperation) -> (Operation, Value) {
-    match op {
-        GoldPlanOperation::ChangeGoldPlanStatus {
-            sub_mchid,
-            operation,
-            scene,
-        } => (
-            Operation::ChangeGoldPlanStatus,
-            json!({"sub_mchid": sub_mchid, "operation_type": operation, "operation_pay_scene": scene}),
-        ),
-        GoldPlanOperation::ChangeCustomPageStatus {
-            sub_mchid,
-            operation,
-        } => (
-            Operation::ChangeCustomPageStatus,
-            json!({"sub_mchid": sub_mchid, "operation_type": operation}),
-        ),
-        GoldPlanOperation::SetAdvertisingIndustryFilter {
-            sub_mchid,
-            industries,
-        } => (
-            Operation::SetAdvertisingIndustryFilter,
-            json!({"sub_mchid": sub_mchid, "advertising_industry_filters": industries}),
-        ),
-        GoldPlanOperation::OpenAdvertisingShow {
-            sub_mchid,
-            industries,
-        } => (
-            Operation::OpenAdvertisingShow,
-            json!({
-                "sub_mchid": sub_mchid,
-                "advertising_industry_filters": (!industries.is_empty()).then_some(industries),
-            }),
-        ),
-        GoldPlanOperation::CloseAdvertisingShow { sub_mchid } => (
-            Operation::CloseAdvertisingShow,
-            json!({ "sub_mchid": sub_mchid }),
-        ),
-    }
-}
-
 fn to_json(value: &Value) -> Vec<u8> {
     // A `Value` built by `json!` always serialises.
     serde_json::to_vec(value).unwrap_or_default()
 }
 
-/// `goldplan gold-plan <operation>`.
-pub async fn gold_plan(settings: &Settings, op: GoldPlanOperation, out: Out) -> Result<u8> {
+/// `goldplan gold-plan <operation>`: any remote operation of the registry.
+pub async fn gold_plan(settings: &Settings, call: RegistryCall, out: Out) -> Result<u8> {
     let client = settings.client(Keys::Configured)?;
-    let (operation, args) = operation_args(op);
-    let reply = client.call_json(operation, &to_json(&args)).await?;
-    print_reply(out, operation, &reply)
+    let reply = client
+        .call_json(call.operation, &to_json(&call.arguments))
+        .await?;
+    print_reply(out, call.operation, &reply)
 }
 
 #[derive(serde::Deserialize)]

@@ -12,6 +12,7 @@ mod commands;
 mod config;
 mod demo;
 mod doctor;
+mod operations;
 mod output;
 
 use std::path::PathBuf;
@@ -57,10 +58,10 @@ enum Command {
         #[command(subcommand)]
         command: CertsCommand,
     },
-    /// The five Gold Plan operations.
+    /// The API operations of the registry (the five Gold Plan calls), one subcommand each.
     GoldPlan {
         #[command(subcommand)]
-        operation: commands::GoldPlanOperation,
+        operation: operations::RegistryCall,
     },
     /// Send any signed APIv3 request and print the verified response.
     Request {

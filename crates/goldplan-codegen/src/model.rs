@@ -2,52 +2,8 @@
 //! type every language can spell.
 
 use goldplan::client::Operation;
+pub use goldplan::service::{Param, ParamType};
 use serde_json::Value;
-
-/// What a parameter holds, as far as a binding's signature cares.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ParamType {
-    /// Free text.
-    Text,
-    /// One of a documented set of values (any case is taken; the core checks).
-    Choice(Vec<String>),
-    /// A list of texts.
-    TextList,
-    /// A list of values of a documented set.
-    ChoiceList(Vec<String>),
-    /// `true` or `false`.
-    Flag,
-    /// Any JSON value.
-    Json,
-}
-
-impl ParamType {
-    /// Whether the parameter is a list.
-    pub fn is_list(&self) -> bool {
-        matches!(self, ParamType::TextList | ParamType::ChoiceList(_))
-    }
-
-    /// The documented values, when there is a set.
-    pub fn choices(&self) -> Option<&[String]> {
-        match self {
-            ParamType::Choice(v) | ParamType::ChoiceList(v) => Some(v),
-            _ => None,
-        }
-    }
-}
-
-/// One parameter of an operation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Param {
-    /// The wire (snake_case) name: the key of the arguments object.
-    pub name: String,
-    /// Its one-line documentation.
-    pub doc: String,
-    /// What it holds.
-    pub ty: ParamType,
-    /// Whether the call needs it.
-    pub required: bool,
-}
 
 /// One operation, as a generator needs it.
 #[derive(Debug, Clone)]
@@ -85,92 +41,12 @@ pub fn typed_operations() -> Result<Vec<Op>, String> {
                 operation: *op,
                 name: d.name.to_owned(),
                 doc: d.doc.to_owned(),
-                params: params(d.name, &d.arguments)?,
+                params: goldplan::service::parameters(&d.arguments)
+                    .map_err(|e| format!("{}: {e}", d.name))?,
                 no_content: d.reply.get("type") == Some(&Value::from("null")),
             })
         })
         .collect()
-}
-
-fn params(operation: &str, schema: &Value) -> Result<Vec<Param>, String> {
-    let properties = schema
-        .get("properties")
-        .and_then(Value::as_object)
-        .ok_or_else(|| format!("{operation}: its arguments schema has no properties"))?;
-    let required: Vec<&str> = schema
-        .get("required")
-        .and_then(Value::as_array)
-        .map(|r| r.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    let mut out = Vec::with_capacity(properties.len());
-    for name in &required {
-        let property = properties
-            .get(*name)
-            .ok_or_else(|| format!("{operation}: required {name} is not a property"))?;
-        out.push(param(operation, name, property, true)?);
-    }
-    // serde_json's map is ordered by key: the optional ones follow by name.
-    for (name, property) in properties {
-        if !required.contains(&name.as_str()) {
-            out.push(param(operation, name, property, false)?);
-        }
-    }
-    Ok(out)
-}
-
-fn param(operation: &str, name: &str, property: &Value, required: bool) -> Result<Param, String> {
-    let doc = property
-        .get("description")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
-    let ty = match types(property).as_slice() {
-        ["string"] => match choices(property) {
-            Some(values) => ParamType::Choice(values),
-            None => ParamType::Text,
-        },
-        ["array"] => {
-            let items = property.get("items").unwrap_or(&Value::Null);
-            match (types(items).as_slice(), choices(items)) {
-                (["string"], Some(values)) => ParamType::ChoiceList(values),
-                (["string"], None) => ParamType::TextList,
-                _ => return Err(format!("{operation}.{name}: a list of what?")),
-            }
-        }
-        ["boolean"] => ParamType::Flag,
-        [] => ParamType::Json,
-        other => return Err(format!("{operation}.{name}: no binding type for {other:?}")),
-    };
-    Ok(Param {
-        name: name.to_owned(),
-        doc,
-        ty,
-        required,
-    })
-}
-
-/// The schema's types, `null` left out (it only says the value may be absent).
-fn types(schema: &Value) -> Vec<&str> {
-    match schema.get("type") {
-        Some(Value::String(t)) => vec![t.as_str()],
-        Some(Value::Array(ts)) => ts
-            .iter()
-            .filter_map(Value::as_str)
-            .filter(|t| *t != "null")
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
-fn choices(schema: &Value) -> Option<Vec<String>> {
-    let values: Vec<String> = schema
-        .get("enum")?
-        .as_array()?
-        .iter()
-        .filter_map(Value::as_str)
-        .map(str::to_owned)
-        .collect();
-    (!values.is_empty()).then_some(values)
 }
 
 /// `snake_case` → `camelCase`.

@@ -10,10 +10,10 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use goldplan::certificates::encrypt_certificate_entry;
+use goldplan::client::Operation;
 use goldplan::sign::{AUTH_SCHEME, generate_nonce};
 
 use crate::config::KeyMode;
-use crate::gold_plan::GoldPlanOp;
 use crate::model::{Fault, FaultKind, FaultTarget, RequestRecord};
 use crate::server::ConnInfo;
 use crate::signing::{new_request_id, sign_message};
@@ -25,7 +25,8 @@ const SIGNATURE_TYPE: &str = AUTH_SCHEME;
 
 enum Route {
     Certificates,
-    GoldPlan(GoldPlanOp),
+    /// A registry operation the sandbox serves.
+    Api(Operation),
     MediaUpload,
 }
 
@@ -39,10 +40,16 @@ fn route(path: &str) -> Option<(Route, &'static str)> {
     if path == MEDIA_UPLOAD_PATH {
         return Some((Route::MediaUpload, "POST"));
     }
-    GoldPlanOp::ALL
+    // The API operations are the registry's: each at the path its service declares.
+    Operation::ALL
         .iter()
-        .find(|op| op.endpoint().path == path)
-        .map(|op| (Route::GoldPlan(*op), op.endpoint().method))
+        .filter(|op| crate::gold_plan::handles(**op))
+        .find_map(|op| {
+            let endpoint = op.endpoint()?;
+            endpoint
+                .match_path(path)
+                .map(|_| (Route::Api(*op), endpoint.method))
+        })
 }
 
 /// The fallback handler: every request that is not for the admin API.
@@ -165,12 +172,10 @@ async fn dispatch(
             Ok(caller) => certificates(app, &caller, path_and_query),
             Err(reply) => reply,
         },
-        Route::GoldPlan(op) => {
-            match authenticate(app, headers, method, path_and_query, body, ctx) {
-                Ok(caller) => crate::gold_plan::handle(app, op, &caller, body).await,
-                Err(reply) => reply,
-            }
-        }
+        Route::Api(op) => match authenticate(app, headers, method, path_and_query, body, ctx) {
+            Ok(caller) => crate::gold_plan::handle(app, op, &caller, body).await,
+            Err(reply) => reply,
+        },
     }
 }
 

@@ -3,10 +3,9 @@
 
 use std::sync::Arc;
 
+use goldplan::client::Operation;
 use goldplan::gold_plan::{
-    CHANGE_CUSTOM_PAGE_STATUS, CHANGE_GOLD_PLAN_STATUS, CLOSE_ADVERTISING_SHOW, Endpoint,
-    IndustryType, MAX_INDUSTRY_FILTERS, MAX_SUB_MCHID_LEN, OPEN_ADVERTISING_SHOW,
-    OperationPayScene, OperationType, SET_ADVERTISING_INDUSTRY_FILTER,
+    IndustryType, MAX_INDUSTRY_FILTERS, MAX_SUB_MCHID_LEN, OperationPayScene, OperationType,
 };
 use serde_json::{Map, Value};
 
@@ -14,34 +13,17 @@ use crate::model::{ProviderType, SubMerchantState, Switch};
 use crate::state::{Merchant, Shared};
 use crate::wire::{Caller, Reply};
 
-/// One of the five operations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum GoldPlanOp {
-    ChangeGoldPlanStatus,
-    ChangeCustomPageStatus,
-    SetAdvertisingIndustryFilter,
-    OpenAdvertisingShow,
-    CloseAdvertisingShow,
-}
-
-impl GoldPlanOp {
-    pub(crate) const ALL: [GoldPlanOp; 5] = [
-        GoldPlanOp::ChangeGoldPlanStatus,
-        GoldPlanOp::ChangeCustomPageStatus,
-        GoldPlanOp::SetAdvertisingIndustryFilter,
-        GoldPlanOp::OpenAdvertisingShow,
-        GoldPlanOp::CloseAdvertisingShow,
-    ];
-
-    pub(crate) fn endpoint(self) -> Endpoint {
-        match self {
-            GoldPlanOp::ChangeGoldPlanStatus => CHANGE_GOLD_PLAN_STATUS,
-            GoldPlanOp::ChangeCustomPageStatus => CHANGE_CUSTOM_PAGE_STATUS,
-            GoldPlanOp::SetAdvertisingIndustryFilter => SET_ADVERTISING_INDUSTRY_FILTER,
-            GoldPlanOp::OpenAdvertisingShow => OPEN_ADVERTISING_SHOW,
-            GoldPlanOp::CloseAdvertisingShow => CLOSE_ADVERTISING_SHOW,
-        }
-    }
+/// Whether this module serves `op` (the gateway routes to it every registry operation for
+/// which this says yes, at the path the registry gives).
+pub(crate) fn handles(op: Operation) -> bool {
+    matches!(
+        op,
+        Operation::ChangeGoldPlanStatus
+            | Operation::ChangeCustomPageStatus
+            | Operation::SetAdvertisingIndustryFilter
+            | Operation::OpenAdvertisingShow
+            | Operation::CloseAdvertisingShow
+    )
 }
 
 /// The validated body of one call.
@@ -58,7 +40,7 @@ pub const REOPEN_TOO_SOON: &str = "点金计划关闭后24小时内不可重新�
 
 pub(crate) async fn handle(
     app: &Arc<Shared>,
-    op: GoldPlanOp,
+    op: Operation,
     caller: &Caller,
     body: &[u8],
 ) -> Reply {
@@ -72,7 +54,7 @@ pub(crate) async fn handle(
     }
 }
 
-fn run(app: &Shared, op: GoldPlanOp, caller: &Caller, body: &[u8]) -> Result<Reply, Reply> {
+fn run(app: &Shared, op: Operation, caller: &Caller, body: &[u8]) -> Result<Reply, Reply> {
     let now = app.now();
     let mut guard = app.lock();
     let st = &mut *guard;
@@ -93,7 +75,7 @@ fn run(app: &Shared, op: GoldPlanOp, caller: &Caller, body: &[u8]) -> Result<Rep
     reject_nulls(&obj)?;
     let sub_mchid = sub_mchid(&obj)?;
     let command = match op {
-        GoldPlanOp::ChangeGoldPlanStatus => {
+        Operation::ChangeGoldPlanStatus => {
             let switch = operation_type(&obj)?;
             let scene = match obj.get("operation_pay_scene") {
                 None => OperationPayScene::Jsapi,
@@ -106,8 +88,8 @@ fn run(app: &Shared, op: GoldPlanOp, caller: &Caller, body: &[u8]) -> Result<Rep
             };
             Command::GoldPlan(switch, scenes)
         }
-        GoldPlanOp::ChangeCustomPageStatus => Command::CustomPage(operation_type(&obj)?),
-        GoldPlanOp::SetAdvertisingIndustryFilter => match industry_filters(&obj, 1)? {
+        Operation::ChangeCustomPageStatus => Command::CustomPage(operation_type(&obj)?),
+        Operation::SetAdvertisingIndustryFilter => match industry_filters(&obj, 1)? {
             Some(f) => Command::SetFilter(f),
             None => {
                 return Err(Reply::param_error(
@@ -117,7 +99,7 @@ fn run(app: &Shared, op: GoldPlanOp, caller: &Caller, body: &[u8]) -> Result<Rep
                 ));
             }
         },
-        GoldPlanOp::OpenAdvertisingShow => {
+        Operation::OpenAdvertisingShow => {
             // Spec §8.5: without filters the key is omitted, never sent as `[]`.
             if let Some(v @ Value::Array(items)) = obj.get("advertising_industry_filters")
                 && items.is_empty()
@@ -130,7 +112,9 @@ fn run(app: &Shared, op: GoldPlanOp, caller: &Caller, body: &[u8]) -> Result<Rep
             }
             Command::OpenAdShow(industry_filters(&obj, 1)?)
         }
-        GoldPlanOp::CloseAdvertisingShow => Command::CloseAdShow,
+        Operation::CloseAdvertisingShow => Command::CloseAdShow,
+        // `handles` keeps every other operation away from here.
+        _ => return Err(Reply::error(404, "NOT_FOUND", "请求的资源不存在")),
     };
 
     let provider_has_sub = st

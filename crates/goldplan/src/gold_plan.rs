@@ -310,7 +310,8 @@ pub struct ChangeGoldPlanStatusRequest {
     pub sub_mchid: String,
     /// OPEN or CLOSE.
     pub operation_type: OperationType,
-    /// Scenes; omitted when `None` (never sent as `null`).
+    /// The payment scenes it applies to (WeChat Pay's default: JSAPI). Absent is left out of
+    /// the body, never sent as `null`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operation_pay_scene: Option<OperationPayScene>,
 }
@@ -341,7 +342,7 @@ pub struct SetAdvertisingIndustryFilterRequest {
 pub struct OpenAdvertisingShowRequest {
     /// Special merchant id.
     pub sub_mchid: String,
-    /// At most 3 industry tags; the key is omitted when `None` or empty.
+    /// At most 3 industry tags. None or an empty list is left out of the body.
     #[serde(default, skip_serializing_if = "is_none_or_empty")]
     pub advertising_industry_filters: Option<Vec<IndustryType>>,
 }

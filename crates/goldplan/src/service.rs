@@ -13,6 +13,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
 
 use crate::error::{Error, Result};
 
@@ -24,6 +25,30 @@ pub struct Endpoint {
     pub method: &'static str,
     /// Absolute path template (no query).
     pub path: &'static str,
+}
+
+impl Endpoint {
+    /// Whether `path` (no query, still percent-encoded) is this endpoint's path; `Some` holds
+    /// the values of the template's `{name}` parameters, as sent (each one non-empty segment
+    /// text). What a server routes with.
+    pub fn match_path(&self, path: &str) -> Option<Vec<(&'static str, String)>> {
+        let mut params = Vec::new();
+        let mut template = self.path.split('/');
+        let mut given = path.split('/');
+        loop {
+            match (template.next(), given.next()) {
+                (None, None) => return Some(params),
+                (Some(t), Some(g)) if t.starts_with('{') && t.ends_with('}') => {
+                    if g.is_empty() {
+                        return None;
+                    }
+                    params.push((&t[1..t.len() - 1], g.to_owned()));
+                }
+                (Some(t), Some(g)) if t == g => {}
+                _ => return None,
+            }
+        }
+    }
 }
 
 /// One WeChat Pay API call: the request type is the argument type of its operation (unknown
@@ -153,6 +178,139 @@ impl JsonSchema for NoContent {
     }
 }
 
+/// What a parameter holds, as far as a binding's signature cares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParamType {
+    /// Free text.
+    Text,
+    /// One of a documented set of values (any case is taken; the core checks).
+    Choice(Vec<String>),
+    /// A list of texts.
+    TextList,
+    /// A list of values of a documented set.
+    ChoiceList(Vec<String>),
+    /// `true` or `false`.
+    Flag,
+    /// Any JSON value.
+    Json,
+}
+
+impl ParamType {
+    /// Whether the parameter is a list.
+    pub fn is_list(&self) -> bool {
+        matches!(self, ParamType::TextList | ParamType::ChoiceList(_))
+    }
+
+    /// The documented values, when there is a set.
+    pub fn choices(&self) -> Option<&[String]> {
+        match self {
+            ParamType::Choice(v) | ParamType::ChoiceList(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// One parameter of an operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Param {
+    /// The wire (snake_case) name: the key of the arguments object.
+    pub name: String,
+    /// Its one-line documentation.
+    pub doc: String,
+    /// What it holds.
+    pub ty: ParamType,
+    /// Whether the call needs it.
+    pub required: bool,
+}
+
+/// The parameters of an operation, read from the JSON Schema of its arguments: the required
+/// ones in declaration order, then the optional ones by name (the order of a binding's
+/// signature).
+pub fn parameters(schema: &Value) -> Result<Vec<Param>> {
+    let properties = schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .ok_or_else(|| Error::Internal("an arguments schema without properties".into()))?;
+    let required: Vec<&str> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let mut out = Vec::with_capacity(properties.len());
+    for name in &required {
+        let property = properties
+            .get(*name)
+            .ok_or_else(|| Error::Internal(format!("required {name} is not a property")))?;
+        out.push(param(name, property, true)?);
+    }
+    // serde_json's map is ordered by key: the optional ones follow by name.
+    for (name, property) in properties {
+        if !required.contains(&name.as_str()) {
+            out.push(param(name, property, false)?);
+        }
+    }
+    Ok(out)
+}
+
+fn param(name: &str, property: &Value, required: bool) -> Result<Param> {
+    let doc = property
+        .get("description")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let ty = match types(property).as_slice() {
+        ["string"] => match choices(property) {
+            Some(values) => ParamType::Choice(values),
+            None => ParamType::Text,
+        },
+        ["array"] => {
+            let items = property.get("items").unwrap_or(&Value::Null);
+            match (types(items).as_slice(), choices(items)) {
+                (["string"], Some(values)) => ParamType::ChoiceList(values),
+                (["string"], None) => ParamType::TextList,
+                _ => return Err(Error::Internal(format!("{name}: a list of what?"))),
+            }
+        }
+        ["boolean"] => ParamType::Flag,
+        [] => ParamType::Json,
+        other => {
+            return Err(Error::Internal(format!(
+                "{name}: no binding type for {other:?}"
+            )));
+        }
+    };
+    Ok(Param {
+        name: name.to_owned(),
+        doc,
+        ty,
+        required,
+    })
+}
+
+/// The schema's types, `null` left out (it only says the value may be absent).
+fn types(schema: &Value) -> Vec<&str> {
+    match schema.get("type") {
+        Some(Value::String(t)) => vec![t.as_str()],
+        Some(Value::Array(ts)) => ts
+            .iter()
+            .filter_map(Value::as_str)
+            .filter(|t| *t != "null")
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn choices(schema: &Value) -> Option<Vec<String>> {
+    let values: Vec<String> = schema
+        .get("enum")?
+        .as_array()?
+        .iter()
+        .filter_map(Value::as_str)
+        .map(str::to_owned)
+        .collect();
+    (!values.is_empty()).then_some(values)
+}
+
 /// An operation described as data: what the registry gives every binding and generator.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OperationDescriptor {
@@ -256,6 +414,29 @@ mod tests {
             request_target(&empty).unwrap_err().kind(),
             crate::ErrorKind::InvalidInput
         );
+    }
+
+    #[test]
+    fn templated_paths_match_with_their_parameters() {
+        let endpoint = QueryOrder::ENDPOINT;
+        assert_eq!(
+            endpoint.match_path("/v3/pay/partner/transactions/out-trade-no/a%20b"),
+            Some(vec![("out_trade_no", "a%20b".to_owned())])
+        );
+        assert_eq!(
+            endpoint.match_path("/v3/pay/partner/transactions/out-trade-no/"),
+            None
+        );
+        assert_eq!(
+            endpoint.match_path("/v3/pay/partner/transactions/out-trade-no/a/b"),
+            None
+        );
+        let literal = Endpoint {
+            method: "POST",
+            path: "/v3/goldplan/merchants/close-advertising-show",
+        };
+        assert_eq!(literal.match_path(literal.path), Some(Vec::new()));
+        assert_eq!(literal.match_path("/v3/goldplan/merchants"), None);
     }
 
     #[test]

@@ -57,6 +57,15 @@ macro_rules! registry {
                 }
             }
 
+            /// The HTTP method and path template of a remote call; `None` for an operation
+            /// the client serves itself. Cheap (no schema is built): what routers match on.
+            pub fn endpoint(self) -> Option<crate::service::Endpoint> {
+                match self {
+                    $(Operation::$remote => Some(<$request as ApiCall>::ENDPOINT),)+
+                    $(Operation::$client => None,)+
+                }
+            }
+
             /// The operation as data: name, kind, endpoint, whether it is repeated after an
             /// ambiguous failure, and the JSON Schemas of its arguments and result.
             pub fn descriptor(self) -> OperationDescriptor {

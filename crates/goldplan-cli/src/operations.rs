@@ -1,0 +1,216 @@
+//! The registry's API operations as `goldplan gold-plan <operation>` subcommands: one
+//! subcommand per remote [`Operation`], one flag per parameter of its arguments schema, built
+//! when the command line is parsed. A new operation in the registry is a new subcommand here
+//! without an edit.
+
+use clap::{Arg, ArgAction, ArgMatches, Command, FromArgMatches, Subcommand};
+use goldplan::client::Operation;
+use goldplan::service::{Param, ParamType, parameters};
+use serde_json::{Map, Value};
+
+/// Flag spellings of earlier releases, still accepted (hidden from `--help`): parameter
+/// name → old flag.
+const OLD_FLAGS: &[(&str, &str)] = &[
+    ("operation_type", "operation"),
+    ("operation_pay_scene", "scene"),
+    ("advertising_industry_filters", "industry"),
+];
+
+/// One registry operation and its arguments object, as parsed from the command line.
+#[derive(Debug, Clone)]
+pub struct RegistryCall {
+    /// The operation.
+    pub operation: Operation,
+    /// Its arguments, keyed by wire name; absent flags are left out.
+    pub arguments: Value,
+}
+
+/// The remote operations with their parameters. The registry's own schemas always read as
+/// parameters (the registry test in the core checks it); one that did not would be left out
+/// rather than break every other subcommand.
+fn remote_operations() -> Vec<(Operation, String, Vec<Param>)> {
+    Operation::ALL
+        .iter()
+        .filter(|op| op.endpoint().is_some())
+        .filter_map(|op| {
+            let descriptor = op.descriptor();
+            let params = parameters(&descriptor.arguments).ok()?;
+            Some((*op, descriptor.doc.to_owned(), params))
+        })
+        .collect()
+}
+
+fn flag(name: &str) -> String {
+    name.replace('_', "-")
+}
+
+fn subcommand(operation: Operation, doc: String, params: &[Param]) -> Command {
+    let mut command = Command::new(flag(operation.as_str())).about(doc);
+    for param in params {
+        let mut help = param.doc.clone();
+        if let Some(values) = param.ty.choices() {
+            help = format!("{help} One of: {}.", values.join(", "));
+        }
+        if param.ty.is_list() {
+            help.push_str(" Repeat the flag or separate values with commas.");
+        }
+        let mut arg = Arg::new(param.name.clone())
+            .long(flag(&param.name))
+            .value_name(param.name.to_uppercase())
+            .help(help)
+            .required(param.required);
+        arg = match param.ty {
+            ParamType::TextList | ParamType::ChoiceList(_) => arg
+                .action(ArgAction::Append)
+                .value_delimiter(','),
+            ParamType::Flag => arg.value_parser(clap::value_parser!(bool)),
+            _ => arg,
+        };
+        if let Some((_, old)) = OLD_FLAGS.iter().find(|(name, _)| *name == param.name) {
+            arg = arg.alias(*old);
+        }
+        command = command.arg(arg);
+    }
+    command
+}
+
+fn argument(param: &Param, matches: &ArgMatches) -> Option<Value> {
+    match param.ty {
+        ParamType::TextList | ParamType::ChoiceList(_) => {
+            let values: Vec<Value> = matches
+                .get_many::<String>(&param.name)?
+                .map(|v| Value::String(v.clone()))
+                .collect();
+            // An empty list means "none": the key is left out, as the spec wants.
+            (!values.is_empty()).then_some(Value::Array(values))
+        }
+        ParamType::Flag => matches
+            .get_one::<bool>(&param.name)
+            .map(|b| Value::Bool(*b)),
+        ParamType::Json => {
+            let text = matches.get_one::<String>(&param.name)?;
+            Some(serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.clone())))
+        }
+        ParamType::Text | ParamType::Choice(_) => matches
+            .get_one::<String>(&param.name)
+            .map(|v| Value::String(v.clone())),
+    }
+}
+
+impl FromArgMatches for RegistryCall {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<RegistryCall, clap::Error> {
+        let (name, matches) = matches
+            .subcommand()
+            .ok_or_else(|| clap::Error::new(clap::error::ErrorKind::MissingSubcommand))?;
+        let (operation, _, params) = remote_operations()
+            .into_iter()
+            .find(|(op, _, _)| flag(op.as_str()) == name)
+            .ok_or_else(|| clap::Error::new(clap::error::ErrorKind::InvalidSubcommand))?;
+        let arguments: Map<String, Value> = params
+            .iter()
+            .filter_map(|p| argument(p, matches).map(|v| (p.name.clone(), v)))
+            .collect();
+        Ok(RegistryCall {
+            operation,
+            arguments: Value::Object(arguments),
+        })
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = RegistryCall::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl Subcommand for RegistryCall {
+    fn augment_subcommands(command: Command) -> Command {
+        remote_operations()
+            .into_iter()
+            .fold(command, |command, (op, doc, params)| {
+                command.subcommand(subcommand(op, doc, &params))
+            })
+    }
+
+    fn augment_subcommands_for_update(command: Command) -> Command {
+        RegistryCall::augment_subcommands(command)
+    }
+
+    fn has_subcommand(name: &str) -> bool {
+        Operation::ALL
+            .iter()
+            .any(|op| op.endpoint().is_some() && flag(op.as_str()) == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<RegistryCall, clap::Error> {
+        let command = RegistryCall::augment_subcommands(Command::new("gold-plan"));
+        let matches = command.try_get_matches_from(args)?;
+        RegistryCall::from_arg_matches(&matches)
+    }
+
+    #[test]
+    fn every_remote_operation_is_a_subcommand_with_its_parameters_as_flags() {
+        let call = parse(&[
+            "gold-plan",
+            "change-gold-plan-status",
+            "--sub-mchid",
+            "1900000109",
+            "--operation-type",
+            "open",
+        ])
+        .unwrap();
+        assert_eq!(call.operation, Operation::ChangeGoldPlanStatus);
+        assert_eq!(
+            call.arguments,
+            serde_json::json!({"sub_mchid": "1900000109", "operation_type": "open"})
+        );
+        let all = RegistryCall::augment_subcommands(Command::new("gold-plan"));
+        for op in Operation::ALL.iter().filter(|op| op.endpoint().is_some()) {
+            assert!(all.find_subcommand(flag(op.as_str())).is_some(), "{op}");
+            assert!(RegistryCall::has_subcommand(&flag(op.as_str())));
+        }
+    }
+
+    #[test]
+    fn lists_repeat_or_split_and_old_flags_still_work() {
+        let call = parse(&[
+            "gold-plan",
+            "set-advertising-industry-filter",
+            "--sub-mchid",
+            "1",
+            "--industry",
+            "SOFTWARE,GAME",
+            "--advertising-industry-filters",
+            "CAR",
+        ])
+        .unwrap();
+        assert_eq!(
+            call.arguments["advertising_industry_filters"],
+            serde_json::json!(["SOFTWARE", "GAME", "CAR"])
+        );
+        let call = parse(&[
+            "gold-plan",
+            "change-gold-plan-status",
+            "--sub-mchid",
+            "1",
+            "--operation",
+            "CLOSE",
+            "--scene",
+            "JSAPI",
+        ])
+        .unwrap();
+        assert_eq!(call.arguments["operation_pay_scene"], "JSAPI");
+        let open = parse(&["gold-plan", "open-advertising-show", "--sub-mchid", "1"]).unwrap();
+        assert_eq!(open.arguments, serde_json::json!({"sub_mchid": "1"}));
+        let missing = parse(&["gold-plan", "close-advertising-show"]).unwrap_err();
+        assert_eq!(
+            missing.kind(),
+            clap::error::ErrorKind::MissingRequiredArgument
+        );
+    }
+}
