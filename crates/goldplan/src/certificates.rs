@@ -15,7 +15,7 @@ use crate::verify::{
 };
 use crate::x509::{Certificate, VALIDITY_TOLERANCE_SECS};
 // Kept at their old paths for callers of earlier versions; the types live in `x509`.
-pub use crate::x509::{CertificateSet, SerialNumber, format_unix_rfc3339};
+pub use crate::x509::{CertificateInfo, CertificateSet, SerialNumber, format_unix_rfc3339};
 
 /// One entry of the `/v3/certificates` response as listed (before decryption).
 #[derive(Debug, Clone, Deserialize)]
@@ -36,7 +36,7 @@ struct CertificatesBody {
 }
 
 /// An entry that was listed but not kept, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct DroppedCertificate {
     /// The serial as listed.
     pub serial_no: String,
@@ -51,6 +51,22 @@ pub struct DownloadedCertificates {
     pub certificates: CertificateSet,
     /// Entries that were discarded (serial mismatch, expired, not yet valid).
     pub dropped: Vec<DroppedCertificate>,
+}
+
+impl serde::Serialize for DownloadedCertificates {
+    /// `{certificates: [CertificateInfo…], dropped: [{serial_no, reason}…], newest_serial}`.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let certificates: Vec<_> = self.certificates.iter().map(|c| c.info()).collect();
+        let mut out = s.serialize_struct("DownloadedCertificates", 3)?;
+        out.serialize_field("certificates", &certificates)?;
+        out.serialize_field("dropped", &self.dropped)?;
+        out.serialize_field(
+            "newest_serial",
+            &self.certificates.newest().map(|c| c.serial_hex()),
+        )?;
+        out.end()
+    }
 }
 
 /// Decrypts and validates a `/v3/certificates` response body (spec §3.3 rules 1, 3, 4, 5).

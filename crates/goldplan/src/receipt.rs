@@ -47,7 +47,7 @@ pub fn verify_check_code(
 }
 
 /// One query parameter as received and percent-decoded.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct QueryValue {
     /// Exactly as it appears in the URL (use this for the check code).
     pub raw: String,
@@ -55,8 +55,9 @@ pub struct QueryValue {
     pub decoded: String,
 }
 
-/// The three parameters WeChat appends to the receipt link.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The three parameters WeChat appends to the receipt link (serialises as `{sub_mch_id,
+/// out_trade_no, check_code}`, each `{raw, decoded}`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ReceiptParams {
     /// `sub_mch_id` (note the spelling, unlike the API's `sub_mchid`).
     pub sub_mch_id: QueryValue,

@@ -357,6 +357,26 @@ pub struct SignedRequest {
     pub authorization: Authorization,
 }
 
+impl serde::Serialize for SignedRequest {
+    /// `{method, canonical_url, timestamp, nonce_str, signature, authorization}` where
+    /// `authorization` is the whole header value.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::{Error as _, SerializeStruct};
+        let header = self
+            .authorization
+            .header_value()
+            .map_err(S::Error::custom)?;
+        let mut out = s.serialize_struct("SignedRequest", 6)?;
+        out.serialize_field("method", &self.method)?;
+        out.serialize_field("canonical_url", &self.canonical_url)?;
+        out.serialize_field("timestamp", &self.authorization.timestamp)?;
+        out.serialize_field("nonce_str", &self.authorization.nonce_str)?;
+        out.serialize_field("signature", &self.authorization.signature)?;
+        out.serialize_field("authorization", &header)?;
+        out.end()
+    }
+}
+
 /// A request with its fresh nonce and timestamp, ready for a signature.
 struct Unsigned {
     method: String,

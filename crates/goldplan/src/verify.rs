@@ -476,8 +476,9 @@ pub fn message_to_verify(timestamp: &str, nonce: &str, body: &[u8]) -> Vec<u8> {
     m
 }
 
-/// What a successful verification establishes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a successful verification establishes (serialises as `{serial, timestamp,
+/// request_id}`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Verified {
     /// The serial or key id that signed.
     pub serial: String,

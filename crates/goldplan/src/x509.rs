@@ -171,6 +171,43 @@ impl Certificate {
     }
 }
 
+/// A certificate as data, the same in every language: what [`Certificate`] serialises to.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct CertificateInfo {
+    /// Upper-case hex serial (the `Wechatpay-Serial` form).
+    pub serial_no: String,
+    /// NotBefore, RFC 3339 (UTC).
+    pub not_before: String,
+    /// NotAfter, RFC 3339 (UTC).
+    pub not_after: String,
+    /// NotBefore, Unix seconds.
+    pub not_before_unix: i64,
+    /// NotAfter, Unix seconds.
+    pub not_after_unix: i64,
+    /// The certificate, PEM.
+    pub pem: String,
+}
+
+impl Certificate {
+    /// The certificate as data.
+    pub fn info(&self) -> CertificateInfo {
+        CertificateInfo {
+            serial_no: self.serial_hex.clone(),
+            not_before: format_unix_rfc3339(self.not_before),
+            not_after: format_unix_rfc3339(self.not_after),
+            not_before_unix: self.not_before,
+            not_after_unix: self.not_after,
+            pem: self.pem.clone(),
+        }
+    }
+}
+
+impl serde::Serialize for Certificate {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.info().serialize(s)
+    }
+}
+
 impl fmt::Debug for Certificate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Certificate")

@@ -478,6 +478,26 @@ fn certificate_download_is_decrypted_matched_and_verified() {
             cert.public_key_der()
         );
     }
+    // What every binding hands out for a download: the core's serialisation.
+    let shown = serde_json::to_value(&got).unwrap();
+    assert_eq!(shown["dropped"], serde_json::json!([]));
+    let shown_list = shown["certificates"].as_array().unwrap();
+    assert_eq!(shown_list.len(), expect.len());
+    for e in expect {
+        let c = shown_list
+            .iter()
+            .find(|c| c["serial_no"] == e["serial_no"])
+            .unwrap();
+        for field in [
+            "not_before",
+            "not_after",
+            "not_before_unix",
+            "not_after_unix",
+        ] {
+            assert_eq!(c[field], e[field], "{field}");
+        }
+    }
+    assert!(shown["newest_serial"].is_string());
     // Each listed entry decrypts to the exact bytes of its PEM file.
     let body: Value = serde_json::from_str(s(response, "body")).unwrap();
     let entries = list(&body, "data");

@@ -22,7 +22,7 @@ use crate::gold_plan::{
 };
 use crate::media::MediaUploadResponse;
 use crate::service::{ApiCall, OperationDescriptor, describe, schema_of};
-use crate::x509::format_unix_rfc3339;
+use crate::x509::CertificateInfo;
 
 /// Declares the registry: one line per operation gives the [`Operation`] variant, its name,
 /// its descriptor and its arm of [`Client::call_json`].
@@ -137,7 +137,7 @@ registry! {
         Request => "request", RequestArgs, RequestResult, request, false,
             "Any signed APIv3 call: the body is signed and sent byte for byte, the answer verified.",
         /// Downloads the platform certificates now. Arguments `{}`; result `{certificates:
-        /// [{serial_no, not_before, not_after, pem}]}`.
+        /// [{serial_no, not_before, not_after, not_before_unix, not_after_unix, pem}]}`.
         DownloadCertificates => "download_certificates", NoArgs, CertificateList, download_certificates, true,
             "Downloads, verifies and trusts the platform certificates now; returns those trusted.",
     }
@@ -239,19 +239,6 @@ struct RequestResult {
     body: Value,
 }
 
-/// One trusted platform certificate.
-#[derive(Serialize, JsonSchema)]
-struct CertificateInfo {
-    /// Upper-case hex serial.
-    serial_no: String,
-    /// RFC 3339.
-    not_before: String,
-    /// RFC 3339.
-    not_after: String,
-    /// The certificate, PEM.
-    pem: String,
-}
-
 /// The result of `download_certificates`.
 #[derive(Serialize, JsonSchema)]
 struct CertificateList {
@@ -303,12 +290,7 @@ async fn download_certificates(
     let certificates = client
         .platform_certificates()
         .iter()
-        .map(|c| CertificateInfo {
-            serial_no: c.serial_hex().to_owned(),
-            not_before: format_unix_rfc3339(c.not_before()),
-            not_after: format_unix_rfc3339(c.not_after()),
-            pem: c.pem().to_owned(),
-        })
+        .map(|c| c.info())
         .collect();
     Ok((CertificateList { certificates }, None))
 }

@@ -34,8 +34,8 @@ pub struct ProbeCheck {
     pub fix: Option<String>,
 }
 
-/// What [`Client::probe`] found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// What [`Client::probe`] found. It serialises with `ok` ([`ProbeReport::is_ok`]) first.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProbeReport {
     /// The host probed.
     pub base_url: String,
@@ -47,6 +47,20 @@ pub struct ProbeReport {
     pub clock_skew_secs: Option<i64>,
     /// The checks, in the order they were made.
     pub checks: Vec<ProbeCheck>,
+}
+
+impl Serialize for ProbeReport {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = s.serialize_struct("ProbeReport", 6)?;
+        out.serialize_field("ok", &self.is_ok())?;
+        out.serialize_field("base_url", &self.base_url)?;
+        out.serialize_field("status", &self.status)?;
+        out.serialize_field("request_id", &self.request_id)?;
+        out.serialize_field("clock_skew_secs", &self.clock_skew_secs)?;
+        out.serialize_field("checks", &self.checks)?;
+        out.end()
+    }
 }
 
 impl ProbeReport {
@@ -270,5 +284,30 @@ impl Client {
                 Some("use mode combined (or certificate) until WeChat Pay signs with the public key"),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn the_report_serialises_with_its_verdict() {
+        let mut report = ProbeReport {
+            base_url: "https://127.0.0.1:1".into(),
+            status: Some(200),
+            request_id: Some("r".into()),
+            clock_skew_secs: Some(0),
+            checks: Vec::new(),
+        };
+        report.push("reachability", ProbeStatus::Ok, "answered".into(), None);
+        let shown = serde_json::to_value(&report).unwrap();
+        assert_eq!(shown["ok"], true);
+        assert_eq!(shown["checks"][0]["check"], "reachability");
+        report.push("signature", ProbeStatus::Fail, "bad".into(), Some("fix it"));
+        let shown = serde_json::to_value(&report).unwrap();
+        assert_eq!(shown["ok"], false);
+        assert_eq!(shown["checks"][1]["fix"], "fix it");
     }
 }

@@ -59,8 +59,9 @@ impl Response {
     }
 }
 
-/// The result of a typed call, with the `Request-ID` to quote to WeChat Pay support.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The result of a typed call, with the `Request-ID` to quote to WeChat Pay support
+/// (serialises as `{data, request_id}`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Reply<T> {
     /// The decoded result.
     pub data: T,
