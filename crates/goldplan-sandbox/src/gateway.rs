@@ -30,6 +30,9 @@ enum Route {
     MediaUpload,
 }
 
+/// Largest API body kept in the request log (Gold Plan bodies are well under 1 KiB).
+const MAX_LOGGED_BODY: usize = 64 * 1024;
+
 const MEDIA_UPLOAD_PATH: &str = "/v3/merchant/media/upload";
 const CERTIFICATES_PATH: &str = "/v3/certificates";
 
@@ -98,7 +101,7 @@ pub(crate) async fn gateway(
                 &request_id,
                 &method,
                 &path_and_query,
-                None,
+                &ctx,
                 0,
                 None,
                 fault_kind,
@@ -172,10 +175,15 @@ async fn dispatch(
             Ok(caller) => certificates(app, &caller, path_and_query),
             Err(reply) => reply,
         },
-        Route::Api(op) => match authenticate(app, headers, method, path_and_query, body, ctx) {
-            Ok(caller) => crate::gold_plan::handle(app, op, &caller, body).await,
-            Err(reply) => reply,
-        },
+        Route::Api(op) => {
+            if body.len() <= MAX_LOGGED_BODY {
+                ctx.api_body = std::str::from_utf8(body).ok().map(str::to_owned);
+            }
+            match authenticate(app, headers, method, path_and_query, body, ctx) {
+                Ok(caller) => crate::gold_plan::handle(app, op, &caller, body).await,
+                Err(reply) => reply,
+            }
+        }
     }
 }
 
@@ -253,7 +261,7 @@ fn log(
     request_id: &str,
     method: &str,
     path: &str,
-    mchid: Option<String>,
+    ctx: &Ctx,
     status: u16,
     code: Option<String>,
     fault: Option<FaultKind>,
@@ -266,11 +274,12 @@ fn log(
         at,
         method: method.to_owned(),
         path: path.to_owned(),
-        mchid,
+        mchid: ctx.mchid.clone(),
         status,
         code,
         fault,
         wechatpay_serial: serial,
+        body: ctx.api_body.clone(),
     });
 }
 
@@ -302,7 +311,7 @@ fn finish(
         request_id,
         method,
         path_and_query,
-        ctx.mchid.clone(),
+        ctx,
         reply.status,
         reply.code.clone(),
         fault_kind,

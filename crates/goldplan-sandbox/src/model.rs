@@ -411,6 +411,10 @@ pub struct RequestRecord {
     pub fault: Option<FaultKind>,
     /// Serial or key id that signed the response.
     pub wechatpay_serial: Option<String>,
+    /// The body of an API call as received (UTF-8 text up to 64 KiB; uploads and
+    /// certificate downloads are not kept).
+    #[serde(default)]
+    pub body: Option<String>,
 }
 
 /// Rotation options; absent fields use the settings.

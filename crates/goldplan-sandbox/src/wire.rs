@@ -93,6 +93,8 @@ pub(crate) struct Ctx {
     pub(crate) mode: Option<KeyMode>,
     pub(crate) requested_serial: Option<String>,
     pub(crate) mchid: Option<String>,
+    /// The JSON body of an API call, for the request log.
+    pub(crate) api_body: Option<String>,
 }
 
 /// The authenticated caller.

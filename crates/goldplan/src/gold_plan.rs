@@ -342,7 +342,7 @@ pub struct SetAdvertisingIndustryFilterRequest {
 pub struct OpenAdvertisingShowRequest {
     /// Special merchant id.
     pub sub_mchid: String,
-    /// At most 3 industry tags. None or an empty list is left out of the body.
+    /// At most 3 industry tags; absent or empty, the key is left out of the body.
     #[serde(default, skip_serializing_if = "is_none_or_empty")]
     pub advertising_industry_filters: Option<Vec<IndustryType>>,
 }

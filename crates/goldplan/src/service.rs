@@ -210,6 +210,38 @@ impl ParamType {
     }
 }
 
+impl ParamType {
+    /// The stable name of the type in [`OperationDescriptor::parameters`]: `text`, `choice`,
+    /// `text_list`, `choice_list`, `flag` or `json`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ParamType::Text => "text",
+            ParamType::Choice(_) => "choice",
+            ParamType::TextList => "text_list",
+            ParamType::ChoiceList(_) => "choice_list",
+            ParamType::Flag => "flag",
+            ParamType::Json => "json",
+        }
+    }
+}
+
+impl Serialize for Param {
+    /// `{name, type, required, choices?, doc}`: what a binding's test reads to call a typed
+    /// method with positional arguments.
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut out = s.serialize_map(None)?;
+        out.serialize_entry("name", &self.name)?;
+        out.serialize_entry("type", self.ty.as_str())?;
+        out.serialize_entry("required", &self.required)?;
+        if let Some(choices) = self.ty.choices() {
+            out.serialize_entry("choices", choices)?;
+        }
+        out.serialize_entry("doc", &self.doc)?;
+        out.end()
+    }
+}
+
 /// One parameter of an operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Param {
@@ -227,10 +259,17 @@ pub struct Param {
 /// ones in declaration order, then the optional ones by name (the order of a binding's
 /// signature).
 pub fn parameters(schema: &Value) -> Result<Vec<Param>> {
+    if schema.get("type").and_then(Value::as_str) != Some("object") {
+        return Err(Error::Internal(
+            "an arguments schema is not an object".into(),
+        ));
+    }
+    let empty = serde_json::Map::new();
+    // No properties: an operation without arguments.
     let properties = schema
         .get("properties")
         .and_then(Value::as_object)
-        .ok_or_else(|| Error::Internal("an arguments schema without properties".into()))?;
+        .unwrap_or(&empty);
     let required: Vec<&str> = schema
         .get("required")
         .and_then(Value::as_array)
@@ -329,6 +368,9 @@ pub struct OperationDescriptor {
     pub path: Option<&'static str>,
     /// Whether it is sent again after an ambiguous failure.
     pub idempotent: bool,
+    /// The arguments as a binding's signature takes them, in call order (see
+    /// [`parameters`]).
+    pub parameters: Vec<Param>,
     /// JSON Schema of the arguments object.
     pub arguments: serde_json::Value,
     /// JSON Schema of the result.
@@ -351,6 +393,7 @@ pub fn schema_of<T: JsonSchema>() -> serde_json::Value {
 
 /// The descriptor of a remote call.
 pub fn describe<R: ApiCall>() -> OperationDescriptor {
+    let arguments = schema_of::<R>();
     OperationDescriptor {
         name: R::NAME,
         kind: "remote",
@@ -358,9 +401,16 @@ pub fn describe<R: ApiCall>() -> OperationDescriptor {
         method: Some(R::ENDPOINT.method),
         path: Some(R::ENDPOINT.path),
         idempotent: R::IDEMPOTENT,
-        arguments: schema_of::<R>(),
+        parameters: parameters_of(&arguments),
+        arguments,
         reply: schema_of::<R::Reply>(),
     }
+}
+
+/// The parameters of an arguments schema; a schema this cannot read (not an object of
+/// parameters a binding can spell) describes none, and the registry test refuses it.
+pub fn parameters_of(arguments: &Value) -> Vec<Param> {
+    parameters(arguments).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -27,6 +27,16 @@ fn the_committed_registry_description_is_current() {
 }
 
 #[test]
+fn every_arguments_schema_reads_as_parameters() {
+    for op in Operation::ALL {
+        let descriptor = op.descriptor();
+        let parameters = goldplan::service::parameters(&descriptor.arguments)
+            .unwrap_or_else(|e| panic!("{op}: {e}"));
+        assert_eq!(parameters, descriptor.parameters, "{op}");
+    }
+}
+
+#[test]
 fn names_are_unique_and_snake_case() {
     let mut names: Vec<&str> = Operation::ALL.iter().map(|op| op.as_str()).collect();
     assert!(

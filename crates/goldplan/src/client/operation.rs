@@ -21,7 +21,7 @@ use crate::gold_plan::{
     OpenAdvertisingShowRequest, SetAdvertisingIndustryFilterRequest,
 };
 use crate::media::MediaUploadResponse;
-use crate::service::{ApiCall, OperationDescriptor, describe, schema_of};
+use crate::service::{ApiCall, OperationDescriptor, describe, parameters_of, schema_of};
 use crate::x509::CertificateInfo;
 
 /// Declares the registry: one line per operation gives the [`Operation`] variant, its name,
@@ -78,6 +78,7 @@ macro_rules! registry {
                         method: None,
                         path: None,
                         idempotent: $idem,
+                        parameters: parameters_of(&schema_of::<$args>()),
                         arguments: schema_of::<$args>(),
                         reply: schema_of::<$reply>(),
                     },)+
