@@ -1,5 +1,5 @@
 /* This is a generated file, edit the .stub.php file instead.
- * Stub hash: 88f05304da014904e67e5de2a21164a6e2f6d516 */
+ * Stub hash: 1ce4db5892dd13422bb20dd0e6a3c437e8a5e3ef */
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_GoldPlan_version, 0, 0, IS_STRING, 0)
 ZEND_END_ARG_INFO()

@@ -1,6 +1,6 @@
 /* GoldPlan\Client: one goldplan_client handle per object, freed with the object. Every call
  * goes through goldplan_client_call with the operation names and argument JSON of the core
- * (crates/goldplan/src/client/operation.rs). */
+ * (crates/goldplan/src/client/operation.rs); the registry's operations are generated below. */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
@@ -144,28 +144,39 @@ ZEND_METHOD(GoldPlan_Client, fromFile)
 	client_from(Z_OBJ_P(return_value))->handle = handle;
 }
 
+/* The registry's operations: the lines between this comment and the end marker are generated
+ * by `cargo run -p goldplan-codegen` from the operation registry
+ * (crates/goldplan/src/client/operation.rs) and must not be edited by hand.
+ * goldplan-codegen:begin operations */
+/* 点金计划管理: opens or closes Gold Plan for a special merchant (without a scene, JSAPI only).
+ * POST /v3/goldplan/merchants/changegoldplanstatus */
 ZEND_METHOD(GoldPlan_Client, changeGoldPlanStatus)
 {
-	zend_string *sub_mchid, *operation_type, *pay_scene = NULL;
+	zend_string *sub_mchid;
+	zend_string *operation_type;
+	zend_string *operation_pay_scene = NULL;
 	ZEND_PARSE_PARAMETERS_START(2, 3)
 		Z_PARAM_STR(sub_mchid)
 		Z_PARAM_STR(operation_type)
 		Z_PARAM_OPTIONAL
-		Z_PARAM_STR_OR_NULL(pay_scene)
+		Z_PARAM_STR_OR_NULL(operation_pay_scene)
 	ZEND_PARSE_PARAMETERS_END();
 	zval args;
 	array_init(&args);
 	add_assoc_str(&args, "sub_mchid", zend_string_copy(sub_mchid));
 	add_assoc_str(&args, "operation_type", zend_string_copy(operation_type));
-	if (pay_scene) {
-		add_assoc_str(&args, "operation_pay_scene", zend_string_copy(pay_scene));
+	if (operation_pay_scene) {
+		add_assoc_str(&args, "operation_pay_scene", zend_string_copy(operation_pay_scene));
 	}
 	call_operation(ZEND_THIS, "change_gold_plan_status", &args, return_value);
 }
 
+/* 商家小票管理: turns the merchant receipt on or off for a special merchant.
+ * POST /v3/goldplan/merchants/changecustompagestatus */
 ZEND_METHOD(GoldPlan_Client, changeCustomPageStatus)
 {
-	zend_string *sub_mchid, *operation_type;
+	zend_string *sub_mchid;
+	zend_string *operation_type;
 	ZEND_PARSE_PARAMETERS_START(2, 2)
 		Z_PARAM_STR(sub_mchid)
 		Z_PARAM_STR(operation_type)
@@ -177,53 +188,45 @@ ZEND_METHOD(GoldPlan_Client, changeCustomPageStatus)
 	call_operation(ZEND_THIS, "change_custom_page_status", &args, return_value);
 }
 
-/* The filters are sent as a JSON list whatever the PHP keys are. */
-static void add_filters(zval *args, HashTable *filters)
-{
-	zval list;
-	array_init_size(&list, zend_hash_num_elements(filters));
-	zval *item;
-	ZEND_HASH_FOREACH_VAL(filters, item) {
-		ZVAL_DEREF(item);
-		Z_TRY_ADDREF_P(item);
-		add_next_index_zval(&list, item);
-	} ZEND_HASH_FOREACH_END();
-	add_assoc_zval(args, "advertising_industry_filters", &list);
-}
-
+/* 同业过滤标签管理: replaces the industry filter (1 to 3 tags).
+ * POST /v3/goldplan/merchants/set-advertising-industry-filter */
 ZEND_METHOD(GoldPlan_Client, setAdvertisingIndustryFilter)
 {
 	zend_string *sub_mchid;
-	HashTable *filters;
+	HashTable *advertising_industry_filters;
 	ZEND_PARSE_PARAMETERS_START(2, 2)
 		Z_PARAM_STR(sub_mchid)
-		Z_PARAM_ARRAY_HT(filters)
+		Z_PARAM_ARRAY_HT(advertising_industry_filters)
 	ZEND_PARSE_PARAMETERS_END();
 	zval args;
 	array_init(&args);
 	add_assoc_str(&args, "sub_mchid", zend_string_copy(sub_mchid));
-	add_filters(&args, filters);
+	gp_add_list(&args, "advertising_industry_filters", advertising_industry_filters);
 	call_operation(ZEND_THIS, "set_advertising_industry_filter", &args, return_value);
 }
 
+/* 开通广告展示: turns ad display on, optionally with up to 3 industry filters.
+ * PATCH /v3/goldplan/merchants/open-advertising-show */
 ZEND_METHOD(GoldPlan_Client, openAdvertisingShow)
 {
 	zend_string *sub_mchid;
-	HashTable *filters = NULL;
+	HashTable *advertising_industry_filters = NULL;
 	ZEND_PARSE_PARAMETERS_START(1, 2)
 		Z_PARAM_STR(sub_mchid)
 		Z_PARAM_OPTIONAL
-		Z_PARAM_ARRAY_HT_OR_NULL(filters)
+		Z_PARAM_ARRAY_HT_OR_NULL(advertising_industry_filters)
 	ZEND_PARSE_PARAMETERS_END();
 	zval args;
 	array_init(&args);
 	add_assoc_str(&args, "sub_mchid", zend_string_copy(sub_mchid));
-	if (filters) {
-		add_filters(&args, filters);
+	if (advertising_industry_filters) {
+		gp_add_list(&args, "advertising_industry_filters", advertising_industry_filters);
 	}
 	call_operation(ZEND_THIS, "open_advertising_show", &args, return_value);
 }
 
+/* 关闭广告展示: turns ad display off.
+ * POST /v3/goldplan/merchants/close-advertising-show */
 ZEND_METHOD(GoldPlan_Client, closeAdvertisingShow)
 {
 	zend_string *sub_mchid;
@@ -235,6 +238,7 @@ ZEND_METHOD(GoldPlan_Client, closeAdvertisingShow)
 	add_assoc_str(&args, "sub_mchid", zend_string_copy(sub_mchid));
 	call_operation(ZEND_THIS, "close_advertising_show", &args, return_value);
 }
+/* goldplan-codegen:end operations */
 
 ZEND_METHOD(GoldPlan_Client, uploadImage)
 {

@@ -154,6 +154,19 @@ static void add_pair(zval *pairs, zval *name, zval *value)
 	add_next_index_zval(pairs, &pair);
 }
 
+void gp_add_list(zval *args, const char *key, HashTable *items)
+{
+	zval list;
+	array_init_size(&list, zend_hash_num_elements(items));
+	zval *item;
+	ZEND_HASH_FOREACH_VAL(items, item) {
+		ZVAL_DEREF(item);
+		Z_TRY_ADDREF_P(item);
+		add_next_index_zval(&list, item);
+	} ZEND_HASH_FOREACH_END();
+	add_assoc_zval(args, key, &list);
+}
+
 bool gp_headers_json(smart_str *buf, HashTable *headers)
 {
 	zval pairs;

@@ -66,6 +66,9 @@ bool gp_json_decode(const char *json, size_t len, zval *out);
 /* Headers as the library takes them (a JSON list of [name, value] pairs) from a PHP array:
  * name => value, name => [values], or a list of [name, value] pairs. */
 bool gp_headers_json(smart_str *buf, HashTable *headers);
+/* Adds `items` to `args` under `key` as a JSON list whatever their PHP keys are (a PHP array
+ * with string keys would otherwise go as a JSON object). */
+void gp_add_list(zval *args, const char *key, HashTable *items);
 /* A response's JSON into `return_value` (JSON null => []); frees the response. */
 bool gp_response_to_array(goldplan_response *response, zval *return_value);
 

@@ -56,6 +56,14 @@ final class ClientTest extends TestCase
         self::assertSame([], $client->openAdvertisingShow($sub, ['SOFTWARE']));
         self::assertSame([], $client->closeAdvertisingShow($sub));
 
+        // Named arguments are the wire names in camelCase. Enum values go to the core as given,
+        // which takes any case and sends WeChat Pay's spelling; a list goes whatever its keys.
+        self::assertSame([], $client->setAdvertisingIndustryFilter(subMchid: $sub, advertisingIndustryFilters: ['first' => 'food', 'second' => 'Sport']));
+        self::assertSame($sub, $client->changeCustomPageStatus(operationType: 'close', subMchid: $sub)['sub_mchid']);
+        $state = $sandbox->admin('GET', '/merchants/' . $sandbox->config['mchid'] . '/sub-merchants/' . $sub);
+        self::assertSame(['FOOD', 'SPORT'], $state['advertising_industry_filters'] ?? null, json_encode($state));
+        self::assertSame('CLOSE', $state['custom_page'] ?? null, json_encode($state));
+
         $png = "\x89PNG\r\n\x1a\n" . random_bytes(64);
         $mediaId = $client->uploadImage('logo.png', $png)['media_id'];
         self::assertNotSame('', $mediaId);
@@ -93,7 +101,7 @@ final class ClientTest extends TestCase
         self::assertSame('13800138000', $client->decryptSensitive($toMerchant->encryptSensitive('13800138000')['ciphertext']));
 
         // The same from an array configuration, with the core's names.
-        $fromArray = self::client($sandbox, ['timeout_secs' => 10]);
+        $fromArray = self::client($sandbox, ['timeout' => 10]);
         self::assertSame([], $fromArray->closeAdvertisingShow($sub));
         self::assertNotNull($fromArray->lastRequestId());
     }

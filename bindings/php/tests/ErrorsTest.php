@@ -102,7 +102,7 @@ final class ErrorsTest extends TestCase
         $e = $this->expect(fn () => $closed->closeAdvertisingShow($sub), 'transport');
         self::assertTrue($e->isRetryable());
         $sandbox->admin('POST', '/faults', ['kind' => 'delay', 'delay_ms' => 3000]);
-        $slow = self::client($sandbox, ['timeout_secs' => 0.3, 'max_attempts' => 1]);
+        $slow = self::client($sandbox, ['timeout' => 0.3, 'max_attempts' => 1]);
         $this->expect(fn () => $slow->closeAdvertisingShow($sub), 'transport', 'timeout');
         $sandbox->admin('DELETE', '/faults');
 
