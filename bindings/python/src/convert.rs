@@ -41,6 +41,33 @@ pub(crate) fn json_to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<
     })
 }
 
+/// A JSON-able Python value (`dict`, `list`, `str`, number, `bool`, `None`) as JSON: how a
+/// generated method takes a parameter of any JSON shape (it serializes as the value itself),
+/// and how `goldplan.testing` reads its option objects. Going through `json.dumps` accepts
+/// every mapping and sequence `json` does, with its errors for the rest.
+#[derive(serde::Serialize)]
+#[serde(transparent)]
+// Without the `testing` feature only a generated method with a JSON parameter uses it, and
+// no operation has one today.
+#[cfg_attr(not(feature = "testing"), allow(dead_code))]
+pub(crate) struct JsonArg(pub(crate) Value);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for JsonArg {
+    type Error = PyErr;
+
+    fn extract(value: Borrowed<'a, 'py, PyAny>) -> PyResult<JsonArg> {
+        let py = value.py();
+        let text = py.import("json")?.call_method1("dumps", (value,))?;
+        let text = text.cast::<PyString>()?.to_cow()?;
+        serde_json::from_str(&text).map(JsonArg).map_err(|e| {
+            crate::error::to_pyerr(
+                py,
+                &goldplan::Error::InvalidInput(format!("not a JSON value: {e}")),
+            )
+        })
+    }
+}
+
 /// `bytes`, `bytearray` or `str` (encoded as UTF-8) → bytes.
 pub(crate) fn bytes_arg(value: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<u8>> {
     if let Ok(b) = value.cast::<PyBytes>() {

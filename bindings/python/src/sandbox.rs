@@ -16,12 +16,12 @@ use goldplan_sandbox::{
     SubMerchantRegistration,
 };
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString};
+use pyo3::types::PyDict;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::client::{PyAsyncClient, PyClient, Shared};
-use crate::convert::json_to_py;
+use crate::convert::{JsonArg, json_to_py};
 use crate::error::{SANDBOX, guard, raise};
 use crate::runtime;
 
@@ -50,9 +50,8 @@ fn check<T>(py: Python<'_>, r: Result<T, SandboxError>) -> PyResult<T> {
 /// A plain Python value (dict, list, str, number, bool, None) as a sandbox serde type.
 fn from_py<T: DeserializeOwned>(value: &Bound<'_, PyAny>, what: &str) -> PyResult<T> {
     let py = value.py();
-    let text = py.import("json")?.call_method1("dumps", (value,))?;
-    let text = text.cast::<PyString>()?.to_cow()?;
-    serde_json::from_str(&text).map_err(|e| {
+    let JsonArg(json) = value.extract()?;
+    serde_json::from_value(json).map_err(|e| {
         crate::error::to_pyerr(py, &goldplan::Error::InvalidInput(format!("{what}: {e}")))
     })
 }
