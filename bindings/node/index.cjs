@@ -1,7 +1,8 @@
 'use strict'
-// The JS facade of `goldplan`: argument checks and conversions around the native addon, and
-// nothing else. Every behaviour is the Rust core's; every typed call crosses the core's JSON
-// surface (`callJson`), and every error goes through `errors.cjs` (`fromNative`).
+// The JS facade of `goldplan`: argument shapes and conversions around the native addon, and
+// nothing else. Every behaviour, limit and message is the Rust core's; every typed call crosses
+// the core's JSON surface (`callJson`) from a method generated from the core's operation
+// registry, and every error goes through `errors.cjs` (`fromNative`).
 // `index.mjs` re-exports this module, so ESM and CommonJS share one set of classes and
 // `instanceof` works across both.
 
@@ -36,9 +37,6 @@ const OPERATION_PAY_SCENES = Object.freeze([...CONSTANTS.operationPayScenes])
 const INDUSTRY_TYPES = Object.freeze([...CONSTANTS.industryTypes])
 const MAX_INDUSTRY_FILTERS = CONSTANTS.maxIndustryFilters
 const MAX_SENSITIVE_PLAINTEXT_LEN = CONSTANTS.maxSensitivePlaintextLen
-
-/** Largest image `uploadImage` accepts before anything is sent (WeChat's limit is 2 MiB). */
-const MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 
 // ---------------------------------------------------------------------------------------------
 // argument checks
@@ -162,11 +160,28 @@ function headerPairs (headers) {
   return [names, values]
 }
 
-function enumArg (v, allowed, what) {
-  requireString(v, what)
-  // The rejected value is described, never shown: it may be a secret passed in the wrong place.
-  if (!allowed.includes(v)) throw inputError(`${what} must be one of ${allowed.join(', ')}, not a string of ${v.length} characters`)
+/** A list of strings (which values and how many is the core's rule). */
+function requireStringList (v, what) {
+  if (!Array.isArray(v)) throw inputError(`${what} must be an array of strings, not ${describeType(v)}`)
+  return v.map((item, i) => requireString(item, `${what}[${i}]`))
+}
+
+function optionalStringList (v, what) {
+  return v === undefined || v === null ? undefined : requireStringList(v, what)
+}
+
+function requireBoolean (v, what) {
+  if (typeof v !== 'boolean') throw inputError(`${what} must be a boolean, not ${describeType(v)}`)
   return v
+}
+
+function optionalBoolean (v, what) {
+  return v === undefined || v === null ? undefined : requireBoolean(v, what)
+}
+
+/** Any JSON value, sent as is; absent (`undefined` or `null`) leaves the member out. */
+function jsonArg (v) {
+  return v ?? undefined
 }
 
 function integerArg (v, what) {
@@ -195,22 +210,25 @@ const PLAIN_OPTIONS = {
   maxResponseBody: ['max_response_body', 'number']
 }
 /**
- * Key options → core configuration name, for a string and for bytes. The core tells PEM text
- * from a path in a string (its `*_pem` names take text only, its `*_path` names a path only),
- * reads the files (relative paths from the working directory) and says which spellings of one
- * setting clash; bytes are always PEM text.
+ * Key options → core configuration name. Each option is its own core spelling, so that two
+ * spellings of one setting reach the core, which refuses them; the core also tells PEM text from
+ * a path (its `*_pem` names take text only, its `*_path` names a path only) and reads the files
+ * (relative paths from the working directory). Bytes are decoded as UTF-8 and sent as text: the
+ * core finds the PEM in them. `certificate` is this facade's own alias of `merchantCertificate`.
  */
 const KEY_OPTIONS = {
-  privateKey: ['private_key', 'private_key_pem'],
-  privateKeyPem: ['private_key_pem', 'private_key_pem'],
-  privateKeyPath: ['private_key_path'],
-  merchantCertificate: ['merchant_certificate', 'certificate_pem'],
-  certificate: ['merchant_certificate', 'certificate_pem'],
-  certificatePem: ['certificate_pem', 'certificate_pem'],
-  publicKey: ['public_key', 'public_key_pem'],
-  publicKeyPem: ['public_key_pem', 'public_key_pem'],
-  publicKeyPath: ['public_key_path']
+  privateKey: 'private_key',
+  privateKeyPem: 'private_key_pem',
+  privateKeyPath: 'private_key_path',
+  merchantCertificate: 'merchant_certificate',
+  certificate: 'merchant_certificate',
+  certificatePem: 'certificate_pem',
+  publicKey: 'public_key',
+  publicKeyPem: 'public_key_pem',
+  publicKeyPath: 'public_key_path'
 }
+/** Options that name a file and nothing else. */
+const PATH_OPTIONS = ['privateKeyPath', 'publicKeyPath']
 const ALL_OPTIONS = [...Object.keys(PLAIN_OPTIONS), ...Object.keys(KEY_OPTIONS), 'apiv3Key']
 
 /** The core's configuration JSON from the constructor's options. */
@@ -219,8 +237,8 @@ function configJson (options) {
     throw inputError(`Client options must be an object, not ${describeType(options)}`, 'configuration')
   }
   const config = {}
-  // Which option set each core name: two options may name one core spelling (`certificate` is
-  // this facade's alias of `merchantCertificate`; bytes use the `*_pem` spelling).
+  // Which option set each core name: only this facade's alias `certificate` shares one with
+  // `merchantCertificate`, and the core cannot see two options that arrive as one member.
   const setBy = {}
   const set = (option, field, value) => {
     if (setBy[field] !== undefined) {
@@ -233,7 +251,9 @@ function configJson (options) {
     const value = options[name]
     if (value === undefined) continue
     if (!ALL_OPTIONS.includes(name)) {
-      throw inputError(`unknown Client option ${JSON.stringify(name.slice(0, 64))}; the options are ${ALL_OPTIONS.join(', ')}`, 'configuration')
+      // An option name is shown only when it looks like one: a key pasted as a name is not.
+      const shown = /^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(name) ? JSON.stringify(name) : `(a name of ${name.length} characters)`
+      throw inputError(`unknown Client option ${shown}; the options are ${ALL_OPTIONS.join(', ')}`, 'configuration')
     }
     const plain = PLAIN_OPTIONS[name]
     const key = KEY_OPTIONS[name]
@@ -243,10 +263,9 @@ function configJson (options) {
     } else if (value === null) {
       continue
     } else if (key) {
-      const [textField, bytesField] = key
-      if (typeof value === 'string') set(name, textField, value)
-      else if (bytesField !== undefined && isBytes(value)) set(name, bytesField, bytesToText(value, name))
-      else if (bytesField === undefined) throw inputError(`option ${name} must be a string, not ${describeType(value)}`)
+      if (typeof value === 'string') set(name, key, value)
+      else if (PATH_OPTIONS.includes(name)) throw inputError(`option ${name} must be a string, not ${describeType(value)}`)
+      else if (isBytes(value)) set(name, key, bytesToText(value, name))
       else throw inputError(`option ${name} must be PEM text, a Buffer or a file path, not ${describeType(value)}`)
     } else {
       if (typeof value === 'string') set(name, 'apiv3_key', value)
@@ -356,49 +375,77 @@ class Client {
     return later(() => this.#native.callJson(operation, JSON.stringify(args))).then(reply)
   }
 
-  /** 点金计划管理: opens (`OPEN`) or closes (`CLOSE`) Gold Plan for a special merchant. */
+  // goldplan-codegen:begin operations (generated by `cargo run -p goldplan-codegen` from the operation registry: do not edit by hand)
+  /**
+   * 点金计划管理: opens or closes Gold Plan for a special merchant (without a scene, JSAPI only).
+   *
+   * @param {string} subMchid Special merchant id.
+   * @param {string} operationType OPEN or CLOSE.
+   * @param {string} [operationPayScene] The payment scenes it applies to (WeChat Pay's default: JSAPI). Absent is left out of the body, never sent as `null`.
+   * @returns {Promise<{ data: object, requestId?: string }>}
+   */
   changeGoldPlanStatus (subMchid, operationType, operationPayScene) {
-    return later(async () => {
-      const args = {
-        sub_mchid: requireString(subMchid, 'subMchid'),
-        operation_type: enumArg(operationType, OPERATION_TYPES, 'operationType')
-      }
-      if (operationPayScene !== undefined && operationPayScene !== null) {
-        args.operation_pay_scene = enumArg(operationPayScene, OPERATION_PAY_SCENES, 'operationPayScene')
-      }
-      return this.#call('change_gold_plan_status', args)
-    })
+    return later(async () => this.#call('change_gold_plan_status', {
+      sub_mchid: requireString(subMchid, 'subMchid'),
+      operation_type: requireString(operationType, 'operationType'),
+      operation_pay_scene: optionalString(operationPayScene, 'operationPayScene')
+    }))
   }
 
-  /** 商家小票管理: turns the merchant receipt on (`OPEN`) or off (`CLOSE`). */
+  /**
+   * 商家小票管理: turns the merchant receipt on or off for a special merchant.
+   *
+   * @param {string} subMchid Special merchant id.
+   * @param {string} operationType OPEN enables the merchant receipt, CLOSE disables it.
+   * @returns {Promise<{ data: object, requestId?: string }>}
+   */
   changeCustomPageStatus (subMchid, operationType) {
     return later(async () => this.#call('change_custom_page_status', {
       sub_mchid: requireString(subMchid, 'subMchid'),
-      operation_type: enumArg(operationType, OPERATION_TYPES, 'operationType')
+      operation_type: requireString(operationType, 'operationType')
     }))
   }
 
-  /** 同业过滤标签管理: replaces the industry filter (1 to 3 tags). */
-  setAdvertisingIndustryFilter (subMchid, filters) {
+  /**
+   * 同业过滤标签管理: replaces the industry filter (1 to 3 tags).
+   *
+   * @param {string} subMchid Special merchant id.
+   * @param {string[]} advertisingIndustryFilters 1 to 3 industry tags.
+   * @returns {Promise<{ data: null, requestId?: string }>}
+   */
+  setAdvertisingIndustryFilter (subMchid, advertisingIndustryFilters) {
     return later(async () => this.#call('set_advertising_industry_filter', {
       sub_mchid: requireString(subMchid, 'subMchid'),
-      advertising_industry_filters: industries(filters)
+      advertising_industry_filters: requireStringList(advertisingIndustryFilters, 'advertisingIndustryFilters')
     }))
   }
 
-  /** 开通广告展示: turns ad display on, optionally with up to 3 industry tags. */
-  openAdvertisingShow (subMchid, filters) {
-    return later(async () => {
-      const args = { sub_mchid: requireString(subMchid, 'subMchid') }
-      if (filters !== undefined && filters !== null) args.advertising_industry_filters = industries(filters)
-      return this.#call('open_advertising_show', args)
-    })
+  /**
+   * 开通广告展示: turns ad display on, optionally with up to 3 industry filters.
+   *
+   * @param {string} subMchid Special merchant id.
+   * @param {string[]} [advertisingIndustryFilters] At most 3 industry tags; absent or empty, the key is left out of the body.
+   * @returns {Promise<{ data: null, requestId?: string }>}
+   */
+  openAdvertisingShow (subMchid, advertisingIndustryFilters) {
+    return later(async () => this.#call('open_advertising_show', {
+      sub_mchid: requireString(subMchid, 'subMchid'),
+      advertising_industry_filters: optionalStringList(advertisingIndustryFilters, 'advertisingIndustryFilters')
+    }))
   }
 
-  /** 关闭广告展示: turns ad display off. */
+  /**
+   * 关闭广告展示: turns ad display off.
+   *
+   * @param {string} subMchid Special merchant id.
+   * @returns {Promise<{ data: null, requestId?: string }>}
+   */
   closeAdvertisingShow (subMchid) {
-    return later(async () => this.#call('close_advertising_show', { sub_mchid: requireString(subMchid, 'subMchid') }))
+    return later(async () => this.#call('close_advertising_show', {
+      sub_mchid: requireString(subMchid, 'subMchid')
+    }))
   }
+  // goldplan-codegen:end operations
 
   /**
    * Sends a signed request to any APIv3 endpoint and verifies the response. `body` is an
@@ -426,12 +473,14 @@ class Client {
     })
   }
 
-  /** Uploads an image (JPG, PNG or BMP, at most 2 MiB); resolves to `{ mediaId, requestId }`. */
+  /**
+   * Uploads an image (JPG, PNG or BMP; the core checks the format and the size before sending);
+   * resolves to `{ mediaId, requestId }`.
+   */
   uploadImage (filename, data) {
     return later(async () => {
       requireString(filename, 'filename')
       const bytes = bytesArg(data, 'data')
-      if (bytes.length > MAX_UPLOAD_BYTES) throw inputError(`the image is larger than ${MAX_UPLOAD_BYTES} bytes`)
       const r = await this.#call('upload_image', { filename, content_base64: bytes.toString('base64') })
       return { mediaId: r.data.media_id, requestId: r.requestId }
     })
@@ -481,7 +530,10 @@ class Client {
     return later(async () => this.#native.decryptSensitive(requireString(ciphertext, 'ciphertext')))
   }
 
-  /** Downloads the platform certificates now. */
+  /**
+   * Downloads, verifies and trusts the platform certificates now; resolves to those trusted
+   * (as `platformCertificates()` gives them).
+   */
   refreshCertificates () {
     return later(() => this.#native.refreshCertificates())
   }
@@ -510,11 +562,6 @@ class Client {
     const i = this.#native.info()
     return { mchid: i.mchid, baseUrl: i.baseUrl, mode: i.mode }
   }
-}
-
-function industries (filters) {
-  if (!Array.isArray(filters)) throw inputError(`filters must be an array of industry types, not ${describeType(filters)}`)
-  return filters.map((f, i) => enumArg(f, INDUSTRY_TYPES, `filters[${i}]`))
 }
 
 // ---------------------------------------------------------------------------------------------

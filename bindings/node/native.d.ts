@@ -34,8 +34,11 @@ export declare class NativeClient {
    * thread: RSA decryption takes milliseconds).
    */
   decryptSensitive(ciphertext: string): Promise<string>
-  /** Downloads the platform certificates now. */
-  refreshCertificates(): Promise<void>
+  /**
+   * Downloads, verifies and trusts the platform certificates now, and resolves to those
+   * trusted afterwards (the shape of `platformCertificates`, as every binding returns them).
+   */
+  refreshCertificates(): Promise<Array<JsCertificate>>
   /** The platform certificates currently trusted (no network). */
   platformCertificates(): Array<JsCertificate>
   /** How many certificate downloads this client made. */

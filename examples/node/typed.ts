@@ -1,16 +1,23 @@
 // The facade's types in use, checked with `tsc --strict --noEmit` (examples/node/tsconfig.json).
 import {
   Client, ApiError, GoldPlanError, acknowledgement,
-  type IndustryType, type OperationType, type Reply, type SubMchidResult, type Notification
+  type IndustryType, type OperationType, type Reply, type SubMchidResult, type Notification,
+  type ChangeCustomPageStatusResult, type PlatformCertificate
 } from 'goldplan'
 import { Sandbox } from 'goldplan/testing'
 
 async function story (client: Client, subMchid: string): Promise<string | undefined> {
   const open: OperationType = 'OPEN'
   const reply: Reply<SubMchidResult> = await client.changeGoldPlanStatus(subMchid, open, 'JSAPI')
-  const filters: IndustryType[] = ['SOFTWARE', 'POTOGRAPHY']
+  const filters: readonly IndustryType[] = ['SOFTWARE', 'POTOGRAPHY']
   await client.setAdvertisingIndustryFilter(subMchid, filters)
   await client.openAdvertisingShow(subMchid)
+  // Enum values in any case: the core checks them.
+  const page: Reply<ChangeCustomPageStatusResult> = await client.changeCustomPageStatus(subMchid, 'close')
+  const echoed: OperationType | null | undefined = page.data.operation_type
+  void echoed
+  const trusted: PlatformCertificate[] = await client.refreshCertificates()
+  void trusted
   const response = await client.request('POST', '/v3/goldplan/merchants/close-advertising-show', { sub_mchid: subMchid })
   const status: number = response.status
   const { ciphertext, wechatpaySerial } = await client.encryptSensitive('张三')

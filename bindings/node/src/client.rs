@@ -189,12 +189,17 @@ impl NativeClient {
         })
     }
 
-    /// Downloads the platform certificates now.
-    #[napi(js_name = "refreshCertificates", ts_return_type = "Promise<void>")]
-    pub fn refresh_certificates<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, ()>> {
+    /// Downloads, verifies and trusts the platform certificates now, and resolves to those
+    /// trusted afterwards (the shape of `platformCertificates`, as every binding returns them).
+    #[napi(js_name = "refreshCertificates")]
+    pub fn refresh_certificates<'env>(
+        &self,
+        env: &'env Env,
+    ) -> napi::Result<PromiseRaw<'env, Vec<JsCertificate>>> {
         let client = self.client.clone();
         spawn_owned(env, async move {
-            guard_async(client.refresh_certificates()).await
+            guard_async(client.refresh_certificates()).await?;
+            Ok(certificate_list(&client.platform_certificates()))
         })
     }
 
