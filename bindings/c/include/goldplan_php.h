@@ -107,6 +107,13 @@ typedef enum {
 typedef struct goldplan_client goldplan_client;
 
 /**
+ * The ids of the last `capacity` callbacks recorded as processed, in memory (the core's
+ * `MemoryReplayGuard`). Thread-safe; one guard serves one process (a fleet asks a shared
+ * store through a `goldplan_replay_hook` instead).
+ */
+typedef struct goldplan_replay_guard goldplan_replay_guard;
+
+/**
  * The result of a call: a JSON document and the WeChat Pay `Request-ID`, when there was one.
  * Read it with `goldplan_response_json` / `goldplan_response_request_id`; free it with
  * `goldplan_response_free`.
@@ -124,6 +131,19 @@ typedef struct goldplan_signer goldplan_signer;
  * platform certificates, or both (routed by serial). Thread-safe.
  */
 typedef struct goldplan_verifier goldplan_verifier;
+
+/**
+ * The caller's replay check: returns true when the notification `notification_id` (UTF-8,
+ * `notification_id_len` bytes, NUL-terminated for convenience, valid only during the call)
+ * was already **processed to completion**, false otherwise. It gets the `hook_context` given
+ * with it, runs on the calling thread during the parse, and is asked only for authentic,
+ * decrypted callbacks. Answer true only for ids whose processing completed (record them after
+ * your handler succeeded): a replay is acknowledged with success, so a callback whose first
+ * processing failed would otherwise be lost.
+ */
+typedef bool (*goldplan_replay_hook)(void *context,
+                                     const char *notification_id,
+                                     size_t notification_id_len);
 
 /**
  * The library version (e.g. `"0.1.0"`). The string is static: never free it.
@@ -252,7 +272,8 @@ goldplan_status goldplan_client_refresh_certificates(const goldplan_client *clie
  * Verifies and decrypts a callback from its raw headers (JSON object or array of pairs, see
  * the header) and its body exactly as received. The result is JSON: `id`, `create_time`,
  * `event_type`, `resource_type`, `summary`, `original_type`, `request_id`, `serial`,
- * `plaintext` (the decrypted resource) and `resource` (it parsed as JSON, or null).
+ * `plaintext` (the decrypted resource) and `resource` (it parsed as JSON, or null). No replay
+ * check: see `goldplan_client_parse_notification_with_guard`.
  *
  * # Safety
  * Pointers with lengths must point to that many readable bytes; `out` must be writable.
@@ -263,6 +284,27 @@ goldplan_status goldplan_client_parse_notification(const goldplan_client *client
                                                    const uint8_t *body,
                                                    size_t body_len,
                                                    goldplan_response **out);
+
+/**
+ * `goldplan_client_parse_notification` with a replay check: an authentic callback whose id
+ * `replay_guard` holds (see `goldplan_replay_guard_record_processed`) or `hook` reports as
+ * processed fails with `GOLDPLAN_STATUS_REPLAY` (answer WeChat with success: it was handled).
+ * Either may be NULL; with both, either one's "processed" is a replay. The id is never
+ * recorded here: record it once your handler succeeded.
+ *
+ * # Safety
+ * Pointers with lengths must point to that many readable bytes; `out` must be writable;
+ * `hook`, when not NULL, must be callable with `hook_context` during this call.
+ */
+goldplan_status goldplan_client_parse_notification_with_guard(const goldplan_client *client,
+                                                              const char *headers_json,
+                                                              size_t headers_json_len,
+                                                              const uint8_t *body,
+                                                              size_t body_len,
+                                                              const goldplan_replay_guard *replay_guard,
+                                                              goldplan_replay_hook hook,
+                                                              void *hook_context,
+                                                              goldplan_response **out);
 
 /**
  * Encrypts a sensitive field for WeChat Pay (RSA-OAEP) with the public key, or the newest
@@ -440,7 +482,8 @@ goldplan_status goldplan_verifier_check_signature(const goldplan_verifier *verif
 /**
  * Verifies and decrypts a callback with this verifier and the 32-character APIv3 key (like
  * `goldplan_client_parse_notification`, with the clock and window of
- * `goldplan_verifier_verify`).
+ * `goldplan_verifier_verify`). No replay check: see
+ * `goldplan_verifier_parse_notification_with_guard`.
  *
  * # Safety
  * Pointers with lengths must point to that many readable bytes; `out` must be writable.
@@ -455,6 +498,29 @@ goldplan_status goldplan_verifier_parse_notification(const goldplan_verifier *ve
                                                      int64_t now,
                                                      int64_t max_skew_secs,
                                                      goldplan_response **out);
+
+/**
+ * `goldplan_verifier_parse_notification` with a replay check, as
+ * `goldplan_client_parse_notification_with_guard`: a callback `replay_guard` holds or `hook`
+ * reports as processed fails with `GOLDPLAN_STATUS_REPLAY`. Either may be NULL.
+ *
+ * # Safety
+ * Pointers with lengths must point to that many readable bytes; `out` must be writable;
+ * `hook`, when not NULL, must be callable with `hook_context` during this call.
+ */
+goldplan_status goldplan_verifier_parse_notification_with_guard(const goldplan_verifier *verifier,
+                                                                const char *apiv3_key,
+                                                                size_t apiv3_key_len,
+                                                                const char *headers_json,
+                                                                size_t headers_json_len,
+                                                                const uint8_t *body,
+                                                                size_t body_len,
+                                                                int64_t now,
+                                                                int64_t max_skew_secs,
+                                                                const goldplan_replay_guard *replay_guard,
+                                                                goldplan_replay_hook hook,
+                                                                void *hook_context,
+                                                                goldplan_response **out);
 
 /**
  * Encrypts a sensitive field (RSA-OAEP) to the verifier's WeChat Pay public key, else to its
@@ -637,3 +703,46 @@ goldplan_status goldplan_receipt_verify_check_code(const char *configured_link,
 goldplan_status goldplan_receipt_parse_url(const char *url,
                                            size_t url_len,
                                            goldplan_response **out);
+
+/**
+ * Creates an in-memory replay guard remembering the ids of the last `capacity` callbacks
+ * recorded with `goldplan_replay_guard_record_processed` (memory stays bounded: the oldest id
+ * is forgotten first). `capacity` 0 is a configuration error.
+ *
+ * # Safety
+ * `out` must be writable.
+ */
+goldplan_status goldplan_replay_guard_new(size_t capacity,
+                                          goldplan_replay_guard **out);
+
+/**
+ * Records that the callback `notification_id` (its `id`) was processed to completion: later
+ * parses of it with this guard return `GOLDPLAN_STATUS_REPLAY`. Call it after your handler
+ * succeeded, never before. An id longer than 256 bytes is refused
+ * (`GOLDPLAN_STATUS_INVALID_INPUT`).
+ *
+ * # Safety
+ * `notification_id` must point to `notification_id_len` readable bytes.
+ */
+goldplan_status goldplan_replay_guard_record_processed(const goldplan_replay_guard *replay_guard,
+                                                       const char *notification_id,
+                                                       size_t notification_id_len);
+
+/**
+ * Whether `notification_id` is recorded as processed; `*processed` is written on success.
+ *
+ * # Safety
+ * `notification_id` must point to `notification_id_len` readable bytes; `processed` must be
+ * writable.
+ */
+goldplan_status goldplan_replay_guard_is_processed(const goldplan_replay_guard *replay_guard,
+                                                   const char *notification_id,
+                                                   size_t notification_id_len,
+                                                   bool *processed);
+
+/**
+ * Frees a replay guard, like `goldplan_client_free`: NULL is a no-op, a freed handle is
+ * reported (`GOLDPLAN_STATUS_INVALID_HANDLE`) and frees nothing, parses in flight on other
+ * threads finish with it and later calls are refused.
+ */
+goldplan_status goldplan_replay_guard_free(goldplan_replay_guard *replay_guard);

@@ -3,6 +3,7 @@
 //! and run on the fork-aware runtime of `goldplan_host`. And `goldplan_response`, the JSON
 //! result of a call.
 
+use std::ffi::c_void;
 use std::future::Future;
 use std::os::raw::c_char;
 use std::path::Path;
@@ -18,6 +19,7 @@ use crate::error::{FfiError, FfiResult, GoldplanStatus, guard, guard_keep};
 use crate::memory::{
     Handle, borrow, bytes_arg, out_arg, register, release, str_arg, write_out, write_string,
 };
+use crate::replay::{GoldplanReplayGuard, GoldplanReplayHook, call_guard};
 
 /// A WeChat Pay APIv3 client for one merchant. Thread-safe: one handle may be used from many
 /// threads at once. A process that forks after creating it (PHP-FPM, Apache prefork) can keep
@@ -307,7 +309,8 @@ pub unsafe extern "C" fn goldplan_client_refresh_certificates(
 /// Verifies and decrypts a callback from its raw headers (JSON object or array of pairs, see
 /// the header) and its body exactly as received. The result is JSON: `id`, `create_time`,
 /// `event_type`, `resource_type`, `summary`, `original_type`, `request_id`, `serial`,
-/// `plaintext` (the decrypted resource) and `resource` (it parsed as JSON, or null).
+/// `plaintext` (the decrypted resource) and `resource` (it parsed as JSON, or null). No replay
+/// check: see `goldplan_client_parse_notification_with_guard`.
 ///
 /// # Safety
 /// Pointers with lengths must point to that many readable bytes; `out` must be writable.
@@ -318,6 +321,43 @@ pub unsafe extern "C" fn goldplan_client_parse_notification(
     headers_json_len: usize,
     body: *const u8,
     body_len: usize,
+    out: *mut *mut GoldplanResponse,
+) -> GoldplanStatus {
+    // SAFETY: forwarded contract; no guard and no hook.
+    unsafe {
+        goldplan_client_parse_notification_with_guard(
+            client,
+            headers_json,
+            headers_json_len,
+            body,
+            body_len,
+            std::ptr::null(),
+            None,
+            std::ptr::null_mut(),
+            out,
+        )
+    }
+}
+
+/// `goldplan_client_parse_notification` with a replay check: an authentic callback whose id
+/// `replay_guard` holds (see `goldplan_replay_guard_record_processed`) or `hook` reports as
+/// processed fails with `GOLDPLAN_STATUS_REPLAY` (answer WeChat with success: it was handled).
+/// Either may be NULL; with both, either one's "processed" is a replay. The id is never
+/// recorded here: record it once your handler succeeded.
+///
+/// # Safety
+/// Pointers with lengths must point to that many readable bytes; `out` must be writable;
+/// `hook`, when not NULL, must be callable with `hook_context` during this call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn goldplan_client_parse_notification_with_guard(
+    client: *const GoldplanClient,
+    headers_json: *const c_char,
+    headers_json_len: usize,
+    body: *const u8,
+    body_len: usize,
+    replay_guard: *const GoldplanReplayGuard,
+    hook: GoldplanReplayHook,
+    hook_context: *mut c_void,
     out: *mut *mut GoldplanResponse,
 ) -> GoldplanStatus {
     guard(|| {
@@ -331,9 +371,10 @@ pub unsafe extern "C" fn goldplan_client_parse_notification(
         };
         let headers = headers_from_json(headers)?;
         let client = core_client(client)?;
+        let replay = call_guard(replay_guard, hook, hook_context)?;
         let notification = block_on(async {
             client
-                .parse_notification(headers.iter().map(|(n, v)| (n, v)), body, None)
+                .parse_notification(headers.iter().map(|(n, v)| (n, v)), body, replay)
                 .await
         })??;
         let value = notification_value(&notification);

@@ -7,7 +7,8 @@
 //! ## Conventions (also in the header)
 //!
 //! * Every symbol starts with `goldplan_`. Handles are opaque (`goldplan_client`,
-//!   `goldplan_response`, `goldplan_signer`, `goldplan_verifier`), created by `_new` (or by a
+//!   `goldplan_response`, `goldplan_signer`, `goldplan_verifier`, `goldplan_replay_guard`),
+//!   created by `_new` (or by a
 //!   call) and released by the matching `_free`; `_free(NULL)` is a no-op. A handle value is
 //!   never issued twice, so a freed handle stays invalid: using it or freeing it again is
 //!   reported as `GOLDPLAN_STATUS_INVALID_HANDLE` rather than corrupting memory or reaching a
@@ -37,6 +38,7 @@ pub mod client;
 pub mod error;
 mod memory;
 pub mod protocol;
+pub mod replay;
 
 use error::GoldplanStatus;
 

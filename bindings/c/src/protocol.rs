@@ -3,6 +3,7 @@
 //! callbacks, encrypt sensitive fields), the strings to sign and verify, the `Authorization`
 //! header, AEAD, the `/v3/certificates` download, and the merchant-receipt `check_code`.
 
+use std::ffi::c_void;
 use std::os::raw::c_char;
 use std::sync::Arc;
 
@@ -31,6 +32,7 @@ use crate::memory::{
     Handle, borrow, bytes_arg, out_arg, register, release, str_arg, write_bytes, write_out,
     write_string,
 };
+use crate::replay::{GoldplanReplayGuard, GoldplanReplayHook, call_guard};
 
 /// The merchant identity that signs requests (mchid, certificate serial, private key), for
 /// users who send requests with their own HTTP stack. Thread-safe.
@@ -405,7 +407,8 @@ pub unsafe extern "C" fn goldplan_verifier_check_signature(
 
 /// Verifies and decrypts a callback with this verifier and the 32-character APIv3 key (like
 /// `goldplan_client_parse_notification`, with the clock and window of
-/// `goldplan_verifier_verify`).
+/// `goldplan_verifier_verify`). No replay check: see
+/// `goldplan_verifier_parse_notification_with_guard`.
 ///
 /// # Safety
 /// Pointers with lengths must point to that many readable bytes; `out` must be writable.
@@ -422,6 +425,49 @@ pub unsafe extern "C" fn goldplan_verifier_parse_notification(
     max_skew_secs: i64,
     out: *mut *mut GoldplanResponse,
 ) -> GoldplanStatus {
+    // SAFETY: forwarded contract; no guard and no hook.
+    unsafe {
+        goldplan_verifier_parse_notification_with_guard(
+            verifier,
+            apiv3_key,
+            apiv3_key_len,
+            headers_json,
+            headers_json_len,
+            body,
+            body_len,
+            now,
+            max_skew_secs,
+            std::ptr::null(),
+            None,
+            std::ptr::null_mut(),
+            out,
+        )
+    }
+}
+
+/// `goldplan_verifier_parse_notification` with a replay check, as
+/// `goldplan_client_parse_notification_with_guard`: a callback `replay_guard` holds or `hook`
+/// reports as processed fails with `GOLDPLAN_STATUS_REPLAY`. Either may be NULL.
+///
+/// # Safety
+/// Pointers with lengths must point to that many readable bytes; `out` must be writable;
+/// `hook`, when not NULL, must be callable with `hook_context` during this call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn goldplan_verifier_parse_notification_with_guard(
+    verifier: *const GoldplanVerifier,
+    apiv3_key: *const c_char,
+    apiv3_key_len: usize,
+    headers_json: *const c_char,
+    headers_json_len: usize,
+    body: *const u8,
+    body_len: usize,
+    now: i64,
+    max_skew_secs: i64,
+    replay_guard: *const GoldplanReplayGuard,
+    hook: GoldplanReplayHook,
+    hook_context: *mut c_void,
+    out: *mut *mut GoldplanResponse,
+) -> GoldplanStatus {
     guard(|| {
         let out = out_arg(out, "out")?;
         let verifier = borrow(verifier, "verifier")?;
@@ -433,8 +479,11 @@ pub unsafe extern "C" fn goldplan_verifier_parse_notification(
                 bytes_arg(body, body_len, "body")?,
             )
         };
-        let parser = NotificationParser::new(verifier.verifier.clone(), ApiV3Key::new(key)?)
+        let mut parser = NotificationParser::new(verifier.verifier.clone(), ApiV3Key::new(key)?)
             .with_policy(policy(now, max_skew_secs)?);
+        if let Some(replay) = call_guard(replay_guard, hook, hook_context)? {
+            parser = parser.with_replay_guard(replay);
+        }
         let pairs = headers_from_json(headers)?;
         let notification = parser.parse(pairs.iter().map(|(n, v)| (n, v)), body)?;
         let value = notification_value(&notification);

@@ -498,6 +498,145 @@ static void vectors_notification(void) {
     json_free(root);
 }
 
+/* ---------- replay guards ---------- */
+
+/* The state of a caller's replay hook: the id it reports as processed (NULL: none) and what it
+ * was asked. */
+typedef struct {
+    const char *processed_id;
+    int calls;
+    char last_id[300];
+    int nul_terminated;
+} replay_store;
+
+static bool replay_hook(void *context, const char *id, size_t id_len) {
+    replay_store *store = context;
+    store->calls++;
+    size_t n = id_len < sizeof store->last_id - 1 ? id_len : sizeof store->last_id - 1;
+    memcpy(store->last_id, id, n);
+    store->last_id[n] = 0;
+    store->nul_terminated = id[id_len] == 0;
+    return store->processed_id && streq_n(id, id_len, store->processed_id);
+}
+
+/* One verifier-side callback parsed with a guard and a hook: its status, and its id on success. */
+static goldplan_status parse_guarded(goldplan_verifier *v, const char *key, const char *headers, size_t headers_len,
+                                     const jnode *c, const goldplan_replay_guard *g, goldplan_replay_hook hook,
+                                     replay_store *store, char *id, size_t id_cap) {
+    goldplan_response *r = NULL;
+    goldplan_status st = goldplan_verifier_parse_notification_with_guard(
+        v, key, strlen(key), headers, headers_len, (const uint8_t *)jstr(c, "body"), jlen(c, "body"), jint(c, "now"), 0,
+        g, hook, store, &r);
+    if (st == GOLDPLAN_STATUS_OK) {
+        jnode *got = take_json(r);
+        snprintf(id, id_cap, "%s", got && jstr(got, "id") ? jstr(got, "id") : "");
+        json_free(got);
+    } else {
+        CHECK(r == NULL, "a refused parse writes no response");
+    }
+    return st;
+}
+
+static void vectors_replay(void) {
+    jnode *root = load_vectors("notification.json");
+    goldplan_verifier *v = verifier_from(jstr(root, "public_key_id"), jstr(root, "public_key_pem"), NULL);
+    const char *apiv3 = jstr(root, "apiv3_key");
+    const jnode *cases = jget(root, "cases"), *c = NULL;
+    for (size_t i = 0; cases && i < cases->n && !c; i++)
+        if (!strcmp(jstr(cases->kids[i], "kind"), "notification") && !jstr(cases->kids[i], "apiv3_key"))
+            c = cases->kids[i];
+    CHECK(c != NULL, "notification.json has a notification case");
+    if (!c) {
+        goldplan_verifier_free(v);
+        json_free(root);
+        return;
+    }
+    sbuf headers = {0};
+    sb_json(&headers, jget(c, "headers"));
+    char id[300] = "", again[300] = "";
+
+    /* The built-in guard: a first-time callback is accepted, and asking never records. */
+    goldplan_replay_guard *g = NULL;
+    goldplan_status st = goldplan_replay_guard_new(2, &g);
+    CHECK(st == GOLDPLAN_STATUS_OK && g, "replay_guard_new (%d)", st);
+    st = parse_guarded(v, apiv3, headers.s, headers.len, c, g, NULL, NULL, id, sizeof id);
+    CHECK(st == GOLDPLAN_STATUS_OK && id[0], "a first-time callback is accepted by the guard (%d %s)", st, last_kind());
+    st = parse_guarded(v, apiv3, headers.s, headers.len, c, g, NULL, NULL, again, sizeof again);
+    CHECK(st == GOLDPLAN_STATUS_OK && !strcmp(id, again), "an unrecorded id is still accepted (%d)", st);
+    bool processed = true;
+    st = goldplan_replay_guard_is_processed(g, id, strlen(id), &processed);
+    CHECK(st == GOLDPLAN_STATUS_OK && !processed, "not recorded yet");
+    st = goldplan_replay_guard_record_processed(g, id, strlen(id));
+    CHECK(st == GOLDPLAN_STATUS_OK, "record_processed (%d)", st);
+    st = goldplan_replay_guard_is_processed(g, id, strlen(id), &processed);
+    CHECK(st == GOLDPLAN_STATUS_OK && processed, "recorded");
+    st = parse_guarded(v, apiv3, headers.s, headers.len, c, g, NULL, NULL, again, sizeof again);
+    CHECK(st == GOLDPLAN_STATUS_REPLAY && !strcmp(last_kind(), "replay"), "a replayed callback is refused (%d %s)", st,
+          last_kind());
+    jnode *report = last_error();
+    CHECK(report && jstr(report, "family") && !strcmp(jstr(report, "family"), "replay"), "the replay report");
+    json_free(report);
+    /* The same callback through the entry point without a guard still parses. */
+    goldplan_response *r = NULL;
+    st = goldplan_verifier_parse_notification(v, apiv3, strlen(apiv3), headers.s, headers.len,
+                                              (const uint8_t *)jstr(c, "body"), jlen(c, "body"), jint(c, "now"), 0, &r);
+    CHECK(st == GOLDPLAN_STATUS_OK, "parse_notification without a guard is unchanged (%d)", st);
+    goldplan_response_free(r);
+    /* Two newer ids evict it (capacity 2). */
+    CHECK(goldplan_replay_guard_record_processed(g, "EV-2", 4) == GOLDPLAN_STATUS_OK &&
+              goldplan_replay_guard_record_processed(g, "EV-3", 4) == GOLDPLAN_STATUS_OK,
+          "record two more");
+    st = parse_guarded(v, apiv3, headers.s, headers.len, c, g, NULL, NULL, again, sizeof again);
+    CHECK(st == GOLDPLAN_STATUS_OK, "the oldest id is forgotten beyond the capacity (%d)", st);
+    /* An absurd id is refused without being echoed. */
+    char long_id[600];
+    memset(long_id, 'Q', sizeof long_id);
+    st = goldplan_replay_guard_record_processed(g, long_id, sizeof long_id);
+    report = last_error();
+    CHECK(st == GOLDPLAN_STATUS_INVALID_INPUT && report && jstr(report, "message") &&
+              !strstr(jstr(report, "message"), "QQQQ"),
+          "a 600-byte id is refused without echo (%d)", st);
+    json_free(report);
+
+    /* The caller's hook: "no" lets the callback through, "yes" refuses it. */
+    replay_store store = {0};
+    st = parse_guarded(v, apiv3, headers.s, headers.len, c, NULL, replay_hook, &store, again, sizeof again);
+    CHECK(st == GOLDPLAN_STATUS_OK && store.calls == 1 && !strcmp(store.last_id, id) && store.nul_terminated,
+          "a hook that says no lets the callback through (%d, %d calls, id %s)", st, store.calls, store.last_id);
+    store.processed_id = id;
+    st = parse_guarded(v, apiv3, headers.s, headers.len, c, NULL, replay_hook, &store, again, sizeof again);
+    CHECK(st == GOLDPLAN_STATUS_REPLAY && store.calls == 2, "a replayed callback is refused by the hook (%d)", st);
+    /* A forged callback never reaches the hook. */
+    const jnode *negative = jget(root, "negative");
+    for (size_t i = 0; negative && i < negative->n; i++) {
+        const jnode *bad = negative->kids[i];
+        if (strcmp(jstr(bad, "kind"), "notification"))
+            continue;
+        sbuf bad_headers = {0};
+        sb_json(&bad_headers, jget(bad, "headers"));
+        const char *key = jstr(bad, "apiv3_key") ? jstr(bad, "apiv3_key") : apiv3;
+        int calls = store.calls;
+        st = parse_guarded(v, key, bad_headers.s, bad_headers.len, bad, NULL, replay_hook, &store, again, sizeof again);
+        CHECK(st != GOLDPLAN_STATUS_OK && st != GOLDPLAN_STATUS_REPLAY && store.calls == calls,
+              "%s: refused before the hook (%d)", jstr(bad, "name"), st);
+        free(bad_headers.s);
+    }
+
+    /* Lifetimes and misuse. */
+    CHECK(goldplan_replay_guard_new(0, &g) == GOLDPLAN_STATUS_CONFIGURATION, "capacity 0 is refused");
+    CHECK(goldplan_replay_guard_free(g) == GOLDPLAN_STATUS_OK, "replay_guard_free");
+    CHECK(goldplan_replay_guard_free(g) == GOLDPLAN_STATUS_INVALID_HANDLE, "a second free is refused");
+    CHECK(goldplan_replay_guard_free(NULL) == GOLDPLAN_STATUS_OK, "free(NULL)");
+    st = parse_guarded(v, apiv3, headers.s, headers.len, c, g, NULL, NULL, again, sizeof again);
+    CHECK(st == GOLDPLAN_STATUS_INVALID_HANDLE, "a freed guard is refused (%d)", st);
+    CHECK(goldplan_replay_guard_record_processed(g, "EV-4", 4) == GOLDPLAN_STATUS_INVALID_HANDLE,
+          "recording with a freed guard is refused");
+    CHECK(goldplan_replay_guard_new(1, NULL) == GOLDPLAN_STATUS_NULL_POINTER, "replay_guard_new(NULL out)");
+    free(headers.s);
+    goldplan_verifier_free(v);
+    json_free(root);
+}
+
 static void vectors_sensitive(void) {
     jnode *root = load_vectors("sensitive.json");
     char *key = vector_file(jstr(root, "private_key"));
@@ -892,6 +1031,9 @@ static void sweep_helpers(sweep *sw, goldplan_client *dead, goldplan_signer *sig
           goldplan_aead_decrypt(apiv3, strlen(apiv3), NULL, 0, nonce, 12, value, vlen, &b_out, &out_len));
     SWEEP("goldplan_verifier_parse_notification apiv3_key",
           goldplan_verifier_parse_notification(verifier, value, vlen, "{}", 2, (const uint8_t *)"{}", 2, 0, 0, &r));
+    SWEEP("goldplan_verifier_parse_notification_with_guard apiv3_key",
+          goldplan_verifier_parse_notification_with_guard(verifier, value, vlen, "{}", 2, (const uint8_t *)"{}", 2, 0, 0,
+                                                          NULL, NULL, NULL, &r));
     SWEEP("goldplan_certificates_validate apiv3_key",
           goldplan_certificates_validate("{}", 2, (const uint8_t *)"{}", 2, value, vlen, "[]", 2, 0, &r));
     sbuf trusted = {0};
@@ -1387,6 +1529,36 @@ static void sandbox_operations(goldplan_client *c, const sandbox *sb, const char
     CHECK(n && !strcmp(jstr(n, "event_type"), "TRANSACTION.SUCCESS") && !strcmp(jstr(n, "summary"), "支付成功") &&
               jget(n, "resource") && !strncmp(jstr(jget(n, "resource"), "out_trade_no"), "C-", 2),
           "%s: parse_notification (%d %s)", mode, st, last_kind());
+    /* Replayed: refused by the caller's hook and by the built-in guard once recorded; a hook that
+     * says "no" lets it through. */
+    replay_store store = {0};
+    r = NULL;
+    st = goldplan_client_parse_notification_with_guard(c, headers.s ? headers.s : "[]", headers.len,
+                                                       (const uint8_t *)body.s, body.len, NULL, replay_hook, &store, &r);
+    CHECK(st == GOLDPLAN_STATUS_OK && store.calls == 1 && n && !strcmp(store.last_id, jstr(n, "id")),
+          "%s: a hook that says no lets the callback through (%d)", mode, st);
+    goldplan_response_free(r);
+    store.processed_id = n ? jstr(n, "id") : "";
+    r = NULL;
+    st = goldplan_client_parse_notification_with_guard(c, headers.s ? headers.s : "[]", headers.len,
+                                                       (const uint8_t *)body.s, body.len, NULL, replay_hook, &store, &r);
+    CHECK(st == GOLDPLAN_STATUS_REPLAY && r == NULL && !strcmp(last_kind(), "replay"),
+          "%s: the hook refuses a replayed callback (%d %s)", mode, st, last_kind());
+    goldplan_replay_guard *g = NULL;
+    CHECK(goldplan_replay_guard_new(100, &g) == GOLDPLAN_STATUS_OK, "%s: replay_guard_new", mode);
+    r = NULL;
+    st = goldplan_client_parse_notification_with_guard(c, headers.s ? headers.s : "[]", headers.len,
+                                                       (const uint8_t *)body.s, body.len, g, NULL, NULL, &r);
+    CHECK(st == GOLDPLAN_STATUS_OK, "%s: first time through the built-in guard (%d)", mode, st);
+    goldplan_response_free(r);
+    if (n)
+        goldplan_replay_guard_record_processed(g, jstr(n, "id"), strlen(jstr(n, "id")));
+    r = NULL;
+    st = goldplan_client_parse_notification_with_guard(c, headers.s ? headers.s : "[]", headers.len,
+                                                       (const uint8_t *)body.s, body.len, g, NULL, NULL, &r);
+    CHECK(st == GOLDPLAN_STATUS_REPLAY && r == NULL, "%s: the built-in guard refuses a replayed callback (%d)", mode,
+          st);
+    goldplan_replay_guard_free(g);
     json_free(n);
     /* One altered body byte and it is refused. */
     if (body.len > 10) {
@@ -1912,6 +2084,9 @@ int main(int argc, char **argv) {
     mkdir(work_dir, 0700);
 
     test_vectors();
+    int before_replay = failures;
+    vectors_replay();
+    printf("replay guards %s\n", failures == before_replay ? "ok" : "FAILED");
     int before_errors = failures;
     test_errors(work_dir);
     printf("error paths %s\n", failures == before_errors ? "ok" : "FAILED");

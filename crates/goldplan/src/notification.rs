@@ -1,8 +1,9 @@
 //! Callback notifications (回调通知, spec §4): from the raw headers and body of WeChat Pay's POST
 //! to a verified, fresh, decrypted [`Notification`], plus the acknowledgement to answer with.
 
+use std::collections::{HashSet, VecDeque};
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -27,6 +28,109 @@ pub trait ReplayGuard: Send + Sync + fmt::Debug {
     /// Returns true when `notification_id` was already processed to completion. Called only
     /// for authentic, decrypted notifications, so forged ids never reach it.
     fn is_duplicate(&self, notification_id: &str) -> bool;
+}
+
+/// The longest notification id [`MemoryReplayGuard`] records, in bytes. WeChat's ids are a few
+/// dozen characters; the bound keeps one odd caller from filling the guard with huge keys.
+pub const MAX_NOTIFICATION_ID_LEN: usize = 256;
+
+/// The built-in [`ReplayGuard`]: the ids of the last `capacity` notifications recorded as
+/// processed, in memory, oldest forgotten first. It answers for one process only; a fleet that
+/// must never process a callback twice keeps its ids in a shared store behind its own guard.
+pub struct MemoryReplayGuard {
+    capacity: usize,
+    seen: Mutex<Seen>,
+}
+
+/// The recorded ids, as a set for lookups and in recording order for eviction.
+#[derive(Default)]
+struct Seen {
+    ids: HashSet<String>,
+    order: VecDeque<String>,
+}
+
+impl MemoryReplayGuard {
+    /// A guard remembering at most `capacity` ids (at least 1): memory stays bounded at about
+    /// `capacity` × ([`MAX_NOTIFICATION_ID_LEN`] + overhead) bytes however long it runs.
+    pub fn new(capacity: usize) -> Result<MemoryReplayGuard> {
+        if capacity == 0 {
+            return Err(Error::Configuration(
+                "a replay guard needs a capacity of at least 1".into(),
+            ));
+        }
+        Ok(MemoryReplayGuard {
+            capacity,
+            seen: Mutex::new(Seen::default()),
+        })
+    }
+
+    /// How many ids it remembers at most.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// How many ids it remembers now.
+    pub fn len(&self) -> usize {
+        self.seen().ids.len()
+    }
+
+    /// Whether it remembers no id.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Records that `notification_id` was processed to completion: from now on (until it is
+    /// evicted by `capacity` newer ids) it is reported as a duplicate. Call it only after your
+    /// handler succeeded (see [`ReplayGuard`]). Recording an id twice changes nothing. An id
+    /// longer than [`MAX_NOTIFICATION_ID_LEN`] is refused with [`ErrorKind::InvalidInput`]
+    /// (its text is not repeated in the error).
+    pub fn record_processed(&self, notification_id: &str) -> Result<()> {
+        if notification_id.len() > MAX_NOTIFICATION_ID_LEN {
+            return Err(Error::InvalidInput(format!(
+                "a notification id of {} bytes exceeds the {MAX_NOTIFICATION_ID_LEN}-byte limit",
+                notification_id.len()
+            )));
+        }
+        let mut seen = self.seen();
+        if seen.ids.contains(notification_id) {
+            return Ok(());
+        }
+        while seen.order.len() >= self.capacity {
+            match seen.order.pop_front() {
+                Some(oldest) => {
+                    seen.ids.remove(&oldest);
+                }
+                None => break,
+            }
+        }
+        seen.ids.insert(notification_id.to_owned());
+        seen.order.push_back(notification_id.to_owned());
+        Ok(())
+    }
+
+    fn seen(&self) -> std::sync::MutexGuard<'_, Seen> {
+        // Only allocation can fail between the paired updates, and that aborts: a poisoned lock
+        // still holds a consistent set.
+        self.seen.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl ReplayGuard for MemoryReplayGuard {
+    fn is_duplicate(&self, notification_id: &str) -> bool {
+        // An id too long to record was never recorded.
+        notification_id.len() <= MAX_NOTIFICATION_ID_LEN
+            && self.seen().ids.contains(notification_id)
+    }
+}
+
+impl fmt::Debug for MemoryReplayGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The ids are not secret, but a log line does not need thousands of them.
+        f.debug_struct("MemoryReplayGuard")
+            .field("capacity", &self.capacity)
+            .field("len", &self.len())
+            .finish()
+    }
 }
 
 /// A verified and decrypted callback.
@@ -246,6 +350,7 @@ impl Acknowledgement {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
 
     #[test]
@@ -273,5 +378,64 @@ mod tests {
             Acknowledgement::failure(500, &"x".repeat(100)).body,
             format!(r#"{{"code":"FAIL","message":"{}"}}"#, "x".repeat(64))
         );
+    }
+
+    #[test]
+    fn the_memory_guard_reports_only_recorded_ids_and_forgets_the_oldest() {
+        assert!(MemoryReplayGuard::new(0).is_err());
+        let guard = MemoryReplayGuard::new(2).unwrap();
+        assert!(guard.is_empty());
+        // Asking never records: a first processing that failed must be retried.
+        assert!(!guard.is_duplicate("EV-1"));
+        assert!(!guard.is_duplicate("EV-1"));
+        guard.record_processed("EV-1").unwrap();
+        assert!(guard.is_duplicate("EV-1"));
+        assert!(!guard.is_duplicate("ev-1"));
+        guard.record_processed("EV-1").unwrap();
+        assert_eq!(guard.len(), 1);
+        guard.record_processed("EV-2").unwrap();
+        guard.record_processed("EV-3").unwrap();
+        assert_eq!((guard.len(), guard.capacity()), (2, 2));
+        assert!(!guard.is_duplicate("EV-1"), "the oldest id is evicted");
+        assert!(guard.is_duplicate("EV-2") && guard.is_duplicate("EV-3"));
+        assert_eq!(
+            format!("{guard:?}"),
+            "MemoryReplayGuard { capacity: 2, len: 2 }"
+        );
+    }
+
+    #[test]
+    fn the_memory_guard_refuses_absurd_ids_without_echoing_them() {
+        let guard = MemoryReplayGuard::new(4).unwrap();
+        let long = "Z".repeat(MAX_NOTIFICATION_ID_LEN + 1);
+        let err = guard.record_processed(&long).err();
+        let err = err.unwrap_or_else(|| panic!("a {}-byte id was recorded", long.len()));
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert!(!err.to_string().contains("ZZ"), "{err}");
+        assert!(!guard.is_duplicate(&long));
+        assert!(guard.is_empty());
+        let longest = "Z".repeat(MAX_NOTIFICATION_ID_LEN);
+        guard.record_processed(&longest).unwrap();
+        assert!(guard.is_duplicate(&longest));
+    }
+
+    #[test]
+    fn the_memory_guard_is_shared_between_threads() {
+        let guard = Arc::new(MemoryReplayGuard::new(1000).unwrap());
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let guard = Arc::clone(&guard);
+                std::thread::spawn(move || {
+                    for i in 0..500 {
+                        let _ = guard.record_processed(&format!("EV-{t}-{i}"));
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            assert!(thread.join().is_ok());
+        }
+        assert_eq!(guard.len(), 1000);
+        assert!(guard.is_duplicate("EV-3-499"));
     }
 }

@@ -1,8 +1,10 @@
 package dev.goldplan;
 
+import com.sun.jna.Callback;
 import com.sun.jna.Library;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
+import com.sun.jna.ptr.ByteByReference;
 import com.sun.jna.ptr.LongByReference;
 import com.sun.jna.ptr.PointerByReference;
 
@@ -34,8 +36,67 @@ interface GoldPlanNative extends Library {
 
     int goldplan_client_refresh_certificates(Pointer client, PointerByReference out);
 
-    int goldplan_client_parse_notification(Pointer client, byte[] headersJson, long headersJsonLen,
-            byte[] body, long bodyLen, PointerByReference out);
+    /**
+     * goldplan_replay_hook: whether the notification id ({@code idLen} UTF-8 bytes) was processed
+     * to completion. C's {@code bool} is one byte: 1 or 0.
+     */
+    interface ReplayHook extends Callback {
+        byte invoke(Pointer context, Pointer id, long idLen);
+    }
+
+    int goldplan_client_parse_notification_with_guard(Pointer client, byte[] headersJson, long headersJsonLen,
+            byte[] body, long bodyLen, Pointer replayGuard, ReplayHook hook, Pointer hookContext,
+            PointerByReference out);
+
+    int goldplan_replay_guard_new(long capacity, PointerByReference out);
+
+    int goldplan_replay_guard_record_processed(Pointer replayGuard, byte[] id, long idLen);
+
+    int goldplan_replay_guard_is_processed(Pointer replayGuard, byte[] id, long idLen, ByteByReference processed);
+
+    int goldplan_replay_guard_free(Pointer replayGuard);
+
+    int goldplan_bytes_free(Pointer b);
+
+    int goldplan_signer_new(byte[] configJson, long configJsonLen, PointerByReference out);
+
+    int goldplan_signer_free(Pointer signer);
+
+    int goldplan_signer_sign(Pointer signer, byte[] message, long messageLen, PointerByReference out,
+            LongByReference outLen);
+
+    int goldplan_signer_sign_request(Pointer signer, byte[] method, long methodLen, byte[] pathAndQuery,
+            long pathAndQueryLen, byte[] body, long bodyLen, long timestamp, PointerByReference out);
+
+    int goldplan_signer_decrypt_sensitive(Pointer signer, byte[] ciphertext, long ciphertextLen,
+            PointerByReference out, LongByReference outLen);
+
+    int goldplan_verifier_new(byte[] configJson, long configJsonLen, PointerByReference out);
+
+    int goldplan_verifier_free(Pointer verifier);
+
+    int goldplan_verifier_verify(Pointer verifier, byte[] headersJson, long headersJsonLen, byte[] body,
+            long bodyLen, long now, long maxSkewSecs, PointerByReference out);
+
+    int goldplan_verifier_check_signature(Pointer verifier, byte[] serial, long serialLen, byte[] message,
+            long messageLen, byte[] signatureBase64, long signatureBase64Len);
+
+    int goldplan_verifier_parse_notification_with_guard(Pointer verifier, byte[] apiv3Key, long apiv3KeyLen,
+            byte[] headersJson, long headersJsonLen, byte[] body, long bodyLen, long now, long maxSkewSecs,
+            Pointer replayGuard, ReplayHook hook, Pointer hookContext, PointerByReference out);
+
+    int goldplan_verifier_encrypt_sensitive(Pointer verifier, byte[] plaintext, long plaintextLen,
+            PointerByReference out);
+
+    int goldplan_receipt_check_code(byte[] configuredLink, long configuredLinkLen, byte[] subMchId,
+            long subMchIdLen, byte[] outTradeNo, long outTradeNoLen, byte[] transactionId, long transactionIdLen,
+            PointerByReference out, LongByReference outLen);
+
+    int goldplan_receipt_verify_check_code(byte[] configuredLink, long configuredLinkLen, byte[] subMchId,
+            long subMchIdLen, byte[] outTradeNo, long outTradeNoLen, byte[] transactionId, long transactionIdLen,
+            byte[] checkCode, long checkCodeLen, ByteByReference valid);
+
+    int goldplan_receipt_parse_url(byte[] url, long urlLen, PointerByReference out);
 
     int goldplan_client_encrypt_sensitive(Pointer client, byte[] plaintext, long plaintextLen,
             PointerByReference out);

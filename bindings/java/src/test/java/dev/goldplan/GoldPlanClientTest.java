@@ -23,11 +23,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -150,14 +153,30 @@ class GoldPlanClientTest {
         assertEquals("decryption", e.family());
     }
 
-    @Test
-    void notificationsAreVerifiedAndDecrypted() throws Exception {
-        BlockingQueue<Object[]> received = new ArrayBlockingQueue<>(4);
+    /** A callback the sandbox sends: its headers as received (name, value pairs, in order) and its body. */
+    private static final class Callback {
+        final List<Map.Entry<String, String>> headers = new ArrayList<>();
+        byte[] body;
+
+        Map<String, String> headerMap() {
+            Map<String, String> m = new HashMap<>();
+            for (Map.Entry<String, String> h : headers) {
+                m.put(h.getKey(), h.getValue());
+            }
+            return m;
+        }
+    }
+
+    /** Has the sandbox send a TRANSACTION.SUCCESS callback for {@code outTradeNo} and receives it. */
+    private static Callback callback(String outTradeNo) throws Exception {
+        BlockingQueue<Callback> received = new ArrayBlockingQueue<>(4);
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/notify", exchange -> {
-            Map<String, String> headers = new HashMap<>();
+            Callback c = new Callback();
             for (Map.Entry<String, List<String>> h : exchange.getRequestHeaders().entrySet()) {
-                headers.put(h.getKey(), h.getValue().get(0));
+                for (String value : h.getValue()) {
+                    c.headers.add(new AbstractMap.SimpleEntry<>(h.getKey(), value));
+                }
             }
             ByteArrayOutputStream body = new ByteArrayOutputStream();
             InputStream in = exchange.getRequestBody();
@@ -165,7 +184,8 @@ class GoldPlanClientTest {
             for (int n; (n = in.read(buf)) > 0;) {
                 body.write(buf, 0, n);
             }
-            received.add(new Object[] {headers, body.toByteArray()});
+            c.body = body.toByteArray();
+            received.add(c);
             exchange.sendResponseHeaders(204, -1);
             exchange.close();
         });
@@ -173,27 +193,126 @@ class GoldPlanClientTest {
         try {
             int port = server.getAddress().getPort();
             assertEquals(200, admin("POST", "/callbacks", "{\"url\":\"http://127.0.0.1:" + port
-                    + "/notify\",\"max_attempts\":1,\"resource\":{\"out_trade_no\":\"J-1\",\"trade_state\":\"SUCCESS\"}}"));
-            Object[] got = received.poll(10, TimeUnit.SECONDS);
+                    + "/notify\",\"max_attempts\":1,\"resource\":{\"out_trade_no\":\"" + outTradeNo
+                    + "\",\"trade_state\":\"SUCCESS\"}}"));
+            Callback got = received.poll(10, TimeUnit.SECONDS);
             assertNotNull(got, "callback received");
-            @SuppressWarnings("unchecked")
-            Map<String, String> headers = (Map<String, String>) got[0];
-            byte[] body = (byte[]) got[1];
-            Reply parsed = client.parseNotification(headers, body);
-            JsonObject n = parsed.data().getAsJsonObject();
-            assertEquals("TRANSACTION.SUCCESS", n.get("event_type").getAsString());
-            assertEquals("J-1", n.getAsJsonObject("resource").get("out_trade_no").getAsString());
-            // Logging the reply must not log the decrypted resource.
-            String shown = parsed.toString();
-            assertFalse(shown.contains("J-1") || shown.contains("out_trade_no") || shown.contains("trade_state"), shown);
-            assertTrue(shown.contains(n.get("id").getAsString()), shown);
-            assertTrue(shown.contains("plaintext_len=" + n.get("plaintext").getAsString().length()), shown);
-            body[body.length - 2] ^= 1;
-            GoldPlanException e = assertThrows(GoldPlanException.class, () -> client.parseNotification(headers, body));
-            assertEquals("signature", e.family());
+            return got;
         } finally {
             server.stop(0);
         }
+    }
+
+    @Test
+    void notificationsAreVerifiedAndDecrypted() throws Exception {
+        Callback cb = callback("J-1");
+        Map<String, String> headers = cb.headerMap();
+        byte[] body = cb.body;
+        Reply parsed = client.parseNotification(headers, body);
+        JsonObject n = parsed.data().getAsJsonObject();
+        assertEquals("TRANSACTION.SUCCESS", n.get("event_type").getAsString());
+        assertEquals("J-1", n.getAsJsonObject("resource").get("out_trade_no").getAsString());
+        // Logging the reply must not log the decrypted resource.
+        String shown = parsed.toString();
+        assertFalse(shown.contains("J-1") || shown.contains("out_trade_no") || shown.contains("trade_state"), shown);
+        assertTrue(shown.contains(n.get("id").getAsString()), shown);
+        assertTrue(shown.contains("plaintext_len=" + n.get("plaintext").getAsString().length()), shown);
+        body[body.length - 2] ^= 1;
+        GoldPlanException e = assertThrows(GoldPlanException.class, () -> client.parseNotification(headers, body));
+        assertEquals("signature", e.family());
+    }
+
+    @Test
+    void repeatedHeaderNamesReachTheLibraryAsReceived() throws Exception {
+        Callback cb = callback("J-2");
+        List<Map.Entry<String, String>> headers = new ArrayList<>(cb.headers);
+        headers.add(new AbstractMap.SimpleEntry<>("X-Forwarded-For", "10.0.0.1"));
+        headers.add(new AbstractMap.SimpleEntry<>("X-Forwarded-For", "10.0.0.2"));
+        JsonObject n = client.parseNotification(headers, cb.body).data().getAsJsonObject();
+        assertEquals("J-2", n.getAsJsonObject("resource").get("out_trade_no").getAsString());
+        // A signed header sent twice is ambiguous: the library refuses it (a Map would have hidden one).
+        String nonce = cb.headerMap().entrySet().stream()
+                .filter(h -> h.getKey().equalsIgnoreCase("Wechatpay-Nonce")).findFirst().get().getValue();
+        headers.add(new AbstractMap.SimpleEntry<>("Wechatpay-Nonce", nonce + "X"));
+        GoldPlanException e = assertThrows(GoldPlanException.class, () -> client.parseNotification(headers, cb.body));
+        assertEquals("invalid_header", e.kind());
+        assertEquals("signature", e.family());
+    }
+
+    @Test
+    void aReplayedCallbackIsRefusedByTheCallersGuard() throws Exception {
+        Callback cb = callback("J-3");
+        Set<String> processed = new HashSet<>();
+        List<String> asked = new ArrayList<>();
+        ReplayGuard guard = id -> {
+            asked.add(id);
+            return processed.contains(id);
+        };
+        // First time: the guard says no, the callback goes through.
+        JsonObject n = client.parseNotification(cb.headers, cb.body, guard).data().getAsJsonObject();
+        String id = n.get("id").getAsString();
+        assertEquals(Arrays.asList(id), asked);
+        processed.add(id);
+        GoldPlanException e = assertThrows(GoldPlanException.class,
+                () -> client.parseNotification(cb.headerMap(), cb.body, guard));
+        assertEquals("replay", e.family());
+        assertEquals("replay", e.kind());
+        assertEquals(8, e.status());
+        // Without a guard the same callback still parses (the old overloads are unchanged).
+        assertEquals(id, client.parseNotification(cb.headerMap(), cb.body).data().getAsJsonObject().get("id")
+                .getAsString());
+        // A guard that fails is not a replay: its exception reaches the caller.
+        IllegalStateException down = new IllegalStateException("replay store down");
+        ReplayGuard broken = x -> {
+            throw down;
+        };
+        assertEquals(down, assertThrows(IllegalStateException.class,
+                () -> client.parseNotification(cb.headers, cb.body, broken)));
+        // A forged callback never reaches the guard.
+        int before = asked.size();
+        byte[] tampered = cb.body.clone();
+        tampered[tampered.length - 2] ^= 1;
+        assertEquals("signature", assertThrows(GoldPlanException.class,
+                () -> client.parseNotification(cb.headers, tampered, guard)).family());
+        assertEquals(before, asked.size());
+    }
+
+    @Test
+    void aReplayedCallbackIsRefusedByTheLibrarysGuard() throws Exception {
+        Callback cb = callback("J-4");
+        MemoryReplayGuard guard = new MemoryReplayGuard(100);
+        try {
+            String id = client.parseNotification(cb.headers, cb.body, guard).data().getAsJsonObject().get("id")
+                    .getAsString();
+            assertFalse(guard.alreadyProcessed(id));
+            // Asking never records: parsing again before the handler finished still works.
+            client.parseNotification(cb.headers, cb.body, guard);
+            guard.recordProcessed(id);
+            assertTrue(guard.alreadyProcessed(id));
+            GoldPlanException e = assertThrows(GoldPlanException.class,
+                    () -> client.parseNotification(cb.headers, cb.body, guard));
+            assertEquals("replay", e.family());
+            GoldPlanException tooLong = assertThrows(GoldPlanException.class,
+                    () -> guard.recordProcessed(new String(new char[300]).replace('\0', 'Q')));
+            assertEquals("invalid_input", tooLong.kind());
+            assertFalse(tooLong.getMessage().contains("QQQ"), tooLong.getMessage());
+        } finally {
+            guard.close();
+        }
+        guard.close();
+        assertThrows(IllegalStateException.class, () -> guard.recordProcessed("EV-1"));
+        assertThrows(IllegalStateException.class, () -> client.parseNotification(cb.headers, cb.body, guard));
+        assertEquals("configuration", assertThrows(GoldPlanException.class, () -> new MemoryReplayGuard(0)).family());
+    }
+
+    @Test
+    void uploadImage() {
+        byte[] png = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+        Reply r = client.uploadImage("logo.png", png);
+        assertTrue(r.data().getAsJsonObject().get("media_id").getAsString().length() > 0, r.json());
+        assertNotNull(r.requestId());
+        GoldPlanException e = assertThrows(GoldPlanException.class, () -> client.uploadImage("logo.gif", png));
+        assertEquals("invalid_input", e.family());
     }
 
     @Test

@@ -1,0 +1,175 @@
+package dev.goldplan;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.AbstractMap;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Signer, Verifier, Receipt and the replay guards against tests/vectors (no sandbox). */
+class HelpersTest {
+    private static final Path VECTORS = Paths.get(System.getProperty("goldplan.vectors"));
+
+    private static JsonObject vectors(String name) throws Exception {
+        return JsonParser.parseString(new String(Files.readAllBytes(VECTORS.resolve(name)), StandardCharsets.UTF_8))
+                .getAsJsonObject();
+    }
+
+    private static String s(JsonObject o, String name) {
+        return o.get(name).getAsString();
+    }
+
+    private static Map<String, String> headers(JsonObject c) {
+        Map<String, String> h = new HashMap<>();
+        for (Map.Entry<String, JsonElement> e : c.getAsJsonObject("headers").entrySet()) {
+            h.put(e.getKey(), e.getValue().getAsString());
+        }
+        return h;
+    }
+
+    private static List<Map.Entry<String, String>> pairs(JsonObject c) {
+        List<Map.Entry<String, String>> h = new ArrayList<>();
+        for (Map.Entry<String, String> e : headers(c).entrySet()) {
+            h.add(new AbstractMap.SimpleEntry<>(e.getKey(), e.getValue()));
+        }
+        return h;
+    }
+
+    private static Verifier verifier(JsonObject root) {
+        JsonObject config = new JsonObject();
+        config.addProperty("public_key_id", s(root, "public_key_id"));
+        config.addProperty("public_key_pem", s(root, "public_key_pem"));
+        return Verifier.fromJson(config.toString());
+    }
+
+    /** The first positive notification case. */
+    private static JsonObject notificationCase(JsonObject root) {
+        for (JsonElement e : root.getAsJsonArray("cases")) {
+            JsonObject c = e.getAsJsonObject();
+            if (s(c, "kind").equals("notification") && !c.has("apiv3_key")) {
+                return c;
+            }
+        }
+        throw new AssertionError("notification.json has no notification case");
+    }
+
+    @Test
+    void theVerifierParsesVectorCallbacksAndRefusesReplays() throws Exception {
+        JsonObject root = vectors("notification.json");
+        JsonObject c = notificationCase(root);
+        byte[] body = s(c, "body").getBytes(StandardCharsets.UTF_8);
+        long now = c.get("now").getAsLong();
+        String key = s(root, "apiv3_key");
+        try (Verifier v = verifier(root); MemoryReplayGuard guard = new MemoryReplayGuard(10)) {
+            JsonObject n = v.parseNotification(key, pairs(c), body, now, 0, guard).data().getAsJsonObject();
+            String id = s(c.getAsJsonObject("expect"), "id");
+            assertEquals(id, s(n, "id"));
+            guard.recordProcessed(id);
+            GoldPlanException replay = assertThrows(GoldPlanException.class,
+                    () -> v.parseNotification(key, pairs(c), body, now, 0, guard));
+            assertEquals("replay", replay.family());
+            List<String> asked = new ArrayList<>();
+            ReplayGuard no = x -> asked.add(x) && false;
+            assertEquals(id, s(v.parseNotification(key, pairs(c), body, now, 0, no).data().getAsJsonObject(), "id"));
+            assertEquals(1, asked.size());
+            assertEquals("replay", assertThrows(GoldPlanException.class,
+                    () -> v.parseNotification(key, pairs(c), body, now, 0, id::equals)).family());
+            // The system clock is years past the vector's timestamp.
+            assertEquals("clock_skew", assertThrows(GoldPlanException.class,
+                    () -> v.parseNotification(key, headers(c), body, null)).kind());
+            JsonObject verified = v.verify(pairs(c), body, now, 0).data().getAsJsonObject();
+            assertEquals(s(root, "public_key_id"), s(verified, "serial"));
+            assertTrue(v.encryptSensitive("张三").data().getAsJsonObject().get("ciphertext").getAsString().length() > 300);
+        }
+    }
+
+    @Test
+    void theVerifierRefusesTheNegativeVectors() throws Exception {
+        JsonObject root = vectors("notification.json");
+        try (Verifier v = verifier(root)) {
+            int checked = 0;
+            List<String> asked = new ArrayList<>();
+            for (JsonElement e : root.getAsJsonArray("negative")) {
+                JsonObject c = e.getAsJsonObject();
+                byte[] body = s(c, "body").getBytes(StandardCharsets.UTF_8);
+                long now = c.get("now").getAsLong();
+                String key = c.has("apiv3_key") ? s(c, "apiv3_key") : s(root, "apiv3_key");
+                GoldPlanException ex = assertThrows(GoldPlanException.class, () -> {
+                    if (s(c, "kind").equals("notification")) {
+                        v.parseNotification(key, pairs(c), body, now, 0, x -> asked.add(x) && false);
+                    } else {
+                        v.verify(pairs(c), body, now, 0);
+                    }
+                }, s(c, "name"));
+                assertEquals(s(c, "expect_error"), ex.kind(), s(c, "name"));
+                checked++;
+            }
+            assertTrue(checked > 0);
+            assertEquals(new ArrayList<String>(), asked, "a refused callback reached the guard");
+        }
+    }
+
+    @Test
+    void theSignerSignsAsTheVectorsSay() throws Exception {
+        JsonObject root = vectors("signing.json");
+        JsonObject config = new JsonObject();
+        config.addProperty("mchid", "1900000100");
+        config.addProperty("serial_no", s(root, "serial_no"));
+        config.addProperty("private_key_path", VECTORS.resolve(s(root, "key_pkcs8")).toString());
+        try (Signer signer = Signer.fromJson(config.toString())) {
+            for (JsonElement e : root.getAsJsonArray("cases")) {
+                JsonObject c = e.getAsJsonObject();
+                assertEquals(s(c, "signature"), signer.sign(s(c, "message").getBytes(StandardCharsets.UTF_8)),
+                        s(c, "name"));
+            }
+            JsonObject signed = signer.signRequest("POST", "/v3/x?a=1", "{}".getBytes(StandardCharsets.UTF_8),
+                    1700000000L).data().getAsJsonObject();
+            assertEquals("/v3/x?a=1", s(signed, "canonical_url"));
+            assertTrue(s(signed, "authorization").startsWith("WECHATPAY2-SHA256-RSA2048 mchid=\"1900000100\""));
+            assertEquals("decryption", assertThrows(GoldPlanException.class,
+                    () -> signer.decryptSensitive("bm90IG9hZXA=")).family());
+        }
+        Signer closed = Signer.fromJson(config.toString());
+        closed.close();
+        closed.close();
+        assertThrows(IllegalStateException.class, () -> closed.sign(new byte[1]));
+    }
+
+    @Test
+    void receiptCheckCodesAsTheVectorsSay() throws Exception {
+        JsonObject root = vectors("receipt.json");
+        for (String list : new String[] {"cases", "negative"}) {
+            for (JsonElement e : root.getAsJsonArray(list)) {
+                JsonObject c = e.getAsJsonObject();
+                assertEquals(s(c, "expected_check_code"), Receipt.checkCode(s(c, "configured_link"),
+                        s(c, "sub_mch_id"), s(c, "out_trade_no"), s(c, "transaction_id")), s(c, "name"));
+                boolean valid = Receipt.verifyCheckCode(s(c, "configured_link"), s(c, "sub_mch_id"),
+                        s(c, "out_trade_no"), s(c, "transaction_id"), s(c, "check_code"));
+                assertEquals(c.get("valid").getAsBoolean(), valid, s(c, "name"));
+            }
+        }
+        for (JsonElement e : root.getAsJsonArray("urls")) {
+            JsonObject c = e.getAsJsonObject();
+            JsonObject parsed = Receipt.parseUrl(s(c, "url")).data().getAsJsonObject();
+            for (String field : new String[] {"sub_mch_id", "out_trade_no", "check_code"}) {
+                assertEquals(c.get(field), parsed.get(field), s(c, "name") + " " + field);
+            }
+        }
+        assertFalse(Receipt.verifyCheckCode("https://a", "1", "2", "3", "0"));
+        assertNotNull(Receipt.checkCode("https://a", "1", "2", "3"));
+    }
+}
