@@ -179,6 +179,15 @@ function optionalBoolean (v, what) {
   return v === undefined || v === null ? undefined : requireBoolean(v, what)
 }
 
+function requireInteger (v, what) {
+  if (!Number.isSafeInteger(v)) throw inputError(`${what} must be a whole number, not ${describeType(v)}`)
+  return v
+}
+
+function optionalInteger (v, what) {
+  return v === undefined || v === null ? undefined : requireInteger(v, what)
+}
+
 /** Any JSON value, sent as is; absent (`undefined` or `null`) leaves the member out. */
 function jsonArg (v) {
   return v ?? undefined

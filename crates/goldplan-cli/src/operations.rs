@@ -60,10 +60,11 @@ fn subcommand(operation: Operation, doc: String, params: &[Param]) -> Command {
             .help(help)
             .required(param.required);
         arg = match param.ty {
-            ParamType::TextList | ParamType::ChoiceList(_) => arg
-                .action(ArgAction::Append)
-                .value_delimiter(','),
+            ParamType::TextList | ParamType::ChoiceList(_) => {
+                arg.action(ArgAction::Append).value_delimiter(',')
+            }
             ParamType::Flag => arg.value_parser(clap::value_parser!(bool)),
+            ParamType::Integer => arg.value_parser(clap::value_parser!(i64)),
             _ => arg,
         };
         if let Some((_, old)) = OLD_FLAGS.iter().find(|(name, _)| *name == param.name) {
@@ -87,6 +88,7 @@ fn argument(param: &Param, matches: &ArgMatches) -> Option<Value> {
         ParamType::Flag => matches
             .get_one::<bool>(&param.name)
             .map(|b| Value::Bool(*b)),
+        ParamType::Integer => matches.get_one::<i64>(&param.name).map(|n| Value::from(*n)),
         ParamType::Json => {
             let text = matches.get_one::<String>(&param.name)?;
             Some(serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.clone())))

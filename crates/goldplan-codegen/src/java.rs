@@ -41,6 +41,8 @@ fn java_type(param: &Param) -> &'static str {
         (ParamType::TextList | ParamType::ChoiceList(_), _) => "List<String>",
         (ParamType::Flag, true) => "boolean",
         (ParamType::Flag, false) => "Boolean",
+        (ParamType::Integer, true) => "long",
+        (ParamType::Integer, false) => "Long",
     }
 }
 
@@ -49,7 +51,7 @@ fn put(param: &Param) -> String {
     let var = camel(&param.name);
     let name = &param.name;
     match param.ty {
-        ParamType::Text | ParamType::Choice(_) | ParamType::Flag => {
+        ParamType::Text | ParamType::Choice(_) | ParamType::Flag | ParamType::Integer => {
             format!("args.addProperty(\"{name}\", {var});")
         }
         ParamType::TextList | ParamType::ChoiceList(_) => {

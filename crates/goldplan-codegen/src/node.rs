@@ -82,6 +82,8 @@ fn check(param: &Param) -> &'static str {
         (ParamType::TextList | ParamType::ChoiceList(_), false) => "optionalStringList",
         (ParamType::Flag, true) => "requireBoolean",
         (ParamType::Flag, false) => "optionalBoolean",
+        (ParamType::Integer, true) => "requireInteger",
+        (ParamType::Integer, false) => "optionalInteger",
         (ParamType::Json, _) => "jsonArg",
     }
 }
@@ -91,6 +93,7 @@ fn jsdoc_type(ty: &ParamType) -> &'static str {
         ParamType::Text | ParamType::Choice(_) => "string",
         ParamType::TextList | ParamType::ChoiceList(_) => "string[]",
         ParamType::Flag => "boolean",
+        ParamType::Integer => "number",
         ParamType::Json => "*",
     }
 }
@@ -330,6 +333,7 @@ fn declarations(ops: &[Op], names: &BTreeMap<(String, String), String>) -> Strin
                         format!("readonly ({n} | (string & {{}}))[]")
                     }
                     (ParamType::Flag, _) => "boolean".to_owned(),
+                    (ParamType::Integer, _) => "number".to_owned(),
                     (ParamType::Json, _) => "unknown".to_owned(),
                     (ParamType::TextList | ParamType::ChoiceList(_), _) => {
                         "readonly string[]".to_owned()

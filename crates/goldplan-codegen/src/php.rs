@@ -62,6 +62,8 @@ fn php_type(param: &Param) -> &'static str {
         (ParamType::TextList | ParamType::ChoiceList(_), false) => "?array",
         (ParamType::Flag, true) => "bool",
         (ParamType::Flag, false) => "?bool",
+        (ParamType::Integer, true) => "int",
+        (ParamType::Integer, false) => "?int",
         // `mixed` already includes null, and PHP refuses `?mixed`.
         (ParamType::Json, _) => "mixed",
     }
@@ -77,6 +79,8 @@ fn doc_type(param: &Param) -> &'static str {
         (ParamType::TextList | ParamType::ChoiceList(_), false) => "string[]|null",
         (ParamType::Flag, true) => "bool",
         (ParamType::Flag, false) => "bool|null",
+        (ParamType::Integer, true) => "int",
+        (ParamType::Integer, false) => "int|null",
         (ParamType::Json, _) => "mixed",
     }
 }
@@ -270,6 +274,10 @@ fn ext_method(op: &Op) -> String {
             (ParamType::TextList | ParamType::ChoiceList(_), false) => {
                 format!("HashTable *{name} = NULL;")
             }
+            (ParamType::Integer, true) => format!("zend_long {name} = 0;"),
+            (ParamType::Integer, false) => {
+                format!("zend_long {name} = 0;\n\tbool {name}_is_null = true;")
+            }
             (ParamType::Flag, true) => format!("bool {name} = false;"),
             (ParamType::Flag, false) => {
                 format!("bool {name} = false;\n\tbool {name}_is_null = true;")
@@ -301,6 +309,10 @@ fn ext_method(op: &Op) -> String {
                 (ParamType::TextList | ParamType::ChoiceList(_), false) => {
                     format!("Z_PARAM_ARRAY_HT_OR_NULL({name})")
                 }
+                (ParamType::Integer, true) => format!("Z_PARAM_LONG({name})"),
+                (ParamType::Integer, false) => {
+                    format!("Z_PARAM_LONG_OR_NULL({name}, {name}_is_null)")
+                }
                 (ParamType::Flag, true) => format!("Z_PARAM_BOOL({name})"),
                 (ParamType::Flag, false) => {
                     format!("Z_PARAM_BOOL_OR_NULL({name}, {name}_is_null)")
@@ -324,6 +336,7 @@ fn ext_method(op: &Op) -> String {
                 format!("gp_add_list(&args, \"{key}\", {name});")
             }
             ParamType::Flag => format!("add_assoc_bool(&args, \"{key}\", {name});"),
+            ParamType::Integer => format!("add_assoc_long(&args, \"{key}\", {name});"),
             ParamType::Json => {
                 format!("Z_TRY_ADDREF_P({name});\n\tadd_assoc_zval(&args, \"{key}\", {name});")
             }
@@ -332,7 +345,7 @@ fn ext_method(op: &Op) -> String {
             out.push_str(&format!("\t{add}\n"));
         } else {
             let present = match p.ty {
-                ParamType::Flag => format!("!{name}_is_null"),
+                ParamType::Flag | ParamType::Integer => format!("!{name}_is_null"),
                 _ => name.clone(),
             };
             let add = add.replace('\n', "\n\t");

@@ -96,6 +96,7 @@ fn rust_type(p: &Param) -> String {
         ParamType::Text | ParamType::Choice(_) => "String",
         ParamType::TextList | ParamType::ChoiceList(_) => "Vec<String>",
         ParamType::Flag => "bool",
+        ParamType::Integer => "i64",
         ParamType::Json => "crate::convert::JsonArg",
     };
     if p.required {
@@ -233,6 +234,7 @@ impl Aliases {
                 format!("Sequence[Union[{}, str]]", self.name(values))
             }
             ParamType::Flag => "bool".to_owned(),
+            ParamType::Integer => "int".to_owned(),
             ParamType::Json => "Any".to_owned(),
         };
         if p.required {

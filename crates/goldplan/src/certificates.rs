@@ -36,7 +36,7 @@ struct CertificatesBody {
 }
 
 /// An entry that was listed but not kept, and why.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct DroppedCertificate {
     /// The serial as listed.
     pub serial_no: String,
@@ -53,19 +53,36 @@ pub struct DownloadedCertificates {
     pub dropped: Vec<DroppedCertificate>,
 }
 
+/// [`DownloadedCertificates`] as data.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+struct DownloadedCertificatesShown<'a> {
+    /// The certificates kept.
+    certificates: Vec<CertificateInfo>,
+    /// The entries dropped, and why.
+    dropped: &'a [DroppedCertificate],
+    /// The serial of the newest certificate kept.
+    newest_serial: Option<&'a str>,
+}
+
 impl serde::Serialize for DownloadedCertificates {
     /// `{certificates: [CertificateInfo…], dropped: [{serial_no, reason}…], newest_serial}`.
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let certificates: Vec<_> = self.certificates.iter().map(|c| c.info()).collect();
-        let mut out = s.serialize_struct("DownloadedCertificates", 3)?;
-        out.serialize_field("certificates", &certificates)?;
-        out.serialize_field("dropped", &self.dropped)?;
-        out.serialize_field(
-            "newest_serial",
-            &self.certificates.newest().map(|c| c.serial_hex()),
-        )?;
-        out.end()
+        DownloadedCertificatesShown {
+            certificates: self.certificates.iter().map(|c| c.info()).collect(),
+            dropped: &self.dropped,
+            newest_serial: self.certificates.newest().map(|c| c.serial_hex()),
+        }
+        .serialize(s)
+    }
+}
+
+impl schemars::JsonSchema for DownloadedCertificates {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "DownloadedCertificates".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        DownloadedCertificatesShown::json_schema(generator)
     }
 }
 

@@ -3,6 +3,9 @@
 
 use std::fmt;
 
+// Re-exported: the escaping lived here before it had a module of its own.
+pub use crate::untrusted::{Untrusted, escape_untrusted};
+
 /// Result alias used throughout the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -316,50 +319,6 @@ const MAX_SHOWN_CODE: usize = 128;
 /// How much of an error message, or of the JSON of `detail`, a message shows. The whole
 /// `detail` stays available as data in [`ApiError::detail`].
 const MAX_SHOWN_TEXT: usize = 1024;
-
-/// Text received from the network, shown in a message: control characters (CR, LF, ESC, NUL,
-/// ...), and the Unicode marks that reorder or hide text, are written as `\u{…}` escapes, and
-/// at most `max` characters are shown (then `…`). What the SDK itself writes is never escaped.
-#[derive(Clone, Copy)]
-pub struct Untrusted<'a>(pub &'a str, pub usize);
-
-impl fmt::Display for Untrusted<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use fmt::Write as _;
-        for (shown, c) in self.0.chars().enumerate() {
-            if shown >= self.1 {
-                return f.write_char('…');
-            }
-            if needs_escape(c) {
-                write!(f, "{}", c.escape_unicode())?;
-            } else {
-                f.write_char(c)?;
-            }
-        }
-        Ok(())
-    }
-}
-
-impl fmt::Debug for Untrusted<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "\"{self}\"")
-    }
-}
-
-/// Whether `c` may change how a terminal or log viewer shows the surrounding text.
-fn needs_escape(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            // Bidirectional overrides and isolates, zero-width and line/paragraph separators.
-            '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}'
-        )
-}
-
-/// [`Untrusted`] as an owned string: `text` escaped and cut to `max` characters.
-pub fn escape_untrusted(text: &str, max: usize) -> String {
-    Untrusted(text, max).to_string()
-}
 
 impl ApiError {
     /// Builds the error from a response's status, Request-ID and raw body, tolerating bodies

@@ -52,6 +52,7 @@ pub mod credentials;
 pub mod error;
 pub mod files;
 pub mod gold_plan;
+pub mod helpers;
 #[cfg(feature = "client")]
 pub mod http;
 pub mod media;
@@ -61,6 +62,7 @@ pub mod redact;
 pub mod sensitive;
 pub mod service;
 pub mod sign;
+pub mod untrusted;
 pub mod verify;
 pub mod x509;
 

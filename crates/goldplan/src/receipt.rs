@@ -47,7 +47,7 @@ pub fn verify_check_code(
 }
 
 /// One query parameter as received and percent-decoded.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct QueryValue {
     /// Exactly as it appears in the URL (use this for the check code).
     pub raw: String,
@@ -57,7 +57,7 @@ pub struct QueryValue {
 
 /// The three parameters WeChat appends to the receipt link (serialises as `{sub_mch_id,
 /// out_trade_no, check_code}`, each `{raw, decoded}`).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct ReceiptParams {
     /// `sub_mch_id` (note the spelling, unlike the API's `sub_mchid`).
     pub sub_mch_id: QueryValue,

@@ -191,7 +191,9 @@ pub enum ParamType {
     ChoiceList(Vec<String>),
     /// `true` or `false`.
     Flag,
-    /// Any JSON value.
+    /// A whole number (64 bits).
+    Integer,
+    /// Any JSON value, or a structure (such as a list of header pairs) that crosses as JSON.
     Json,
 }
 
@@ -212,7 +214,7 @@ impl ParamType {
 
 impl ParamType {
     /// The stable name of the type in [`OperationDescriptor::parameters`]: `text`, `choice`,
-    /// `text_list`, `choice_list`, `flag` or `json`.
+    /// `text_list`, `choice_list`, `flag`, `integer` or `json`.
     pub fn as_str(&self) -> &'static str {
         match self {
             ParamType::Text => "text",
@@ -220,6 +222,7 @@ impl ParamType {
             ParamType::TextList => "text_list",
             ParamType::ChoiceList(_) => "choice_list",
             ParamType::Flag => "flag",
+            ParamType::Integer => "integer",
             ParamType::Json => "json",
         }
     }
@@ -307,11 +310,13 @@ fn param(name: &str, property: &Value, required: bool) -> Result<Param> {
             match (types(items).as_slice(), choices(items)) {
                 (["string"], Some(values)) => ParamType::ChoiceList(values),
                 (["string"], None) => ParamType::TextList,
-                _ => return Err(Error::Internal(format!("{name}: a list of what?"))),
+                // A list of structures (such as header pairs) crosses as JSON.
+                _ => ParamType::Json,
             }
         }
         ["boolean"] => ParamType::Flag,
-        [] => ParamType::Json,
+        ["integer"] => ParamType::Integer,
+        [] | ["object"] => ParamType::Json,
         other => {
             return Err(Error::Internal(format!(
                 "{name}: no binding type for {other:?}"
@@ -355,9 +360,12 @@ fn choices(schema: &Value) -> Option<Vec<String>> {
 pub struct OperationDescriptor {
     /// The stable snake_case name.
     pub name: &'static str,
-    /// `remote` (a signed call to WeChat Pay) or `client` (served by the client itself, such
-    /// as a certificate download that updates its trusted set).
+    /// `remote` (a signed call to WeChat Pay), `client` (served by the client itself, such
+    /// as a certificate download that updates its trusted set), `local` (a helper that needs
+    /// no client) or `method` (an operation of an object a binding holds, with no JSON form).
     pub kind: &'static str,
+    /// Where a binding offers it: `client`, `module` (a function), `signer` or `verifier`.
+    pub receiver: &'static str,
     /// One line of documentation.
     pub doc: &'static str,
     /// The HTTP method of a remote call.
@@ -397,6 +405,7 @@ pub fn describe<R: ApiCall>() -> OperationDescriptor {
     OperationDescriptor {
         name: R::NAME,
         kind: "remote",
+        receiver: "client",
         doc: R::DOC,
         method: Some(R::ENDPOINT.method),
         path: Some(R::ENDPOINT.path),

@@ -30,6 +30,10 @@ fn the_committed_registry_description_is_current() {
 fn every_arguments_schema_reads_as_parameters() {
     for op in Operation::ALL {
         let descriptor = op.descriptor();
+        if descriptor.kind == "method" {
+            // Methods take keys or callbacks: no JSON arguments to read.
+            continue;
+        }
         let parameters = goldplan::service::parameters(&descriptor.arguments)
             .unwrap_or_else(|e| panic!("{op}: {e}"));
         assert_eq!(parameters, descriptor.parameters, "{op}");

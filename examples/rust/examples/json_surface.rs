@@ -1,4 +1,4 @@
-//! The JSON surface every binding crosses (`cargo run -p goldplan --example json_surface`):
+//! The JSON surface every binding crosses (`cargo run -p goldplan-examples --example json_surface`):
 //! a client configured from a `sandbox.json`-style document, `Client::probe`, every operation
 //! through `Client::call_json`, and an error as the `ErrorReport` that bindings turn into their
 //! own exceptions. A local sandbox stands in for WeChat Pay.

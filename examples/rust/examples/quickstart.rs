@@ -1,4 +1,4 @@
-//! The README's Rust quick start, runnable: `cargo run -p goldplan --example quickstart`.
+//! The README's Rust quick start, runnable: `cargo run -p goldplan-examples --example quickstart`.
 //!
 //! `main` stands a local sandbox in for WeChat Pay, writes the merchant's files the way the
 //! merchant portal hands them out, and runs itself as the merchant's program; `quickstart` is

@@ -37,7 +37,7 @@ use std::sync::Arc;
 
 pub use builder::ClientBuilder;
 pub use certificate_manager::{CertificateManager, RefreshPolicy};
-pub use operation::{JsonReply, Operation, operations_json};
+pub use operation::{JsonReply, Operation, call_local_json, operations_json};
 pub use probe::{ProbeCheck, ProbeReport, ProbeStatus};
 pub use registry::ClientRegistry;
 pub use response::{Reply, RequestOptions, Response};

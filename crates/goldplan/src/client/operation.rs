@@ -20,49 +20,79 @@ use crate::gold_plan::{
     ChangeCustomPageStatusRequest, ChangeGoldPlanStatusRequest, CloseAdvertisingShowRequest,
     OpenAdvertisingShowRequest, SetAdvertisingIndustryFilterRequest,
 };
+use crate::helpers;
 use crate::media::MediaUploadResponse;
 use crate::service::{ApiCall, OperationDescriptor, describe, parameters_of, schema_of};
 use crate::x509::CertificateInfo;
 
 /// Declares the registry: one line per operation gives the [`Operation`] variant, its name,
-/// its descriptor and its arm of [`Client::call_json`].
+/// its descriptor and how it runs.
 ///
-/// `remote` operations are [`ApiCall`]s: the request type is the argument type, the reply type
-/// the result. `client` operations are served by the client itself through a function of this
-/// module taking their argument type.
+/// - `remote` operations are [`ApiCall`]s: the request type is the argument type, the reply
+///   type the result; [`Client::call_json`] signs and sends them.
+/// - `client` operations are served by the client itself (uploads, the generic request, a
+///   certificate download) through a function of this module taking their argument type.
+/// - `local` operations are the protocol helpers that need no client (receipt check codes,
+///   signature messages, certificate validation): functions of [`crate::helpers`], run by
+///   [`call_local_json`].
+/// - `methods` are operations of an object a binding holds (the client, a signer, a
+///   verifier) that take keys or callbacks rather than JSON: listed so that every language
+///   offers them under the same name, run by the object's own method.
 macro_rules! registry {
     (
         remote { $($(#[$rdoc:meta])* $remote:ident => $request:ty,)+ }
         client { $($(#[$cdoc:meta])* $client:ident => $name:literal, $args:ty, $reply:ty, $run:ident, $idem:literal, $doc:literal,)+ }
+        local { $($(#[$ldoc:meta])* $local:ident => $lname:literal, $largs:ty, $lreply:ty, $lrun:path, $ldocs:literal,)+ }
+        methods { $($(#[$mdoc:meta])* $method:ident => $mname:literal, $receiver:literal, $mdocs:literal,)+ }
     ) => {
-        /// Every call the JSON surface offers, declared once in its registry. Names are the
-        /// same in every language (camelCase in JavaScript and Java);
-        /// [`Operation::descriptor`] describes each one as data.
+        /// Every operation of the JSON surface and every helper a binding offers, declared once
+        /// in its registry. Names are the same in every language (camelCase in JavaScript, PHP
+        /// and Java); [`Operation::descriptor`] describes each one as data.
         #[non_exhaustive]
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum Operation {
             $($(#[$rdoc])* $remote,)+
             $($(#[$cdoc])* $client,)+
+            $($(#[$ldoc])* $local,)+
+            $($(#[$mdoc])* $method,)+
         }
 
         impl Operation {
             /// Every operation, in the registry's order.
-            pub const ALL: &'static [Operation] = &[$(Operation::$remote,)+ $(Operation::$client,)+];
+            pub const ALL: &'static [Operation] = &[
+                $(Operation::$remote,)+
+                $(Operation::$client,)+
+                $(Operation::$local,)+
+                $(Operation::$method,)+
+            ];
 
             /// The stable snake_case name, e.g. `"change_gold_plan_status"`.
             pub fn as_str(self) -> &'static str {
                 match self {
                     $(Operation::$remote => <$request as ApiCall>::NAME,)+
                     $(Operation::$client => $name,)+
+                    $(Operation::$local => $lname,)+
+                    $(Operation::$method => $mname,)+
                 }
             }
 
             /// The HTTP method and path template of a remote call; `None` for an operation
-            /// the client serves itself. Cheap (no schema is built): what routers match on.
+            /// the client serves itself or a helper. Cheap (no schema is built): what routers
+            /// match on.
             pub fn endpoint(self) -> Option<crate::service::Endpoint> {
                 match self {
                     $(Operation::$remote => Some(<$request as ApiCall>::ENDPOINT),)+
-                    $(Operation::$client => None,)+
+                    _ => None,
+                }
+            }
+
+            /// Where a binding offers it: `client` (a method of the client), `module` (a
+            /// function), `signer` or `verifier` (a method of that object).
+            pub fn receiver(self) -> &'static str {
+                match self {
+                    $(Operation::$method => $receiver,)+
+                    $(Operation::$local => "module",)+
+                    _ => "client",
                 }
             }
 
@@ -74,6 +104,7 @@ macro_rules! registry {
                     $(Operation::$client => OperationDescriptor {
                         name: $name,
                         kind: "client",
+                        receiver: "client",
                         doc: $doc,
                         method: None,
                         path: None,
@@ -82,7 +113,48 @@ macro_rules! registry {
                         arguments: schema_of::<$args>(),
                         reply: schema_of::<$reply>(),
                     },)+
+                    $(Operation::$local => OperationDescriptor {
+                        name: $lname,
+                        kind: "local",
+                        receiver: "module",
+                        doc: $ldocs,
+                        method: None,
+                        path: None,
+                        idempotent: true,
+                        parameters: parameters_of(&schema_of::<$largs>()),
+                        arguments: schema_of::<$largs>(),
+                        reply: schema_of::<$lreply>(),
+                    },)+
+                    $(Operation::$method => OperationDescriptor {
+                        name: $mname,
+                        kind: "method",
+                        receiver: $receiver,
+                        doc: $mdocs,
+                        method: None,
+                        path: None,
+                        idempotent: false,
+                        parameters: Vec::new(),
+                        arguments: Value::Null,
+                        reply: Value::Null,
+                    },)+
                 }
+            }
+        }
+
+        /// Runs a `local` operation (a helper that needs no client) with its arguments as a
+        /// JSON object, and returns its result as JSON. Any other operation is an
+        /// `invalid_input` error that says where it runs.
+        pub fn call_local_json(operation: Operation, arguments: &[u8]) -> Result<Vec<u8>> {
+            match operation {
+                $(Operation::$local => {
+                    let arguments: $largs = args(operation, arguments)?;
+                    let result: $lreply = $lrun(arguments)?;
+                    encode(&result, None).map(|reply| reply.json)
+                })+
+                other => Err(Error::InvalidInput(format!(
+                    "{other} is not a helper: it is a method of the {}",
+                    other.receiver()
+                ))),
             }
         }
 
@@ -90,7 +162,8 @@ macro_rules! registry {
             /// Runs `operation` with its arguments given as a JSON object (see
             /// [`Operation::descriptor`] for each one's arguments and result) and returns the
             /// result as JSON. Unknown argument names and enum values outside the documented
-            /// sets are `invalid_input` errors.
+            /// sets are `invalid_input` errors; so is a `method` operation (it runs on its
+            /// object).
             pub async fn call_json(
                 &self,
                 operation: Operation,
@@ -108,6 +181,8 @@ macro_rules! registry {
                             $run(self, arguments).await?;
                         encode(&result, request_id)
                     })+
+                    other => call_local_json(other, arguments)
+                        .map(|json| JsonReply { json, request_id: None }),
                 }
             }
         }
@@ -141,6 +216,46 @@ registry! {
         /// [{serial_no, not_before, not_after, not_before_unix, not_after_unix, pem}]}`.
         DownloadCertificates => "download_certificates", NoArgs, CertificateList, download_certificates, true,
             "Downloads, verifies and trusts the platform certificates now; returns those trusted.",
+    }
+    local {
+        /// The string whose MD5 is a receipt's `check_code`.
+        CheckCodeInput => "check_code_input", helpers::CheckCodeArgs, String, helpers::check_code_input,
+            "The string whose MD5 is a merchant receipt's check_code (spec §9.3).",
+        /// The `check_code` WeChat computes for an order.
+        ExpectedCheckCode => "expected_check_code", helpers::CheckCodeArgs, String, helpers::expected_check_code,
+            "The check_code WeChat appends to a merchant receipt link for an order: lower-case hex MD5.",
+        /// Whether a received `check_code` is right.
+        VerifyCheckCode => "verify_check_code", helpers::VerifyCheckCodeArgs, bool, helpers::verify_check_code,
+            "Whether a received check_code is the one WeChat computed for the order (constant time, any case).",
+        /// The three receipt parameters of a URL.
+        ParseReceiptQuery => "parse_receipt_query", helpers::ReceiptQueryArgs, crate::receipt::ReceiptParams, helpers::parse_receipt_query,
+            "The sub_mch_id, out_trade_no and check_code of a receipt page URL, each raw and decoded.",
+        /// The canonical URL of a request target.
+        CanonicalUrl => "canonical_url", helpers::CanonicalUrlArgs, String, helpers::canonical_url,
+            "The request target as signed and sent; refuses one an HTTP library would change.",
+        /// A request signature's message.
+        MessageToSign => "message_to_sign", helpers::MessageToSignArgs, String, helpers::message_to_sign,
+            "The five-line message a request signature covers: METHOD, URL, TIMESTAMP, NONCE, BODY.",
+        /// A response or callback signature's message.
+        MessageToVerify => "message_to_verify", helpers::MessageToVerifyArgs, String, helpers::message_to_verify,
+            "The three-line message a response or callback signature covers: TIMESTAMP, NONCE, BODY.",
+        /// Decrypts and validates a certificate download.
+        DecryptCertificates => "decrypt_certificates", helpers::DecryptCertificatesArgs, crate::certificates::DownloadedCertificates, helpers::decrypt_certificates,
+            "Decrypts and validates a /v3/certificates response (spec §3.3) and verifies its signature.",
+    }
+    methods {
+        /// Verifies and decrypts a callback (client and verifier).
+        ParseNotification => "parse_notification", "client", "Verifies and decrypts a callback from its raw headers and body; a replay guard refuses ids already processed.",
+        /// Encrypts a sensitive field for WeChat Pay.
+        EncryptSensitive => "encrypt_sensitive", "client", "Encrypts a sensitive field with the platform key; returns the ciphertext and the Wechatpay-Serial to send.",
+        /// Decrypts a sensitive field of a response.
+        DecryptSensitive => "decrypt_sensitive", "client", "Decrypts a sensitive field of a response with the merchant private key.",
+        /// Checks the gateway.
+        Probe => "probe", "client", "Checks reachability, signatures, clock skew and key mode against the gateway; a failed check is data.",
+        /// Signs a request.
+        SignRequest => "sign_request", "signer", "Signs a request: the Authorization header and the values that went into it.",
+        /// Verifies a signed response.
+        VerifyResponse => "verify", "verifier", "Verifies a signed response or callback from its headers and raw body.",
     }
 }
 
@@ -387,7 +502,10 @@ mod tests {
         assert_eq!(all.len(), Operation::ALL.len());
         for (descriptor, op) in all.iter().zip(Operation::ALL) {
             assert_eq!(descriptor["name"], op.as_str());
-            assert_eq!(descriptor["arguments"]["type"], "object", "{descriptor}");
+            assert_eq!(descriptor["receiver"], op.receiver());
+            if descriptor["kind"] != "method" {
+                assert_eq!(descriptor["arguments"]["type"], "object", "{descriptor}");
+            }
         }
         let close = Operation::CloseAdvertisingShow.descriptor();
         assert_eq!(close.method, Some("POST"));
@@ -406,5 +524,64 @@ mod tests {
             status.arguments["required"],
             serde_json::json!(["sub_mchid", "operation_type"])
         );
+    }
+
+    #[test]
+    fn helpers_run_from_json_and_methods_say_where_they_run() {
+        let code = call_local_json(
+            Operation::ExpectedCheckCode,
+            br#"{"configured_link":"https://r.example/p","sub_mch_id":"1900000109","out_trade_no":"o%201","transaction_id":"42"}"#,
+        )
+        .unwrap();
+        let expected =
+            crate::receipt::expected_check_code("https://r.example/p", "1900000109", "o%201", "42");
+        assert_eq!(code, serde_json::to_vec(&expected).unwrap());
+        let valid = call_local_json(
+            Operation::VerifyCheckCode,
+            format!(
+                r#"{{"configured_link":"https://r.example/p","sub_mch_id":"1900000109","out_trade_no":"o%201","transaction_id":"42","check_code":"{}"}}"#,
+                expected.to_uppercase()
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(valid, b"true");
+        let parsed = call_local_json(
+            Operation::ParseReceiptQuery,
+            br#"{"url":"https://r.example/p?sub_mch_id=1&out_trade_no=a%20b&check_code=c"}"#,
+        )
+        .unwrap();
+        let parsed: Value = serde_json::from_slice(&parsed).unwrap();
+        assert_eq!(parsed["out_trade_no"]["raw"], "a%20b");
+        assert_eq!(parsed["out_trade_no"]["decoded"], "a b");
+        let message = call_local_json(
+            Operation::MessageToVerify,
+            br#"{"timestamp":"1","nonce":"n","body":"{}"}"#,
+        )
+        .unwrap();
+        assert_eq!(message, br#""1\nn\n{}\n""#);
+        let e = call_local_json(Operation::SignRequest, b"{}").unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::InvalidInput);
+        assert!(e.to_string().contains("signer"), "{e}");
+        let e = call_local_json(Operation::CloseAdvertisingShow, b"{}").unwrap_err();
+        assert!(e.to_string().contains("client"), "{e}");
+    }
+
+    #[test]
+    fn a_key_given_to_a_helper_never_comes_back_in_its_error() {
+        let key = "0123456789abcdefghijklmnopqrstu";
+        let e = call_local_json(
+            Operation::DecryptCertificates,
+            format!(r#"{{"headers":[],"body":"{{}}","apiv3_key":"{key}"}}"#).as_bytes(),
+        )
+        .unwrap_err();
+        assert!(!e.to_string().contains(key), "{e}");
+        let e = call_local_json(
+            Operation::DecryptCertificates,
+            format!(r#"{{"headers":[],"body":"{{}}","apiv3_key":["{key}"]}}"#).as_bytes(),
+        )
+        .unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::InvalidInput);
+        assert!(!e.to_string().contains(key), "{e}");
     }
 }
