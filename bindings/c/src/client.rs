@@ -224,7 +224,7 @@ fn core_client(client: *const GoldplanClient) -> FfiResult<goldplan::Client> {
 
 /// Runs an operation by its stable name (`change_gold_plan_status`,
 /// `change_custom_page_status`, `set_advertising_industry_filter`, `open_advertising_show`,
-/// `close_advertising_show`, `upload_image`, `request`, `download_certificates`) with its
+/// `close_advertising_show`, `upload_image`, `request`, `refresh_certificates`) with its
 /// arguments as a JSON object; the result is JSON in `*out`. API errors are
 /// `GOLDPLAN_STATUS_API` with `status` and `code` in the last error's report.
 ///
@@ -298,7 +298,7 @@ pub unsafe extern "C" fn goldplan_client_refresh_certificates(
         let client = core_client(client)?;
         let reply = block_on(async {
             client
-                .call_json(Operation::DownloadCertificates, b"{}")
+                .call_json(Operation::RefreshCertificates, b"{}")
                 .await
         })??;
         // SAFETY: `out` was checked.

@@ -1470,9 +1470,13 @@ static void sandbox_operations(goldplan_client *c, const sandbox *sb, const char
             CHECK(res && jint(res, "status") / 100 == 2 && jstr(res, "request_id"), "%s: request status", mode);
         json_free(res);
     }
-    /* download_certificates through the JSON surface too (not in public-key mode). */
+    /* refresh_certificates through the JSON surface too (not in public-key mode); its former
+     * name download_certificates still works. */
     if (strcmp(mode, "public_key")) {
         jnode *res = call(c, "download_certificates", "{}", &st);
+        jnode *renamed = call(c, "refresh_certificates", "{}", &st);
+        CHECK(renamed && jget(renamed, "certificates"), "%s: refresh_certificates (%d)", mode, st);
+        json_free(renamed);
         CHECK(res && jget(res, "certificates"), "%s: download_certificates (%d)", mode, st);
         json_free(res);
     }

@@ -232,7 +232,7 @@ goldplan_status goldplan_client_free(goldplan_client *client);
 /**
  * Runs an operation by its stable name (`change_gold_plan_status`,
  * `change_custom_page_status`, `set_advertising_industry_filter`, `open_advertising_show`,
- * `close_advertising_show`, `upload_image`, `request`, `download_certificates`) with its
+ * `close_advertising_show`, `upload_image`, `request`, `refresh_certificates`) with its
  * arguments as a JSON object; the result is JSON in `*out`. API errors are
  * `GOLDPLAN_STATUS_API` with `status` and `code` in the last error's report.
  *

@@ -61,7 +61,7 @@ struct DownloadResult {
 pub async fn certs_download(settings: &Settings, dir: &Path, out: Out) -> Result<u8> {
     let client = settings.client(Keys::WithCertificates)?;
     let reply = client
-        .call_json(Operation::DownloadCertificates, b"{}")
+        .call_json(Operation::RefreshCertificates, b"{}")
         .await?;
     let result: DownloadResult = serde_json::from_slice(&reply.json)
         .map_err(|e| Error::Decode(format!("unexpected download result: {e}")))?;

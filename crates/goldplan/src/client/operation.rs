@@ -214,7 +214,7 @@ registry! {
             "Any signed APIv3 call: the body is signed and sent byte for byte, the answer verified.",
         /// Downloads the platform certificates now. Arguments `{}`; result `{certificates:
         /// [{serial_no, not_before, not_after, not_before_unix, not_after_unix, pem}]}`.
-        DownloadCertificates => "download_certificates", NoArgs, CertificateList, download_certificates, true,
+        RefreshCertificates => "refresh_certificates", NoArgs, CertificateList, refresh_certificates, true,
             "Downloads, verifies and trusts the platform certificates now; returns those trusted.",
     }
     local {
@@ -273,9 +273,23 @@ impl fmt::Display for Operation {
     }
 }
 
+impl Operation {
+    /// The former name of [`Operation::RefreshCertificates`].
+    #[deprecated(note = "renamed RefreshCertificates, the client method's name in every language")]
+    #[allow(non_upper_case_globals)]
+    pub const DownloadCertificates: Operation = Operation::RefreshCertificates;
+}
+
+/// Names of earlier releases, still accepted by [`Operation::from_str`]: old name → operation.
+const FORMER_NAMES: &[(&str, Operation)] =
+    &[("download_certificates", Operation::RefreshCertificates)];
+
 impl FromStr for Operation {
     type Err = Error;
     fn from_str(name: &str) -> Result<Operation> {
+        if let Some((_, op)) = FORMER_NAMES.iter().find(|(old, _)| *old == name) {
+            return Ok(*op);
+        }
         Operation::ALL
             .iter()
             .copied()
@@ -355,7 +369,7 @@ struct RequestResult {
     body: Value,
 }
 
-/// The result of `download_certificates`.
+/// The result of `refresh_certificates`.
 #[derive(Serialize, JsonSchema)]
 struct CertificateList {
     /// Every certificate trusted after the download.
@@ -398,7 +412,7 @@ async fn request(client: &Client, a: RequestArgs) -> Result<(RequestResult, Opti
     Ok((request_result(response), request_id))
 }
 
-async fn download_certificates(
+async fn refresh_certificates(
     client: &Client,
     _: NoArgs,
 ) -> Result<(CertificateList, Option<String>)> {
@@ -462,6 +476,10 @@ mod tests {
         for &op in Operation::ALL {
             assert_eq!(op.as_str().parse::<Operation>().unwrap(), op);
         }
+        assert_eq!(
+            "download_certificates".parse::<Operation>().unwrap(),
+            Operation::RefreshCertificates
+        );
         let e = "change_goldplan_status".parse::<Operation>().unwrap_err();
         assert_eq!(e.kind(), crate::ErrorKind::InvalidInput);
         assert!(e.to_string().contains("change_gold_plan_status"), "{e}");
@@ -477,7 +495,7 @@ mod tests {
         .unwrap();
         assert_eq!(e.kind(), crate::ErrorKind::InvalidInput);
         assert!(e.to_string().contains("unknown field"), "{e}");
-        let _: NoArgs = args(Operation::DownloadCertificates, b"").unwrap();
+        let _: NoArgs = args(Operation::RefreshCertificates, b"").unwrap();
         // Documented values in any case are taken; others are refused by validation.
         let a: SetAdvertisingIndustryFilterRequest = args(
             Operation::SetAdvertisingIndustryFilter,
