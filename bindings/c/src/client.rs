@@ -257,6 +257,38 @@ pub unsafe extern "C" fn goldplan_client_call(
     })
 }
 
+/// Runs a helper of the operation registry that needs no client (`check_code_input`,
+/// `expected_check_code`, `verify_check_code`, `parse_receipt_query`, `canonical_url`,
+/// `message_to_sign`, `message_to_verify`, `decrypt_certificates`; `kind: "local"` in
+/// `bindings/operations.json`) with its arguments as a JSON object; the result is JSON in
+/// `*out`. What every binding's helper functions go through.
+///
+/// # Safety
+/// Pointers with lengths must point to that many readable bytes; `out` must be writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn goldplan_call_local(
+    operation: *const c_char,
+    operation_len: usize,
+    args_json: *const c_char,
+    args_json_len: usize,
+    out: *mut *mut GoldplanResponse,
+) -> GoldplanStatus {
+    guard(|| {
+        let out = out_arg(out, "out")?;
+        // SAFETY: caller's contract.
+        let (name, args) = unsafe {
+            (
+                str_arg(operation, operation_len, "operation")?,
+                bytes_arg(args_json.cast::<u8>(), args_json_len, "args_json")?,
+            )
+        };
+        let operation: Operation = name.parse()?;
+        let json = goldplan::client::call_local_json(operation, args)?;
+        // SAFETY: `out` was checked.
+        unsafe { write_response(out, json, None) }
+    })
+}
+
 /// Sends one signed request to the gateway and reports whether this configuration works there
 /// (reachability, signature, clock skew, key mode) as JSON: the core's probe report plus
 /// `"ok"`. A failed check is data, not an error: the status is OK unless the call itself could

@@ -247,6 +247,22 @@ goldplan_status goldplan_client_call(const goldplan_client *client,
                                      goldplan_response **out);
 
 /**
+ * Runs a helper of the operation registry that needs no client (`check_code_input`,
+ * `expected_check_code`, `verify_check_code`, `parse_receipt_query`, `canonical_url`,
+ * `message_to_sign`, `message_to_verify`, `decrypt_certificates`; `kind: "local"` in
+ * `bindings/operations.json`) with its arguments as a JSON object; the result is JSON in
+ * `*out`. What every binding's helper functions go through.
+ *
+ * # Safety
+ * Pointers with lengths must point to that many readable bytes; `out` must be writable.
+ */
+goldplan_status goldplan_call_local(const char *operation,
+                                    size_t operation_len,
+                                    const char *args_json,
+                                    size_t args_json_len,
+                                    goldplan_response **out);
+
+/**
  * Sends one signed request to the gateway and reports whether this configuration works there
  * (reachability, signature, clock skew, key mode) as JSON: the core's probe report plus
  * `"ok"`. A failed check is data, not an error: the status is OK unless the call itself could
