@@ -198,6 +198,29 @@ impl fmt::Debug for Notification {
     }
 }
 
+impl serde::Serialize for Notification {
+    /// The envelope, the decrypted `plaintext`, and `resource`: the plaintext parsed as JSON
+    /// (`null` when it is not JSON). What every binding hands to its caller; unlike `Debug`
+    /// it carries the payment data, because the caller asked for exactly that.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let resource = serde_json::from_str::<serde_json::Value>(self.plaintext())
+            .unwrap_or(serde_json::Value::Null);
+        let mut out = s.serialize_struct("Notification", 10)?;
+        out.serialize_field("id", &self.id)?;
+        out.serialize_field("create_time", &self.create_time)?;
+        out.serialize_field("event_type", &self.event_type)?;
+        out.serialize_field("resource_type", &self.resource_type)?;
+        out.serialize_field("summary", &self.summary)?;
+        out.serialize_field("original_type", &self.original_type)?;
+        out.serialize_field("request_id", &self.request_id)?;
+        out.serialize_field("serial", &self.serial)?;
+        out.serialize_field("plaintext", self.plaintext())?;
+        out.serialize_field("resource", &resource)?;
+        out.end()
+    }
+}
+
 #[derive(Deserialize)]
 struct Envelope {
     id: String,

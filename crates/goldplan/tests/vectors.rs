@@ -313,6 +313,19 @@ fn notification_vectors_verify_and_decrypt() {
                 assert_eq!(n.serial, s(&v, "public_key_id"));
                 let decoded: Value = n.decode().unwrap();
                 assert_eq!(decoded["trade_state"], "SUCCESS");
+                // What every binding hands out: the core's serialisation.
+                let shown = serde_json::to_value(&n).unwrap();
+                for field in [
+                    "id",
+                    "event_type",
+                    "resource_type",
+                    "create_time",
+                    "plaintext",
+                ] {
+                    assert_eq!(shown[field], expect[field], "{name}: {field}");
+                }
+                assert_eq!(shown["resource"], decoded, "{name}");
+                assert_eq!(shown["serial"], s(&v, "public_key_id"), "{name}");
             }
             "response" => {
                 let pk =
