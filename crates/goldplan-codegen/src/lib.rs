@@ -8,10 +8,12 @@
 pub mod model;
 pub mod region;
 
+mod c;
 mod java;
 mod node;
 mod php;
 mod python;
+mod readme;
 
 use std::path::{Path, PathBuf};
 
@@ -36,6 +38,8 @@ pub fn outputs() -> Result<Vec<Output>, String> {
     all.extend(node::outputs(&ops));
     all.extend(php::outputs(&ops));
     all.extend(java::outputs(&ops));
+    all.extend(c::outputs()?);
+    all.extend(readme::outputs());
     Ok(all)
 }
 
