@@ -41,7 +41,7 @@ pub enum KeySource {
 
 impl KeySource {
     /// The marker that tells PEM text from a path.
-    pub const PEM_MARKER: &'static str = "-----BEGIN";
+    pub const PEM_MARKER: &'static str = crate::redact::PEM_MARKER;
 
     /// One value that may be either, as a user types it (an environment variable, a flag, a
     /// keyword argument): PEM text when it holds `-----BEGIN`, a path otherwise.
@@ -145,7 +145,7 @@ impl Drop for KeySource {
 }
 
 /// Length of an APIv3 key in bytes.
-pub const APIV3_KEY_LEN: usize = 32;
+pub use crate::redact::APIV3_KEY_LEN;
 
 /// The 32-byte APIv3 key, used as its raw ASCII bytes as the AES-256-GCM key (spec §3.2).
 #[derive(Clone)]

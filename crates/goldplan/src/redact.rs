@@ -9,7 +9,12 @@
 
 use std::fmt;
 
-use crate::credentials::{APIV3_KEY_LEN, KeySource};
+/// The marker that tells PEM text from a path (and a key from a harmless value). Stated here,
+/// the lowest module that needs it, so that describing a value needs nothing of credentials.
+pub const PEM_MARKER: &str = "-----BEGIN";
+
+/// Length of an APIv3 key in bytes: the shape a description points out.
+pub const APIV3_KEY_LEN: usize = 32;
 
 /// A rejected value, described without its content: `Rejected(value).to_string()` gives e.g.
 /// `a value of 1704 characters, not shown (it looks like PEM text)`.
@@ -21,7 +26,7 @@ impl Rejected<'_> {
     fn hint(&self) -> Option<&'static str> {
         let text = self.0;
         let chars = text.chars().count();
-        if text.contains(KeySource::PEM_MARKER) {
+        if text.contains(PEM_MARKER) {
             Some("it looks like PEM text")
         } else if text.trim_start().starts_with('{') {
             Some("it looks like JSON")
