@@ -12,9 +12,11 @@ use pyo3::types::{PyBytes, PyType};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use crate::convert::{body_arg, bytes_arg, headers_arg, json_to_py, pem_or_path};
+use crate::certificates::{PyPlatformCertificate, certificate_list};
+use crate::convert::{body_arg, bytes_arg, headers_arg, pem_or_path};
 use crate::error::{ToPy, guard, pyclass_to_py, to_pyerr};
-use crate::protocol::{PyNotification, certificate_list};
+use crate::json::json_to_py;
+use crate::notification::PyNotification;
 use crate::runtime;
 
 /// What `Client` and `AsyncClient` share.
@@ -411,7 +413,7 @@ macro_rules! client_class {
             fn platform_certificates(
                 &self,
                 py: Python<'_>,
-            ) -> PyResult<Vec<crate::protocol::PyPlatformCertificate>> {
+            ) -> PyResult<Vec<PyPlatformCertificate>> {
                 Ok(certificate_list(
                     &self.shared.client(py)?.platform_certificates(),
                 ))
@@ -565,7 +567,7 @@ macro_rules! client_class {
                 let client = self.shared.client(py)?;
                 let pairs = headers_arg(headers)?;
                 let body = bytes_arg(body, "body")?;
-                let replay_guard = crate::protocol::replay_guard(replay_guard)?;
+                let replay_guard = crate::notification::replay_guard(replay_guard)?;
                 // The guard is asked here, with the GIL, not by the core: see `PyReplayGuard`.
                 $run_with(
                     py,

@@ -1,44 +1,28 @@
 //! Translating Python arguments into core types and core values into Python objects.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
+use goldplan::clock::{Clock, ManualClock, SystemClock};
 use goldplan::credentials::KeySource;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyList, PyString};
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyString};
 use serde_json::Value;
 use zeroize::Zeroizing;
 
-/// JSON → Python (`dict`, `list`, `str`, `int`, `float`, `bool`, `None`).
-pub(crate) fn json_to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
-    Ok(match value {
-        Value::Null => py.None().into_bound(py),
-        Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
-        Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                i.into_pyobject(py)?.into_any()
-            } else if let Some(u) = n.as_u64() {
-                u.into_pyobject(py)?.into_any()
-            } else {
-                n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any()
-            }
-        }
-        Value::String(s) => PyString::new(py, s).into_any(),
-        Value::Array(items) => {
-            let list = PyList::empty(py);
-            for item in items {
-                list.append(json_to_py(py, item)?)?;
-            }
-            list.into_any()
-        }
-        Value::Object(map) => {
-            let dict = PyDict::new(py);
-            for (k, v) in map {
-                dict.set_item(k, json_to_py(py, v)?)?;
-            }
-            dict.into_any()
-        }
-    })
+/// A clock frozen at `now` (a helper's `now=` / `timestamp=` argument, for tests and
+/// replays), or the system clock.
+pub(crate) fn clock(now: Option<i64>) -> Arc<dyn Clock> {
+    match now {
+        Some(t) => Arc::new(ManualClock::new(t)),
+        None => Arc::new(SystemClock),
+    }
+}
+
+/// Bytes the core produced (a message, a plaintext, a DER key) as Python `bytes`.
+pub(crate) fn bytes_out<'py>(py: Python<'py>, data: &[u8]) -> Bound<'py, PyBytes> {
+    PyBytes::new(py, data)
 }
 
 /// A JSON-able Python value (`dict`, `list`, `str`, number, `bool`, `None`) as JSON: how a

@@ -11,7 +11,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyDict;
 
-use crate::convert::json_to_py;
+use crate::json::json_to_py;
 
 /// Kind name of errors that are bugs of this library (a panic caught at the boundary).
 pub(crate) const INTERNAL: &str = "internal";

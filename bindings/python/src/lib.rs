@@ -10,14 +10,24 @@ use goldplan::ErrorKind;
 use goldplan::gold_plan::{IndustryType, OperationPayScene, OperationType};
 use pyo3::prelude::*;
 
+// The sans-IO helpers are one module per concept (keys, signing, verification, certificates,
+// AEAD, sensitive fields, callbacks, the receipt), each owning its classes and functions.
+mod aead;
+mod certificates;
 mod client;
 mod convert;
 mod error;
 mod exit;
-mod protocol;
+mod json;
+mod keys;
+mod notification;
+mod receipt;
 mod runtime;
 #[cfg(feature = "testing")]
 mod sandbox;
+mod sensitive;
+mod signing;
+mod verification;
 
 fn wire_names<T>(all: &[T], name: impl Fn(&T) -> &str) -> Vec<String> {
     all.iter().map(|v| name(v).to_owned()).collect()
@@ -108,37 +118,37 @@ fn _goldplan(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::PyResponse>()?;
     m.add_class::<client::PyReply>()?;
 
-    m.add_class::<protocol::PyPrivateKey>()?;
-    m.add_class::<protocol::PySigner>()?;
-    m.add_class::<protocol::PySignedRequest>()?;
-    m.add_class::<protocol::PyAuthorization>()?;
-    m.add_class::<protocol::PyVerifier>()?;
-    m.add_class::<protocol::PyVerified>()?;
-    m.add_class::<protocol::PyPlatformCertificate>()?;
-    m.add_class::<protocol::PyDownloadedCertificates>()?;
-    m.add_class::<protocol::PyEncryptionKey>()?;
-    m.add_class::<protocol::PyNotificationParser>()?;
-    m.add_class::<protocol::PyNotification>()?;
-    m.add_class::<protocol::PyAcknowledgement>()?;
-    m.add_class::<protocol::PyQueryValue>()?;
-    m.add_class::<protocol::PyReceiptParams>()?;
+    m.add_class::<keys::PyPrivateKey>()?;
+    m.add_class::<signing::PySigner>()?;
+    m.add_class::<signing::PySignedRequest>()?;
+    m.add_class::<signing::PyAuthorization>()?;
+    m.add_class::<verification::PyVerifier>()?;
+    m.add_class::<verification::PyVerified>()?;
+    m.add_class::<certificates::PyPlatformCertificate>()?;
+    m.add_class::<certificates::PyDownloadedCertificates>()?;
+    m.add_class::<sensitive::PyEncryptionKey>()?;
+    m.add_class::<notification::PyNotificationParser>()?;
+    m.add_class::<notification::PyNotification>()?;
+    m.add_class::<notification::PyAcknowledgement>()?;
+    m.add_class::<receipt::PyQueryValue>()?;
+    m.add_class::<receipt::PyReceiptParams>()?;
     #[cfg(feature = "testing")]
     m.add_class::<sandbox::PySandbox>()?;
     m.add("HAS_SANDBOX", cfg!(feature = "testing"))?;
 
-    m.add_function(wrap_pyfunction!(protocol::message_to_sign, m)?)?;
-    m.add_function(wrap_pyfunction!(protocol::message_to_verify, m)?)?;
-    m.add_function(wrap_pyfunction!(protocol::canonical_url, m)?)?;
-    m.add_function(wrap_pyfunction!(protocol::generate_nonce, m)?)?;
-    m.add_function(wrap_pyfunction!(protocol::decrypt_certificates, m)?)?;
-    m.add_function(wrap_pyfunction!(protocol::aead_decrypt, m)?)?;
-    m.add_function(wrap_pyfunction!(protocol::aead_encrypt, m)?)?;
-    m.add_function(wrap_pyfunction!(protocol::decrypt_sensitive, m)?)?;
-    m.add_function(wrap_pyfunction!(protocol::acknowledgement, m)?)?;
-    m.add_function(wrap_pyfunction!(protocol::check_code_input, m)?)?;
-    m.add_function(wrap_pyfunction!(protocol::expected_check_code, m)?)?;
-    m.add_function(wrap_pyfunction!(protocol::verify_receipt_check_code, m)?)?;
-    m.add_function(wrap_pyfunction!(protocol::parse_receipt_query, m)?)?;
+    m.add_function(wrap_pyfunction!(signing::message_to_sign, m)?)?;
+    m.add_function(wrap_pyfunction!(verification::message_to_verify, m)?)?;
+    m.add_function(wrap_pyfunction!(signing::canonical_url, m)?)?;
+    m.add_function(wrap_pyfunction!(signing::generate_nonce, m)?)?;
+    m.add_function(wrap_pyfunction!(certificates::decrypt_certificates, m)?)?;
+    m.add_function(wrap_pyfunction!(aead::aead_decrypt, m)?)?;
+    m.add_function(wrap_pyfunction!(aead::aead_encrypt, m)?)?;
+    m.add_function(wrap_pyfunction!(sensitive::decrypt_sensitive, m)?)?;
+    m.add_function(wrap_pyfunction!(notification::acknowledgement, m)?)?;
+    m.add_function(wrap_pyfunction!(receipt::check_code_input, m)?)?;
+    m.add_function(wrap_pyfunction!(receipt::expected_check_code, m)?)?;
+    m.add_function(wrap_pyfunction!(receipt::verify_check_code, m)?)?;
+    m.add_function(wrap_pyfunction!(receipt::parse_receipt_query, m)?)?;
     m.add_function(wrap_pyfunction!(_runtime_pid, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     m.add_function(wrap_pyfunction!(_shutdown_runtime, m)?)?;

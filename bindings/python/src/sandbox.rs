@@ -21,8 +21,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::client::{PyAsyncClient, PyClient, Shared};
-use crate::convert::{JsonArg, json_to_py};
+use crate::convert::JsonArg;
 use crate::error::{SANDBOX, guard, raise};
+use crate::json::json_to_py;
 use crate::runtime;
 
 /// Kind of the error raised for a sandbox failure that is not the caller's input.

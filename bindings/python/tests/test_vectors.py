@@ -242,7 +242,7 @@ def receipt_check(case: Dict[str, Any]) -> bool:
     )
     assert goldplan.check_code_input(*args) == case["string_to_hash"], case["name"]
     assert goldplan.expected_check_code(*args) == case["expected_check_code"], case["name"]
-    return goldplan.verify_receipt_check_code(*args, case["check_code"])
+    return goldplan.verify_check_code(*args, case["check_code"])
 
 
 def test_receipt_vectors() -> None:

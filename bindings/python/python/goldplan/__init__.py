@@ -14,6 +14,8 @@ the audited Rust core of the goldplan project; this package exposes it:
 
 from __future__ import annotations
 
+import warnings
+
 from goldplan import errors
 from goldplan._goldplan import (
     MAX_INDUSTRY_FILTERS,
@@ -49,7 +51,7 @@ from goldplan._goldplan import (
     message_to_sign,
     message_to_verify,
     parse_receipt_query,
-    verify_receipt_check_code,
+    verify_check_code,
 )
 from goldplan.errors import (
     ApiError,
@@ -62,6 +64,21 @@ from goldplan.errors import (
     TransportError,
 )
 from goldplan.gold_plan import IndustryType, OperationPayScene, OperationType
+
+
+def verify_receipt_check_code(
+    configured_link: str, sub_mch_id: str, out_trade_no: str, transaction_id: str, check_code: str
+) -> bool:
+    """Deprecated alias of :func:`verify_check_code`, the name the operation registry gives
+    this helper in every language; same arguments, same answer."""
+    warnings.warn(
+        "goldplan.verify_receipt_check_code is deprecated; use goldplan.verify_check_code",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return verify_check_code(
+        configured_link, sub_mch_id, out_trade_no, transaction_id, check_code
+    )
 
 __all__ = [
     "__version__",
@@ -98,6 +115,7 @@ __all__ = [
     "acknowledgement",
     "check_code_input",
     "expected_check_code",
+    "verify_check_code",
     "verify_receipt_check_code",
     "parse_receipt_query",
     "ReceiptParams",

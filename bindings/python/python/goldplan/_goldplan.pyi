@@ -111,7 +111,7 @@ __all__ = [
     "acknowledgement",
     "check_code_input",
     "expected_check_code",
-    "verify_receipt_check_code",
+    "verify_check_code",
     "parse_receipt_query",
     "_runtime_pid",
     "_panic_for_tests",
@@ -447,9 +447,9 @@ class Authorization:
     __hash__: ClassVar[None]  # type: ignore[assignment]
 
 def message_to_sign(
-    method: str, canonical_url: str, timestamp: int, nonce: str, body: _Bytes
+    method: str, canonical_url: str, timestamp: int, nonce: str, body: Optional[_Bytes] = None
 ) -> bytes: ...
-def message_to_verify(timestamp: str, nonce: str, body: _Bytes) -> bytes: ...
+def message_to_verify(timestamp: str, nonce: str, body: Optional[_Bytes] = None) -> bytes: ...
 def canonical_url(path_and_query: str) -> str: ...
 def generate_nonce() -> str: ...
 
@@ -585,7 +585,7 @@ def check_code_input(
 def expected_check_code(
     configured_link: str, sub_mch_id: str, out_trade_no: str, transaction_id: str
 ) -> str: ...
-def verify_receipt_check_code(
+def verify_check_code(
     configured_link: str, sub_mch_id: str, out_trade_no: str, transaction_id: str, check_code: str
 ) -> bool: ...
 
