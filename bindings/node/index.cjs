@@ -733,8 +733,16 @@ function expectedCheckCode (configuredLink, subMchId, outTradeNo, transactionId)
   return sync(() => native.expectedCheckCode(requireString(configuredLink, 'configuredLink'), requireString(subMchId, 'subMchId'), requireString(outTradeNo, 'outTradeNo'), requireString(transactionId, 'transactionId')))
 }
 /** Whether `checkCode` is the one WeChat computed (constant time). Pass values as they appear in the URL. */
+function verifyCheckCode (configuredLink, subMchId, outTradeNo, transactionId, checkCode) {
+  return sync(() => native.verifyCheckCode(requireString(configuredLink, 'configuredLink'), requireString(subMchId, 'subMchId'), requireString(outTradeNo, 'outTradeNo'), requireString(transactionId, 'transactionId'), requireString(checkCode, 'checkCode')))
+}
+/**
+ * The former name of `verifyCheckCode` (the registry's `verify_check_code`), kept so existing
+ * code keeps working; same arguments, same answer.
+ * @deprecated Use `verifyCheckCode`.
+ */
 function verifyReceiptCheckCode (configuredLink, subMchId, outTradeNo, transactionId, checkCode) {
-  return sync(() => native.verifyReceiptCheckCode(requireString(configuredLink, 'configuredLink'), requireString(subMchId, 'subMchId'), requireString(outTradeNo, 'outTradeNo'), requireString(transactionId, 'transactionId'), requireString(checkCode, 'checkCode')))
+  return verifyCheckCode(configuredLink, subMchId, outTradeNo, transactionId, checkCode)
 }
 /** Parses a received receipt URL (or its query) into `{ subMchId, outTradeNo, checkCode }`, each `{ raw, decoded }`. */
 function parseReceiptQuery (url) { return sync(() => native.parseReceiptQuery(requireString(url, 'url'))) }
@@ -768,6 +776,7 @@ module.exports = {
   aeadEncrypt,
   checkCodeInput,
   expectedCheckCode,
+  verifyCheckCode,
   verifyReceiptCheckCode,
   parseReceiptQuery,
   GoldPlanError: errors.GoldPlanError,

@@ -503,5 +503,8 @@ export declare function aeadDecrypt (apiv3Key: string | Buffer | Uint8Array, ass
 export declare function aeadEncrypt (apiv3Key: string | Buffer | Uint8Array, associatedData: string | Buffer | Uint8Array | null | undefined, nonce: string | Buffer | Uint8Array, plaintext: string | Buffer | Uint8Array): string
 export declare function checkCodeInput (configuredLink: string, subMchId: string, outTradeNo: string, transactionId: string): string
 export declare function expectedCheckCode (configuredLink: string, subMchId: string, outTradeNo: string, transactionId: string): string
+/** Whether `checkCode` is the one WeChat computed (constant time). Pass values as they appear in the URL. */
+export declare function verifyCheckCode (configuredLink: string, subMchId: string, outTradeNo: string, transactionId: string, checkCode: string): boolean
+/** @deprecated Use `verifyCheckCode` (same arguments, same answer). */
 export declare function verifyReceiptCheckCode (configuredLink: string, subMchId: string, outTradeNo: string, transactionId: string, checkCode: string): boolean
 export declare function parseReceiptQuery (url: string): ReceiptParams

@@ -31,6 +31,7 @@ export const {
   aeadEncrypt,
   checkCodeInput,
   expectedCheckCode,
+  verifyCheckCode,
   verifyReceiptCheckCode,
   parseReceiptQuery,
   GoldPlanError,

@@ -859,4 +859,4 @@ module.exports.parseAuthorization = nativeBinding.parseAuthorization
 module.exports.parseCertificate = nativeBinding.parseCertificate
 module.exports.parseReceiptQuery = nativeBinding.parseReceiptQuery
 module.exports.replayReport = nativeBinding.replayReport
-module.exports.verifyReceiptCheckCode = nativeBinding.verifyReceiptCheckCode
+module.exports.verifyCheckCode = nativeBinding.verifyCheckCode

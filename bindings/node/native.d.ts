@@ -335,5 +335,9 @@ export declare function parseReceiptQuery(url: string): JsReceiptParams
  */
 export declare function replayReport(id: string): string
 
-/** Whether `check_code` is the one WeChat computed (constant time, case-insensitive). */
-export declare function verifyReceiptCheckCode(configuredLink: string, subMchId: string, outTradeNo: string, transactionId: string, checkCode: string): boolean
+/**
+ * Whether `check_code` is the one WeChat computed (constant time, case-insensitive): the
+ * registry's `verify_check_code`. The facade's deprecated `verifyReceiptCheckCode` calls this
+ * too, so the addon exports one name per concept.
+ */
+export declare function verifyCheckCode(configuredLink: string, subMchId: string, outTradeNo: string, transactionId: string, checkCode: string): boolean

@@ -9,7 +9,7 @@
 // With real credentials, replace `sandbox.client()` by `new Client({ mchid, serialNo,
 // privateKey: 'apiclient_key.pem', apiv3Key, publicKeyId: 'PUB_KEY_ID_…', publicKey: 'pub_key.pem' })`.
 import http from 'node:http'
-import { acknowledgement, expectedCheckCode, verifyReceiptCheckCode, GoldPlanError, InvalidInputError } from 'goldplan'
+import { acknowledgement, expectedCheckCode, verifyCheckCode, GoldPlanError, InvalidInputError } from 'goldplan'
 import { Sandbox } from 'goldplan/testing'
 
 const sandbox = await Sandbox.start({ mode: 'combined' })
@@ -61,7 +61,7 @@ try {
 
   // The receipt page WeChat opens: check the check_code it appended.
   const checkCode = expectedCheckCode(receiptLink, subMchid, 'ORDER-1001', '4200000000000000001')
-  console.log(`receipt check_code ${checkCode} valid: ${verifyReceiptCheckCode(receiptLink, subMchid, 'ORDER-1001', '4200000000000000001', checkCode)}`)
+  console.log(`receipt check_code ${checkCode} valid: ${verifyCheckCode(receiptLink, subMchid, 'ORDER-1001', '4200000000000000001', checkCode)}`)
 } finally {
   await sandbox.stop()
 }

@@ -1,6 +1,6 @@
 // The facade's types in use, checked with `tsc --strict --noEmit` (examples/node/tsconfig.json).
 import {
-  Client, ApiError, GoldPlanError, acknowledgement,
+  Client, ApiError, GoldPlanError, acknowledgement, verifyCheckCode, expectedCheckCode,
   type IndustryType, type OperationType, type Reply, type SubMchidResult, type Notification,
   type ChangeCustomPageStatusResult, type PlatformCertificate
 } from 'goldplan'
@@ -42,6 +42,12 @@ async function onCallback (client: Client, headers: Record<string, string | stri
   }
 }
 
+/** The receipt helpers: module functions, no client needed. */
+function receiptValid (link: string, subMchid: string, outTradeNo: string, transactionId: string, checkCode: string): boolean {
+  const expected: string = expectedCheckCode(link, subMchid, outTradeNo, transactionId)
+  return expected.length > 0 && verifyCheckCode(link, subMchid, outTradeNo, transactionId, checkCode)
+}
+
 async function main (): Promise<void> {
   const sandbox = await Sandbox.start({ mode: 'combined' })
   const client: Client = sandbox.client({ timeout: 5 })
@@ -52,3 +58,4 @@ async function main (): Promise<void> {
 }
 
 void main
+void receiptValid

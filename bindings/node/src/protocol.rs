@@ -703,9 +703,11 @@ pub fn expected_check_code(
     )
 }
 
-/// Whether `check_code` is the one WeChat computed (constant time, case-insensitive).
-#[napi(js_name = "verifyReceiptCheckCode")]
-pub fn verify_receipt_check_code(
+/// Whether `check_code` is the one WeChat computed (constant time, case-insensitive): the
+/// registry's `verify_check_code`. The facade's deprecated `verifyReceiptCheckCode` calls this
+/// too, so the addon exports one name per concept.
+#[napi(js_name = "verifyCheckCode")]
+pub fn verify_check_code(
     configured_link: String,
     sub_mch_id: String,
     out_trade_no: String,
