@@ -127,8 +127,13 @@ namespace GoldPlan {
          * received (file_get_contents('php://input')): id, create_time, event_type,
          * resource_type, summary, plaintext and resource (the plaintext decoded, or null).
          * $headers: name => value (or a list of values), or a list of [name, value] pairs.
+         *
+         * $replayGuard, fn(string $notificationId): bool, answers "was this callback already
+         * processed to completion?": it is asked only for an authentic, decrypted callback, and
+         * true throws ReplayException (answer WeChat with success: it was handled). Record an id
+         * as processed only after your handler succeeded. What it throws is thrown as is.
          */
-        public function parseNotification(array $headers, string $rawBody): array {}
+        public function parseNotification(array $headers, string $rawBody, ?callable $replayGuard = null): array {}
 
         /** RSA-OAEP for WeChat Pay: ["ciphertext" => …, "wechatpay_serial" => …]. */
         public function encryptSensitive(string $plaintext): array {}
@@ -188,19 +193,52 @@ namespace GoldPlan {
          */
         public function verify(array $headers, string $rawBody, int $now = 0, int $maxSkewSecs = 0): array {}
 
-        /** Verifies and decrypts a callback with the APIv3 key (like Client::parseNotification). */
-        public function parseNotification(string $apiv3Key, array $headers, string $rawBody, int $now = 0, int $maxSkewSecs = 0): array {}
+        /**
+         * Verifies and decrypts a callback with the APIv3 key (like Client::parseNotification,
+         * $replayGuard included: fn(string $notificationId): bool, true throws ReplayException).
+         */
+        public function parseNotification(string $apiv3Key, array $headers, string $rawBody, int $now = 0, int $maxSkewSecs = 0, ?callable $replayGuard = null): array {}
 
         /** RSA-OAEP to the public key, else the newest certificate: ciphertext, wechatpay_serial. */
         public function encryptSensitive(string $plaintext): array {}
     }
 
-    /** The protocol's pure functions (for tests against the spec's vectors and own HTTP stacks). */
+    /**
+     * The protocol's pure functions (for tests against the spec's vectors and own HTTP stacks):
+     * every helper of the operation registry that needs no client (`kind: local` in
+     * bindings/operations.json), under its name in camelCase, plus the AEAD and Authorization
+     * primitives. The helpers without a C function of their own run through the core's
+     * goldplan_call_local, so their rules and messages are the core's.
+     */
     final class Protocol
     {
-        public static function messageToSign(string $method, string $canonicalUrl, int $timestamp, string $nonce, string $body): string {}
+        /** The string whose MD5 is a merchant receipt's check_code (raw, undecoded values). */
+        public static function checkCodeInput(string $configuredLink, string $subMchId, string $outTradeNo, string $transactionId): string {}
 
-        public static function messageToVerify(string $timestamp, string $nonce, string $body): string {}
+        /** The lower-case hex check_code WeChat computes for an order (raw, undecoded values). */
+        public static function expectedCheckCode(string $configuredLink, string $subMchId, string $outTradeNo, string $transactionId): string {}
+
+        /** Whether a received check_code is the expected one (constant time, any case). */
+        public static function verifyCheckCode(string $configuredLink, string $subMchId, string $outTradeNo, string $transactionId, string $checkCode): bool {}
+
+        /**
+         * The sub_mch_id, out_trade_no and check_code of a receipt page URL (or its query
+         * string), each ["raw" => …, "decoded" => …].
+         */
+        public static function parseReceiptQuery(string $url): array {}
+
+        /**
+         * Decrypts and validates a /v3/certificates response (headers as for
+         * Client::parseNotification, the body exactly as received) and verifies its signature
+         * with the certificates it carries and $trustedCertificates (PEM; none on a first
+         * download). $now: Unix seconds to check at, 0 = now. Returns
+         * ["certificates" => [[serial_no, not_before, not_after, …, pem], …]].
+         */
+        public static function decryptCertificates(array $headers, string $body, string $apiv3Key, int $now = 0, ?array $trustedCertificates = null): array {}
+
+        public static function messageToSign(string $method, string $canonicalUrl, int $timestamp, string $nonce, string $body = ""): string {}
+
+        public static function messageToVerify(string $timestamp, string $nonce, string $body = ""): string {}
 
         public static function canonicalUrl(string $pathAndQuery): string {}
 
@@ -214,16 +252,19 @@ namespace GoldPlan {
         public static function aeadEncrypt(string $apiv3Key, string $associatedData, string $nonce, string $plaintext): string {}
     }
 
-    /** The merchant receipt (商家小票) page's check_code. */
+    /**
+     * The merchant receipt (商家小票) page's check_code under its former names, deprecated:
+     * the helpers are GoldPlan\Protocol's, under the registry's names.
+     */
     final class Receipt
     {
-        /** The lower-case hex check_code WeChat computes for an order (raw, undecoded values). */
+        /** @deprecated Use Protocol::expectedCheckCode() (the same result). */
         public static function checkCode(string $configuredLink, string $subMchId, string $outTradeNo, string $transactionId): string {}
 
-        /** Whether a received check_code is the expected one (constant time). */
+        /** @deprecated Use Protocol::verifyCheckCode() (the same result). */
         public static function verifyCheckCode(string $configuredLink, string $subMchId, string $outTradeNo, string $transactionId, string $checkCode): bool {}
 
-        /** sub_mch_id, out_trade_no, check_code, each ["raw" => …, "decoded" => …]. */
+        /** @deprecated Use Protocol::parseReceiptQuery() (the same result). */
         public static function parseUrl(string $url): array {}
     }
 }

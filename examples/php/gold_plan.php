@@ -16,7 +16,7 @@ require __DIR__ . '/../../bindings/php/autoload.php';
 use GoldPlan\Client;
 use GoldPlan\Exception\GoldPlanException;
 use GoldPlan\Exception\InvalidInputException;
-use GoldPlan\Receipt;
+use GoldPlan\Protocol;
 
 if ($argc < 2) {
     fwrite(STDERR, "usage: php gold_plan.php path/to/sandbox.json\n");
@@ -65,8 +65,8 @@ try {
     printf("image uploaded: %s\n", $mediaId);
 
     // The receipt page WeChat opens carries a check_code: recompute and compare it.
-    $checkCode = Receipt::checkCode($receiptLink, $subMchid, 'ORDER-1001', '4200000000000000001');
-    $valid = Receipt::verifyCheckCode($receiptLink, $subMchid, 'ORDER-1001', '4200000000000000001', $checkCode);
+    $checkCode = Protocol::expectedCheckCode($receiptLink, $subMchid, 'ORDER-1001', '4200000000000000001');
+    $valid = Protocol::verifyCheckCode($receiptLink, $subMchid, 'ORDER-1001', '4200000000000000001', $checkCode);
     printf("receipt check_code %s valid: %s\n", $checkCode, $valid ? 'yes' : 'no');
 
     $client->closeAdvertisingShow($subMchid);

@@ -1,5 +1,5 @@
 /* This is a generated file, edit the .stub.php file instead.
- * Stub hash: 1ce4db5892dd13422bb20dd0e6a3c437e8a5e3ef */
+ * Stub hash: 2639351254cf095d239d642e265c7b205a989656 */
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_GoldPlan_version, 0, 0, IS_STRING, 0)
 ZEND_END_ARG_INFO()
@@ -52,6 +52,7 @@ ZEND_END_ARG_INFO()
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_GoldPlan_Client_parseNotification, 0, 2, IS_ARRAY, 0)
 	ZEND_ARG_TYPE_INFO(0, headers, IS_ARRAY, 0)
 	ZEND_ARG_TYPE_INFO(0, rawBody, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, replayGuard, IS_CALLABLE, 1, "null")
 ZEND_END_ARG_INFO()
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_GoldPlan_Client_encryptSensitive, 0, 1, IS_ARRAY, 0)
@@ -100,22 +101,52 @@ ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_GoldPlan_Verifier_parseNot
 	ZEND_ARG_TYPE_INFO(0, rawBody, IS_STRING, 0)
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, now, IS_LONG, 0, "0")
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, maxSkewSecs, IS_LONG, 0, "0")
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, replayGuard, IS_CALLABLE, 1, "null")
 ZEND_END_ARG_INFO()
 
 #define arginfo_class_GoldPlan_Verifier_encryptSensitive arginfo_class_GoldPlan_Client_encryptSensitive
 
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_GoldPlan_Protocol_messageToSign, 0, 5, IS_STRING, 0)
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_GoldPlan_Protocol_checkCodeInput, 0, 4, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO(0, configuredLink, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO(0, subMchId, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO(0, outTradeNo, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO(0, transactionId, IS_STRING, 0)
+ZEND_END_ARG_INFO()
+
+#define arginfo_class_GoldPlan_Protocol_expectedCheckCode arginfo_class_GoldPlan_Protocol_checkCodeInput
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_GoldPlan_Protocol_verifyCheckCode, 0, 5, _IS_BOOL, 0)
+	ZEND_ARG_TYPE_INFO(0, configuredLink, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO(0, subMchId, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO(0, outTradeNo, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO(0, transactionId, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO(0, checkCode, IS_STRING, 0)
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_GoldPlan_Protocol_parseReceiptQuery, 0, 1, IS_ARRAY, 0)
+	ZEND_ARG_TYPE_INFO(0, url, IS_STRING, 0)
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_GoldPlan_Protocol_decryptCertificates, 0, 3, IS_ARRAY, 0)
+	ZEND_ARG_TYPE_INFO(0, headers, IS_ARRAY, 0)
+	ZEND_ARG_TYPE_INFO(0, body, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO(0, apiv3Key, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, now, IS_LONG, 0, "0")
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, trustedCertificates, IS_ARRAY, 1, "null")
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_GoldPlan_Protocol_messageToSign, 0, 4, IS_STRING, 0)
 	ZEND_ARG_TYPE_INFO(0, method, IS_STRING, 0)
 	ZEND_ARG_TYPE_INFO(0, canonicalUrl, IS_STRING, 0)
 	ZEND_ARG_TYPE_INFO(0, timestamp, IS_LONG, 0)
 	ZEND_ARG_TYPE_INFO(0, nonce, IS_STRING, 0)
-	ZEND_ARG_TYPE_INFO(0, body, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, body, IS_STRING, 0, "\"\"")
 ZEND_END_ARG_INFO()
 
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_GoldPlan_Protocol_messageToVerify, 0, 3, IS_STRING, 0)
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_GoldPlan_Protocol_messageToVerify, 0, 2, IS_STRING, 0)
 	ZEND_ARG_TYPE_INFO(0, timestamp, IS_STRING, 0)
 	ZEND_ARG_TYPE_INFO(0, nonce, IS_STRING, 0)
-	ZEND_ARG_TYPE_INFO(0, body, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, body, IS_STRING, 0, "\"\"")
 ZEND_END_ARG_INFO()
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_GoldPlan_Protocol_canonicalUrl, 0, 1, IS_STRING, 0)
@@ -140,24 +171,11 @@ ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_GoldPlan_Protocol_aeadEncr
 	ZEND_ARG_TYPE_INFO(0, plaintext, IS_STRING, 0)
 ZEND_END_ARG_INFO()
 
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_GoldPlan_Receipt_checkCode, 0, 4, IS_STRING, 0)
-	ZEND_ARG_TYPE_INFO(0, configuredLink, IS_STRING, 0)
-	ZEND_ARG_TYPE_INFO(0, subMchId, IS_STRING, 0)
-	ZEND_ARG_TYPE_INFO(0, outTradeNo, IS_STRING, 0)
-	ZEND_ARG_TYPE_INFO(0, transactionId, IS_STRING, 0)
-ZEND_END_ARG_INFO()
+#define arginfo_class_GoldPlan_Receipt_checkCode arginfo_class_GoldPlan_Protocol_checkCodeInput
 
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_GoldPlan_Receipt_verifyCheckCode, 0, 5, _IS_BOOL, 0)
-	ZEND_ARG_TYPE_INFO(0, configuredLink, IS_STRING, 0)
-	ZEND_ARG_TYPE_INFO(0, subMchId, IS_STRING, 0)
-	ZEND_ARG_TYPE_INFO(0, outTradeNo, IS_STRING, 0)
-	ZEND_ARG_TYPE_INFO(0, transactionId, IS_STRING, 0)
-	ZEND_ARG_TYPE_INFO(0, checkCode, IS_STRING, 0)
-ZEND_END_ARG_INFO()
+#define arginfo_class_GoldPlan_Receipt_verifyCheckCode arginfo_class_GoldPlan_Protocol_verifyCheckCode
 
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_GoldPlan_Receipt_parseUrl, 0, 1, IS_ARRAY, 0)
-	ZEND_ARG_TYPE_INFO(0, url, IS_STRING, 0)
-ZEND_END_ARG_INFO()
+#define arginfo_class_GoldPlan_Receipt_parseUrl arginfo_class_GoldPlan_Protocol_parseReceiptQuery
 
 #define arginfo_class_GoldPlan_Exception_GoldPlanException_getKind arginfo_GoldPlan_version
 
@@ -199,6 +217,11 @@ ZEND_METHOD(GoldPlan_Verifier, __construct);
 ZEND_METHOD(GoldPlan_Verifier, verify);
 ZEND_METHOD(GoldPlan_Verifier, parseNotification);
 ZEND_METHOD(GoldPlan_Verifier, encryptSensitive);
+ZEND_METHOD(GoldPlan_Protocol, checkCodeInput);
+ZEND_METHOD(GoldPlan_Protocol, expectedCheckCode);
+ZEND_METHOD(GoldPlan_Protocol, verifyCheckCode);
+ZEND_METHOD(GoldPlan_Protocol, parseReceiptQuery);
+ZEND_METHOD(GoldPlan_Protocol, decryptCertificates);
 ZEND_METHOD(GoldPlan_Protocol, messageToSign);
 ZEND_METHOD(GoldPlan_Protocol, messageToVerify);
 ZEND_METHOD(GoldPlan_Protocol, canonicalUrl);
@@ -261,6 +284,11 @@ static const zend_function_entry class_GoldPlan_Verifier_methods[] = {
 
 
 static const zend_function_entry class_GoldPlan_Protocol_methods[] = {
+	ZEND_ME(GoldPlan_Protocol, checkCodeInput, arginfo_class_GoldPlan_Protocol_checkCodeInput, ZEND_ACC_PUBLIC|ZEND_ACC_STATIC)
+	ZEND_ME(GoldPlan_Protocol, expectedCheckCode, arginfo_class_GoldPlan_Protocol_expectedCheckCode, ZEND_ACC_PUBLIC|ZEND_ACC_STATIC)
+	ZEND_ME(GoldPlan_Protocol, verifyCheckCode, arginfo_class_GoldPlan_Protocol_verifyCheckCode, ZEND_ACC_PUBLIC|ZEND_ACC_STATIC)
+	ZEND_ME(GoldPlan_Protocol, parseReceiptQuery, arginfo_class_GoldPlan_Protocol_parseReceiptQuery, ZEND_ACC_PUBLIC|ZEND_ACC_STATIC)
+	ZEND_ME(GoldPlan_Protocol, decryptCertificates, arginfo_class_GoldPlan_Protocol_decryptCertificates, ZEND_ACC_PUBLIC|ZEND_ACC_STATIC)
 	ZEND_ME(GoldPlan_Protocol, messageToSign, arginfo_class_GoldPlan_Protocol_messageToSign, ZEND_ACC_PUBLIC|ZEND_ACC_STATIC)
 	ZEND_ME(GoldPlan_Protocol, messageToVerify, arginfo_class_GoldPlan_Protocol_messageToVerify, ZEND_ACC_PUBLIC|ZEND_ACC_STATIC)
 	ZEND_ME(GoldPlan_Protocol, canonicalUrl, arginfo_class_GoldPlan_Protocol_canonicalUrl, ZEND_ACC_PUBLIC|ZEND_ACC_STATIC)
@@ -272,9 +300,9 @@ static const zend_function_entry class_GoldPlan_Protocol_methods[] = {
 
 
 static const zend_function_entry class_GoldPlan_Receipt_methods[] = {
-	ZEND_ME(GoldPlan_Receipt, checkCode, arginfo_class_GoldPlan_Receipt_checkCode, ZEND_ACC_PUBLIC|ZEND_ACC_STATIC)
-	ZEND_ME(GoldPlan_Receipt, verifyCheckCode, arginfo_class_GoldPlan_Receipt_verifyCheckCode, ZEND_ACC_PUBLIC|ZEND_ACC_STATIC)
-	ZEND_ME(GoldPlan_Receipt, parseUrl, arginfo_class_GoldPlan_Receipt_parseUrl, ZEND_ACC_PUBLIC|ZEND_ACC_STATIC)
+	ZEND_ME(GoldPlan_Receipt, checkCode, arginfo_class_GoldPlan_Receipt_checkCode, ZEND_ACC_PUBLIC|ZEND_ACC_STATIC|ZEND_ACC_DEPRECATED)
+	ZEND_ME(GoldPlan_Receipt, verifyCheckCode, arginfo_class_GoldPlan_Receipt_verifyCheckCode, ZEND_ACC_PUBLIC|ZEND_ACC_STATIC|ZEND_ACC_DEPRECATED)
+	ZEND_ME(GoldPlan_Receipt, parseUrl, arginfo_class_GoldPlan_Receipt_parseUrl, ZEND_ACC_PUBLIC|ZEND_ACC_STATIC|ZEND_ACC_DEPRECATED)
 	ZEND_FE_END
 };
 

@@ -293,9 +293,12 @@ ZEND_METHOD(GoldPlan_Client, parseNotification)
 {
 	HashTable *headers;
 	zend_string *body;
-	ZEND_PARSE_PARAMETERS_START(2, 2)
+	gp_replay_context guard = {.fci = empty_fcall_info, .fcc = empty_fcall_info_cache, .failed = false};
+	ZEND_PARSE_PARAMETERS_START(2, 3)
 		Z_PARAM_ARRAY_HT(headers)
 		Z_PARAM_STR(body)
+		Z_PARAM_OPTIONAL
+		Z_PARAM_FUNC_OR_NULL(guard.fci, guard.fcc)
 	ZEND_PARSE_PARAMETERS_END();
 	gp_client_object *c = live_client(ZEND_THIS);
 	if (!c) {
@@ -306,15 +309,13 @@ ZEND_METHOD(GoldPlan_Client, parseNotification)
 		gp_json_release(&json);
 		return;
 	}
+	bool guarded = ZEND_FCI_INITIALIZED(guard.fci);
 	goldplan_response *r = NULL;
-	goldplan_status st = goldplan_client_parse_notification(c->handle, ZSTR_VAL(json.s), ZSTR_LEN(json.s),
-		(const uint8_t *)ZSTR_VAL(body), ZSTR_LEN(body), &r);
+	goldplan_status st = goldplan_client_parse_notification_with_guard(c->handle, ZSTR_VAL(json.s), ZSTR_LEN(json.s),
+		(const uint8_t *)ZSTR_VAL(body), ZSTR_LEN(body), NULL, guarded ? gp_replay_hook : NULL,
+		guarded ? &guard : NULL, &r);
 	gp_json_release(&json);
-	if (st != GOLDPLAN_STATUS_OK) {
-		gp_throw_last_error(st);
-		return;
-	}
-	gp_response_to_array(r, return_value);
+	gp_return_notification(st, r, &guard, return_value);
 }
 
 ZEND_METHOD(GoldPlan_Client, encryptSensitive)

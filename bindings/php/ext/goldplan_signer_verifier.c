@@ -215,13 +215,15 @@ ZEND_METHOD(GoldPlan_Verifier, parseNotification)
 	zend_string *key, *body;
 	HashTable *headers;
 	zend_long now = 0, max_skew = 0;
-	ZEND_PARSE_PARAMETERS_START(3, 5)
+	gp_replay_context guard = {.fci = empty_fcall_info, .fcc = empty_fcall_info_cache, .failed = false};
+	ZEND_PARSE_PARAMETERS_START(3, 6)
 		Z_PARAM_STR(key)
 		Z_PARAM_ARRAY_HT(headers)
 		Z_PARAM_STR(body)
 		Z_PARAM_OPTIONAL
 		Z_PARAM_LONG(now)
 		Z_PARAM_LONG(max_skew)
+		Z_PARAM_FUNC_OR_NULL(guard.fci, guard.fcc)
 	ZEND_PARSE_PARAMETERS_END();
 	goldplan_verifier *h = live_verifier(ZEND_THIS);
 	if (!h) {
@@ -232,10 +234,60 @@ ZEND_METHOD(GoldPlan_Verifier, parseNotification)
 		gp_json_release(&json);
 		return;
 	}
+	bool guarded = ZEND_FCI_INITIALIZED(guard.fci);
 	goldplan_response *r = NULL;
-	goldplan_status st = goldplan_verifier_parse_notification(h, ZSTR_VAL(key), ZSTR_LEN(key), ZSTR_VAL(json.s),
-		ZSTR_LEN(json.s), (const uint8_t *)ZSTR_VAL(body), ZSTR_LEN(body), (int64_t)now, (int64_t)max_skew, &r);
+	goldplan_status st = goldplan_verifier_parse_notification_with_guard(h, ZSTR_VAL(key), ZSTR_LEN(key),
+		ZSTR_VAL(json.s), ZSTR_LEN(json.s), (const uint8_t *)ZSTR_VAL(body), ZSTR_LEN(body), (int64_t)now,
+		(int64_t)max_skew, NULL, guarded ? gp_replay_hook : NULL, guarded ? &guard : NULL, &r);
 	gp_json_release(&json);
+	gp_return_notification(st, r, &guard, return_value);
+}
+
+/* The C API's replay hook over a PHP callable: fn(string $notificationId): bool, "already
+ * processed?". It runs on this thread during the parse. When the callable throws, or answers
+ * something else than a bool, the answer is "processed", which stops the parse, and the
+ * pending exception is what the method throws (gp_return_notification). */
+bool gp_replay_hook(void *context, const char *notification_id, size_t notification_id_len)
+{
+	gp_replay_context *ctx = context;
+	zval arg, ret;
+	ZVAL_STRINGL(&arg, notification_id, notification_id_len);
+	ZVAL_UNDEF(&ret);
+	ctx->fci.params = &arg;
+	ctx->fci.param_count = 1;
+	ctx->fci.retval = &ret;
+	zend_result called = zend_call_function(&ctx->fci, &ctx->fcc);
+	zval_ptr_dtor(&arg);
+	ctx->fci.params = NULL;
+	ctx->fci.param_count = 0;
+	ctx->fci.retval = NULL;
+	if (called != SUCCESS || EG(exception)) {
+		zval_ptr_dtor(&ret);
+		ctx->failed = true;
+		return true;
+	}
+	if (Z_TYPE(ret) == IS_TRUE || Z_TYPE(ret) == IS_FALSE) {
+		return Z_TYPE(ret) == IS_TRUE;
+	}
+	/* The words of the FFI door (get_debug_type() names). */
+	char message[192];
+	snprintf(message, sizeof message, "the replay guard must return a bool, not %s",
+		Z_TYPE(ret) == IS_OBJECT ? ZSTR_VAL(Z_OBJCE(ret)->name) : zend_zval_type_name(&ret));
+	zval_ptr_dtor(&ret);
+	gp_throw("invalid_input", "invalid_input", message);
+	ctx->failed = true;
+	return true;
+}
+
+void gp_return_notification(goldplan_status st, goldplan_response *r, const gp_replay_context *ctx, zval *return_value)
+{
+	if (ctx->failed) {
+		/* The guard's exception is pending: it, not the replay it caused, is what is thrown. */
+		if (st == GOLDPLAN_STATUS_OK) {
+			goldplan_response_free(r);
+		}
+		return;
+	}
 	gp_return_response(st, r, return_value);
 }
 

@@ -74,6 +74,17 @@ bool gp_response_to_array(goldplan_response *response, zval *return_value);
 
 /* A string from the library into return_value, then wiped by goldplan_string_free; or the
  * exception of a failed status. */
+/* The PHP callable a parseNotification got as its replay guard, for gp_replay_hook. */
+typedef struct {
+	zend_fcall_info fci;
+	zend_fcall_info_cache fcc;
+	/* The guard threw (or answered something else than a bool): the exception is pending. */
+	bool failed;
+} gp_replay_context;
+
+bool gp_replay_hook(void *context, const char *notification_id, size_t notification_id_len);
+void gp_return_notification(goldplan_status st, goldplan_response *r, const gp_replay_context *ctx, zval *return_value);
+
 void gp_return_library_string(goldplan_status st, char *out, size_t len, zval *return_value);
 /* A response into return_value as an array; or the exception of a failed status. */
 void gp_return_response(goldplan_status st, goldplan_response *r, zval *return_value);

@@ -181,11 +181,16 @@ final class Client
      * received (file_get_contents('php://input')): id, create_time, event_type,
      * resource_type, summary, plaintext and resource (the plaintext decoded, or null).
      * $headers: name => value (or a list of values), or a list of [name, value] pairs.
+     *
+     * $replayGuard, fn(string $notificationId): bool, answers "was this callback already
+     * processed to completion?": it is asked only for an authentic, decrypted callback, and
+     * true throws ReplayException (answer WeChat with success: it was handled). Record an id
+     * as processed only after your handler succeeded. What it throws is thrown as is.
      */
-    public function parseNotification(array $headers, string $rawBody): array
+    public function parseNotification(array $headers, string $rawBody, ?callable $replayGuard = null): array
     {
         $json = Headers::json($headers);
-        return Native::response('goldplan_client_parse_notification', $this->handle(), $json, \strlen($json), $rawBody, \strlen($rawBody))[0];
+        return Native::notification('goldplan_client_parse_notification_with_guard', $replayGuard, $this->handle(), $json, \strlen($json), $rawBody, \strlen($rawBody));
     }
 
     /** RSA-OAEP for WeChat Pay: ["ciphertext" => …, "wechatpay_serial" => …]. */

@@ -4,48 +4,41 @@ declare(strict_types=1);
 
 namespace GoldPlan;
 
-use GoldPlan\Internal\Native;
-
-/** The merchant receipt (商家小票) page's check_code. */
+/**
+ * The merchant receipt (商家小票) page's check_code under its former names.
+ *
+ * @deprecated The helpers are GoldPlan\Protocol's, under the registry's names:
+ *   Protocol::expectedCheckCode, Protocol::verifyCheckCode, Protocol::parseReceiptQuery.
+ */
 final class Receipt
 {
-    /** The lower-case hex check_code WeChat computes for an order (raw, undecoded values). */
+    /** @deprecated Use Protocol::expectedCheckCode() (the same result). */
     public static function checkCode(string $configuredLink, string $subMchId, string $outTradeNo, string $transactionId): string
     {
-        return Native::string(
-            'goldplan_receipt_check_code',
-            $configuredLink,
-            \strlen($configuredLink),
-            $subMchId,
-            \strlen($subMchId),
-            $outTradeNo,
-            \strlen($outTradeNo),
-            $transactionId,
-            \strlen($transactionId),
-        );
+        self::deprecated('checkCode');
+        return Protocol::expectedCheckCode($configuredLink, $subMchId, $outTradeNo, $transactionId);
     }
 
-    /** Whether a received check_code is the expected one (constant time). */
+    /** @deprecated Use Protocol::verifyCheckCode() (the same result). */
     public static function verifyCheckCode(string $configuredLink, string $subMchId, string $outTradeNo, string $transactionId, string $checkCode): bool
     {
-        return Native::bool(
-            'goldplan_receipt_verify_check_code',
-            $configuredLink,
-            \strlen($configuredLink),
-            $subMchId,
-            \strlen($subMchId),
-            $outTradeNo,
-            \strlen($outTradeNo),
-            $transactionId,
-            \strlen($transactionId),
-            $checkCode,
-            \strlen($checkCode),
-        );
+        self::deprecated('verifyCheckCode');
+        return Protocol::verifyCheckCode($configuredLink, $subMchId, $outTradeNo, $transactionId, $checkCode);
     }
 
-    /** sub_mch_id, out_trade_no, check_code, each ["raw" => …, "decoded" => …]. */
+    /** @deprecated Use Protocol::parseReceiptQuery() (the same result). */
     public static function parseUrl(string $url): array
     {
-        return Native::response('goldplan_receipt_parse_url', $url, \strlen($url))[0];
+        self::deprecated('parseUrl');
+        return Protocol::parseReceiptQuery($url);
+    }
+
+    /**
+     * The notice PHP gives for the extension's deprecated methods, word for word (E_DEPRECATED
+     * there; user code can raise only E_USER_DEPRECATED), so either door tells the caller alike.
+     */
+    private static function deprecated(string $method): void
+    {
+        trigger_error("Method GoldPlan\\Receipt::$method() is deprecated", \E_USER_DEPRECATED);
     }
 }

@@ -43,12 +43,16 @@ final class Verifier
         return Native::response('goldplan_verifier_verify', $this->handle(), $json, \strlen($json), $rawBody, \strlen($rawBody), $now, $maxSkewSecs)[0];
     }
 
-    /** Verifies and decrypts a callback with the APIv3 key (like Client::parseNotification). */
-    public function parseNotification(#[\SensitiveParameter] string $apiv3Key, array $headers, string $rawBody, int $now = 0, int $maxSkewSecs = 0): array
+    /**
+     * Verifies and decrypts a callback with the APIv3 key (like Client::parseNotification,
+     * $replayGuard included: fn(string $notificationId): bool, true throws ReplayException).
+     */
+    public function parseNotification(#[\SensitiveParameter] string $apiv3Key, array $headers, string $rawBody, int $now = 0, int $maxSkewSecs = 0, ?callable $replayGuard = null): array
     {
         $json = Headers::json($headers);
-        return Native::response(
-            'goldplan_verifier_parse_notification',
+        return Native::notification(
+            'goldplan_verifier_parse_notification_with_guard',
+            $replayGuard,
             $this->handle(),
             $apiv3Key,
             \strlen($apiv3Key),
@@ -58,7 +62,7 @@ final class Verifier
             \strlen($rawBody),
             $now,
             $maxSkewSecs,
-        )[0];
+        );
     }
 
     /** RSA-OAEP to the public key, else the newest certificate: ciphertext, wechatpay_serial. */

@@ -10,7 +10,6 @@ use GoldPlan\Exception\InvalidInputException;
 use GoldPlan\Exception\SignatureException;
 use GoldPlan\Exception\TransportException;
 use GoldPlan\Protocol;
-use GoldPlan\Receipt;
 use GoldPlan\Signer;
 use GoldPlan\Tests\Support\TestCase;
 use GoldPlan\Verifier;
@@ -43,8 +42,9 @@ final class BadInputTest extends TestCase
         self::typeError(fn () => $client->encryptSensitive(null));
         self::typeError(fn () => $client->parseNotification('headers', '{}'));
         self::typeError(fn () => $client->parseNotification([], 42));
+        self::typeError(fn () => $client->parseNotification([], '{}', 'no such function'));
         self::typeError(fn () => Protocol::messageToSign('POST', '/v3', 'soon', 'n', ''));
-        self::typeError(fn () => Receipt::verifyCheckCode('a', 'b', 'c', 'd', 5));
+        self::typeError(fn () => Protocol::verifyCheckCode('a', 'b', 'c', 'd', 5));
         self::typeError(fn () => Client::fromFile(['x']));
         self::typeError(fn () => new Signer('x'));
         self::typeError(fn () => (new Verifier(['public_key_id' => self::GATEWAY_KEY_ID, 'public_key' => self::vectorFile('keys/wechatpay_test_pubkey.pem')]))->verify([], '', 'now'));
@@ -91,7 +91,7 @@ final class BadInputTest extends TestCase
         self::failure(fn () => $client->parseNotification([], str_repeat(' ', 2 * 1024 * 1024)), InvalidInputException::class);
         self::failure(fn () => Protocol::authorizationHeader(['x' => 1]), InvalidInputException::class);
         self::failure(fn () => Protocol::authorizationHeader([]), InvalidInputException::class);
-        self::failure(fn () => Receipt::parseUrl('nonsense'), InvalidInputException::class);
+        self::failure(fn () => Protocol::parseReceiptQuery('nonsense'), InvalidInputException::class);
         // NUL bytes travel with their length: the body is signed as given, not cut short.
         $signer = new Signer(self::vectorConfig(''));
         self::assertNotSame($signer->sign("a\0b"), $signer->sign('a'));
@@ -116,7 +116,7 @@ final class BadInputTest extends TestCase
         self::failure(fn () => Protocol::canonicalUrl($bad), InvalidInputException::class);
         self::failure(fn () => Protocol::messageToVerify($bad, 'n', ''), InvalidInputException::class);
         self::failure(fn () => Protocol::authorizationHeader(['mchid' => $bad]), InvalidInputException::class);
-        self::failure(fn () => Receipt::checkCode($bad, '1', '2', '3'), InvalidInputException::class);
+        self::failure(fn () => Protocol::expectedCheckCode($bad, '1', '2', '3'), InvalidInputException::class);
         // Bodies are bytes: any bytes are signed, and a non-UTF-8 callback body is simply unauthentic.
         $signer = new Signer(self::vectorConfig(''));
         self::assertSame(344, strlen($signer->sign($bad)));

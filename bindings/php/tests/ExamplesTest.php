@@ -93,12 +93,16 @@ final class ExamplesTest extends TestCase
         mkdir($dir, 0700);
         $config = $dir . '/config.json';
         file_put_contents($config, json_encode(self::vectorConfig('http://127.0.0.1:9')));
-        [$server, $url] = self::startEndpoint($config, $dir);
+        [$server, $url, $log] = self::startEndpoint($config, $dir);
         try {
             $body = self::notificationBody('0123456789abcdefghijklmnopqrstuv', ['out_trade_no' => 'ORDER-3001', 'trade_state' => 'SUCCESS']);
             $headers = self::signedHeaders($body) + ['Content-Type' => 'application/json'];
             [$status, $answer] = self::post($url, $headers, $body);
             self::assertSame(204, $status, $answer);
+            // The same callback again: the example's replay guard knows the id, answered 204.
+            [$status, $answer] = self::post($url, $headers, $body);
+            self::assertSame(204, $status, $answer);
+            self::assertStringContainsString('callback already processed: notification EV-test-1', (string) file_get_contents($log));
             // The same headers over a body altered by one byte: refused.
             $tampered = str_replace('"TRANSACTION.SUCCESS"', '"TRANSACTION.SUCCESs"', $body);
             self::assertNotSame($body, $tampered);
@@ -132,7 +136,7 @@ final class ExamplesTest extends TestCase
             [0 => ['pipe', 'r'], 1 => ['file', $log, 'w'], 2 => ['file', $log, 'a']],
             $pipes,
             null,
-            ['GOLDPLAN_CONFIG' => $config] + getenv(),
+            ['GOLDPLAN_CONFIG' => $config, 'GOLDPLAN_PROCESSED_DIR' => "$dir/processed"] + getenv(),
         );
         self::waitForPort($port);
         return [$server, "http://127.0.0.1:$port/notify", $log];

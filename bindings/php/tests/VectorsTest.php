@@ -174,13 +174,14 @@ final class VectorsTest extends TestCase
         $v = self::vector('receipt.json');
         foreach ([...$v['cases'], ...$v['negative']] as $c) {
             $args = [$c['configured_link'], $c['sub_mch_id'], $c['out_trade_no'], $c['transaction_id']];
-            self::assertSame($c['expected_check_code'], Receipt::checkCode(...$args), $c['name']);
+            self::assertSame($c['string_to_hash'], Protocol::checkCodeInput(...$args), $c['name']);
+            self::assertSame($c['expected_check_code'], Protocol::expectedCheckCode(...$args), $c['name']);
             self::assertSame(md5($c['string_to_hash']), $c['expected_check_code']);
-            self::assertSame($c['valid'], Receipt::verifyCheckCode(...[...$args, $c['check_code']]), $c['name']);
+            self::assertSame($c['valid'], Protocol::verifyCheckCode(...[...$args, $c['check_code']]), $c['name']);
         }
         self::assertFalse($v['negative'][0]['valid']);
         foreach ($v['urls'] as $u) {
-            $got = Receipt::parseUrl($u['url']);
+            $got = Protocol::parseReceiptQuery($u['url']);
             foreach (['sub_mch_id', 'out_trade_no', 'check_code'] as $param) {
                 self::assertSame($u[$param]['raw'], $got[$param]['raw'], "{$u['name']}: $param");
                 self::assertSame($u[$param]['decoded'], $got[$param]['decoded'], "{$u['name']}: $param");
@@ -189,16 +190,81 @@ final class VectorsTest extends TestCase
     }
 
     /**
-     * The PHP API has no certificate-download validator (Client::refreshCertificates does it
-     * against the gateway); what it can check here is that the signed download verifies with
-     * the downloaded certificate, and that a tampered signature is refused.
+     * Receipt's former names are deprecated aliases of Protocol's helpers: the same results,
+     * and PHP's notice "Method … is deprecated" (E_DEPRECATED from the extension, whose stub
+     * says @deprecated; E_USER_DEPRECATED from the package).
+     */
+    public function testTheReceiptAliasesAreDeprecatedAndAnswerAlike(): void
+    {
+        $c = self::vector('receipt.json')['cases'][0];
+        $u = self::vector('receipt.json')['urls'][0];
+        $args = [$c['configured_link'], $c['sub_mch_id'], $c['out_trade_no'], $c['transaction_id']];
+        $notices = [];
+        set_error_handler(static function (int $level, string $message) use (&$notices): bool {
+            $notices[] = [$level, $message];
+            return true;
+        }, \E_DEPRECATED | \E_USER_DEPRECATED);
+        try {
+            $checkCode = Receipt::checkCode(...$args);
+            $valid = Receipt::verifyCheckCode(...[...$args, $c['check_code']]);
+            $parsed = Receipt::parseUrl($u['url']);
+        } finally {
+            restore_error_handler();
+        }
+        self::assertSame(Protocol::expectedCheckCode(...$args), $checkCode);
+        self::assertSame(Protocol::verifyCheckCode(...[...$args, $c['check_code']]), $valid);
+        self::assertSame(Protocol::parseReceiptQuery($u['url']), $parsed);
+        $level = \GOLDPLAN_TEST_DOOR === 'ext' ? \E_DEPRECATED : \E_USER_DEPRECATED;
+        self::assertSame([
+            [$level, 'Method GoldPlan\\Receipt::checkCode() is deprecated'],
+            [$level, 'Method GoldPlan\\Receipt::verifyCheckCode() is deprecated'],
+            [$level, 'Method GoldPlan\\Receipt::parseUrl() is deprecated'],
+        ], $notices);
+    }
+
+    /**
+     * Protocol::decryptCertificates over the download of certificates.json and its negative
+     * cases; and a Verifier trusting the downloaded certificates verifies the download.
      */
     public function testCertificates(): void
     {
         $v = self::vector('certificates.json');
+        $response = $v['response'];
+        $got = Protocol::decryptCertificates($response['headers'], $response['body'], $v['apiv3_key'], $v['now']);
+        self::assertSame([], $got['dropped']);
+        self::assertSame($v['newest_serial'], $got['newest_serial']);
+        self::assertCount(\count($v['expect']), $got['certificates']);
+        $bySerial = array_column($got['certificates'], null, 'serial_no');
+        foreach ($v['expect'] as $e) {
+            $cert = $bySerial[$e['serial_no']];
+            foreach (['not_before', 'not_after', 'not_before_unix', 'not_after_unix'] as $field) {
+                self::assertSame($e[$field], $cert[$field], "{$e['serial_no']}: $field");
+            }
+            // The very certificate of the file (the core keeps the PEM without its final newline).
+            self::assertSame(rtrim(self::vectorFile($e['certificate']), "\n"), $cert['pem']);
+        }
+
+        self::assertGreaterThanOrEqual(5, \count($v['negative']));
+        foreach ($v['negative'] as $case) {
+            $r = $case['response'];
+            $trusted = array_map(fn (string $path) => self::vectorFile($path), $case['trusted_certificates'] ?? []);
+            $call = fn () => Protocol::decryptCertificates($r['headers'], $r['body'], $v['apiv3_key'], $v['now'], $trusted);
+            if ($case['expect_error'] === null) {
+                $result = $call();
+                self::assertSame($case['expect_serials'], array_column($result['certificates'], 'serial_no'), $case['name']);
+                self::assertCount(1, $result['dropped'], $case['name']);
+            } else {
+                try {
+                    $call();
+                    self::fail("{$case['name']}: accepted");
+                } catch (GoldPlanException $e) {
+                    self::assertSame($case['expect_error'], $e->getKind(), "{$case['name']}: {$e->getMessage()}");
+                }
+            }
+        }
+
         $pems = array_map(fn (array $e) => self::vectorFile($e['certificate']), $v['expect']);
         $verifier = new Verifier(['platform_certificates' => $pems]);
-        $response = $v['response'];
         $result = $verifier->verify($response['headers'], $response['body'], $v['now']);
         self::assertSame($response['headers']['Wechatpay-Serial'], $result['serial']);
         self::assertSame($response['headers']['Request-ID'], $result['request_id']);

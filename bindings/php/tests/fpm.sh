@@ -2,7 +2,8 @@
 # The PHP-FPM test of the FFI package: Debian's php-fpm8.2 on 127.0.0.1 with opcache.preload of
 # bindings/php/preload.php and ffi.enable=preload (FFI::cdef refused at run time, as on real
 # servers) and ffi.preload of the header bin/goldplan-ffi-header writes, pm=static with 2 workers; tests/fpm/worker.php is called over FastCGI (cgi-fcgi)
-# until both workers have each made a successful Gold Plan call against a sandbox.
+# until both workers have each made a successful Gold Plan call against a sandbox, and seen a
+# replay guard (a PHP closure the library calls back through FFI) refuse a processed callback.
 #
 # env: GOLDPLAN_LIBRARY (libgoldplan.so), GOLDPLAN_SANDBOX_BIN, PHP_FPM (default php-fpm8.2)
 set -euo pipefail
@@ -74,7 +75,7 @@ failures=0
 for i in $(seq 60); do
     out="$(call || true)"
     body="$(printf '%s' "$out" | sed -n '/^{/p' | tail -1)"
-    if printf '%s' "$body" | php -r '$r = json_decode(stream_get_contents(STDIN), true); exit(($r["ok"] ?? false) && $r["ffi_enable"] === "preload" && $r["package_class"] && $r["preloaded"] && $r["cdef_refused"] && $r["sapi"] === "fpm-fcgi" ? 0 : 1);'; then
+    if printf '%s' "$body" | php -r '$r = json_decode(stream_get_contents(STDIN), true); exit(($r["ok"] ?? false) && ($r["replay_guard"] ?? false) && $r["ffi_enable"] === "preload" && $r["package_class"] && $r["preloaded"] && $r["cdef_refused"] && $r["sapi"] === "fpm-fcgi" ? 0 : 1);'; then
         pid="$(printf '%s' "$body" | php -r 'echo json_decode(stream_get_contents(STDIN), true)["pid"];')"
         seen[$pid]=$(( ${seen[$pid]:-0} + 1 ))
         [ "$i" -le 2 ] && echo "fpm: $body"

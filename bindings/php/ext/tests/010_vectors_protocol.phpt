@@ -81,20 +81,39 @@ echo 'aead: ', count($g['cases']), ' + ', count($g['negative']), "\n";
 
 $rc = vectors('receipt.json');
 foreach ($rc['cases'] as $c) {
-    same(Receipt::checkCode($c['configured_link'], $c['sub_mch_id'], $c['out_trade_no'], $c['transaction_id']), $c['expected_check_code'], "{$c['name']}: check code");
-    same(Receipt::verifyCheckCode($c['configured_link'], $c['sub_mch_id'], $c['out_trade_no'], $c['transaction_id'], $c['check_code']), $c['valid'], "{$c['name']}: verify");
+    same(Protocol::expectedCheckCode($c['configured_link'], $c['sub_mch_id'], $c['out_trade_no'], $c['transaction_id']), $c['expected_check_code'], "{$c['name']}: check code");
+    same(Protocol::verifyCheckCode($c['configured_link'], $c['sub_mch_id'], $c['out_trade_no'], $c['transaction_id'], $c['check_code']), $c['valid'], "{$c['name']}: verify");
 }
 foreach ($rc['negative'] as $c) {
-    same(Receipt::verifyCheckCode($c['configured_link'], $c['sub_mch_id'], $c['out_trade_no'], $c['transaction_id'], $c['check_code']), false, "{$c['name']}: refused");
-    same(Receipt::checkCode($c['configured_link'], $c['sub_mch_id'], $c['out_trade_no'], $c['transaction_id']), $c['expected_check_code'], "{$c['name']}: check code");
+    same(Protocol::verifyCheckCode($c['configured_link'], $c['sub_mch_id'], $c['out_trade_no'], $c['transaction_id'], $c['check_code']), false, "{$c['name']}: refused");
+    same(Protocol::expectedCheckCode($c['configured_link'], $c['sub_mch_id'], $c['out_trade_no'], $c['transaction_id']), $c['expected_check_code'], "{$c['name']}: check code");
 }
 foreach ($rc['urls'] as $u) {
-    $p = Receipt::parseUrl($u['url']);
+    $p = Protocol::parseReceiptQuery($u['url']);
     foreach (['sub_mch_id', 'out_trade_no', 'check_code'] as $f) {
         same_sorted($p[$f], $u[$f], "{$u['name']}: $f");
     }
 }
+foreach ([...$rc['cases'], ...$rc['negative']] as $c) {
+    same(Protocol::checkCodeInput($c['configured_link'], $c['sub_mch_id'], $c['out_trade_no'], $c['transaction_id']), $c['string_to_hash'], "{$c['name']}: check code input");
+}
 echo 'receipt: ', count($rc['cases']), ' + ', count($rc['negative']), ' + ', count($rc['urls']), "\n";
+// The former names: deprecated aliases (E_DEPRECATED from the stub's @deprecated), same results.
+$c = $rc['cases'][0];
+$args = [$c['configured_link'], $c['sub_mch_id'], $c['out_trade_no'], $c['transaction_id']];
+$notices = [];
+set_error_handler(function (int $level, string $message) use (&$notices): bool {
+    $notices[] = "$level $message";
+    return true;
+});
+$aliases = [Receipt::checkCode(...$args), Receipt::verifyCheckCode(...[...$args, $c['check_code']]), Receipt::parseUrl($rc['urls'][0]['url'])];
+restore_error_handler();
+same($aliases, [Protocol::expectedCheckCode(...$args), Protocol::verifyCheckCode(...[...$args, $c['check_code']]), Protocol::parseReceiptQuery($rc['urls'][0]['url'])], 'the aliases answer alike');
+same($notices, [
+    E_DEPRECATED . ' Method GoldPlan\\Receipt::checkCode() is deprecated',
+    E_DEPRECATED . ' Method GoldPlan\\Receipt::verifyCheckCode() is deprecated',
+    E_DEPRECATED . ' Method GoldPlan\\Receipt::parseUrl() is deprecated',
+], 'the aliases are deprecated');
 done();
 ?>
 --EXPECTF--

@@ -48,6 +48,9 @@ seen(expect_throw(fn () => $certClient->closeAdvertisingShow(SUB), E\Certificate
 $verifier = new Verifier(['public_key_id' => 'PUB_KEY_ID_0114232134912410000000000000000001', 'public_key' => vector_file('keys/wechatpay_test_pubkey.pem')]);
 $body = 'this is not JSON';
 seen(expect_throw(fn () => $verifier->parseNotification(str_repeat('k', 32), signed_headers($body, time()), $body), E\DecodeException::class, 'decode'));
+// replay: an authentic callback the replay guard reports as processed
+$callback = sealed_notification(str_repeat('k', 32), ['out_trade_no' => 'E-1'], 'EV-errors-1');
+seen(expect_throw(fn () => $verifier->parseNotification(str_repeat('k', 32), signed_headers($callback, time()), $callback, 0, 0, fn (string $id): bool => $id === 'EV-errors-1'), E\ReplayException::class, 'replay'));
 // api: WeChat's error with status, code, Request-ID; a 500 is retryable
 $api = expect_throw(fn () => $client->changeGoldPlanStatus('1234567890', 'OPEN'), E\ApiException::class, 'api');
 seen($api);
@@ -73,10 +76,10 @@ same($client->closeAdvertisingShow(SUB), [], 'the client works after errors');
 
 ksort($seen);
 echo implode(' ', array_keys($seen)), "\n";
-// signing, replay and internal have no trigger through the C API (the signer cannot fail on a
-// loaded key, the C API has no replay guard, panics are bugs): their classes are checked in 001.
+// signing and internal have no trigger through the C API (the signer cannot fail on a loaded
+// key, panics are bugs): their classes are checked in 001.
 done();
 ?>
 --EXPECT--
-api certificate configuration decode decryption encryption invalid_input signature transport
+api certificate configuration decode decryption encryption invalid_input replay signature transport
 done

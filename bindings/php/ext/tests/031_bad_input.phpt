@@ -12,7 +12,6 @@ require __DIR__ . '/helpers.inc';
 use GoldPlan\Client;
 use GoldPlan\Exception as E;
 use GoldPlan\Protocol;
-use GoldPlan\Receipt;
 use GoldPlan\Signer;
 use GoldPlan\Verifier;
 
@@ -79,7 +78,7 @@ expect_throw(fn () => $client->decryptSensitive($bad), E\InvalidInputException::
 expect_throw(fn () => Protocol::canonicalUrl("/v3/$bad"), E\InvalidInputException::class, 'invalid_input', 'UTF-8 URL');
 expect_throw(fn () => Protocol::messageToSign($bad, '/v3', 1, 'n', ''), E\InvalidInputException::class, 'invalid_input', 'UTF-8 method');
 expect_throw(fn () => Protocol::authorizationHeader(['mchid' => $bad]), E\InvalidInputException::class, 'invalid_input', 'UTF-8 fields');
-expect_throw(fn () => Receipt::checkCode($bad, '1', '2', '3'), E\InvalidInputException::class, 'invalid_input', 'UTF-8 link');
+expect_throw(fn () => Protocol::expectedCheckCode($bad, '1', '2', '3'), E\InvalidInputException::class, 'invalid_input', 'UTF-8 link');
 // bytes are bytes: a body to sign may be anything
 check(strlen((new Signer($base))->sign($bad)) === 344, 'binary message signs');
 
@@ -100,7 +99,7 @@ expect_throw(fn () => Protocol::authorizationHeader([]), E\InvalidInputException
 expect_throw(fn () => Protocol::authorizationHeader(['mchid' => '1', 'nonce_str' => 'n', 'timestamp' => 'soon', 'serial_no' => 's', 'signature' => 'x']), E\InvalidInputException::class, 'invalid_input', 'timestamp text');
 expect_throw(fn () => Protocol::aeadDecrypt('short', '', '0123456789ab', 'AAAA'), E\GoldPlanException::class, null, 'short APIv3 key');
 expect_throw(fn () => Protocol::aeadDecrypt(str_repeat('k', 32), '', '0123456789ab', '***'), E\DecryptionException::class, null, 'not base64');
-expect_throw(fn () => Receipt::parseUrl('https://example.com/'), E\GoldPlanException::class, null, 'receipt URL without query');
+expect_throw(fn () => Protocol::parseReceiptQuery('https://example.com/'), E\GoldPlanException::class, null, 'receipt URL without query');
 
 // huge inputs: refused by the library's limits, never a crash
 $huge = str_repeat('a', 65 * 1024 * 1024);

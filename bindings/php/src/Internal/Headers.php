@@ -17,8 +17,20 @@ final class Headers
     /** @param array<mixed> $headers */
     public static function json(array $headers): string
     {
+        $pairs = self::pairs($headers);
+        return $pairs === [] ? '[]' : Json::encode($pairs, 'the headers');
+    }
+
+    /**
+     * The same headers as a list of [name, value] pairs (a list is taken as pairs already).
+     *
+     * @param array<mixed> $headers
+     * @return list<mixed>
+     */
+    public static function pairs(array $headers): array
+    {
         if (array_is_list($headers)) {
-            return $headers === [] ? '[]' : Json::encode($headers, 'the headers');
+            return $headers;
         }
         $pairs = [];
         foreach ($headers as $name => $value) {
@@ -26,6 +38,6 @@ final class Headers
                 $pairs[] = [(string) $name, $one];
             }
         }
-        return $pairs === [] ? '[]' : Json::encode($pairs, 'the headers');
+        return $pairs;
     }
 }

@@ -50,6 +50,16 @@ final class Json
         return $value === null ? [] : (array) $value;
     }
 
+    /** Any JSON value decoded (a helper's string, bool or object result). */
+    public static function decodeValue(#[\SensitiveParameter] string $json): mixed
+    {
+        try {
+            return json_decode($json, true, 512, \JSON_THROW_ON_ERROR | \JSON_BIGINT_AS_STRING);
+        } catch (\JsonException $e) {
+            throw Failure::of('decode', 'decode', 'libgoldplan returned malformed JSON: ' . $e->getMessage());
+        }
+    }
+
     /**
      * Overwrites a string that held secrets (a configuration's JSON). PHP strings are shared
      * copy-on-write: writing the bytes of our only reference changes them in place.

@@ -295,6 +295,81 @@ final class Native
         $ffi = self::ffi();
         $response = $ffi->new('goldplan_response*');
         self::check($ffi->$function(...[...$args, FFI::addr($response)]));
+        [$json, $requestId] = self::read($response);
+        return [Json::decode($json), $requestId];
+    }
+
+    /**
+     * Runs a helper of the operation registry (goldplan_call_local) with $args as its JSON
+     * object and returns its result decoded as it is (a string, a bool, an array): the core
+     * owns every rule and message of the helpers. $args may hold a key, so its JSON is wiped.
+     *
+     * @param array<string, mixed> $args
+     */
+    public static function callLocal(string $operation, #[\SensitiveParameter] array $args): mixed
+    {
+        $json = Json::encode($args, "the arguments of $operation");
+        try {
+            $ffi = self::ffi();
+            $response = $ffi->new('goldplan_response*');
+            self::check($ffi->goldplan_call_local($operation, \strlen($operation), $json, \strlen($json), FFI::addr($response)));
+        } finally {
+            Json::wipe($json);
+        }
+        return Json::decodeValue(self::read($response)[0]);
+    }
+
+    /**
+     * Calls a parse_notification_with_guard $function: ...$args, then no memory guard, the
+     * replay hook and its context, then &response. $guard, when given, answers "was this
+     * notification id already processed?"; the core asks it only for an authentic, decrypted
+     * callback and turns true into its replay error. FFI cannot unwind a PHP exception
+     * through C, so the hook catches what $guard throws, answers "processed" to stop the
+     * parse, and the exception is rethrown here.
+     *
+     * @return array<mixed>
+     */
+    public static function notification(string $function, ?callable $guard, #[\SensitiveParameter] mixed ...$args): array
+    {
+        $ffi = self::ffi();
+        $failure = null;
+        $hook = null;
+        if ($guard !== null) {
+            $hook = static function ($context, $id, $len) use ($guard, &$failure): bool {
+                try {
+                    // FFI hands a `const char *` argument over as a PHP string; a CData otherwise.
+                    $answer = $guard(\is_string($id) ? $id : FFI::string($id, $len));
+                } catch (\Throwable $e) {
+                    $failure = $e;
+                    return true;
+                }
+                if (!\is_bool($answer)) {
+                    $failure = Failure::of('invalid_input', 'invalid_input', 'the replay guard must return a bool, not ' . get_debug_type($answer));
+                    return true;
+                }
+                return $answer;
+            };
+        }
+        $response = $ffi->new('goldplan_response*');
+        $status = $ffi->$function(...[...$args, null, $hook, null, FFI::addr($response)]);
+        if ($failure !== null) {
+            if ($status === 0) {
+                $ffi->goldplan_response_free($response);
+            }
+            throw $failure;
+        }
+        self::check($status);
+        return Json::decode(self::read($response)[0]);
+    }
+
+    /**
+     * A response's JSON text and Request-ID; the response is freed (and wiped) by C.
+     *
+     * @return array{0: string, 1: ?string}
+     */
+    private static function read(CData $response): array
+    {
+        $ffi = self::ffi();
         try {
             $text = $ffi->new('const char*');
             $len = $ffi->new('size_t');
@@ -305,7 +380,7 @@ final class Native
         } finally {
             $ffi->goldplan_response_free($response);
         }
-        return [Json::decode($json), $requestId];
+        return [$json, $requestId];
     }
 
     /** Throws the calling thread's last error when $status is not GOLDPLAN_STATUS_OK. */
