@@ -287,16 +287,6 @@ goldplan_status goldplan_client_probe(const goldplan_client *client,
                                       goldplan_response **out);
 
 /**
- * Downloads the platform certificates now (certificate and combined modes) and returns them:
- * `{"certificates": [{"serial_no", "not_before", "not_after", "pem"}]}`.
- *
- * # Safety
- * `out` must be writable.
- */
-goldplan_status goldplan_client_refresh_certificates(const goldplan_client *client,
-                                                     goldplan_response **out);
-
-/**
  * Verifies and decrypts a callback from its raw headers (JSON object or array of pairs, see
  * the header) and its body exactly as received. The result is JSON: `id`, `create_time`,
  * `event_type`, `resource_type`, `summary`, `original_type`, `request_id`, `serial`,
@@ -389,6 +379,209 @@ goldplan_status goldplan_response_request_id(const goldplan_response *response,
  * and frees nothing.
  */
 goldplan_status goldplan_response_free(goldplan_response *response);
+
+/**
+ * 点金计划管理: opens or closes Gold Plan for a special merchant (without a scene, JSAPI only).
+ *
+ * Runs `change_gold_plan_status` like `goldplan_client_call` with these parameters as its JSON
+ * arguments; the result is JSON in `*out` (`null` for a reply with no body). API errors are
+ * `GOLDPLAN_STATUS_API` with `status` and `code` in the last error's report.
+ *
+ * * `sub_mchid`: Special merchant id.
+ * * `operation_type`: OPEN or CLOSE. One of `OPEN`, `CLOSE` (checked by the library, in any
+ *   letter case).
+ * * `operation_pay_scene`: The payment scenes it applies to (WeChat Pay's default: JSAPI).
+ *   Absent is left out of the body, never sent as `null`. One of `JSAPI_AND_MINIPROGRAM`, `JSAPI`,
+ *   `MINIPROGRAM` (checked by the library, in any letter case). Optional: NULL leaves it out.
+ *
+ * # Safety
+ * Each text pointer must point to its length of readable bytes (or be NULL where that means
+ * absent); each list's arrays must hold its count of elements; optional values must be NULL or
+ * readable; `out` must be writable.
+ */
+goldplan_status goldplan_client_change_gold_plan_status(const goldplan_client *client,
+                                                        const char *sub_mchid,
+                                                        size_t sub_mchid_len,
+                                                        const char *operation_type,
+                                                        size_t operation_type_len,
+                                                        const char *operation_pay_scene,
+                                                        size_t operation_pay_scene_len,
+                                                        goldplan_response **out);
+
+/**
+ * 商家小票管理: turns the merchant receipt on or off for a special merchant.
+ *
+ * Runs `change_custom_page_status` like `goldplan_client_call` with these parameters as its JSON
+ * arguments; the result is JSON in `*out` (`null` for a reply with no body). API errors are
+ * `GOLDPLAN_STATUS_API` with `status` and `code` in the last error's report.
+ *
+ * * `sub_mchid`: Special merchant id.
+ * * `operation_type`: OPEN enables the merchant receipt, CLOSE disables it. One of `OPEN`,
+ *   `CLOSE` (checked by the library, in any letter case).
+ *
+ * # Safety
+ * Each text pointer must point to its length of readable bytes (or be NULL where that means
+ * absent); each list's arrays must hold its count of elements; optional values must be NULL or
+ * readable; `out` must be writable.
+ */
+goldplan_status goldplan_client_change_custom_page_status(const goldplan_client *client,
+                                                          const char *sub_mchid,
+                                                          size_t sub_mchid_len,
+                                                          const char *operation_type,
+                                                          size_t operation_type_len,
+                                                          goldplan_response **out);
+
+/**
+ * 同业过滤标签管理: replaces the industry filter (1 to 3 tags).
+ *
+ * Runs `set_advertising_industry_filter` like `goldplan_client_call` with these parameters as its
+ * JSON arguments; the result is JSON in `*out` (`null` for a reply with no body). API errors are
+ * `GOLDPLAN_STATUS_API` with `status` and `code` in the last error's report.
+ *
+ * * `sub_mchid`: Special merchant id.
+ * * `advertising_industry_filters`: 1 to 3 industry tags. Each one of `E_COMMERCE`,
+ *   `LOVE_MARRIAGE`, `POTOGRAPHY`, `EDUCATION`, `FINANCE`, `TOURISM`, `SKINCARE`, `FOOD`, `SPORT`,
+ *   `JEWELRY_WATCH`, `HEALTHCARE`, `BUSSINESS`, `PARENTING`, `CATERING`, `RETAIL`, `SERVICES`,
+ *   `LAW`, `ESTATE`, `TRANSPORTATION`, `ENERGY_SAVING`, `SECURITY`, `BUILDING_MATERIAL`,
+ *   `COMMUNICATION`, `MERCHANDISE`, `ASSOCIATION`, `COMMUNITY`, `ONLINE_AVR`, `WE_MEDIA`, `CAR`,
+ *   `SOFTWARE`, `GAME`, `CLOTHING`, `INDUSTY`, `AGRICULTURE`, `PUBLISHING_MEDIA`, `HOME_DIGITAL`
+ *   (checked by the library, in any letter case). `advertising_industry_filters_count` strings:
+ *   `advertising_industry_filters[i]` of `advertising_industry_filters_lens[i]` bytes.
+ *
+ * # Safety
+ * Each text pointer must point to its length of readable bytes (or be NULL where that means
+ * absent); each list's arrays must hold its count of elements; optional values must be NULL or
+ * readable; `out` must be writable.
+ */
+goldplan_status goldplan_client_set_advertising_industry_filter(const goldplan_client *client,
+                                                                const char *sub_mchid,
+                                                                size_t sub_mchid_len,
+                                                                const char *const *advertising_industry_filters,
+                                                                const size_t *advertising_industry_filters_lens,
+                                                                size_t advertising_industry_filters_count,
+                                                                goldplan_response **out);
+
+/**
+ * 开通广告展示: turns ad display on, optionally with up to 3 industry filters.
+ *
+ * Runs `open_advertising_show` like `goldplan_client_call` with these parameters as its JSON
+ * arguments; the result is JSON in `*out` (`null` for a reply with no body). API errors are
+ * `GOLDPLAN_STATUS_API` with `status` and `code` in the last error's report.
+ *
+ * * `sub_mchid`: Special merchant id.
+ * * `advertising_industry_filters`: At most 3 industry tags; absent or empty, the key is left
+ *   out of the body. Each one of `E_COMMERCE`, `LOVE_MARRIAGE`, `POTOGRAPHY`, `EDUCATION`,
+ *   `FINANCE`, `TOURISM`, `SKINCARE`, `FOOD`, `SPORT`, `JEWELRY_WATCH`, `HEALTHCARE`, `BUSSINESS`,
+ *   `PARENTING`, `CATERING`, `RETAIL`, `SERVICES`, `LAW`, `ESTATE`, `TRANSPORTATION`,
+ *   `ENERGY_SAVING`, `SECURITY`, `BUILDING_MATERIAL`, `COMMUNICATION`, `MERCHANDISE`,
+ *   `ASSOCIATION`, `COMMUNITY`, `ONLINE_AVR`, `WE_MEDIA`, `CAR`, `SOFTWARE`, `GAME`, `CLOTHING`,
+ *   `INDUSTY`, `AGRICULTURE`, `PUBLISHING_MEDIA`, `HOME_DIGITAL` (checked by the library, in any
+ *   letter case). `advertising_industry_filters_count` strings: `advertising_industry_filters[i]`
+ *   of `advertising_industry_filters_lens[i]` bytes. Optional: NULL leaves it out.
+ *
+ * # Safety
+ * Each text pointer must point to its length of readable bytes (or be NULL where that means
+ * absent); each list's arrays must hold its count of elements; optional values must be NULL or
+ * readable; `out` must be writable.
+ */
+goldplan_status goldplan_client_open_advertising_show(const goldplan_client *client,
+                                                      const char *sub_mchid,
+                                                      size_t sub_mchid_len,
+                                                      const char *const *advertising_industry_filters,
+                                                      const size_t *advertising_industry_filters_lens,
+                                                      size_t advertising_industry_filters_count,
+                                                      goldplan_response **out);
+
+/**
+ * 关闭广告展示: turns ad display off.
+ *
+ * Runs `close_advertising_show` like `goldplan_client_call` with these parameters as its JSON
+ * arguments; the result is JSON in `*out` (`null` for a reply with no body). API errors are
+ * `GOLDPLAN_STATUS_API` with `status` and `code` in the last error's report.
+ *
+ * * `sub_mchid`: Special merchant id.
+ *
+ * # Safety
+ * Each text pointer must point to its length of readable bytes (or be NULL where that means
+ * absent); each list's arrays must hold its count of elements; optional values must be NULL or
+ * readable; `out` must be writable.
+ */
+goldplan_status goldplan_client_close_advertising_show(const goldplan_client *client,
+                                                       const char *sub_mchid,
+                                                       size_t sub_mchid_len,
+                                                       goldplan_response **out);
+
+/**
+ * Uploads an image (JPG, PNG or BMP) for use in other calls; the answer carries its media_id.
+ *
+ * Runs `upload_image` like `goldplan_client_call` with these parameters as its JSON arguments; the
+ * result is JSON in `*out` (`null` for a reply with no body). API errors are `GOLDPLAN_STATUS_API`
+ * with `status` and `code` in the last error's report.
+ *
+ * * `filename`: The file name (its extension gives the content type).
+ * * `content_base64`: The image, base64.
+ *
+ * # Safety
+ * Each text pointer must point to its length of readable bytes (or be NULL where that means
+ * absent); each list's arrays must hold its count of elements; optional values must be NULL or
+ * readable; `out` must be writable.
+ */
+goldplan_status goldplan_client_upload_image(const goldplan_client *client,
+                                             const char *filename,
+                                             size_t filename_len,
+                                             const char *content_base64,
+                                             size_t content_base64_len,
+                                             goldplan_response **out);
+
+/**
+ * Any signed APIv3 call: the body is signed and sent byte for byte, the answer verified.
+ *
+ * Runs `request` like `goldplan_client_call` with these parameters as its JSON arguments; the
+ * result is JSON in `*out` (`null` for a reply with no body). API errors are `GOLDPLAN_STATUS_API`
+ * with `status` and `code` in the last error's report.
+ *
+ * * `method`: HTTP method.
+ * * `path`: Path and query, percent-encoded.
+ * * `body`: A JSON body, sent compactly. JSON text. Optional: NULL leaves it out.
+ * * `body_text`: A body sent byte for byte. Optional: NULL leaves it out.
+ * * `idempotent`: Whether it may be sent again after an ambiguous failure (default: by method).
+ *   Optional: NULL leaves it out.
+ * * `wechatpay_serial`: `Wechatpay-Serial` to send (for encrypted fields). Optional: NULL leaves
+ *   it out.
+ *
+ * # Safety
+ * Each text pointer must point to its length of readable bytes (or be NULL where that means
+ * absent); each list's arrays must hold its count of elements; optional values must be NULL or
+ * readable; `out` must be writable.
+ */
+goldplan_status goldplan_client_request(const goldplan_client *client,
+                                        const char *method,
+                                        size_t method_len,
+                                        const char *path,
+                                        size_t path_len,
+                                        const char *body,
+                                        size_t body_len,
+                                        const char *body_text,
+                                        size_t body_text_len,
+                                        const bool *idempotent,
+                                        const char *wechatpay_serial,
+                                        size_t wechatpay_serial_len,
+                                        goldplan_response **out);
+
+/**
+ * Downloads, verifies and trusts the platform certificates now; returns those trusted.
+ *
+ * Runs `refresh_certificates` like `goldplan_client_call` with these parameters as its JSON
+ * arguments; the result is JSON in `*out` (`null` for a reply with no body). API errors are
+ * `GOLDPLAN_STATUS_API` with `status` and `code` in the last error's report.
+ *
+ * # Safety
+ * Each text pointer must point to its length of readable bytes (or be NULL where that means
+ * absent); each list's arrays must hold its count of elements; optional values must be NULL or
+ * readable; `out` must be writable.
+ */
+goldplan_status goldplan_client_refresh_certificates(const goldplan_client *client,
+                                                     goldplan_response **out);
 
 /**
  * Creates a signer from a JSON configuration with the core's field names: `mchid`,
@@ -663,10 +856,34 @@ goldplan_status goldplan_aead_encrypt(const char *apiv3_key,
 
 /**
  * Decrypts and validates a `GET /v3/certificates` response (spec §3.3) and verifies its
- * signature against `trusted_json` (a JSON array of PEM strings; `[]` on a first download)
- * plus the downloaded certificates. `now` freezes the clock (0 = system clock). The result is
- * JSON: `certificates` (`serial_no`, `not_before`, `not_after`, `not_before_unix`,
- * `not_after_unix`, `pem`), `dropped` (`serial_no`, `reason`) and `newest_serial`.
+ * signature against the trusted certificates plus the downloaded ones: the registry helper
+ * `decrypt_certificates`. `headers_json` is a JSON object of header values or an array of
+ * `[name, value]` pairs; `now` freezes the clock (0 = system clock); the trusted certificates
+ * are `trusted_certificates_count` PEM strings (`trusted_certificates[i]` of
+ * `trusted_certificates_lens[i]` bytes; none on a first download, when both arrays may be
+ * NULL). The result is JSON: `certificates` (`serial_no`, `not_before`, `not_after`,
+ * `not_before_unix`, `not_after_unix`, `pem`), `dropped` (`serial_no`, `reason`) and
+ * `newest_serial`.
+ *
+ * # Safety
+ * Pointers with lengths must point to that many readable bytes; the arrays must hold
+ * `trusted_certificates_count` elements; `out` must be writable.
+ */
+goldplan_status goldplan_decrypt_certificates(const char *headers_json,
+                                              size_t headers_json_len,
+                                              const uint8_t *body,
+                                              size_t body_len,
+                                              const char *apiv3_key,
+                                              size_t apiv3_key_len,
+                                              int64_t now,
+                                              const char *const *trusted_certificates,
+                                              const size_t *trusted_certificates_lens,
+                                              size_t trusted_certificates_count,
+                                              goldplan_response **out);
+
+/**
+ * Deprecated: `goldplan_decrypt_certificates` (the registry's name), with the trusted
+ * certificates as a JSON array of PEM strings (or of objects with `pem`). Same behaviour.
  *
  * # Safety
  * Pointers with lengths must point to that many readable bytes; `out` must be writable.
@@ -683,6 +900,27 @@ goldplan_status goldplan_certificates_validate(const char *headers_json,
                                                goldplan_response **out);
 
 /**
+ * The string whose MD5 is a merchant receipt's (商家小票) `check_code`:
+ * `<configured_link>?sub_mch_id=…&out_trade_no=…&transaction_id=…`, values exactly as
+ * received (raw, not percent-decoded). For logs and support; compare codes with
+ * `goldplan_verify_check_code`.
+ *
+ * # Safety
+ * Pointers with lengths must point to that many readable bytes; `out` and `out_len` must be
+ * writable.
+ */
+goldplan_status goldplan_check_code_input(const char *configured_link,
+                                          size_t configured_link_len,
+                                          const char *sub_mch_id,
+                                          size_t sub_mch_id_len,
+                                          const char *out_trade_no,
+                                          size_t out_trade_no_len,
+                                          const char *transaction_id,
+                                          size_t transaction_id_len,
+                                          char **out,
+                                          size_t *out_len);
+
+/**
  * The merchant-receipt (商家小票) `check_code` expected for an order: lower-case hex MD5 of
  * `<configured_link>?sub_mch_id=…&out_trade_no=…&transaction_id=…`, values exactly as
  * received (raw, not percent-decoded).
@@ -690,6 +928,23 @@ goldplan_status goldplan_certificates_validate(const char *headers_json,
  * # Safety
  * Pointers with lengths must point to that many readable bytes; `out` and `out_len` must be
  * writable.
+ */
+goldplan_status goldplan_expected_check_code(const char *configured_link,
+                                             size_t configured_link_len,
+                                             const char *sub_mch_id,
+                                             size_t sub_mch_id_len,
+                                             const char *out_trade_no,
+                                             size_t out_trade_no_len,
+                                             const char *transaction_id,
+                                             size_t transaction_id_len,
+                                             char **out,
+                                             size_t *out_len);
+
+/**
+ * Deprecated: `goldplan_expected_check_code` (the registry's name). Same behaviour.
+ *
+ * # Safety
+ * As `goldplan_expected_check_code`.
  */
 goldplan_status goldplan_receipt_check_code(const char *configured_link,
                                             size_t configured_link_len,
@@ -709,6 +964,24 @@ goldplan_status goldplan_receipt_check_code(const char *configured_link,
  * # Safety
  * Pointers with lengths must point to that many readable bytes; `valid` must be writable.
  */
+goldplan_status goldplan_verify_check_code(const char *configured_link,
+                                           size_t configured_link_len,
+                                           const char *sub_mch_id,
+                                           size_t sub_mch_id_len,
+                                           const char *out_trade_no,
+                                           size_t out_trade_no_len,
+                                           const char *transaction_id,
+                                           size_t transaction_id_len,
+                                           const char *check_code,
+                                           size_t check_code_len,
+                                           bool *valid);
+
+/**
+ * Deprecated: `goldplan_verify_check_code` (the registry's name). Same behaviour.
+ *
+ * # Safety
+ * As `goldplan_verify_check_code`.
+ */
 goldplan_status goldplan_receipt_verify_check_code(const char *configured_link,
                                                    size_t configured_link_len,
                                                    const char *sub_mch_id,
@@ -727,6 +1000,16 @@ goldplan_status goldplan_receipt_verify_check_code(const char *configured_link,
  *
  * # Safety
  * `url` must point to `url_len` readable bytes; `out` must be writable.
+ */
+goldplan_status goldplan_parse_receipt_query(const char *url,
+                                             size_t url_len,
+                                             goldplan_response **out);
+
+/**
+ * Deprecated: `goldplan_parse_receipt_query` (the registry's name). Same behaviour.
+ *
+ * # Safety
+ * As `goldplan_parse_receipt_query`.
  */
 goldplan_status goldplan_receipt_parse_url(const char *url,
                                            size_t url_len,

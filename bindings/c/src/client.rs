@@ -12,7 +12,7 @@ use goldplan::Error;
 use goldplan::client::{JsonReply, Operation};
 use goldplan::config::ClientConfig;
 use goldplan_host::ForkSafeClient;
-use serde_json::{Value, json};
+use serde_json::Value;
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{FfiError, FfiResult, GoldplanStatus, guard, guard_keep};
@@ -142,22 +142,11 @@ pub(crate) fn headers_from_json(text: &[u8]) -> FfiResult<Vec<(String, String)>>
     }
 }
 
-/// A notification as JSON: the envelope, the decrypted `plaintext`, and `resource`, the
-/// plaintext parsed as JSON (null when it is not JSON).
-pub(crate) fn notification_value(n: &goldplan::notification::Notification) -> Value {
-    let resource = serde_json::from_str::<Value>(n.plaintext()).unwrap_or(Value::Null);
-    json!({
-        "id": n.id,
-        "create_time": n.create_time,
-        "event_type": n.event_type,
-        "resource_type": n.resource_type,
-        "summary": n.summary,
-        "original_type": n.original_type,
-        "request_id": n.request_id,
-        "serial": n.serial,
-        "plaintext": n.plaintext(),
-        "resource": resource,
-    })
+/// A notification as JSON, by the core's serialisation: the envelope, the decrypted
+/// `plaintext`, and `resource`, the plaintext parsed as JSON (null when it is not JSON).
+pub(crate) fn notification_value(n: &goldplan::notification::Notification) -> FfiResult<Value> {
+    Ok(serde_json::to_value(n)
+        .map_err(|e| Error::Decode(format!("cannot encode the notification: {e}")))?)
 }
 
 /// Creates a client from a JSON configuration with the core's field names (`mchid`,
@@ -218,7 +207,7 @@ pub extern "C" fn goldplan_client_free(client: *mut GoldplanClient) -> GoldplanS
 
 /// The core client for this process (a new one in a child after `fork()`). It is shared, so a
 /// call keeps using it even if the handle is freed meanwhile.
-fn core_client(client: *const GoldplanClient) -> FfiResult<goldplan::Client> {
+pub(crate) fn core_client(client: *const GoldplanClient) -> FfiResult<goldplan::Client> {
     Ok(borrow(client, "client")?.client.get()?)
 }
 
@@ -305,36 +294,11 @@ pub unsafe extern "C" fn goldplan_client_probe(
         let out = out_arg(out, "out")?;
         let client = core_client(client)?;
         let report = block_on(async { client.probe().await })?;
-        let mut value = serde_json::to_value(&report)
+        // The core's report serialises with its `ok`.
+        let value = serde_json::to_value(&report)
             .map_err(|e| Error::Decode(format!("cannot encode the probe report: {e}")))?;
-        if let Value::Object(map) = &mut value {
-            map.insert("ok".into(), Value::Bool(report.is_ok()));
-        }
         // SAFETY: `out` was checked.
         unsafe { write_value(out, &value, report.request_id.clone()) }
-    })
-}
-
-/// Downloads the platform certificates now (certificate and combined modes) and returns them:
-/// `{"certificates": [{"serial_no", "not_before", "not_after", "pem"}]}`.
-///
-/// # Safety
-/// `out` must be writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn goldplan_client_refresh_certificates(
-    client: *const GoldplanClient,
-    out: *mut *mut GoldplanResponse,
-) -> GoldplanStatus {
-    guard(|| {
-        let out = out_arg(out, "out")?;
-        let client = core_client(client)?;
-        let reply = block_on(async {
-            client
-                .call_json(Operation::RefreshCertificates, b"{}")
-                .await
-        })??;
-        // SAFETY: `out` was checked.
-        unsafe { write_response(out, reply.json, reply.request_id) }
     })
 }
 
@@ -409,7 +373,7 @@ pub unsafe extern "C" fn goldplan_client_parse_notification_with_guard(
                 .parse_notification(headers.iter().map(|(n, v)| (n, v)), body, replay)
                 .await
         })??;
-        let value = notification_value(&notification);
+        let value = notification_value(&notification)?;
         // SAFETY: `out` was checked.
         unsafe { write_value(out, &value, notification.request_id.clone()) }
     })
@@ -434,10 +398,8 @@ pub unsafe extern "C" fn goldplan_client_encrypt_sensitive(
         let plaintext = unsafe { str_arg(plaintext, plaintext_len, "plaintext") }?;
         let client = core_client(client)?;
         let sealed = block_on(async { client.encrypt_sensitive(plaintext).await })??;
-        let value = json!({
-            "ciphertext": sealed.ciphertext,
-            "wechatpay_serial": sealed.wechatpay_serial,
-        });
+        let value = serde_json::to_value(&sealed)
+            .map_err(|e| Error::Decode(format!("cannot encode the ciphertext: {e}")))?;
         // SAFETY: `out` was checked.
         unsafe { write_value(out, &value, None) }
     })

@@ -24,6 +24,10 @@
 //!   come with their length, are NUL-terminated for convenience, and are freed with
 //!   `goldplan_string_free` / `goldplan_bytes_free` (never with `free()`), which also wipe them.
 //! * Configuration, operation arguments and results are JSON with the core's field names.
+//! * Each registry operation has one C name: `goldplan_client_<name>` for what a client runs
+//!   (typed functions generated from the registry into `operations.rs`, besides the generic
+//!   `goldplan_client_call`), `goldplan_<name>` for the helpers that need no client,
+//!   `goldplan_signer_<name>` / `goldplan_verifier_<name>` for their objects' methods.
 //! * No panic crosses the boundary: it becomes `GOLDPLAN_STATUS_INTERNAL`.
 //! * A client handle is thread-safe, and survives `fork()` (the child gets a new runtime and
 //!   new connections on first use), even a `fork()` taken while other threads are inside
@@ -34,9 +38,11 @@
 
 use std::os::raw::c_char;
 
+mod args;
 pub mod client;
 pub mod error;
 mod memory;
+pub mod operations;
 pub mod protocol;
 pub mod replay;
 

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use goldplan::client::Operation;
 use goldplan::clock::{Clock, ManualClock, SystemClock};
 use goldplan::config::ClientConfig;
 use goldplan::credentials::{ApiV3Key, KeySource};
@@ -20,12 +21,13 @@ use goldplan::verify::{
     self, CertificateVerifier, CombinedVerifier, PublicKeyVerifier, VerificationPolicy, Verifier,
     WechatpayHeaders,
 };
-use goldplan::x509::{Certificate, CertificateSet, format_unix_rfc3339};
-use goldplan::{Error, ErrorKind, VerificationError, aead, certificates, receipt};
+use goldplan::x509::{Certificate, CertificateSet};
+use goldplan::{Error, ErrorKind, VerificationError, aead};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
+use crate::args::Arguments;
 use crate::client::{GoldplanResponse, headers_from_json, notification_value, write_value};
 use crate::error::{FfiResult, GoldplanStatus, guard, guard_keep};
 use crate::memory::{
@@ -51,6 +53,12 @@ pub struct GoldplanVerifier {
 }
 
 impl Handle for GoldplanVerifier {}
+
+/// A core result as JSON, by the core's own serialisation.
+fn encode<T: serde::Serialize>(value: &T, what: &str) -> FfiResult<Value> {
+    Ok(serde_json::to_value(value)
+        .map_err(|e| Error::Decode(format!("cannot encode the {what}: {e}")))?)
+}
 
 /// `now == 0` means the system clock; anything else freezes the clock there (tests, replays).
 fn clock(now: i64) -> Arc<dyn Clock> {
@@ -163,14 +171,7 @@ pub unsafe extern "C" fn goldplan_signer_sign_request(
         let clock = clock(timestamp);
         let signed =
             sign::sign_request_blocking(&signer.signer, clock.as_ref(), method, path, body)?;
-        let value = json!({
-            "method": signed.method,
-            "canonical_url": signed.canonical_url,
-            "timestamp": signed.authorization.timestamp,
-            "nonce_str": signed.authorization.nonce_str,
-            "signature": signed.authorization.signature,
-            "authorization": signed.authorization.header_value()?,
-        });
+        let value = encode(&signed, "signed request")?;
         // SAFETY: `out` was checked.
         unsafe { write_value(out, &value, None) }
     })
@@ -356,11 +357,7 @@ pub unsafe extern "C" fn goldplan_verifier_verify(
             &headers,
             body,
         )?;
-        let value = json!({
-            "serial": verified.serial,
-            "timestamp": verified.timestamp,
-            "request_id": verified.request_id,
-        });
+        let value = encode(&verified, "verification")?;
         // SAFETY: `out` was checked.
         unsafe { write_value(out, &value, verified.request_id.clone()) }
     })
@@ -486,7 +483,7 @@ pub unsafe extern "C" fn goldplan_verifier_parse_notification_with_guard(
         }
         let pairs = headers_from_json(headers)?;
         let notification = parser.parse(pairs.iter().map(|(n, v)| (n, v)), body)?;
-        let value = notification_value(&notification);
+        let value = notification_value(&notification)?;
         // SAFETY: `out` was checked.
         unsafe { write_value(out, &value, notification.request_id.clone()) }
     })
@@ -516,10 +513,11 @@ pub unsafe extern "C" fn goldplan_verifier_encrypt_sensitive(
                 return Err(Error::Certificate("no key to encrypt with".into()).into());
             }
         };
-        let value = json!({
-            "ciphertext": key.encrypt(plaintext)?,
-            "wechatpay_serial": key.wechatpay_serial(),
-        });
+        let sealed = goldplan::client::SensitiveCiphertext {
+            ciphertext: key.encrypt(plaintext)?,
+            wechatpay_serial: key.wechatpay_serial().to_owned(),
+        };
+        let value = encode(&sealed, "ciphertext")?;
         // SAFETY: `out` was checked.
         unsafe { write_value(out, &value, None) }
     })
@@ -745,10 +743,88 @@ pub unsafe extern "C" fn goldplan_aead_encrypt(
 }
 
 /// Decrypts and validates a `GET /v3/certificates` response (spec §3.3) and verifies its
-/// signature against `trusted_json` (a JSON array of PEM strings; `[]` on a first download)
-/// plus the downloaded certificates. `now` freezes the clock (0 = system clock). The result is
-/// JSON: `certificates` (`serial_no`, `not_before`, `not_after`, `not_before_unix`,
-/// `not_after_unix`, `pem`), `dropped` (`serial_no`, `reason`) and `newest_serial`.
+/// signature against the trusted certificates plus the downloaded ones: the registry helper
+/// `decrypt_certificates`. `headers_json` is a JSON object of header values or an array of
+/// `[name, value]` pairs; `now` freezes the clock (0 = system clock); the trusted certificates
+/// are `trusted_certificates_count` PEM strings (`trusted_certificates[i]` of
+/// `trusted_certificates_lens[i]` bytes; none on a first download, when both arrays may be
+/// NULL). The result is JSON: `certificates` (`serial_no`, `not_before`, `not_after`,
+/// `not_before_unix`, `not_after_unix`, `pem`), `dropped` (`serial_no`, `reason`) and
+/// `newest_serial`.
+///
+/// # Safety
+/// Pointers with lengths must point to that many readable bytes; the arrays must hold
+/// `trusted_certificates_count` elements; `out` must be writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn goldplan_decrypt_certificates(
+    headers_json: *const c_char,
+    headers_json_len: usize,
+    body: *const u8,
+    body_len: usize,
+    apiv3_key: *const c_char,
+    apiv3_key_len: usize,
+    now: i64,
+    trusted_certificates: *const *const c_char,
+    trusted_certificates_lens: *const usize,
+    trusted_certificates_count: usize,
+    out: *mut *mut GoldplanResponse,
+) -> GoldplanStatus {
+    guard(|| {
+        let out = out_arg(out, "out")?;
+        let mut args = Arguments::new();
+        // SAFETY: caller's contract.
+        unsafe {
+            args.text_list(
+                "trusted_certificates",
+                trusted_certificates,
+                trusted_certificates_lens,
+                trusted_certificates_count,
+            )?;
+        }
+        // SAFETY: caller's contract; `out` was checked.
+        unsafe {
+            decrypt_certificates(
+                args,
+                (headers_json, headers_json_len),
+                (body, body_len),
+                (apiv3_key, apiv3_key_len),
+                now,
+                out,
+            )
+        }
+    })
+}
+
+/// The registry helper `decrypt_certificates` with `args` holding the trusted certificates.
+///
+/// # Safety
+/// Each pointer must point to its length of readable bytes; `out` must come from `out_arg`.
+unsafe fn decrypt_certificates(
+    mut args: Arguments,
+    headers_json: (*const c_char, usize),
+    body: (*const u8, usize),
+    apiv3_key: (*const c_char, usize),
+    now: i64,
+    out: *mut *mut GoldplanResponse,
+) -> FfiResult<()> {
+    // SAFETY: caller's contract.
+    let headers = unsafe {
+        args.text("body", body.0.cast::<c_char>(), body.1)?;
+        args.text("apiv3_key", apiv3_key.0, apiv3_key.1)?;
+        bytes_arg(headers_json.0.cast::<u8>(), headers_json.1, "headers_json")?
+    };
+    // The core takes `[name, value]` pairs; a C caller may also give an object.
+    args.value("headers", json!(headers_from_json(headers)?));
+    if now != 0 {
+        args.integer("now", now);
+    }
+    let value = args.call_local(Operation::DecryptCertificates)?;
+    // SAFETY: forwarded contract.
+    unsafe { write_value(out, &value, None) }
+}
+
+/// Deprecated: `goldplan_decrypt_certificates` (the registry's name), with the trusted
+/// certificates as a JSON array of PEM strings (or of objects with `pem`). Same behaviour.
 ///
 /// # Safety
 /// Pointers with lengths must point to that many readable bytes; `out` must be writable.
@@ -768,69 +844,86 @@ pub unsafe extern "C" fn goldplan_certificates_validate(
     guard(|| {
         let out = out_arg(out, "out")?;
         // SAFETY: caller's contract.
-        let (headers, body, key, trusted) = unsafe {
-            (
-                bytes_arg(headers_json.cast::<u8>(), headers_json_len, "headers_json")?,
-                bytes_arg(body, body_len, "body")?,
-                bytes_arg(apiv3_key.cast::<u8>(), apiv3_key_len, "apiv3_key")?,
-                bytes_arg(trusted_json.cast::<u8>(), trusted_json_len, "trusted_json")?,
-            )
-        };
+        let trusted =
+            unsafe { bytes_arg(trusted_json.cast::<u8>(), trusted_json_len, "trusted_json") }?;
         let trusted: Vec<CertificateText> = serde_json::from_slice(trusted).map_err(|e| {
             Error::InvalidInput(format!(
                 "trusted_json is not an array of PEM strings: {}",
                 redact_quoted(&e.to_string())
             ))
         })?;
-        let trusted = certificate_set(trusted)?;
-        let pairs = headers_from_json(headers)?;
-        let headers = WechatpayHeaders::from_pairs(pairs.iter().map(|(n, v)| (n, v)))?;
-        let downloaded = certificates::validate_download(
-            &headers,
-            body,
-            &ApiV3Key::new(key)?,
-            &trusted,
-            None,
-            &policy(now, 0)?,
-        )?;
-        let list: Vec<Value> = downloaded
-            .certificates
-            .iter()
-            .map(|c| {
-                json!({
-                    "serial_no": c.serial_hex(),
-                    "not_before": format_unix_rfc3339(c.not_before()),
-                    "not_after": format_unix_rfc3339(c.not_after()),
-                    "not_before_unix": c.not_before(),
-                    "not_after_unix": c.not_after(),
-                    "pem": c.pem(),
-                })
+        let pems: Vec<String> = trusted
+            .into_iter()
+            .map(|item| match item {
+                CertificateText::Pem(pem) | CertificateText::Listed { pem } => pem,
             })
             .collect();
-        let dropped: Vec<Value> = downloaded
-            .dropped
-            .iter()
-            .map(|d| json!({"serial_no": d.serial_no, "reason": d.reason}))
-            .collect();
-        let newest = downloaded
-            .certificates
-            .newest()
-            .map(|c| c.serial_hex().to_owned());
-        let value = json!({"certificates": list, "dropped": dropped, "newest_serial": newest});
-        // SAFETY: `out` was checked.
-        unsafe { write_value(out, &value, None) }
+        let mut args = Arguments::new();
+        args.value("trusted_certificates", json!(pems));
+        // SAFETY: caller's contract; `out` was checked.
+        unsafe {
+            decrypt_certificates(
+                args,
+                (headers_json, headers_json_len),
+                (body, body_len),
+                (apiv3_key, apiv3_key_len),
+                now,
+                out,
+            )
+        }
     })
 }
 
-/// The merchant-receipt (商家小票) `check_code` expected for an order: lower-case hex MD5 of
+/// The four receipt values as the arguments of a `check_code` helper.
+///
+/// # Safety
+/// Each pointer must point to its length of readable bytes.
+unsafe fn check_code_args(
+    configured_link: (*const c_char, usize),
+    sub_mch_id: (*const c_char, usize),
+    out_trade_no: (*const c_char, usize),
+    transaction_id: (*const c_char, usize),
+) -> FfiResult<Arguments> {
+    let mut args = Arguments::new();
+    // SAFETY: caller's contract.
+    unsafe {
+        args.text("configured_link", configured_link.0, configured_link.1)?;
+        args.text("sub_mch_id", sub_mch_id.0, sub_mch_id.1)?;
+        args.text("out_trade_no", out_trade_no.0, out_trade_no.1)?;
+        args.text("transaction_id", transaction_id.0, transaction_id.1)?;
+    }
+    Ok(args)
+}
+
+/// Runs a helper whose result is a JSON string and hands out the string.
+///
+/// # Safety
+/// `out` and `out_len` must come from `out_arg`.
+unsafe fn helper_string(
+    args: Arguments,
+    operation: Operation,
+    out: *mut *mut c_char,
+    out_len: *mut usize,
+) -> FfiResult<()> {
+    let value = args.call_local(operation)?;
+    let text = value
+        .as_str()
+        .ok_or_else(|| Error::Internal(format!("{operation} did not answer a string")))?;
+    // SAFETY: forwarded contract.
+    unsafe { write_string(out, out_len, text.as_bytes()) };
+    Ok(())
+}
+
+/// The string whose MD5 is a merchant receipt's (商家小票) `check_code`:
 /// `<configured_link>?sub_mch_id=…&out_trade_no=…&transaction_id=…`, values exactly as
-/// received (raw, not percent-decoded).
+/// received (raw, not percent-decoded). For logs and support; compare codes with
+/// `goldplan_verify_check_code`.
 ///
 /// # Safety
 /// Pointers with lengths must point to that many readable bytes; `out` and `out_len` must be
 /// writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn goldplan_receipt_check_code(
+pub unsafe extern "C" fn goldplan_check_code_input(
     configured_link: *const c_char,
     configured_link_len: usize,
     sub_mch_id: *const c_char,
@@ -844,20 +937,86 @@ pub unsafe extern "C" fn goldplan_receipt_check_code(
 ) -> GoldplanStatus {
     guard(|| {
         let (out, out_len) = (out_arg(out, "out")?, out_arg(out_len, "out_len")?);
-        // SAFETY: caller's contract.
-        let (link, sub, order, tid) = unsafe {
-            (
-                str_arg(configured_link, configured_link_len, "configured_link")?,
-                str_arg(sub_mch_id, sub_mch_id_len, "sub_mch_id")?,
-                str_arg(out_trade_no, out_trade_no_len, "out_trade_no")?,
-                str_arg(transaction_id, transaction_id_len, "transaction_id")?,
-            )
-        };
-        let code = receipt::expected_check_code(link, sub, order, tid);
-        // SAFETY: both out-pointers were checked.
-        unsafe { write_string(out, out_len, code.as_bytes()) };
-        Ok(())
+        // SAFETY: caller's contract; both out-pointers were checked.
+        unsafe {
+            let args = check_code_args(
+                (configured_link, configured_link_len),
+                (sub_mch_id, sub_mch_id_len),
+                (out_trade_no, out_trade_no_len),
+                (transaction_id, transaction_id_len),
+            )?;
+            helper_string(args, Operation::CheckCodeInput, out, out_len)
+        }
     })
+}
+
+/// The merchant-receipt (商家小票) `check_code` expected for an order: lower-case hex MD5 of
+/// `<configured_link>?sub_mch_id=…&out_trade_no=…&transaction_id=…`, values exactly as
+/// received (raw, not percent-decoded).
+///
+/// # Safety
+/// Pointers with lengths must point to that many readable bytes; `out` and `out_len` must be
+/// writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn goldplan_expected_check_code(
+    configured_link: *const c_char,
+    configured_link_len: usize,
+    sub_mch_id: *const c_char,
+    sub_mch_id_len: usize,
+    out_trade_no: *const c_char,
+    out_trade_no_len: usize,
+    transaction_id: *const c_char,
+    transaction_id_len: usize,
+    out: *mut *mut c_char,
+    out_len: *mut usize,
+) -> GoldplanStatus {
+    guard(|| {
+        let (out, out_len) = (out_arg(out, "out")?, out_arg(out_len, "out_len")?);
+        // SAFETY: caller's contract; both out-pointers were checked.
+        unsafe {
+            let args = check_code_args(
+                (configured_link, configured_link_len),
+                (sub_mch_id, sub_mch_id_len),
+                (out_trade_no, out_trade_no_len),
+                (transaction_id, transaction_id_len),
+            )?;
+            helper_string(args, Operation::ExpectedCheckCode, out, out_len)
+        }
+    })
+}
+
+/// Deprecated: `goldplan_expected_check_code` (the registry's name). Same behaviour.
+///
+/// # Safety
+/// As `goldplan_expected_check_code`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn goldplan_receipt_check_code(
+    configured_link: *const c_char,
+    configured_link_len: usize,
+    sub_mch_id: *const c_char,
+    sub_mch_id_len: usize,
+    out_trade_no: *const c_char,
+    out_trade_no_len: usize,
+    transaction_id: *const c_char,
+    transaction_id_len: usize,
+    out: *mut *mut c_char,
+    out_len: *mut usize,
+) -> GoldplanStatus {
+    // SAFETY: forwarded contract; the canonical function clears and sets the last error.
+    unsafe {
+        goldplan_expected_check_code(
+            configured_link,
+            configured_link_len,
+            sub_mch_id,
+            sub_mch_id_len,
+            out_trade_no,
+            out_trade_no_len,
+            transaction_id,
+            transaction_id_len,
+            out,
+            out_len,
+        )
+    }
 }
 
 /// Whether a received `check_code` is the one WeChat computed for this order (constant time,
@@ -866,7 +1025,7 @@ pub unsafe extern "C" fn goldplan_receipt_check_code(
 /// # Safety
 /// Pointers with lengths must point to that many readable bytes; `valid` must be writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn goldplan_receipt_verify_check_code(
+pub unsafe extern "C" fn goldplan_verify_check_code(
     configured_link: *const c_char,
     configured_link_len: usize,
     sub_mch_id: *const c_char,
@@ -882,20 +1041,60 @@ pub unsafe extern "C" fn goldplan_receipt_verify_check_code(
     guard(|| {
         let valid = out_arg(valid, "valid")?;
         // SAFETY: caller's contract.
-        let (link, sub, order, tid, code) = unsafe {
-            (
-                str_arg(configured_link, configured_link_len, "configured_link")?,
-                str_arg(sub_mch_id, sub_mch_id_len, "sub_mch_id")?,
-                str_arg(out_trade_no, out_trade_no_len, "out_trade_no")?,
-                str_arg(transaction_id, transaction_id_len, "transaction_id")?,
-                str_arg(check_code, check_code_len, "check_code")?,
-            )
+        let args = unsafe {
+            let mut args = check_code_args(
+                (configured_link, configured_link_len),
+                (sub_mch_id, sub_mch_id_len),
+                (out_trade_no, out_trade_no_len),
+                (transaction_id, transaction_id_len),
+            )?;
+            args.text("check_code", check_code, check_code_len)?;
+            args
         };
-        let ok = receipt::verify_check_code(link, sub, order, tid, code);
+        let ok = args
+            .call_local(Operation::VerifyCheckCode)?
+            .as_bool()
+            .ok_or_else(|| Error::Internal("verify_check_code did not answer a boolean".into()))?;
         // SAFETY: `valid` was checked.
         unsafe { write_out(valid, ok) };
         Ok(())
     })
+}
+
+/// Deprecated: `goldplan_verify_check_code` (the registry's name). Same behaviour.
+///
+/// # Safety
+/// As `goldplan_verify_check_code`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn goldplan_receipt_verify_check_code(
+    configured_link: *const c_char,
+    configured_link_len: usize,
+    sub_mch_id: *const c_char,
+    sub_mch_id_len: usize,
+    out_trade_no: *const c_char,
+    out_trade_no_len: usize,
+    transaction_id: *const c_char,
+    transaction_id_len: usize,
+    check_code: *const c_char,
+    check_code_len: usize,
+    valid: *mut bool,
+) -> GoldplanStatus {
+    // SAFETY: forwarded contract; the canonical function clears and sets the last error.
+    unsafe {
+        goldplan_verify_check_code(
+            configured_link,
+            configured_link_len,
+            sub_mch_id,
+            sub_mch_id_len,
+            out_trade_no,
+            out_trade_no_len,
+            transaction_id,
+            transaction_id_len,
+            check_code,
+            check_code_len,
+            valid,
+        )
+    }
 }
 
 /// Parses a received receipt URL (or its query) into `sub_mch_id`, `out_trade_no` and
@@ -904,23 +1103,32 @@ pub unsafe extern "C" fn goldplan_receipt_verify_check_code(
 /// # Safety
 /// `url` must point to `url_len` readable bytes; `out` must be writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn goldplan_receipt_parse_url(
+pub unsafe extern "C" fn goldplan_parse_receipt_query(
     url: *const c_char,
     url_len: usize,
     out: *mut *mut GoldplanResponse,
 ) -> GoldplanStatus {
     guard(|| {
         let out = out_arg(out, "out")?;
+        let mut args = Arguments::new();
         // SAFETY: caller's contract.
-        let url = unsafe { str_arg(url, url_len, "url") }?;
-        let p = receipt::parse_receipt_query(url)?;
-        let pair = |q: &receipt::QueryValue| json!({"raw": q.raw, "decoded": q.decoded});
-        let value = json!({
-            "sub_mch_id": pair(&p.sub_mch_id),
-            "out_trade_no": pair(&p.out_trade_no),
-            "check_code": pair(&p.check_code),
-        });
+        unsafe { args.text("url", url, url_len) }?;
+        let value = args.call_local(Operation::ParseReceiptQuery)?;
         // SAFETY: `out` was checked.
         unsafe { write_value(out, &value, None) }
     })
+}
+
+/// Deprecated: `goldplan_parse_receipt_query` (the registry's name). Same behaviour.
+///
+/// # Safety
+/// As `goldplan_parse_receipt_query`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn goldplan_receipt_parse_url(
+    url: *const c_char,
+    url_len: usize,
+    out: *mut *mut GoldplanResponse,
+) -> GoldplanStatus {
+    // SAFETY: forwarded contract; the canonical function clears and sets the last error.
+    unsafe { goldplan_parse_receipt_query(url, url_len, out) }
 }

@@ -1,9 +1,11 @@
 /*
- * The C test suite of libgoldplan: every vector file in tests/vectors, every operation against
- * a goldplan-sandbox process in each key mode, error paths, 8 threads x N calls on one client
- * handle, fork after use and fork while 8 threads are inside calls, and the secret sweep (no
- * error shows a key given in the wrong place). Built with -Wall -Wextra -Werror, and run plain,
- * under ASan+UBSan and under valgrind by `cargo make test-c`.
+ * The C test suite of libgoldplan: every vector file in tests/vectors, parity with the operation
+ * registry (every bindings/operations.json entry exported under its one C name, found by dlsym,
+ * and every tests/vectors/operations file run through the typed functions against a fresh
+ * sandbox), every operation against a goldplan-sandbox process in each key mode, error paths,
+ * 8 threads x N calls on one client handle, fork after use and fork while 8 threads are inside
+ * calls, and the secret sweep (no error shows a key given in the wrong place). Built with -Wall
+ * -Wextra -Werror, and run plain, under ASan+UBSan and under valgrind by `cargo make test-c`.
  *
  * usage: test_goldplan VECTORS_DIR SANDBOX_BIN WORK_DIR
  * env:   GOLDPLAN_TEST_CALLS  calls per thread in the thread test (default 1000)
@@ -13,6 +15,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -198,6 +201,29 @@ static jnode *take_json(goldplan_response *r) {
 
 static int streq_n(const char *a, size_t alen, const char *b) {
     return b && alen == strlen(b) && !memcmp(a, b, alen);
+}
+
+/* JSON equality: objects by member (any order), numbers by value. */
+static int json_equal(const jnode *a, const jnode *b) {
+    if (!a || !b) return a == b;
+    if (a->type != b->type) return 0;
+    switch (a->type) {
+    case J_NULL: return 1;
+    case J_BOOL: return !a->boolean == !b->boolean;
+    case J_NUM: return a->num == b->num;
+    case J_STR: return a->len == b->len && !memcmp(a->str, b->str, a->len);
+    case J_ARR:
+        if (a->n != b->n) return 0;
+        for (size_t i = 0; i < a->n; i++)
+            if (!json_equal(a->kids[i], b->kids[i])) return 0;
+        return 1;
+    case J_OBJ:
+        if (a->n != b->n) return 0;
+        for (size_t i = 0; i < a->n; i++)
+            if (!json_equal(a->kids[i], jget(b, a->kids[i]->key))) return 0;
+        return 1;
+    }
+    return 0;
 }
 
 static goldplan_signer *signer_with_key(const char *mchid, const char *serial, const char *key_pem) {
@@ -697,14 +723,28 @@ static void vectors_receipt(void) {
         jstr(c, "out_trade_no"), jlen(c, "out_trade_no"), jstr(c, "transaction_id"), jlen(c, "transaction_id")
             char *code = NULL;
             size_t len = 0;
-            goldplan_status st = goldplan_receipt_check_code(ARGS(c), &code, &len);
+            goldplan_status st = goldplan_expected_check_code(ARGS(c), &code, &len);
             CHECK(st == GOLDPLAN_STATUS_OK && streq_n(code, len, jstr(c, "expected_check_code")), "%s: check code",
                   jstr(c, "name"));
             goldplan_string_free(code);
+            /* The deprecated name answers the same. */
+            code = NULL;
+            st = goldplan_receipt_check_code(ARGS(c), &code, &len);
+            CHECK(st == GOLDPLAN_STATUS_OK && streq_n(code, len, jstr(c, "expected_check_code")),
+                  "%s: check code (deprecated name)", jstr(c, "name"));
+            goldplan_string_free(code);
+            code = NULL;
+            st = goldplan_check_code_input(ARGS(c), &code, &len);
+            CHECK(st == GOLDPLAN_STATUS_OK && streq_n(code, len, jstr(c, "string_to_hash")), "%s: check code input",
+                  jstr(c, "name"));
+            goldplan_string_free(code);
             bool valid = !jget(c, "valid")->boolean;
-            st = goldplan_receipt_verify_check_code(ARGS(c), jstr(c, "check_code"), jlen(c, "check_code"), &valid);
+            st = goldplan_verify_check_code(ARGS(c), jstr(c, "check_code"), jlen(c, "check_code"), &valid);
             CHECK(st == GOLDPLAN_STATUS_OK && valid == (bool)jget(c, "valid")->boolean && valid == (l == 0),
                   "%s: verify", jstr(c, "name"));
+            bool old_valid = !valid;
+            st = goldplan_receipt_verify_check_code(ARGS(c), jstr(c, "check_code"), jlen(c, "check_code"), &old_valid);
+            CHECK(st == GOLDPLAN_STATUS_OK && old_valid == valid, "%s: verify (deprecated name)", jstr(c, "name"));
 #undef ARGS
         }
     }
@@ -713,8 +753,13 @@ static void vectors_receipt(void) {
     for (size_t i = 0; urls && i < urls->n; i++) {
         const jnode *u = urls->kids[i];
         goldplan_response *r = NULL;
-        goldplan_status st = goldplan_receipt_parse_url(jstr(u, "url"), jlen(u, "url"), &r);
+        goldplan_status st = goldplan_parse_receipt_query(jstr(u, "url"), jlen(u, "url"), &r);
         jnode *got = st == GOLDPLAN_STATUS_OK ? take_json(r) : NULL;
+        r = NULL;
+        st = goldplan_receipt_parse_url(jstr(u, "url"), jlen(u, "url"), &r);
+        jnode *old = st == GOLDPLAN_STATUS_OK ? take_json(r) : NULL;
+        CHECK(got && json_equal(got, old), "%s: the deprecated name parses the same", jstr(u, "name"));
+        json_free(old);
         const char *params[] = {"sub_mch_id", "out_trade_no", "check_code"};
         for (int p = 0; p < 3; p++) {
             const jnode *want = jget(u, params[p]), *have = jget(got, params[p]);
@@ -727,24 +772,53 @@ static void vectors_receipt(void) {
     json_free(root);
 }
 
+/* goldplan_decrypt_certificates, and its deprecated name goldplan_certificates_validate (the
+ * trusted certificates as JSON), which must answer the same. */
 static goldplan_status validate_certs(const jnode *root, const jnode *response, const jnode *trusted_paths,
                                       jnode **result) {
     sbuf headers = {0}, trusted = {0};
     sb_json(&headers, jget(response, "headers"));
+    size_t n = trusted_paths ? trusted_paths->n : 0;
+    char **pems = calloc(n ? n : 1, sizeof *pems);
+    size_t *lens = calloc(n ? n : 1, sizeof *lens);
+    if (!pems || !lens) abort();
     sb_str(&trusted, "[");
-    for (size_t i = 0; trusted_paths && i < trusted_paths->n; i++) {
-        char *pem = vector_file(trusted_paths->kids[i]->str);
+    for (size_t i = 0; i < n; i++) {
+        pems[i] = vector_file(trusted_paths->kids[i]->str);
+        lens[i] = strlen(pems[i]);
         if (i) sb_str(&trusted, ",");
-        sb_json_str(&trusted, pem, strlen(pem));
-        free(pem);
+        sb_json_str(&trusted, pems[i], lens[i]);
     }
     sb_str(&trusted, "]");
     const char *key = jstr(root, "apiv3_key");
     goldplan_response *r = NULL;
-    goldplan_status st = goldplan_certificates_validate(headers.s, headers.len, (const uint8_t *)jstr(response, "body"),
-                                                        jlen(response, "body"), key, strlen(key), trusted.s,
-                                                        trusted.len, jint(root, "now"), &r);
+    goldplan_status st = goldplan_decrypt_certificates(headers.s, headers.len, (const uint8_t *)jstr(response, "body"),
+                                                       jlen(response, "body"), key, strlen(key), jint(root, "now"),
+                                                       (const char *const *)pems, lens, n, &r);
     *result = st == GOLDPLAN_STATUS_OK ? take_json(r) : NULL;
+    jnode *error = st == GOLDPLAN_STATUS_OK ? NULL : last_error();
+    r = NULL;
+    goldplan_status old = goldplan_certificates_validate(headers.s, headers.len, (const uint8_t *)jstr(response, "body"),
+                                                         jlen(response, "body"), key, strlen(key), trusted.s,
+                                                         trusted.len, jint(root, "now"), &r);
+    jnode *old_result = old == GOLDPLAN_STATUS_OK ? take_json(r) : NULL;
+    jnode *old_error = old == GOLDPLAN_STATUS_OK ? NULL : last_error();
+    CHECK(old == st && json_equal(old_result, *result) &&
+              (!error || (old_error && !strcmp(jstr(error, "kind"), jstr(old_error, "kind")))),
+          "goldplan_certificates_validate answers as goldplan_decrypt_certificates (%d vs %d)", old, st);
+    /* The caller reads the last error of the canonical call. */
+    if (error && st != GOLDPLAN_STATUS_OK) {
+        r = NULL;
+        goldplan_decrypt_certificates(headers.s, headers.len, (const uint8_t *)jstr(response, "body"),
+                                      jlen(response, "body"), key, strlen(key), jint(root, "now"),
+                                      (const char *const *)pems, lens, n, &r);
+    }
+    json_free(error);
+    json_free(old_result);
+    json_free(old_error);
+    for (size_t i = 0; i < n; i++) free(pems[i]);
+    free(pems);
+    free(lens);
     free(headers.s);
     free(trusted.s);
     return st;
@@ -1052,6 +1126,17 @@ static void sweep_helpers(sweep *sw, goldplan_client *dead, goldplan_signer *sig
     SWEEP("goldplan_certificates_validate headers_json",
           goldplan_certificates_validate(quoted, strlen(quoted), (const uint8_t *)"{}", 2, apiv3, strlen(apiv3), "[]",
                                          2, 0, &r));
+    /* The canonical name, through the core's JSON helper: the key, a trusted PEM, the headers. */
+    SWEEP("goldplan_decrypt_certificates apiv3_key",
+          goldplan_decrypt_certificates("{}", 2, (const uint8_t *)"{}", 2, value, vlen, 0, NULL, NULL, 0, &r));
+    const char *trusted_items[] = {value};
+    size_t trusted_lens[] = {vlen};
+    SWEEP("goldplan_decrypt_certificates trusted_certificates",
+          goldplan_decrypt_certificates("{}", 2, (const uint8_t *)"{}", 2, apiv3, strlen(apiv3), 0, trusted_items,
+                                        trusted_lens, 1, &r));
+    SWEEP("goldplan_decrypt_certificates headers_json",
+          goldplan_decrypt_certificates(quoted, strlen(quoted), (const uint8_t *)"{}", 2, apiv3, strlen(apiv3), 0, NULL,
+                                        NULL, 0, &r));
     SWEEP("goldplan_signer_decrypt_sensitive ciphertext",
           goldplan_signer_decrypt_sensitive(signer, value, vlen, &s_out, &out_len));
     SWEEP("goldplan_signer_sign_request path",
@@ -1060,6 +1145,7 @@ static void sweep_helpers(sweep *sw, goldplan_client *dead, goldplan_signer *sig
           goldplan_signer_sign_request(signer, value, vlen, "/v3/certificates", 16, NULL, 0, 0, &r));
     SWEEP("goldplan_canonical_url", goldplan_canonical_url(value, vlen, &s_out, &out_len));
     SWEEP("goldplan_receipt_parse_url", goldplan_receipt_parse_url(value, vlen, &r));
+    SWEEP("goldplan_parse_receipt_query", goldplan_parse_receipt_query(value, vlen, &r));
     const char *auth_fields[] = {"mchid", "nonce_str", "serial_no", "signature"};
     for (size_t i = 0; i < 4; i++) {
         sbuf f = {0};
@@ -1470,6 +1556,28 @@ static void sandbox_operations(goldplan_client *c, const sandbox *sb, const char
             CHECK(res && jint(res, "status") / 100 == 2 && jstr(res, "request_id"), "%s: request status", mode);
         json_free(res);
     }
+    /* The upload and the generic request through their typed functions too (after the calls
+     * above opened Gold Plan and the advertising show). */
+    r = NULL;
+    st = goldplan_client_upload_image(c, "logo.png", 8, "iVBORw0KGgo=", 12, &r);
+    jnode *uploaded = st == GOLDPLAN_STATUS_OK ? take_json(r) : NULL;
+    CHECK(uploaded && jstr(uploaded, "media_id"), "%s: typed upload_image (%d %s)", mode, st, last_kind());
+    json_free(uploaded);
+    char body_json[128];
+    snprintf(body_json, sizeof body_json, "{\"sub_mchid\":\"%s\"}", sb->sub_mchid);
+    const char *rpath = "/v3/goldplan/merchants/close-advertising-show";
+    bool idempotent = true;
+    r = NULL;
+    st = goldplan_client_request(c, "POST", 4, rpath, strlen(rpath), body_json, strlen(body_json), NULL, 0, &idempotent,
+                                 NULL, 0, &r);
+    jnode *answered = st == GOLDPLAN_STATUS_OK ? take_json(r) : NULL;
+    CHECK(answered && jint(answered, "status") / 100 == 2 && jstr(answered, "request_id"), "%s: typed request (%d %s)",
+          mode, st, last_kind());
+    json_free(answered);
+    r = NULL;
+    st = goldplan_client_request(c, "POST", 4, rpath, strlen(rpath), "{not json", 9, NULL, 0, NULL, NULL, 0, &r);
+    CHECK(st == GOLDPLAN_STATUS_INVALID_INPUT && r == NULL, "%s: typed request refuses a body that is not JSON (%d)",
+          mode, st);
     /* refresh_certificates through the JSON surface too (not in public-key mode); its former
      * name download_certificates still works. */
     if (strcmp(mode, "public_key")) {
@@ -2078,6 +2186,306 @@ static void test_handle_lifetimes(void) {
     json_free(root);
 }
 
+/* ---------- parity with the operation registry (bindings/operations.json) ---------- */
+
+/* A file of the repository, from tests/vectors (caller frees; NULL when missing). */
+static char *repo_file(const char *rel, size_t *len) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/../../%s", vectors_dir, rel);
+    return read_file(path, len);
+}
+
+static jnode *load_operations(void) {
+    size_t len = 0;
+    char *text = repo_file("bindings/operations.json", &len);
+    jnode *ops = text ? json_parse(text, len) : NULL;
+    free(text);
+    return ops;
+}
+
+/* The one C name of a registry entry: client methods and calls are goldplan_client_<name>, the
+ * helpers goldplan_<name>, the signer's and verifier's methods goldplan_signer_<name> and
+ * goldplan_verifier_<name>. */
+static void c_symbol(const jnode *op, char *out, size_t cap) {
+    const char *receiver = jstr(op, "receiver"), *name = jstr(op, "name");
+    if (receiver && !strcmp(receiver, "module"))
+        snprintf(out, cap, "goldplan_%s", name);
+    else
+        snprintf(out, cap, "goldplan_%s_%s", receiver ? receiver : "?", name ? name : "?");
+}
+
+/* Existence: every registry entry is exported by libgoldplan.so under its canonical name (C has
+ * no reflection: dlsym is the runtime's answer) and declared by goldplan.h. A new registry entry
+ * fails here until the library has it. */
+static void parity_existence(void) {
+    jnode *ops = load_operations();
+    CHECK(ops && ops->type == J_ARR && ops->n > 0, "bindings/operations.json is read");
+    char *header = repo_file("bindings/c/include/goldplan.h", NULL);
+    CHECK(header != NULL, "goldplan.h is read");
+    for (size_t i = 0; ops && i < ops->n; i++) {
+        char sym[256], declared[300];
+        c_symbol(ops->kids[i], sym, sizeof sym);
+        CHECK(dlsym(RTLD_DEFAULT, sym) != NULL, "%s (%s, %s) is not exported", sym, jstr(ops->kids[i], "kind"),
+              jstr(ops->kids[i], "receiver"));
+        snprintf(declared, sizeof declared, " %s(", sym);
+        CHECK(header && strstr(header, declared), "%s is not declared in goldplan.h", sym);
+    }
+    /* The former names stay, as deprecated aliases. */
+    const char *aliases[][2] = {
+        {"goldplan_receipt_check_code", "goldplan_expected_check_code"},
+        {"goldplan_receipt_verify_check_code", "goldplan_verify_check_code"},
+        {"goldplan_receipt_parse_url", "goldplan_parse_receipt_query"},
+        {"goldplan_certificates_validate", "goldplan_decrypt_certificates"},
+    };
+    for (size_t i = 0; i < sizeof aliases / sizeof *aliases; i++) {
+        char doc[300];
+        snprintf(doc, sizeof doc, "Deprecated: `%s`", aliases[i][1]);
+        CHECK(dlsym(RTLD_DEFAULT, aliases[i][0]) != NULL, "deprecated alias %s is exported", aliases[i][0]);
+        CHECK(header && strstr(header, doc), "%s is documented as deprecated in favour of %s", aliases[i][0],
+              aliases[i][1]);
+    }
+    free(header);
+    json_free(ops);
+}
+
+/* A text argument by name: NULL (absent) when the case leaves it out. */
+static const char *arg_text(const jnode *args, const char *name, size_t *len) {
+    const jnode *v = jget(args, name);
+    *len = v && v->type == J_STR ? v->len : 0;
+    return v && v->type == J_STR ? v->str : NULL;
+}
+
+/* A list argument by name: `items` NULL (absent) when the case leaves it out; a present empty
+ * list has non-NULL arrays. */
+typedef struct {
+    const char **items;
+    size_t *lens;
+    size_t count;
+} strlist;
+
+static strlist arg_list(const jnode *args, const char *name) {
+    strlist l = {0};
+    const jnode *v = jget(args, name);
+    if (!v || v->type != J_ARR) return l;
+    l.count = v->n;
+    l.items = calloc(v->n ? v->n : 1, sizeof *l.items);
+    l.lens = calloc(v->n ? v->n : 1, sizeof *l.lens);
+    if (!l.items || !l.lens) abort();
+    for (size_t i = 0; i < v->n; i++) {
+        l.items[i] = v->kids[i]->str;
+        l.lens[i] = v->kids[i]->len;
+    }
+    return l;
+}
+
+static void strlist_free(strlist *l) {
+    free(l->items);
+    free(l->lens);
+}
+
+/* One typed function called with a case's arguments, positionally in the registry's order
+ * (`params` is that order as this adapter spells it; the test checks it against the registry). */
+typedef struct {
+    const char *operation;
+    const char *params; /* comma-separated, in call order */
+    goldplan_status (*call)(goldplan_client *c, const jnode *a, goldplan_response **out);
+    int seen;
+} typed_adapter;
+
+static goldplan_status typed_change_gold_plan_status(goldplan_client *c, const jnode *a, goldplan_response **out) {
+    size_t l0, l1, l2;
+    const char *p0 = arg_text(a, "sub_mchid", &l0), *p1 = arg_text(a, "operation_type", &l1),
+               *p2 = arg_text(a, "operation_pay_scene", &l2);
+    return goldplan_client_change_gold_plan_status(c, p0, l0, p1, l1, p2, l2, out);
+}
+
+static goldplan_status typed_change_custom_page_status(goldplan_client *c, const jnode *a, goldplan_response **out) {
+    size_t l0, l1;
+    const char *p0 = arg_text(a, "sub_mchid", &l0), *p1 = arg_text(a, "operation_type", &l1);
+    return goldplan_client_change_custom_page_status(c, p0, l0, p1, l1, out);
+}
+
+static goldplan_status typed_set_advertising_industry_filter(goldplan_client *c, const jnode *a,
+                                                             goldplan_response **out) {
+    size_t l0;
+    const char *p0 = arg_text(a, "sub_mchid", &l0);
+    strlist tags = arg_list(a, "advertising_industry_filters");
+    goldplan_status st = goldplan_client_set_advertising_industry_filter(c, p0, l0, tags.items, tags.lens, tags.count, out);
+    strlist_free(&tags);
+    return st;
+}
+
+static goldplan_status typed_open_advertising_show(goldplan_client *c, const jnode *a, goldplan_response **out) {
+    size_t l0;
+    const char *p0 = arg_text(a, "sub_mchid", &l0);
+    strlist tags = arg_list(a, "advertising_industry_filters");
+    goldplan_status st = goldplan_client_open_advertising_show(c, p0, l0, tags.items, tags.lens, tags.count, out);
+    strlist_free(&tags);
+    return st;
+}
+
+static goldplan_status typed_close_advertising_show(goldplan_client *c, const jnode *a, goldplan_response **out) {
+    size_t l0;
+    const char *p0 = arg_text(a, "sub_mchid", &l0);
+    return goldplan_client_close_advertising_show(c, p0, l0, out);
+}
+
+/* GET on the sandbox's admin API: the parsed JSON answer (caller frees), or NULL. */
+static jnode *admin_get(const sandbox *sb, const char *path) {
+    int fd = connect_to(sb->admin_host_port);
+    if (fd < 0) return NULL;
+    sbuf req = {0}, resp = {0};
+    sb_printf(&req, "GET /sandbox%s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", path, sb->admin_host_port);
+    write_all(fd, req.s, req.len);
+    free(req.s);
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0) sb_put(&resp, buf, (size_t)n);
+    close(fd);
+    jnode *doc = NULL;
+    const char *body = resp.s ? strstr(resp.s, "\r\n\r\n") : NULL;
+    if (body && !strncmp(resp.s, "HTTP/1.1 200", 12)) doc = json_parse(body + 4, resp.len - (size_t)(body + 4 - resp.s));
+    free(resp.s);
+    return doc;
+}
+
+/* Vectors: each tests/vectors/operations/<op>.json against a fresh sandbox, through the typed
+ * function; the wire request the sandbox logged, and the result or the error. */
+static void parity_case(goldplan_client *c, const sandbox *sb, typed_adapter *ad, const jnode *cs) {
+    const char *name = jstr(cs, "name");
+    const jnode *args = jget(cs, "arguments");
+    /* An argument the adapter does not pass would go unnoticed: refuse the case instead. */
+    for (size_t k = 0; args && k < args->n; k++) {
+        char needle[128];
+        snprintf(needle, sizeof needle, ",%s,", args->kids[k]->key);
+        char list[512];
+        snprintf(list, sizeof list, ",%s,", ad->params);
+        CHECK(strstr(list, needle), "%s: %s: argument %s is not a parameter", ad->operation, name, args->kids[k]->key);
+    }
+    CHECK(admin_send(sb, "DELETE", "/requests", "") == 200, "%s: %s: request log cleared", ad->operation, name);
+    goldplan_response *r = NULL;
+    goldplan_status st = ad->call(c, args, &r);
+    jnode *result = st == GOLDPLAN_STATUS_OK ? take_json(r) : NULL;
+    jnode *err = st == GOLDPLAN_STATUS_OK ? NULL : last_error();
+    jnode *log = admin_get(sb, "/requests");
+    CHECK(log && log->type == J_ARR, "%s: %s: request log read", ad->operation, name);
+    const jnode *want = jget(cs, "request");
+    if (!want || want->type == J_NULL) {
+        CHECK(log && log->n == 0, "%s: %s: nothing may reach the gateway (%zu logged)", ad->operation, name,
+              log ? log->n : 0);
+    } else {
+        const jnode *last = log && log->n ? log->kids[log->n - 1] : NULL;
+        CHECK(last && !strcmp(jstr(last, "method"), jstr(want, "method")), "%s: %s: method", ad->operation, name);
+        CHECK(last && jstr(last, "path") && !strcmp(jstr(last, "path"), jstr(want, "path")), "%s: %s: path %s",
+              ad->operation, name, last ? jstr(last, "path") : "(none)");
+        CHECK(last && jstr(last, "body") && jlen(last, "body") == jlen(want, "body") &&
+                  !memcmp(jstr(last, "body"), jstr(want, "body"), jlen(want, "body")),
+              "%s: %s: body %s", ad->operation, name, last && jstr(last, "body") ? jstr(last, "body") : "(none)");
+    }
+    const jnode *error = jget(cs, "error");
+    if (error) {
+        CHECK(st != GOLDPLAN_STATUS_OK && err && jstr(err, "kind") && !strcmp(jstr(err, "kind"), jstr(error, "kind")),
+              "%s: %s: want error %s, got status %d kind %s", ad->operation, name, jstr(error, "kind"), st,
+              err && jstr(err, "kind") ? jstr(err, "kind") : "(none)");
+        if (jstr(error, "code"))
+            CHECK(err && jstr(err, "code") && !strcmp(jstr(err, "code"), jstr(error, "code")), "%s: %s: code",
+                  ad->operation, name);
+    } else {
+        CHECK(st == GOLDPLAN_STATUS_OK && json_equal(result, jget(cs, "result")), "%s: %s: result (status %d %s)",
+              ad->operation, name, st, st ? last_kind() : "");
+    }
+    json_free(log);
+    json_free(err);
+    json_free(result);
+}
+
+static void parity_vectors(const char *sandbox_bin, const char *work_dir) {
+    typed_adapter adapters[] = {
+        {"change_gold_plan_status", "sub_mchid,operation_type,operation_pay_scene", typed_change_gold_plan_status, 0},
+        {"change_custom_page_status", "sub_mchid,operation_type", typed_change_custom_page_status, 0},
+        {"set_advertising_industry_filter", "sub_mchid,advertising_industry_filters",
+         typed_set_advertising_industry_filter, 0},
+        {"open_advertising_show", "sub_mchid,advertising_industry_filters", typed_open_advertising_show, 0},
+        {"close_advertising_show", "sub_mchid", typed_close_advertising_show, 0},
+    };
+    size_t n_adapters = sizeof adapters / sizeof *adapters;
+    jnode *ops = load_operations();
+    /* The adapters pass parameters in the registry's order; a registry change shows here. */
+    for (size_t i = 0; ops && i < ops->n; i++) {
+        const jnode *op = ops->kids[i];
+        if (strcmp(jstr(op, "kind"), "remote")) continue;
+        typed_adapter *ad = NULL;
+        for (size_t k = 0; k < n_adapters; k++)
+            if (!strcmp(adapters[k].operation, jstr(op, "name"))) ad = &adapters[k];
+        CHECK(ad != NULL, "remote operation %s has no typed adapter in the C parity test", jstr(op, "name"));
+        sbuf order = {0};
+        const jnode *params = jget(op, "parameters");
+        for (size_t k = 0; params && k < params->n; k++) {
+            if (k) sb_str(&order, ",");
+            sb_str(&order, jstr(params->kids[k], "name"));
+        }
+        CHECK(ad && order.s && !strcmp(order.s, ad->params), "%s: parameters %s, adapter %s", jstr(op, "name"),
+              order.s ? order.s : "", ad ? ad->params : "");
+        free(order.s);
+    }
+    json_free(ops);
+
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/operations", vectors_dir);
+    DIR *d = opendir(dir);
+    CHECK(d != NULL, "open %s", dir);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len < 5 || strcmp(e->d_name + len - 5, ".json")) continue;
+        char rel[512];
+        snprintf(rel, sizeof rel, "operations/%s", e->d_name);
+        jnode *root = load_vectors(rel);
+        typed_adapter *ad = NULL;
+        for (size_t k = 0; k < n_adapters; k++)
+            if (jstr(root, "operation") && !strcmp(adapters[k].operation, jstr(root, "operation"))) ad = &adapters[k];
+        CHECK(ad != NULL, "operation vector file %s has no reader in the C suite", e->d_name);
+        int before = failures;
+        if (ad) {
+            ad->seen = 1;
+            char work[4600];
+            snprintf(work, sizeof work, "%s/parity-%s", work_dir, ad->operation);
+            mkdir(work, 0700);
+            sandbox sb;
+            if (!start_sandbox(&sb, sandbox_bin, work, "public_key")) {
+                CHECK(0, "%s: cannot start the sandbox", ad->operation);
+            } else {
+                char path[4200];
+                snprintf(path, sizeof path, "%s/sandbox.json", sb.state_dir);
+                goldplan_client *c = NULL;
+                CHECK(goldplan_client_new_from_file(path, strlen(path), &c) == GOLDPLAN_STATUS_OK, "%s: client",
+                      ad->operation);
+                const jnode *steps = jget(root, "before");
+                for (size_t k = 0; c && steps && k < steps->n; k++) {
+                    sbuf args = {0};
+                    sb_json(&args, jget(steps->kids[k], "arguments"));
+                    goldplan_status st;
+                    jnode *res = call(c, jstr(steps->kids[k], "operation"), args.s, &st);
+                    CHECK(st == GOLDPLAN_STATUS_OK, "%s: before %s (%d %s)", ad->operation,
+                          jstr(steps->kids[k], "operation"), st, last_kind());
+                    json_free(res);
+                    free(args.s);
+                }
+                const jnode *cases = jget(root, "cases");
+                CHECK(cases && cases->n > 0, "%s has cases", e->d_name);
+                for (size_t k = 0; c && cases && k < cases->n; k++) parity_case(c, &sb, ad, cases->kids[k]);
+                goldplan_client_free(c);
+            }
+            stop_sandbox(&sb);
+        }
+        printf("operation vectors %-36s %s\n", e->d_name, failures == before ? "ok" : "FAILED");
+        json_free(root);
+    }
+    if (d) closedir(d);
+    for (size_t k = 0; k < n_adapters; k++)
+        CHECK(adapters[k].seen, "operation vector file %s.json is missing", adapters[k].operation);
+}
+
 int main(int argc, char **argv) {
     if (argc != 4) {
         fprintf(stderr, "usage: %s VECTORS_DIR SANDBOX_BIN WORK_DIR\n", argv[0]);
@@ -2088,6 +2496,10 @@ int main(int argc, char **argv) {
     mkdir(work_dir, 0700);
 
     test_vectors();
+    int before_parity = failures;
+    parity_existence();
+    printf("registry names %s\n", failures == before_parity ? "ok" : "FAILED");
+    parity_vectors(sandbox_bin, work_dir);
     int before_replay = failures;
     vectors_replay();
     printf("replay guards %s\n", failures == before_replay ? "ok" : "FAILED");

@@ -223,11 +223,38 @@ public final class GoldPlanClient implements AutoCloseable {
      * {@code {status, request_id, serial, headers, body}} with the verified body decoded.
      */
     public Reply request(String method, String path, String bodyJson) {
+        return request(method, path, bodyJson, null, null, null);
+    }
+
+    /**
+     * Any signed APIv3 call, with every option of the registry's {@code request}: the body is
+     * signed and sent byte for byte, the answer verified. The result is {@code {status,
+     * request_id, serial, headers, body}} with the verified body decoded.
+     *
+     * @param method the HTTP method
+     * @param path path and query, percent-encoded
+     * @param body a JSON body as text, sent compactly; may be {@code null} (none)
+     * @param bodyText a body sent exactly as given (instead of {@code body}); may be {@code null}
+     * @param idempotent whether the call may be retried; {@code null} leaves it to the library
+     * @param wechatpaySerial the {@code Wechatpay-Serial} of a body with encrypted fields; may be
+     *     {@code null}
+     */
+    public Reply request(String method, String path, String body, String bodyText, Boolean idempotent,
+            String wechatpaySerial) {
         JsonObject args = new JsonObject();
         args.addProperty("method", method);
         args.addProperty("path", path);
-        if (bodyJson != null) {
-            args.add("body", JsonParser.parseString(bodyJson));
+        if (body != null) {
+            args.add("body", json(body));
+        }
+        if (bodyText != null) {
+            args.addProperty("body_text", bodyText);
+        }
+        if (idempotent != null) {
+            args.addProperty("idempotent", idempotent);
+        }
+        if (wechatpaySerial != null) {
+            args.addProperty("wechatpay_serial", wechatpaySerial);
         }
         return call("request", args);
     }

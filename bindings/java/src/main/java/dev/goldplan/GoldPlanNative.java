@@ -32,6 +32,9 @@ interface GoldPlanNative extends Library {
     int goldplan_client_call(Pointer client, byte[] operation, long operationLen, byte[] argsJson,
             long argsJsonLen, PointerByReference out);
 
+    int goldplan_call_local(byte[] operation, long operationLen, byte[] argsJson, long argsJsonLen,
+            PointerByReference out);
+
     int goldplan_client_probe(Pointer client, PointerByReference out);
 
     int goldplan_client_refresh_certificates(Pointer client, PointerByReference out);
@@ -87,16 +90,6 @@ interface GoldPlanNative extends Library {
 
     int goldplan_verifier_encrypt_sensitive(Pointer verifier, byte[] plaintext, long plaintextLen,
             PointerByReference out);
-
-    int goldplan_receipt_check_code(byte[] configuredLink, long configuredLinkLen, byte[] subMchId,
-            long subMchIdLen, byte[] outTradeNo, long outTradeNoLen, byte[] transactionId, long transactionIdLen,
-            PointerByReference out, LongByReference outLen);
-
-    int goldplan_receipt_verify_check_code(byte[] configuredLink, long configuredLinkLen, byte[] subMchId,
-            long subMchIdLen, byte[] outTradeNo, long outTradeNoLen, byte[] transactionId, long transactionIdLen,
-            byte[] checkCode, long checkCodeLen, ByteByReference valid);
-
-    int goldplan_receipt_parse_url(byte[] url, long urlLen, PointerByReference out);
 
     int goldplan_client_encrypt_sensitive(Pointer client, byte[] plaintext, long plaintextLen,
             PointerByReference out);

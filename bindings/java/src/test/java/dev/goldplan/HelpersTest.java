@@ -155,21 +155,68 @@ class HelpersTest {
         for (String list : new String[] {"cases", "negative"}) {
             for (JsonElement e : root.getAsJsonArray(list)) {
                 JsonObject c = e.getAsJsonObject();
-                assertEquals(s(c, "expected_check_code"), Receipt.checkCode(s(c, "configured_link"),
+                assertEquals(s(c, "expected_check_code"), Protocol.expectedCheckCode(s(c, "configured_link"),
                         s(c, "sub_mch_id"), s(c, "out_trade_no"), s(c, "transaction_id")), s(c, "name"));
-                boolean valid = Receipt.verifyCheckCode(s(c, "configured_link"), s(c, "sub_mch_id"),
+                assertEquals(s(c, "string_to_hash"), Protocol.checkCodeInput(s(c, "configured_link"),
+                        s(c, "sub_mch_id"), s(c, "out_trade_no"), s(c, "transaction_id")), s(c, "name"));
+                boolean valid = Protocol.verifyCheckCode(s(c, "configured_link"), s(c, "sub_mch_id"),
                         s(c, "out_trade_no"), s(c, "transaction_id"), s(c, "check_code"));
                 assertEquals(c.get("valid").getAsBoolean(), valid, s(c, "name"));
             }
         }
         for (JsonElement e : root.getAsJsonArray("urls")) {
             JsonObject c = e.getAsJsonObject();
-            JsonObject parsed = Receipt.parseUrl(s(c, "url")).data().getAsJsonObject();
+            JsonObject parsed = Protocol.parseReceiptQuery(s(c, "url")).data().getAsJsonObject();
             for (String field : new String[] {"sub_mch_id", "out_trade_no", "check_code"}) {
                 assertEquals(c.get(field), parsed.get(field), s(c, "name") + " " + field);
             }
         }
-        assertFalse(Receipt.verifyCheckCode("https://a", "1", "2", "3", "0"));
-        assertNotNull(Receipt.checkCode("https://a", "1", "2", "3"));
+        assertFalse(Protocol.verifyCheckCode("https://a", "1", "2", "3", "0"));
+        assertNotNull(Protocol.expectedCheckCode("https://a", "1", "2", "3"));
+    }
+
+    /** The former {@code Receipt} methods answer as the {@link Protocol} ones they became. */
+    @Test
+    @SuppressWarnings("deprecation")
+    void theDeprecatedReceiptNamesAnswerTheSame() throws Exception {
+        JsonObject c = vectors("receipt.json").getAsJsonArray("cases").get(0).getAsJsonObject();
+        assertEquals(s(c, "expected_check_code"), Receipt.checkCode(s(c, "configured_link"), s(c, "sub_mch_id"),
+                s(c, "out_trade_no"), s(c, "transaction_id")));
+        assertTrue(Receipt.verifyCheckCode(s(c, "configured_link"), s(c, "sub_mch_id"), s(c, "out_trade_no"),
+                s(c, "transaction_id"), s(c, "check_code")));
+        JsonObject u = vectors("receipt.json").getAsJsonArray("urls").get(0).getAsJsonObject();
+        assertEquals(Protocol.parseReceiptQuery(s(u, "url")).json(), Receipt.parseUrl(s(u, "url")).json());
+    }
+
+    @Test
+    void messagesAndCanonicalUrlsAsTheVectorsSay() throws Exception {
+        for (JsonElement e : vectors("messages.json").getAsJsonArray("cases")) {
+            JsonObject c = e.getAsJsonObject();
+            if (s(c, "kind").equals("request")) {
+                assertEquals(s(c, "message"), Protocol.messageToSign(s(c, "method"), s(c, "canonical_url"),
+                        Long.parseLong(s(c, "timestamp")), s(c, "nonce"), s(c, "body")), s(c, "name"));
+                assertEquals(s(c, "canonical_url"), Protocol.canonicalUrl(s(c, "canonical_url")), s(c, "name"));
+            } else {
+                assertEquals(s(c, "message"), Protocol.messageToVerify(s(c, "timestamp"), s(c, "nonce"),
+                        s(c, "body")), s(c, "name"));
+            }
+        }
+        GoldPlanException e = assertThrows(GoldPlanException.class, () -> Protocol.canonicalUrl("no-slash"));
+        assertEquals("invalid_input", e.kind());
+    }
+
+    @Test
+    void certificatesDecryptAsTheVectorsSay() throws Exception {
+        JsonObject root = vectors("certificates.json");
+        JsonObject response = root.getAsJsonObject("response");
+        Reply r = Protocol.decryptCertificates(headers(response), s(response, "body"), s(root, "apiv3_key"),
+                root.get("now").getAsLong(), new ArrayList<>());
+        JsonObject got = r.data().getAsJsonObject();
+        assertEquals(root.getAsJsonArray("expect").size(), got.getAsJsonArray("certificates").size());
+        assertEquals(s(root, "newest_serial"), s(got, "newest_serial"));
+        GoldPlanException e = assertThrows(GoldPlanException.class, () -> Protocol.decryptCertificates(
+                headers(response), s(response, "body"), "0123456789abcdef0123456789abcdeX", root.get("now").getAsLong(),
+                null));
+        assertTrue(!e.report().contains("0123456789abcdef0123456789abcdeX"), e.report());
     }
 }
