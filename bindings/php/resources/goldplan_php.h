@@ -199,8 +199,9 @@ goldplan_status goldplan_last_error_message(char **out,
 
 /**
  * Creates a client from a JSON configuration with the core's field names (`mchid`,
- * `serial_no`, `private_key_pem` or `private_key_path`, `apiv3_key`, `public_key_id`,
- * `public_key_pem` or `public_key_path`, `mode`, `base_url`, `timeout_secs`, …; a sandbox's
+ * `serial_no`, `private_key` (PEM text or a file), `apiv3_key`, `public_key_id`,
+ * `public_key`, `mode`, `base_url`, `timeout`, …; the older spellings `private_key_pem` /
+ * `_path`, `public_key_pem` / `_path`, `timeout_secs` are also accepted; a sandbox's
  * `sandbox.json` works as is). Relative paths are taken from the working directory.
  *
  * # Safety
