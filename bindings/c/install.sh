@@ -12,7 +12,7 @@ VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 mkdir -p "$PREFIX/lib/pkgconfig" "$PREFIX/include"
 install -m 0755 "$LIBDIR/libgoldplan.so" "$PREFIX/lib/libgoldplan.so"
 install -m 0644 "$LIBDIR/libgoldplan.a" "$PREFIX/lib/libgoldplan.a"
-install -m 0644 bindings/c/include/goldplan.h bindings/c/include/goldplan_php.h "$PREFIX/include/"
+install -m 0644 bindings/c/include/goldplan.h bindings/php/resources/goldplan_php.h "$PREFIX/include/"
 # Libs.private: what a static link needs besides libgoldplan.a (pkg-config --static).
 cat > "$PREFIX/lib/pkgconfig/goldplan.pc" <<PC
 prefix=$PREFIX

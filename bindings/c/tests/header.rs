@@ -77,5 +77,6 @@ fn the_committed_headers_match_the_source() {
         "{php}"
     );
     check(&crate_dir().join("include/goldplan.h"), &header);
-    check(&crate_dir().join("include/goldplan_php.h"), &php);
+    // One place: the PHP package ships it, and `install.sh` installs it from there.
+    check(&crate_dir().join("../php/resources/goldplan_php.h"), &php);
 }

@@ -26,7 +26,7 @@ if [ -n "$foreign" ]; then
 fi
 echo "exports: $(nm -D --defined-only "$LIBDIR/libgoldplan.so" | grep -c ' T goldplan_') goldplan_* functions, nothing else"
 
-CFLAGS=(-std=gnu11 -Wall -Wextra -Werror -g -I"$ROOT/bindings/c/include" -I"$ROOT/bindings/c/tests")
+CFLAGS=(-std=gnu11 -Wall -Wextra -Werror -g -I"$ROOT/bindings/c/include" -I"$ROOT/bindings/php/resources" -I"$ROOT/bindings/c/tests")
 SRC="$ROOT/bindings/c/tests/test_goldplan.c"
 VECTORS="$ROOT/tests/vectors"
 
