@@ -28,7 +28,7 @@ async fn main() -> Result<(), AnyError> {
     }
 
     let calls: [(Operation, &str); 7] = [
-        (Operation::DownloadCertificates, "{}"),
+        (Operation::RefreshCertificates, "{}"),
         (
             Operation::ChangeGoldPlanStatus,
             r#"{"sub_mchid":"1900000109","operation_type":"OPEN","operation_pay_scene":"JSAPI"}"#,
