@@ -2292,43 +2292,8 @@ typedef struct {
     int seen;
 } typed_adapter;
 
-static goldplan_status typed_change_gold_plan_status(goldplan_client *c, const jnode *a, goldplan_response **out) {
-    size_t l0, l1, l2;
-    const char *p0 = arg_text(a, "sub_mchid", &l0), *p1 = arg_text(a, "operation_type", &l1),
-               *p2 = arg_text(a, "operation_pay_scene", &l2);
-    return goldplan_client_change_gold_plan_status(c, p0, l0, p1, l1, p2, l2, out);
-}
-
-static goldplan_status typed_change_custom_page_status(goldplan_client *c, const jnode *a, goldplan_response **out) {
-    size_t l0, l1;
-    const char *p0 = arg_text(a, "sub_mchid", &l0), *p1 = arg_text(a, "operation_type", &l1);
-    return goldplan_client_change_custom_page_status(c, p0, l0, p1, l1, out);
-}
-
-static goldplan_status typed_set_advertising_industry_filter(goldplan_client *c, const jnode *a,
-                                                             goldplan_response **out) {
-    size_t l0;
-    const char *p0 = arg_text(a, "sub_mchid", &l0);
-    strlist tags = arg_list(a, "advertising_industry_filters");
-    goldplan_status st = goldplan_client_set_advertising_industry_filter(c, p0, l0, tags.items, tags.lens, tags.count, out);
-    strlist_free(&tags);
-    return st;
-}
-
-static goldplan_status typed_open_advertising_show(goldplan_client *c, const jnode *a, goldplan_response **out) {
-    size_t l0;
-    const char *p0 = arg_text(a, "sub_mchid", &l0);
-    strlist tags = arg_list(a, "advertising_industry_filters");
-    goldplan_status st = goldplan_client_open_advertising_show(c, p0, l0, tags.items, tags.lens, tags.count, out);
-    strlist_free(&tags);
-    return st;
-}
-
-static goldplan_status typed_close_advertising_show(goldplan_client *c, const jnode *a, goldplan_response **out) {
-    size_t l0;
-    const char *p0 = arg_text(a, "sub_mchid", &l0);
-    return goldplan_client_close_advertising_show(c, p0, l0, out);
-}
+/* The adapters of every remote operation, generated from the registry. */
+#include "parity_adapters.h"
 
 /* GET on the sandbox's admin API: the parsed JSON answer (caller frees), or NULL. */
 static jnode *admin_get(const sandbox *sb, const char *path) {
@@ -2400,15 +2365,8 @@ static void parity_case(goldplan_client *c, const sandbox *sb, typed_adapter *ad
 }
 
 static void parity_vectors(const char *sandbox_bin, const char *work_dir) {
-    typed_adapter adapters[] = {
-        {"change_gold_plan_status", "sub_mchid,operation_type,operation_pay_scene", typed_change_gold_plan_status, 0},
-        {"change_custom_page_status", "sub_mchid,operation_type", typed_change_custom_page_status, 0},
-        {"set_advertising_industry_filter", "sub_mchid,advertising_industry_filters",
-         typed_set_advertising_industry_filter, 0},
-        {"open_advertising_show", "sub_mchid,advertising_industry_filters", typed_open_advertising_show, 0},
-        {"close_advertising_show", "sub_mchid", typed_close_advertising_show, 0},
-    };
-    size_t n_adapters = sizeof adapters / sizeof *adapters;
+    typed_adapter *adapters = generated_adapters;
+    size_t n_adapters = sizeof generated_adapters / sizeof *generated_adapters;
     jnode *ops = load_operations();
     /* The adapters pass parameters in the registry's order; a registry change shows here. */
     for (size_t i = 0; ops && i < ops->n; i++) {
