@@ -168,11 +168,44 @@ SPEC_10_1 = {
     "V2": (45, "262e811caa89ee7411c2e167a1b29758cc7448564f56f1d4c2c99568aae33f47"),
 }
 
+# PAYMENTS.md §3.7 and §4: partner JSAPI query (Q1, Q2), close (C1) and prepay (J1) messages.
+PAYMENTS_3_7 = {
+    "Q1": (146, "3606ce897c7a96874cdc5c980222c2e079a15eb3236dea149e7706711f2819c4"),
+    "Q2": (151, "0069954d029391c0c0c3963a1d9992fd89944b05310fc2ae3c2d138c5437579e"),
+    "C1": (162, "2d8ad4936c552a25fe1551fc5622c5c15ab7e7aca9b4761ca5c8b99354fcfe26"),
+    "J1": (423, "92d52f31c7619bf9ac44a8ddcc206a9bac7221505a6455a054fcd261f5aaad40"),
+}
+
+# PAYMENTS.md §2.5: the pay-sign message and its two classic mistakes.
+PAYMENTS_2_5 = {
+    "P1": (110, "b60877e94d724c4c3bb0692b9cd978842244e4a178563f071a9a365e9c7ea36d"),
+    "P1-ms": (113, "a92f142b42f379cef94643844c1d129dfeaaad8f215cf6edab74e363b9d0f63d"),
+    "P1-nl": (109, "6473bf94dfe7848bfb3f453a7d5a5d22c1a8110691418ec84fabac2fa8b405e5"),
+}
+
+
+def check_payments():
+    p = load("payments.json")
+    cases = {c["name"]: c for c in p["cases"]}
+    check(set(cases) == {"P1"}, "payments: P1")
+    for c in p["cases"]:
+        check(c["package"] == "prepay_id=" + c["prepay_id"], f"payments {c['name']}: package is prepay_id=<id>")
+        msg = "\n".join([c["app_id"], c["time_stamp"], c["nonce_str"], c["package"]]) + "\n"
+        b = msg.encode("utf-8")
+        check(msg == c["message"], f"payments {c['name']}: message rebuilt from fields")
+        check((len(b), sha(b)) == (c["len"], c["sha256"]) == PAYMENTS_2_5[c["name"]],
+              f"payments {c['name']}: len/sha256 equal PAYMENTS 2.5")
+    for n in p["negative"]:
+        b = n["message"].encode("utf-8")
+        check((len(b), sha(b)) == (n["len"], n["sha256"]) == PAYMENTS_2_5[n["name"]],
+              f"payments {n['name']}: len/sha256 equal PAYMENTS 2.5")
+        check(n["message"] != cases["P1"]["message"], f"payments {n['name']}: never equals P1")
+
 
 def check_messages():
     m = load("messages.json")
     names = [c["name"] for c in m["cases"]]
-    for n in SPEC_10_1:
+    for n in list(SPEC_10_1) + list(PAYMENTS_3_7):
         check(n in names, f"messages: has {n}")
     for c in m["cases"]:
         if c["kind"] == "request":
@@ -187,6 +220,8 @@ def check_messages():
         check(len(b) == c["len"] and sha(b) == c["sha256"], f"messages {c['name']}: len/sha256")
         if c["name"] in SPEC_10_1:
             check((c["len"], c["sha256"]) == SPEC_10_1[c["name"]], f"messages {c['name']}: equals spec 10.1")
+        if c["name"] in PAYMENTS_3_7:
+            check((c["len"], c["sha256"]) == PAYMENTS_3_7[c["name"]], f"messages {c['name']}: equals PAYMENTS 3.7")
         check(c["timestamp"].isdigit(), f"messages {c['name']}: timestamp is a digit string")
     g = [c for c in m["cases"] if c["body"].endswith("\n")]
     check(g and all(c["message"].endswith("\n\n") for c in g), "messages: a body ending in \\n gives \\n\\n")
@@ -215,7 +250,7 @@ def check_signing(msgs):
     cert_pub = cert_pubkey_file(HERE / s["certificate"])
     r = openssl(["x509", "-in", str(HERE / s["certificate"]), "-noout", "-serial"])
     check(r.stdout.decode().strip() == "serial=" + s["serial_no"], "signing: serial_no matches certificate")
-    want = {"R1", "R2", "R3", "R4", "V1", "V2", "empty", "utf8-body", "body-trailing-newline"}
+    want = {"R1", "R2", "R3", "R4", "V1", "V2", "empty", "utf8-body", "body-trailing-newline", "P1"}
     check(want <= {c["name"] for c in s["cases"]}, "signing: all required cases present")
     try:
         for c in s["cases"]:
@@ -235,6 +270,9 @@ def check_signing(msgs):
         check(by["empty"]["message"] == "", "signing: empty message")
         check(by["body-trailing-newline"]["message"].endswith("\n\n"), "signing: message ends \\n\\n")
         check(len(by["utf8-body"]["message"].encode()) > len(by["utf8-body"]["message"]), "signing: multi-byte")
+        p1 = load("payments.json")["cases"][0]
+        check(by["P1"]["message"] == p1["message"], "signing: P1 is the pay-sign message of payments.json")
+        check(len(by["P1"]["signature"]) == 344, "signing: P1 paySign is 344 base64 characters")
     finally:
         os.unlink(cert_pub)
 
@@ -555,6 +593,7 @@ def cert_pub_tmp(rel):
 def main():
     check_keys()
     msgs = check_messages()
+    check_payments()
     check_authorization(msgs)
     check_signing(msgs)
     check_aead()

@@ -44,7 +44,7 @@ signature, AEAD re-decryption, OAEP decryption, certificate parsing).
 
 Outputs (all JSON: UTF-8, 2-space indent, trailing newline, with top-level
 "description" and "format_version": 1): messages.json, authorization.json,
-signing.json, aead.json, notification.json, sensitive.json, receipt.json,
+signing.json, payments.json, aead.json, notification.json, sensitive.json, receipt.json,
 certificates.json.  See README.md for the field-by-field documentation.
 """
 
@@ -425,6 +425,32 @@ JAVA_QUERY = ("JAVA-QUERY", "request", "GET",
 UTF8_CASE = ("UTF8-BODY", "request", "POST", "/v3/goldplan/merchants/changegoldplanstatus", TS, NONCE,
              UTF8_BODY)
 
+# PAYMENTS.md §3.7 and §4: partner JSAPI query, close and prepay (name, method, url, body, len, sha256).
+J1_BODY = ('{"sp_appid":"wx8888888888888888","sp_mchid":"1900000100","sub_appid":"wxd678efh567hg6999",'
+           '"sub_mchid":"1900000109","description":"点金计划测试商品","out_trade_no":"ORDER20240101",'
+           '"notify_url":"https://provider.example.com/wxpay/notify","amount":{"total":100,"currency":"CNY"},'
+           '"payer":{"sub_openid":"oSubTest0123456789abcdefABCD"}}')
+PAYMENT_MESSAGES = [
+    ("Q1", "GET", "/v3/pay/partner/transactions/out-trade-no/ORDER20240101?sp_mchid=1900000100&sub_mchid=1900000109",
+     "", 146, "3606ce897c7a96874cdc5c980222c2e079a15eb3236dea149e7706711f2819c4"),
+    ("Q2", "GET", "/v3/pay/partner/transactions/id/4200000000000000000000000001?sp_mchid=1900000100&sub_mchid=1900000109",
+     "", 151, "0069954d029391c0c0c3963a1d9992fd89944b05310fc2ae3c2d138c5437579e"),
+    ("C1", "POST", "/v3/pay/partner/transactions/out-trade-no/ORDER20240101/close",
+     '{"sp_mchid":"1900000100","sub_mchid":"1900000109"}', 162,
+     "2d8ad4936c552a25fe1551fc5622c5c15ab7e7aca9b4761ca5c8b99354fcfe26"),
+    ("J1", "POST", "/v3/pay/partner/transactions/jsapi", J1_BODY, 423,
+     "92d52f31c7619bf9ac44a8ddcc206a9bac7221505a6455a054fcd261f5aaad40"),
+]
+
+# PAYMENTS.md §2.5: the pay-sign message P1 and its two classic mistakes (name, time_stamp, final \n, len, sha256).
+PAY_SIGN_APP_ID = "wxd678efh567hg6999"
+PAY_SIGN_PREPAY_ID = "wx201410272009395522657a690389285100"
+PAY_SIGN_MESSAGES = [
+    ("P1", "1700000000", True, 110, "b60877e94d724c4c3bb0692b9cd978842244e4a178563f071a9a365e9c7ea36d"),
+    ("P1-ms", "1700000000000", True, 113, "a92f142b42f379cef94643844c1d129dfeaaad8f215cf6edab74e363b9d0f63d"),
+    ("P1-nl", "1700000000", False, 109, "6473bf94dfe7848bfb3f453a7d5a5d22c1a8110691418ec84fabac2fa8b405e5"),
+]
+
 
 def build_message_case(name, kind, method, url, ts, nonce, body):
     if kind == "request":
@@ -453,13 +479,19 @@ def gen_messages():
     for extra in (JAVA_QUERY, GO_NEWLINE, UTF8_CASE):
         cases.append(build_message_case(*extra))
     assert cases[-2]["message"].endswith("\n\n")
+    for name, method, url, body, slen, ssha in PAYMENT_MESSAGES:
+        c = build_message_case(name, "request", method, url, TS, NONCE, body)
+        expect_equal(f"{name} len", c["len"], slen)
+        expect_equal(f"{name} sha256", c["sha256"], ssha)
+        cases.append(c)
     write_json("messages.json", {
         "description": "Strings to sign (requests) and to verify (responses), spec APIV3.md sections 1.1, 2.3 "
                        "and 10.1. 'message' is the complete string; 'len' is its length in UTF-8 BYTES and "
                        "'sha256' the lower-case hex SHA-256 of those bytes. R1-R4/V1-V2 are the spec's vectors; "
                        "JAVA-QUERY (wechatpay-java canonical URL with query), GO-BODY-NEWLINE (body ending in "
                        "\\n so the message ends in \\n\\n, wechatpay-go style) and UTF8-BODY (multi-byte body) "
-                       "are extra. 'url' is the absolute URL the request is sent to; 'canonical_url' is the "
+                       "are extra. Q1, Q2, C1 and J1 are PAYMENTS.md §3.7 and §4 (partner JSAPI query, close "
+                       "and prepay). 'url' is the absolute URL the request is sent to; 'canonical_url' is the "
                        "line that is signed.",
         "format_version": FORMAT_VERSION,
         "cases": cases,
@@ -504,6 +536,7 @@ def gen_signing(msgs):
     entries.append(("empty", ""))
     entries.append(("utf8-body", msgs["UTF8-BODY"]["message"]))
     entries.append(("body-trailing-newline", msgs["GO-BODY-NEWLINE"]["message"]))
+    entries.append(("P1", pay_sign_message("1700000000", True)))
     cases = []
     for name, m in entries:
         b = m.encode("utf-8")
@@ -514,7 +547,8 @@ def gen_signing(msgs):
                        "UTF-8 bytes of 'message' with the key (load BOTH key_pkcs8 and key_pkcs1; both must "
                        "give the same result) must yield exactly 'signature' (standard base64, one line), and "
                        "verifying with public_key or certificate must succeed. 'sha256' is the hex SHA-256 of "
-                       "the message bytes. Paths are relative to tests/vectors/. TEST KEYS ONLY.",
+                       "the message bytes. Paths are relative to tests/vectors/. TEST KEYS ONLY. P1 is the JSAPI "
+                       "pay-sign message of PAYMENTS.md §2.5 (paySign is this signature).",
         "format_version": FORMAT_VERSION,
         "key_pkcs8": "keys/merchant_test_key.pem",
         "key_pkcs1": "keys/merchant_test_key_pkcs1.pem",
@@ -522,6 +556,33 @@ def gen_signing(msgs):
         "certificate": "keys/merchant_test_cert.pem",
         "serial_no": MERCHANT_SERIAL,
         "cases": cases,
+    })
+
+
+def pay_sign_message(time_stamp, final_newline):
+    lines = [PAY_SIGN_APP_ID, time_stamp, NONCE, "prepay_id=" + PAY_SIGN_PREPAY_ID]
+    return "\n".join(lines) + ("\n" if final_newline else "")
+
+
+def gen_payments():
+    built = {}
+    for name, time_stamp, final_newline, slen, ssha in PAY_SIGN_MESSAGES:
+        m = pay_sign_message(time_stamp, final_newline)
+        b = m.encode("utf-8")
+        expect_equal(f"{name} len", len(b), slen)
+        expect_equal(f"{name} sha256", sha256_hex(b), ssha)
+        built[name] = {"name": name, "message": m, "len": len(b), "sha256": sha256_hex(b)}
+    p1 = built["P1"]
+    write_json("payments.json", {
+        "description": "JSAPI pay-sign messages (PAYMENTS.md §2.2, §2.5): appId, timeStamp, nonceStr and "
+                       "package, each line ended by \\n. 'message' is the string the merchant key signs; 'len' "
+                       "its UTF-8 byte length and 'sha256' its lower-case hex SHA-256. 'negative' are the two "
+                       "classic mistakes (milliseconds; no final newline), which must never equal P1.",
+        "format_version": FORMAT_VERSION,
+        "cases": [{"name": "P1", "app_id": PAY_SIGN_APP_ID, "time_stamp": "1700000000", "nonce_str": NONCE,
+                   "prepay_id": PAY_SIGN_PREPAY_ID, "package": "prepay_id=" + PAY_SIGN_PREPAY_ID,
+                   "message": p1["message"], "len": p1["len"], "sha256": p1["sha256"]}],
+        "negative": [built["P1-ms"], built["P1-nl"]],
     })
 
 
@@ -945,6 +1006,7 @@ def main():
         msgs = gen_messages()
         gen_authorization(msgs)
         gen_signing(msgs)
+        gen_payments()
         gen_aead()
         gen_notification()
         gen_sensitive()

@@ -366,6 +366,12 @@ impl ApiError {
                 && self.message.contains("命中频率限制"))
     }
 
+    /// Whether WeChat Pay says the order does not exist (`404 ORDER_NOT_EXIST`, or the older
+    /// spelling `ORDERNOTEXIST`, PAYMENTS.md §9 D8): an answer, never retried, never "closed".
+    pub fn is_not_found(&self) -> bool {
+        matches!(self.code.as_str(), "ORDER_NOT_EXIST" | "ORDERNOTEXIST")
+    }
+
     /// Spec §7.4: whether repeating the same request may succeed.
     pub fn is_retryable(&self) -> bool {
         self.status == 202
@@ -538,6 +544,11 @@ impl Error {
             } => *before_response,
             _ => false,
         }
+    }
+
+    /// Whether WeChat Pay answered that the order does not exist ([`ApiError::is_not_found`]).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Error::Api(api) if api.is_not_found())
     }
 
     /// True when the signature was a WeChat Pay probe (`WECHATPAY/SIGNTEST/…`), so that

@@ -3,11 +3,8 @@
 //! request/response bodies and client-side validation. Transport-free: the client sends these
 //! bodies, the sandbox receives them.
 
-use std::fmt;
-use std::str::FromStr;
-
 use schemars::JsonSchema;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::service::NoContent;
@@ -47,117 +44,6 @@ pub const MAX_INDUSTRY_FILTERS: usize = 3;
 
 /// Longest `sub_mchid`.
 pub const MAX_SUB_MCHID_LEN: usize = 32;
-
-/// Defines a wire enum whose unknown values survive a round trip as `Unknown(String)`.
-macro_rules! wire_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $wire:literal,)+ }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum $name {
-            $($(#[$vmeta])* $variant,)+
-            /// A value this version does not know; kept verbatim.
-            Unknown(String),
-        }
-
-        impl $name {
-            /// Every documented value, in the order of the spec.
-            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
-
-            /// The wire value.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    $($name::$variant => $wire,)+
-                    $name::Unknown(s) => s,
-                }
-            }
-
-            /// Whether the value is one documented by WeChat Pay.
-            pub fn is_known(&self) -> bool {
-                !matches!(self, $name::Unknown(_))
-            }
-
-            /// Parses a value a caller wants to send: only documented values are accepted
-            /// (ASCII case ignored); anything else is an `invalid_input` error that names
-            /// `field` and the allowed values. Values *received* from WeChat Pay go through
-            /// `From<&str>` instead, which keeps unknown ones.
-            pub fn parse_known(field: &str, text: &str) -> Result<$name> {
-                $name::ALL
-                    .iter()
-                    .find(|v| v.as_str().eq_ignore_ascii_case(text.trim()))
-                    .cloned()
-                    .ok_or_else(|| unknown_value(field, text, $name::ALL.iter().map($name::as_str)))
-            }
-
-            /// Checks that a value about to be sent is a documented one.
-            pub fn ensure_known(&self, field: &str) -> Result<()> {
-                match self {
-                    $name::Unknown(text) => Err(unknown_value(
-                        field,
-                        text,
-                        $name::ALL.iter().map($name::as_str),
-                    )),
-                    _ => Ok(()),
-                }
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = std::convert::Infallible;
-            /// A documented value in any ASCII case, else `Unknown` with the text as given.
-            fn from_str(s: &str) -> std::result::Result<$name, Self::Err> {
-                Ok(match s {
-                    $($wire => $name::$variant,)+
-                    other => $name::ALL
-                        .iter()
-                        .find(|v| v.as_str().eq_ignore_ascii_case(other))
-                        .cloned()
-                        .unwrap_or_else(|| $name::Unknown(other.to_owned())),
-                })
-            }
-        }
-
-        impl From<&str> for $name {
-            fn from(s: &str) -> $name {
-                match s.parse() {
-                    Ok(v) => v,
-                    Err(never) => match never {},
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-                s.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<$name, D::Error> {
-                let s = String::deserialize(d)?;
-                Ok($name::from(s.as_str()))
-            }
-        }
-
-        /// The documented values: what a caller may send.
-        impl JsonSchema for $name {
-            fn schema_name() -> std::borrow::Cow<'static, str> {
-                stringify!($name).into()
-            }
-
-            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-                let values: Vec<&str> = $name::ALL.iter().map($name::as_str).collect();
-                schemars::json_schema!({ "type": "string", "enum": values })
-            }
-        }
-    };
-}
 
 wire_enum! {
     /// `operation_type`: open or close.
@@ -259,15 +145,6 @@ wire_enum! {
         /// 数码家电.
         HomeDigital = "HOME_DIGITAL",
     }
-}
-
-/// The error for a value outside an enum's documented set; the value is described, not shown.
-fn unknown_value<'a>(field: &str, text: &str, allowed: impl Iterator<Item = &'a str>) -> Error {
-    Error::InvalidInput(format!(
-        "{field} must be one of {}; got {}",
-        allowed.collect::<Vec<_>>().join(", "),
-        crate::redact::Rejected(text)
-    ))
 }
 
 fn ensure_known_filters(filters: &[IndustryType]) -> Result<()> {
@@ -374,6 +251,7 @@ pub struct ChangeCustomPageStatusResponse {
 
 impl ApiCall for ChangeGoldPlanStatusRequest {
     const NAME: &'static str = "change_gold_plan_status";
+    const SERVICE: &'static str = "gold_plan";
     const DOC: &'static str = "点金计划管理: opens or closes Gold Plan for a special merchant (without a scene, JSAPI only).";
     const ENDPOINT: Endpoint = CHANGE_GOLD_PLAN_STATUS;
     // Every Gold Plan operation sets a state: sending it twice sets it once (spec §7.4).
@@ -391,6 +269,7 @@ impl ApiCall for ChangeGoldPlanStatusRequest {
 
 impl ApiCall for ChangeCustomPageStatusRequest {
     const NAME: &'static str = "change_custom_page_status";
+    const SERVICE: &'static str = "gold_plan";
     const DOC: &'static str =
         "商家小票管理: turns the merchant receipt on or off for a special merchant.";
     const ENDPOINT: Endpoint = CHANGE_CUSTOM_PAGE_STATUS;
@@ -404,6 +283,7 @@ impl ApiCall for ChangeCustomPageStatusRequest {
 
 impl ApiCall for SetAdvertisingIndustryFilterRequest {
     const NAME: &'static str = "set_advertising_industry_filter";
+    const SERVICE: &'static str = "gold_plan";
     const DOC: &'static str = "同业过滤标签管理: replaces the industry filter (1 to 3 tags).";
     const ENDPOINT: Endpoint = SET_ADVERTISING_INDUSTRY_FILTER;
     const IDEMPOTENT: bool = true;
@@ -417,6 +297,7 @@ impl ApiCall for SetAdvertisingIndustryFilterRequest {
 
 impl ApiCall for OpenAdvertisingShowRequest {
     const NAME: &'static str = "open_advertising_show";
+    const SERVICE: &'static str = "gold_plan";
     const DOC: &'static str =
         "开通广告展示: turns ad display on, optionally with up to 3 industry filters.";
     const ENDPOINT: Endpoint = OPEN_ADVERTISING_SHOW;
@@ -432,6 +313,7 @@ impl ApiCall for OpenAdvertisingShowRequest {
 
 impl ApiCall for CloseAdvertisingShowRequest {
     const NAME: &'static str = "close_advertising_show";
+    const SERVICE: &'static str = "gold_plan";
     const DOC: &'static str = "关闭广告展示: turns ad display off.";
     const ENDPOINT: Endpoint = CLOSE_ADVERTISING_SHOW;
     const IDEMPOTENT: bool = true;

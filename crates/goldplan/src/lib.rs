@@ -15,6 +15,7 @@
 //! * [`notification`] — callbacks;
 //! * [`receipt`] — the merchant receipt `check_code`;
 //! * [`gold_plan`] — the five Gold Plan operations, their enums and bodies;
+//! * [`payments`] — partner JSAPI payments: prepay, pay-sign, query, close, the transaction;
 //! * [`media`] — the signed multipart image upload;
 //! * [`error`] — the error type and retry classification.
 //! * [`files`] — bounded reads of key, certificate and configuration files.
@@ -41,6 +42,10 @@
 
 #![forbid(unsafe_code)]
 
+// First: the services below declare their enums with its macro.
+#[macro_use]
+mod wire_enum;
+
 pub mod aead;
 pub mod certificates;
 #[cfg(feature = "client")]
@@ -57,6 +62,7 @@ pub mod helpers;
 pub mod http;
 pub mod media;
 pub mod notification;
+pub mod payments;
 pub mod receipt;
 pub mod redact;
 pub mod sensitive;

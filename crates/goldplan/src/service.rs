@@ -57,6 +57,9 @@ pub trait ApiCall: Serialize + DeserializeOwned + JsonSchema + Send + Sync + 'st
     /// The stable snake_case operation name, the same in every language
     /// (`change_gold_plan_status`; camelCase in JavaScript and Java).
     const NAME: &'static str;
+    /// The service it belongs to (`gold_plan`, `payments`): how the CLI and the documentation
+    /// group operations.
+    const SERVICE: &'static str;
     /// One line for documentation in every language.
     const DOC: &'static str;
     /// Where it goes.
@@ -360,6 +363,10 @@ fn choices(schema: &Value) -> Option<Vec<String>> {
 pub struct OperationDescriptor {
     /// The stable snake_case name.
     pub name: &'static str,
+    /// The service of a remote call or a client operation (`gold_plan`, `payments`, `media`,
+    /// `core`); `None` for helpers and methods.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<&'static str>,
     /// `remote` (a signed call to WeChat Pay), `client` (served by the client itself, such
     /// as a certificate download that updates its trusted set), `local` (a helper that needs
     /// no client) or `method` (an operation of an object a binding holds, with no JSON form).
@@ -404,6 +411,7 @@ pub fn describe<R: ApiCall>() -> OperationDescriptor {
     let arguments = schema_of::<R>();
     OperationDescriptor {
         name: R::NAME,
+        service: Some(R::SERVICE),
         kind: "remote",
         receiver: "client",
         doc: R::DOC,
@@ -436,6 +444,7 @@ mod tests {
 
     impl ApiCall for QueryOrder {
         const NAME: &'static str = "query_order";
+        const SERVICE: &'static str = "payments";
         const DOC: &'static str = "Query an order.";
         const ENDPOINT: Endpoint = Endpoint {
             method: "GET",

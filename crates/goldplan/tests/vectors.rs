@@ -53,12 +53,13 @@ fn sha256_hex(data: &[u8]) -> String {
 }
 
 /// The vector files this suite covers; a file in the folder that is not listed fails the run.
-const COVERED: [&str; 9] = [
+const COVERED: [&str; 10] = [
     "aead.json",
     "authorization.json",
     "certificates.json",
     "messages.json",
     "notification.json",
+    "payments.json",
     "receipt.json",
     "secret_sweep.json",
     "sensitive.json",
@@ -74,6 +75,33 @@ fn every_vector_file_is_read_by_this_suite() {
         .collect();
     let covered: BTreeSet<String> = COVERED.iter().map(|s| s.to_string()).collect();
     assert_eq!(present, covered, "a vector file nobody reads is a defect");
+}
+
+#[test]
+fn pay_sign_messages_have_the_exact_bytes_and_the_mistakes_differ() {
+    let v = load("payments.json");
+    let cases = v["cases"].as_array().unwrap();
+    assert!(!cases.is_empty());
+    for case in cases {
+        let text = |k: &str| case[k].as_str().unwrap();
+        assert_eq!(text("package"), format!("prepay_id={}", text("prepay_id")));
+        let message = goldplan::payments::pay_sign_message(
+            text("app_id"),
+            text("time_stamp"),
+            text("nonce_str"),
+            text("package"),
+        );
+        assert_eq!(message, text("message"), "{}", text("name"));
+        assert_eq!(message.len() as u64, case["len"].as_u64().unwrap());
+        assert_eq!(sha256_hex(message.as_bytes()), text("sha256"));
+        for wrong in v["negative"].as_array().unwrap() {
+            assert_ne!(wrong["message"].as_str().unwrap(), message);
+            assert_eq!(
+                sha256_hex(wrong["message"].as_str().unwrap().as_bytes()),
+                wrong["sha256"].as_str().unwrap()
+            );
+        }
+    }
 }
 
 #[test]
@@ -185,6 +213,25 @@ fn signatures_equal_openssl_for_pkcs8_and_pkcs1_keys() {
             "{name}"
         );
         assert_eq!(signer.sign_blocking(message).unwrap(), expected, "{name}");
+        if name == "P1" {
+            // The pay-sign of PAYMENTS.md §2.5 is this very signature.
+            let payments = load("payments.json");
+            let p = &list(&payments, "cases")[0];
+            let payment = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap()
+                .block_on(goldplan::payments::request_payment(
+                    &signer,
+                    s(p, "app_id"),
+                    s(p, "prepay_id"),
+                    s(p, "time_stamp").parse().unwrap(),
+                    s(p, "nonce_str"),
+                ))
+                .unwrap();
+            assert_eq!(payment.pay_sign, expected);
+            assert_eq!(payment.package, s(p, "package"));
+            assert_eq!(payment.sign_type, "RSA");
+        }
         let raw = STANDARD.decode(expected).unwrap();
         verifier.verify("PUB_KEY_ID_01", message, &raw).unwrap();
         by_certificate

@@ -25,6 +25,7 @@ mod gold_plan;
 mod media;
 mod notification;
 mod operation;
+mod payments;
 mod probe;
 mod refresh;
 mod registry;

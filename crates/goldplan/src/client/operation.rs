@@ -22,6 +22,10 @@ use crate::gold_plan::{
 };
 use crate::helpers;
 use crate::media::MediaUploadResponse;
+use crate::payments::{
+    CloseOrderRequest, JsapiPrepayRequest, QueryByOutTradeNoRequest, QueryByTransactionIdRequest,
+    RequestPayment,
+};
 use crate::service::{ApiCall, OperationDescriptor, describe, parameters_of, schema_of};
 use crate::x509::CertificateInfo;
 
@@ -41,7 +45,7 @@ use crate::x509::CertificateInfo;
 macro_rules! registry {
     (
         remote { $($(#[$rdoc:meta])* $remote:ident => $request:ty,)+ }
-        client { $($(#[$cdoc:meta])* $client:ident => $name:literal, $args:ty, $reply:ty, $run:ident, $idem:literal, $doc:literal,)+ }
+        client { $($(#[$cdoc:meta])* $client:ident => $name:literal, $service:literal, $args:ty, $reply:ty, $run:ident, $idem:literal, $doc:literal,)+ }
         local { $($(#[$ldoc:meta])* $local:ident => $lname:literal, $largs:ty, $lreply:ty, $lrun:path, $ldocs:literal,)+ }
         methods { $($(#[$mdoc:meta])* $method:ident => $mname:literal, $receiver:literal, $mdocs:literal,)+ }
     ) => {
@@ -86,6 +90,16 @@ macro_rules! registry {
                 }
             }
 
+            /// The service of a remote call or client operation (`gold_plan`, `payments`,
+            /// `media`, `core`); `None` for helpers and methods.
+            pub fn service(self) -> Option<&'static str> {
+                match self {
+                    $(Operation::$remote => Some(<$request as ApiCall>::SERVICE),)+
+                    $(Operation::$client => Some($service),)+
+                    _ => None,
+                }
+            }
+
             /// Where a binding offers it: `client` (a method of the client), `module` (a
             /// function), `signer` or `verifier` (a method of that object).
             pub fn receiver(self) -> &'static str {
@@ -103,6 +117,7 @@ macro_rules! registry {
                     $(Operation::$remote => describe::<$request>(),)+
                     $(Operation::$client => OperationDescriptor {
                         name: $name,
+                        service: Some($service),
                         kind: "client",
                         receiver: "client",
                         doc: $doc,
@@ -115,6 +130,7 @@ macro_rules! registry {
                     },)+
                     $(Operation::$local => OperationDescriptor {
                         name: $lname,
+                        service: None,
                         kind: "local",
                         receiver: "module",
                         doc: $ldocs,
@@ -127,6 +143,7 @@ macro_rules! registry {
                     },)+
                     $(Operation::$method => OperationDescriptor {
                         name: $mname,
+                        service: None,
                         kind: "method",
                         receiver: $receiver,
                         doc: $mdocs,
@@ -201,21 +218,37 @@ registry! {
         OpenAdvertisingShow => OpenAdvertisingShowRequest,
         /// 关闭广告展示. Result `null`.
         CloseAdvertisingShow => CloseAdvertisingShowRequest,
+        /// JSAPI下单 (partner). Result `{prepay_id}`.
+        JsapiPrepay => JsapiPrepayRequest,
+        /// 商户订单号查询订单. Result: the transaction.
+        QueryOrderByOutTradeNo => QueryByOutTradeNoRequest,
+        /// 微信支付订单号查询订单. Result: the transaction.
+        QueryOrderByTransactionId => QueryByTransactionIdRequest,
+        /// 关闭订单. Result `null`.
+        CloseOrder => CloseOrderRequest,
     }
     client {
         /// Image upload. Arguments `{filename, content_base64}`; result `{media_id}`.
-        UploadImage => "upload_image", UploadArgs, MediaUploadResponse, upload_image, true,
+        UploadImage => "upload_image", "media", UploadArgs, MediaUploadResponse, upload_image, true,
             "Uploads an image (JPG, PNG or BMP) for use in other calls; the answer carries its media_id.",
         /// Any signed APIv3 call. Arguments `{method, path, body?, body_text?, idempotent?,
         /// wechatpay_serial?}` (`body` is any JSON value, sent compactly; `body_text` is sent
         /// byte for byte); result `{status, request_id, serial, headers, body}` where `body`
         /// is the decoded JSON, the text when it is not JSON, or `null` when empty.
-        Request => "request", RequestArgs, RequestResult, request, false,
+        Request => "request", "core", RequestArgs, RequestResult, request, false,
             "Any signed APIv3 call: the body is signed and sent byte for byte, the answer verified.",
         /// Downloads the platform certificates now. Arguments `{}`; result `{certificates:
         /// [{serial_no, not_before, not_after, not_before_unix, not_after_unix, pem}]}`.
-        RefreshCertificates => "refresh_certificates", NoArgs, CertificateList, refresh_certificates, true,
+        RefreshCertificates => "refresh_certificates", "core", NoArgs, CertificateList, refresh_certificates, true,
             "Downloads, verifies and trusts the platform certificates now; returns those trusted.",
+        /// The front-end pay-sign of a prepay. Arguments `{app_id, prepay_id, time_stamp?,
+        /// nonce_str?}`; result `{appId, timeStamp, nonceStr, package, signType, paySign}`.
+        RequestPayment => "request_payment", "payments", RequestPaymentArgs, RequestPayment, request_payment, true,
+            "JSAPI调起支付: the six values a page passes to getBrandWCPayRequest, signed with the merchant key.",
+        /// The `transaction_id` of a receipt's order. Arguments `{sub_mch_id, out_trade_no,
+        /// timeout_ms?}`; result `{transaction_id, trade_state}`.
+        ResolveTransactionId => "resolve_transaction_id", "payments", ResolveArgs, crate::payments::ResolvedTransaction, resolve_transaction_id, true,
+            "The transaction_id a receipt's check_code needs, by one order query within a deadline; null when the order is not paid or unknown.",
     }
     local {
         /// The string whose MD5 is a receipt's `check_code`.
@@ -349,6 +382,37 @@ struct RequestArgs {
     wechatpay_serial: Option<String>,
 }
 
+/// Arguments of `request_payment`.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct RequestPaymentArgs {
+    /// The AppID the payer is in: `sub_appid` when the prepay named `sub_openid`, else
+    /// `sp_appid` (PAYMENTS.md §2.3).
+    app_id: String,
+    /// The prepay's `prepay_id`.
+    prepay_id: String,
+    /// Unix seconds to sign at (default: now); fixed only to reproduce a vector.
+    #[serde(default)]
+    time_stamp: Option<i64>,
+    /// The nonce to sign with (default: 32 fresh random characters); fixed only to reproduce a
+    /// vector.
+    #[serde(default)]
+    nonce_str: Option<String>,
+}
+
+/// Arguments of `resolve_transaction_id`.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct ResolveArgs {
+    /// The receipt's `sub_mch_id`.
+    sub_mch_id: String,
+    /// The receipt's `out_trade_no`, decoded.
+    out_trade_no: String,
+    /// How long the query may take, in milliseconds (default 1000, PAYMENTS.md §6.1).
+    #[serde(default)]
+    timeout_ms: Option<u64>,
+}
+
 /// No arguments.
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -423,6 +487,36 @@ async fn refresh_certificates(
         .map(|c| c.info())
         .collect();
     Ok((CertificateList { certificates }, None))
+}
+
+async fn request_payment(
+    client: &Client,
+    a: RequestPaymentArgs,
+) -> Result<(RequestPayment, Option<String>)> {
+    let payment = match (a.time_stamp, a.nonce_str) {
+        (None, None) => client.request_payment(&a.app_id, &a.prepay_id).await?,
+        (time_stamp, nonce_str) => {
+            client
+                .request_payment_at(&a.app_id, &a.prepay_id, time_stamp, nonce_str.as_deref())
+                .await?
+        }
+    };
+    Ok((payment, None))
+}
+
+async fn resolve_transaction_id(
+    client: &Client,
+    a: ResolveArgs,
+) -> Result<(crate::payments::ResolvedTransaction, Option<String>)> {
+    let timeout = std::time::Duration::from_millis(
+        a.timeout_ms
+            .unwrap_or(crate::payments::RESOLVE_TIMEOUT_MS)
+            .clamp(1, 60_000),
+    );
+    let resolved = client
+        .resolve_transaction_id(&a.sub_mch_id, &a.out_trade_no, timeout)
+        .await?;
+    Ok((resolved, None))
 }
 
 fn args<T: DeserializeOwned>(operation: Operation, json: &[u8]) -> Result<T> {
