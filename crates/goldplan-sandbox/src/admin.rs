@@ -18,8 +18,8 @@ use crate::callbacks::CallbackRequest;
 use crate::control::SandboxControl;
 use crate::error::SandboxError;
 use crate::model::{
-    Fault, MerchantPatch, MerchantRegistration, RotateRequest, SubMerchantPatch,
-    SubMerchantRegistration,
+    Fault, MerchantPatch, MerchantRegistration, OrderRef, PayRequest, RotateRequest,
+    SubMerchantPatch, SubMerchantRegistration,
 };
 use crate::server::ConnInfo;
 use crate::state::Shared;
@@ -311,6 +311,34 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
                     ok(json!({"cleared": true}))
                 },
             ),
+        )
+        .route(
+            "/v1/pay",
+            post(|State(a): S, b: axum::body::Bytes| async move {
+                let r: PayRequest = body(&b)?;
+                ok(ctl(a).pay(r).await?)
+            }),
+        )
+        .route(
+            "/v1/refund",
+            post(|State(a): S, b: axum::body::Bytes| async move {
+                let r: OrderRef = body(&b)?;
+                ok(ctl(a).refund(&r)?)
+            }),
+        )
+        .route(
+            "/v1/expire",
+            post(|State(a): S, b: axum::body::Bytes| async move {
+                let r: OrderRef = body(&b)?;
+                ok(ctl(a).expire_order(&r)?)
+            }),
+        )
+        .route(
+            "/v1/order",
+            post(|State(a): S, b: axum::body::Bytes| async move {
+                let r: OrderRef = body(&b)?;
+                ok(ctl(a).order(&r)?)
+            }),
         )
         .route(
             "/media/{media_id}",

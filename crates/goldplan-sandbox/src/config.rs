@@ -15,6 +15,18 @@ pub const DEFAULT_MCHID: &str = "1900000100";
 /// Default special merchant registered for the built-in service provider.
 pub const DEFAULT_SUB_MCHID: &str = "1900000109";
 
+/// The AppID bound to every service provider (`sp_appid` of a prepay, PAYMENTS.md §7.1).
+pub const DEFAULT_SP_APPID: &str = "wx8888888888888888";
+
+/// The AppID bound to a special merchant unless another one is configured (`sub_appid`).
+pub const DEFAULT_SUB_APPID: &str = "wxd678efh567hg6999";
+
+/// The simulated payer's OpenID under [`DEFAULT_SP_APPID`] (`payer.sp_openid`).
+pub const DEFAULT_SP_OPENID: &str = "oSpTest0123456789abcdefABCDE";
+
+/// The same payer's OpenID under [`DEFAULT_SUB_APPID`] (`payer.sub_openid`).
+pub const DEFAULT_SUB_OPENID: &str = "oSubTest0123456789abcdefABCD";
+
 /// Which WeChat Pay key a merchant is set up for (spec §2.6, §3.6): the client's own type, so
 /// a sandbox's mode and a client's mode are one vocabulary. In the sandbox, `certificate` signs
 /// every response and callback with the current platform certificate; `combined` lets the
@@ -80,6 +92,13 @@ pub struct Settings {
     pub auto_rotate_after_secs: Option<i64>,
     /// Largest accepted media upload (file part), bytes; at most [`MAX_UPLOAD_BYTES_LIMIT`].
     pub max_upload_bytes: usize,
+    /// Upper clamp of a prepay's `time_expire`, seconds after creation (PAYMENTS.md §9 D6:
+    /// 15 days by default; some pages say 90).
+    pub order_max_expire_secs: i64,
+    /// `bank_type` of simulated payments.
+    pub bank_type: String,
+    /// Closing an already closed order answers `400 ORDER_CLOSED` instead of `204` (§9 D10).
+    pub strict_close: bool,
 }
 
 /// The highest `max_upload_bytes` the sandbox accepts (100 MiB).
@@ -102,6 +121,9 @@ impl Default for Settings {
             rotation_lead_secs: 5 * 24 * 3600,
             auto_rotate_after_secs: None,
             max_upload_bytes: 5 * 1024 * 1024,
+            order_max_expire_secs: 15 * 24 * 3600,
+            bank_type: "CMC".into(),
+            strict_close: false,
         }
     }
 }
@@ -250,6 +272,12 @@ impl Settings {
         }
         if !(self.callback_time_scale >= 0.0 && self.callback_time_scale <= 1.0) {
             return Err("callback_time_scale must be between 0 and 1".into());
+        }
+        if self.order_max_expire_secs < 60 {
+            return Err("order_max_expire_secs must be at least 60".into());
+        }
+        if self.bank_type.is_empty() || self.bank_type.chars().count() > 32 {
+            return Err("bank_type must be 1 to 32 characters".into());
         }
         if self.callback_max_attempts == 0 || self.callback_max_attempts > 16 {
             return Err("callback_max_attempts must be 1 to 16".into());

@@ -14,10 +14,12 @@ use crate::error::{Result, SandboxError};
 use crate::identity::WechatSide;
 use crate::model::{
     CallbackRecord, ClockView, DeliveryStatus, Fault, MediaRecord, MerchantPatch,
-    MerchantRegistration, MerchantView, PlatformCertificateInfo, RequestRecord, RotateRequest,
-    RotationOutcome, SandboxInfo, SubMerchantPatch, SubMerchantRegistration, SubMerchantState,
+    MerchantRegistration, MerchantView, OrderRef, PayOutcome, PayRequest, PlatformCertificateInfo,
+    RequestRecord, RotateRequest, RotationOutcome, SandboxInfo, SubMerchantPatch,
+    SubMerchantRegistration, SubMerchantState,
 };
 use crate::state::{Merchant, Shared};
+use goldplan::payments::PartnerTransaction;
 
 /// A cheap, cloneable handle on a running sandbox's state and admin operations.
 #[derive(Clone)]
@@ -330,7 +332,7 @@ impl SandboxControl {
             .ok_or_else(|| SandboxError::NotFound(format!("special merchant {sub_mchid}")))
     }
 
-    /// Changes a special merchant's receipt link or punishment flag.
+    /// Changes a special merchant's receipt link, punishment flag, AppID or JSAPI permission.
     pub fn update_sub_merchant(
         &self,
         mchid: &str,
@@ -349,6 +351,18 @@ impl SandboxControl {
             }
             if let Some(p) = patch.punished {
                 sub.punished = p;
+            }
+            if let Some(a) = patch.sub_appid {
+                let n = a.chars().count();
+                if n == 0 || n > goldplan::payments::MAX_ID_LEN {
+                    return Err(SandboxError::InvalidInput(
+                        "sub_appid must be 1 to 32 characters".into(),
+                    ));
+                }
+                sub.sub_appid = a;
+            }
+            if let Some(j) = patch.jsapi {
+                sub.jsapi = j;
             }
             sub.clone()
         };
@@ -479,6 +493,32 @@ impl SandboxControl {
     /// Empties the request log.
     pub fn clear_requests(&self) {
         self.app.lock().requests.clear();
+    }
+
+    /// Simulates the payer paying an unpaid order (PAYMENTS.md §7.4), named directly or by the
+    /// six front-end values (checked like the WeChat client would). On success the order is
+    /// `SUCCESS` with its ids assigned and the payment notification is queued to a loopback
+    /// `notify_url`; a failure leaves the order unchanged
+    /// ([`SandboxError::PaymentRefused`] with the reason).
+    pub async fn pay(&self, request: PayRequest) -> Result<PayOutcome> {
+        crate::payments::pay(&self.app, request).await
+    }
+
+    /// Moves a paid order to `REFUND` (for query tests); idempotent.
+    pub fn refund(&self, order: &OrderRef) -> Result<PartnerTransaction> {
+        crate::payments::refund(&self.app, order)
+    }
+
+    /// Makes an unpaid order's `time_expire` pass now: it can no longer be paid, and a
+    /// re-prepay answers `403 TRADE_ERROR`. Advancing the clock past `time_expire` has the
+    /// same effect.
+    pub fn expire_order(&self, order: &OrderRef) -> Result<PartnerTransaction> {
+        crate::payments::expire(&self.app, order)
+    }
+
+    /// An order as the order query (E2) would answer it.
+    pub fn order(&self, order: &OrderRef) -> Result<PartnerTransaction> {
+        crate::payments::order(&self.app, order)
     }
 
     /// An uploaded file's record.

@@ -55,6 +55,16 @@ pub enum SandboxError {
     /// An admin operation named something that does not exist.
     #[error("not found: {0}")]
     NotFound(String),
+    /// A simulated payment, refund or expiry was refused (the order is unchanged). `code` is
+    /// the stable reason (`SIGNATURE_MISMATCH`, `PREPAY_EXPIRED`, `APPID_MISMATCH`,
+    /// `ORDER_NOT_PAYABLE`, `ORDER_EXPIRED`, `ORDER_NOT_EXIST`, …).
+    #[error("payment refused ({code}): {message}")]
+    PaymentRefused {
+        /// The reason code.
+        code: &'static str,
+        /// What is wrong.
+        message: String,
+    },
     /// An error from the protocol core.
     #[error(transparent)]
     Core(#[from] goldplan::Error),
@@ -64,7 +74,9 @@ impl SandboxError {
     /// The HTTP status the admin API answers this error with.
     pub fn http_status(&self) -> u16 {
         match self {
-            SandboxError::InvalidInput(_) | SandboxError::Config(_) => 400,
+            SandboxError::InvalidInput(_)
+            | SandboxError::Config(_)
+            | SandboxError::PaymentRefused { .. } => 400,
             SandboxError::NotFound(_) => 404,
             _ => 500,
         }
@@ -81,6 +93,7 @@ impl SandboxError {
             SandboxError::Identity(_) => "IDENTITY",
             SandboxError::InvalidInput(_) => "INVALID_INPUT",
             SandboxError::NotFound(_) => "NOT_FOUND",
+            SandboxError::PaymentRefused { code, .. } => code,
             SandboxError::Core(_) => "CORE",
         }
     }

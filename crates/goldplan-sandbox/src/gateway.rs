@@ -27,6 +27,8 @@ enum Route {
     Certificates,
     /// A registry operation the sandbox serves.
     Api(Operation),
+    /// A payments operation, with its path parameters as sent (still percent-encoded).
+    Payments(Operation, Vec<(&'static str, String)>),
     MediaUpload,
 }
 
@@ -46,12 +48,17 @@ fn route(path: &str) -> Option<(Route, &'static str)> {
     // The API operations are the registry's: each at the path its service declares.
     Operation::ALL
         .iter()
-        .filter(|op| crate::gold_plan::handles(**op))
+        .filter(|op| crate::gold_plan::handles(**op) || crate::payments::handles(**op))
         .find_map(|op| {
             let endpoint = op.endpoint()?;
-            endpoint
-                .match_path(path)
-                .map(|_| (Route::Api(*op), endpoint.method))
+            endpoint.match_path(path).map(|params| {
+                let route = if crate::payments::handles(*op) {
+                    Route::Payments(*op, params)
+                } else {
+                    Route::Api(*op)
+                };
+                (route, endpoint.method)
+            })
         })
 }
 
@@ -181,6 +188,18 @@ async fn dispatch(
             }
             match authenticate(app, headers, method, path_and_query, body, ctx) {
                 Ok(caller) => crate::gold_plan::handle(app, op, &caller, body).await,
+                Err(reply) => reply,
+            }
+        }
+        Route::Payments(op, params) => {
+            if body.len() <= MAX_LOGGED_BODY {
+                ctx.api_body = std::str::from_utf8(body).ok().map(str::to_owned);
+            }
+            match authenticate(app, headers, method, path_and_query, body, ctx) {
+                Ok(caller) => {
+                    let query = path_and_query.split_once('?').map_or("", |(_, q)| q);
+                    crate::payments::handle(app, op, &caller, body, query, &params).await
+                }
                 Err(reply) => reply,
             }
         }

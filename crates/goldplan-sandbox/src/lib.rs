@@ -36,6 +36,7 @@ mod gold_plan;
 mod identity;
 mod media;
 mod model;
+mod payments;
 mod persist;
 pub mod serve;
 mod server;
@@ -56,8 +57,9 @@ use tokio::task::JoinHandle;
 pub use callbacks::{CallbackRequest, MAX_CALLBACK_ANSWER_BYTES, WECHAT_RETRY_SCHEDULE_SECS};
 pub use clock::SandboxClock;
 pub use config::{
-    ConnectionLimits, DEFAULT_MCHID, DEFAULT_SUB_MCHID, KeyMode, MAX_UPLOAD_BYTES_LIMIT,
-    ProtocolClock, RateLimit, SandboxConfig, Settings,
+    ConnectionLimits, DEFAULT_MCHID, DEFAULT_SP_APPID, DEFAULT_SP_OPENID, DEFAULT_SUB_APPID,
+    DEFAULT_SUB_MCHID, DEFAULT_SUB_OPENID, KeyMode, MAX_UPLOAD_BYTES_LIMIT, ProtocolClock,
+    RateLimit, SandboxConfig, Settings,
 };
 pub use control::SandboxControl;
 pub use error::{Result, SandboxError};
@@ -65,8 +67,9 @@ pub use gold_plan::REOPEN_TOO_SOON;
 pub use identity::{Identities, PlatformIdentity, RsaIdentity};
 pub use model::{
     CallbackRecord, ClockView, DeliveryAttempt, DeliveryStatus, Fault, FaultKind, FaultTarget,
-    MediaRecord, MerchantPatch, MerchantRegistration, MerchantView, PlatformCertificateInfo,
-    ProviderType, RequestRecord, RotateRequest, RotationOutcome, SandboxInfo, SubMerchantPatch,
+    MediaRecord, MerchantPatch, MerchantRegistration, MerchantView, OrderRef, PayOutcome,
+    PayRequest, PlatformCertificateInfo, ProviderType, RequestRecord, RotateRequest,
+    RotationOutcome, SandboxInfo, SimulatedUser, SubMerchantInfo, SubMerchantPatch,
     SubMerchantRegistration, SubMerchantState, Switch,
 };
 pub use persist::STATE_FORMAT_VERSION;
@@ -134,6 +137,8 @@ impl Sandbox {
             callbacks: BTreeMap::new(),
             media: BTreeMap::new(),
             nonces: state::NonceLog::default(),
+            orders: BTreeMap::new(),
+            payment_seq: 0,
             identities,
         };
         if let Some((path, stored)) = &stored {
@@ -142,6 +147,7 @@ impl Sandbox {
             state.identities.wechat.signing_serial = stored.signing_serial().to_owned();
             (state.merchants, state.sides) = stored.merchants(&state.identities, path)?;
             state.media = stored.media();
+            (state.orders, state.payment_seq) = stored.orders();
         }
         let now = clock.now();
         // Registered merchants stored before they had a WeChat Pay side of their own get one.

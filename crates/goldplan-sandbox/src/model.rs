@@ -34,6 +34,105 @@ pub struct SandboxInfo {
     pub sub_mchids: Vec<String>,
     /// Key mode of the built-in provider.
     pub mode: KeyMode,
+    /// The AppID bound to the built-in provider: `sp_appid` of a prepay.
+    #[serde(default)]
+    pub sp_appid: String,
+    /// The built-in provider's special merchants with their AppID and JSAPI permission.
+    #[serde(default)]
+    pub sub_merchants: Vec<SubMerchantInfo>,
+    /// The simulated payers, one OpenID per AppID.
+    #[serde(default)]
+    pub users: Vec<SimulatedUser>,
+}
+
+/// A special merchant as `sandbox.json` lists it, for prepaying without guessing ids.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubMerchantInfo {
+    /// Special merchant id.
+    pub sub_mchid: String,
+    /// The AppID bound to it: `sub_appid` of a prepay.
+    pub sub_appid: String,
+    /// Whether it may take JSAPI payments (otherwise a prepay answers `403 NO_AUTH`).
+    pub jsapi: bool,
+}
+
+/// A simulated payer: the same person's OpenID under the provider's AppID and under the
+/// special merchants' default AppID.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimulatedUser {
+    /// OpenID under `sp_appid` (`payer.sp_openid`).
+    pub sp_openid: String,
+    /// OpenID under the default `sub_appid` (`payer.sub_openid`).
+    pub sub_openid: String,
+}
+
+/// Names one order (`POST /sandbox/v1/refund`, `/sandbox/v1/expire`, and the first form of
+/// `/sandbox/v1/pay`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderRef {
+    /// The provider.
+    pub sp_mchid: String,
+    /// The special merchant the order belongs to.
+    pub sub_mchid: String,
+    /// The merchant order number.
+    pub out_trade_no: String,
+}
+
+/// `POST /sandbox/v1/pay`: either the order (`sp_mchid`, `sub_mchid`, `out_trade_no`) or the
+/// six values a page hands to `getBrandWCPayRequest`, which are checked like the WeChat
+/// client would (pay-sign, live `prepay_id`, AppID of the payer).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PayRequest {
+    /// The provider (first form).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sp_mchid: Option<String>,
+    /// The special merchant (first form).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub_mchid: Option<String>,
+    /// The merchant order number (first form).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub out_trade_no: Option<String>,
+    /// `appId` (second form).
+    #[serde(default, rename = "appId", skip_serializing_if = "Option::is_none")]
+    pub app_id: Option<String>,
+    /// `timeStamp`: 10 digits of Unix seconds (second form).
+    #[serde(default, rename = "timeStamp", skip_serializing_if = "Option::is_none")]
+    pub time_stamp: Option<String>,
+    /// `nonceStr` (second form).
+    #[serde(default, rename = "nonceStr", skip_serializing_if = "Option::is_none")]
+    pub nonce_str: Option<String>,
+    /// `package`: `prepay_id=…` (second form).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
+    /// `signType`: `RSA` (second form).
+    #[serde(default, rename = "signType", skip_serializing_if = "Option::is_none")]
+    pub sign_type: Option<String>,
+    /// `paySign` (second form).
+    #[serde(default, rename = "paySign", skip_serializing_if = "Option::is_none")]
+    pub pay_sign: Option<String>,
+    /// `SUCCESS` (default), or `USER_CANCEL` / `INSUFFICIENT_FUNDS`, which leave the order
+    /// `NOTPAY` and send no notification.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+}
+
+/// The answer of `POST /sandbox/v1/pay`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayOutcome {
+    /// The order's state afterwards: `SUCCESS`, or `NOTPAY` for a failure outcome.
+    pub trade_state: String,
+    /// The failure outcome simulated, if any.
+    pub outcome: Option<String>,
+    /// The WeChat Pay order number assigned (28 digits); `null` when not paid.
+    pub transaction_id: Option<String>,
+    /// The Gold Plan receipt URL WeChat would load, with its `check_code`; `null` when no
+    /// receipt link is configured or Gold Plan or the receipt switch is not open.
+    pub receipt_url: Option<String>,
+    /// The payment notification queued to `notify_url` (see `/sandbox/callbacks/{id}`);
+    /// `null` when none was sent (a failure outcome, or a `notify_url` that is not loopback).
+    pub callback_id: Option<String>,
 }
 
 impl std::fmt::Debug for SandboxInfo {
@@ -48,6 +147,9 @@ impl std::fmt::Debug for SandboxInfo {
             .field("platform_certificates", &self.platform_certificates.len())
             .field("sub_mchids", &self.sub_mchids)
             .field("mode", &self.mode)
+            .field("sp_appid", &self.sp_appid)
+            .field("sub_merchants", &self.sub_merchants)
+            .field("users", &self.users)
             .finish_non_exhaustive()
     }
 }
@@ -215,6 +317,12 @@ pub struct SubMerchantPatch {
     /// Whether the special merchant is being punished (特约商户被处罚中).
     #[serde(default)]
     pub punished: Option<bool>,
+    /// The AppID bound to the special merchant (`sub_appid` of a prepay).
+    #[serde(default)]
+    pub sub_appid: Option<String>,
+    /// Whether the special merchant may take JSAPI payments (off: `403 NO_AUTH`).
+    #[serde(default)]
+    pub jsapi: Option<bool>,
 }
 
 /// An OPEN/CLOSE switch as WeChat spells it.
@@ -230,7 +338,7 @@ pub enum Switch {
 }
 
 /// The Gold Plan state of one (provider, special merchant) pair.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SubMerchantState {
     /// Special merchant id.
     pub sub_mchid: String,
@@ -252,6 +360,39 @@ pub struct SubMerchantState {
     pub advertising_industry_filters: Vec<String>,
     /// Advertising show switch.
     pub advertising_show: Switch,
+    /// The AppID bound to the special merchant (`sub_appid` of a prepay).
+    #[serde(default = "default_sub_appid")]
+    pub sub_appid: String,
+    /// Whether the special merchant may take JSAPI payments (off: `403 NO_AUTH`).
+    #[serde(default = "enabled")]
+    pub jsapi: bool,
+}
+
+fn default_sub_appid() -> String {
+    crate::config::DEFAULT_SUB_APPID.to_owned()
+}
+
+fn enabled() -> bool {
+    true
+}
+
+impl Default for SubMerchantState {
+    fn default() -> SubMerchantState {
+        SubMerchantState {
+            sub_mchid: String::new(),
+            receipt_link: None,
+            punished: false,
+            gold_plan: Switch::Close,
+            pay_scenes: Vec::new(),
+            opened_at: None,
+            closed_at: None,
+            custom_page: Switch::Close,
+            advertising_industry_filters: Vec::new(),
+            advertising_show: Switch::Close,
+            sub_appid: default_sub_appid(),
+            jsapi: true,
+        }
+    }
 }
 
 /// Faults the sandbox can inject (spec §7 and transport failures).
@@ -507,6 +648,9 @@ mod tests {
             platform_certificates: vec![],
             sub_mchids: vec![],
             mode: KeyMode::Combined,
+            sp_appid: String::new(),
+            sub_merchants: vec![],
+            users: vec![],
         };
         let shown = format!("{info:?}");
         assert!(

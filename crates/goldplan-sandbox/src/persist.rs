@@ -20,6 +20,7 @@ use crate::config::{KeyMode, Settings};
 use crate::error::{Result, SandboxError};
 use crate::identity::{Identities, StoredWechatSide, WechatSide, pem_block};
 use crate::model::{MediaRecord, ProviderType, SubMerchantState};
+use crate::payments::Order;
 use crate::state::{Merchant, Shared, State};
 
 /// Name of the business state file in the state directory.
@@ -30,7 +31,9 @@ pub(crate) const STATE_FILE: &str = "state.json";
 pub(crate) const LOCK_FILE: &str = "sandbox.lock";
 
 /// The newest `format_version` of `state.json` this build writes and reads.
-pub const STATE_FORMAT_VERSION: u32 = 1;
+/// Version 2 added the payment orders: an older build refuses such a file instead of dropping
+/// them on its next write.
+pub const STATE_FORMAT_VERSION: u32 = 2;
 
 /// The content of `state.json`.
 #[derive(Serialize, Deserialize)]
@@ -44,6 +47,12 @@ pub(crate) struct StoredState {
     signing_serial: String,
     merchants: Vec<StoredMerchant>,
     media: Vec<MediaRecord>,
+    /// Partner JSAPI orders (absent before version 2).
+    #[serde(default)]
+    orders: Vec<Order>,
+    /// The last `transaction_id` sequence number handed out.
+    #[serde(default)]
+    payment_seq: u64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -105,7 +114,19 @@ impl StoredState {
             signing_serial: state.identities.wechat.signing_serial.clone(),
             merchants,
             media: state.media.values().cloned().collect(),
+            orders: state.orders.values().cloned().collect(),
+            payment_seq: state.payment_seq,
         }
+    }
+
+    /// The stored orders by (`sp_mchid`, `out_trade_no`), and the `transaction_id` sequence.
+    pub(crate) fn orders(&self) -> (BTreeMap<(String, String), Order>, u64) {
+        let orders = self
+            .orders
+            .iter()
+            .map(|o| ((o.sp_mchid.clone(), o.out_trade_no.clone()), o.clone()))
+            .collect();
+        (orders, self.payment_seq)
     }
 
     /// The sandbox clock offset stored.

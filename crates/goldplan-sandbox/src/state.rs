@@ -18,8 +18,9 @@ use crate::error::{Result, SandboxError};
 use crate::identity::{Identities, PlatformIdentity, WechatSide};
 use crate::model::{
     CallbackRecord, Fault, FaultTarget, MediaRecord, PlatformCertificateInfo, ProviderType,
-    RequestRecord, SandboxInfo, SubMerchantState,
+    RequestRecord, SandboxInfo, SubMerchantInfo, SubMerchantState,
 };
+use crate::payments::Order;
 
 /// Most entries kept in the request log.
 const REQUEST_LOG_LEN: usize = 1000;
@@ -171,6 +172,10 @@ pub(crate) struct State {
     pub(crate) media: BTreeMap<String, MediaRecord>,
     /// Request nonces inside the timestamp window (replay detection).
     pub(crate) nonces: NonceLog,
+    /// Partner JSAPI orders by (`sp_mchid`, `out_trade_no`).
+    pub(crate) orders: BTreeMap<(String, String), Order>,
+    /// The last `transaction_id` sequence number handed out.
+    pub(crate) payment_seq: u64,
 }
 
 impl WechatSide {
@@ -442,6 +447,17 @@ impl State {
                 .collect(),
             sub_mchids: primary.sub_merchants.keys().cloned().collect(),
             mode: primary.mode,
+            sp_appid: crate::config::DEFAULT_SP_APPID.to_owned(),
+            sub_merchants: primary
+                .sub_merchants
+                .values()
+                .map(|s| SubMerchantInfo {
+                    sub_mchid: s.sub_mchid.clone(),
+                    sub_appid: s.sub_appid.clone(),
+                    jsapi: s.jsapi,
+                })
+                .collect(),
+            users: crate::payments::users(),
         })
     }
 }

@@ -299,7 +299,7 @@ async fn receipt_switch_needs_a_receipt_link() {
             OTHER,
             SubMerchantPatch {
                 receipt_link: Some("https://receipt.example.com/other".into()),
-                punished: None,
+                ..SubMerchantPatch::default()
             },
         )
         .unwrap();
@@ -411,8 +411,8 @@ async fn provider_and_special_merchant_flags_map_to_their_errors() {
         .unwrap();
 
     let punish = |on| SubMerchantPatch {
-        receipt_link: None,
         punished: Some(on),
+        ..SubMerchantPatch::default()
     };
     sandbox
         .update_sub_merchant(&mchid, SUB, punish(true))
