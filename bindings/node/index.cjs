@@ -454,6 +454,132 @@ class Client {
       sub_mchid: requireString(subMchid, 'subMchid')
     }))
   }
+
+  /**
+   * JSAPI下单 (partner): creates an order for a special merchant and answers the prepay_id a pay-sign needs.
+   *
+   * @param {string} spAppid An AppID bound to the provider.
+   * @param {string} spMchid The provider's merchant id: the client's own `mchid`.
+   * @param {string} subMchid The special merchant the order belongs to.
+   * @param {string} description Shown in the payer's bill (at most 127 characters).
+   * @param {string} outTradeNo The merchant order number: 6 to 32 of `0-9 A-Z a-z _ - | *`, unique.
+   * @param {string} notifyUrl Where the payment notification goes: `https://` (or `http://` to a loopback host), no query string, at most 255 characters.
+   * @param {*} amount `{total, currency?}`: the amount in fen.
+   * @param {*} payer `{sp_openid}` or `{sub_openid}`: exactly one.
+   * @param {string} [attach] Merchant data echoed by the query and the notification once paid (at most 128).
+   * @param {*} [detail] `{cost_price?, invoice_id?, goods_detail?}`.
+   * @param {string} [goodsTag] Coupon or discount tag.
+   * @param {string[]} [limitPay] Funding sources the payer may not use.
+   * @param {*} [sceneInfo] `{payer_client_ip, device_id?, store_info?}`.
+   * @param {*} [settleInfo] `{profit_sharing?}`.
+   * @param {string} [subAppid] An AppID bound to the special merchant; required with `payer.sub_openid`.
+   * @param {boolean} [supportFapiao] Whether an e-invoice entry is shown after payment.
+   * @param {string} [timeExpire] The last moment the payer may pay, RFC 3339 (not in the past).
+   * @returns {Promise<{ data: object, requestId?: string }>}
+   */
+  jsapiPrepay (spAppid, spMchid, subMchid, description, outTradeNo, notifyUrl, amount, payer, attach, detail, goodsTag, limitPay, sceneInfo, settleInfo, subAppid, supportFapiao, timeExpire) {
+    return later(async () => this.#call('jsapi_prepay', {
+      sp_appid: requireString(spAppid, 'spAppid'),
+      sp_mchid: requireString(spMchid, 'spMchid'),
+      sub_mchid: requireString(subMchid, 'subMchid'),
+      description: requireString(description, 'description'),
+      out_trade_no: requireString(outTradeNo, 'outTradeNo'),
+      notify_url: requireString(notifyUrl, 'notifyUrl'),
+      amount: jsonArg(amount, 'amount'),
+      payer: jsonArg(payer, 'payer'),
+      attach: optionalString(attach, 'attach'),
+      detail: jsonArg(detail, 'detail'),
+      goods_tag: optionalString(goodsTag, 'goodsTag'),
+      limit_pay: optionalStringList(limitPay, 'limitPay'),
+      scene_info: jsonArg(sceneInfo, 'sceneInfo'),
+      settle_info: jsonArg(settleInfo, 'settleInfo'),
+      sub_appid: optionalString(subAppid, 'subAppid'),
+      support_fapiao: optionalBoolean(supportFapiao, 'supportFapiao'),
+      time_expire: optionalString(timeExpire, 'timeExpire')
+    }))
+  }
+
+  /**
+   * 商户订单号查询订单 (partner): the order in any state; 404 ORDER_NOT_EXIST when there is none.
+   *
+   * @param {string} outTradeNo The merchant order number (sent in the path).
+   * @param {string} spMchid The provider's merchant id.
+   * @param {string} subMchid The special merchant.
+   * @returns {Promise<{ data: object, requestId?: string }>}
+   */
+  queryOrderByOutTradeNo (outTradeNo, spMchid, subMchid) {
+    return later(async () => this.#call('query_order_by_out_trade_no', {
+      out_trade_no: requireString(outTradeNo, 'outTradeNo'),
+      sp_mchid: requireString(spMchid, 'spMchid'),
+      sub_mchid: requireString(subMchid, 'subMchid')
+    }))
+  }
+
+  /**
+   * 微信支付订单号查询订单 (partner): a paid order; 404 ORDER_NOT_EXIST otherwise.
+   *
+   * @param {string} transactionId The WeChat Pay order number (sent in the path).
+   * @param {string} spMchid The provider's merchant id.
+   * @param {string} subMchid The special merchant.
+   * @returns {Promise<{ data: object, requestId?: string }>}
+   */
+  queryOrderByTransactionId (transactionId, spMchid, subMchid) {
+    return later(async () => this.#call('query_order_by_transaction_id', {
+      transaction_id: requireString(transactionId, 'transactionId'),
+      sp_mchid: requireString(spMchid, 'spMchid'),
+      sub_mchid: requireString(subMchid, 'subMchid')
+    }))
+  }
+
+  /**
+   * 关闭订单 (partner): closes an unpaid order (204); a paid order cannot be closed.
+   *
+   * @param {string} outTradeNo The merchant order number (sent in the path).
+   * @param {string} spMchid The provider's merchant id.
+   * @param {string} subMchid The special merchant.
+   * @returns {Promise<{ data: null, requestId?: string }>}
+   */
+  closeOrder (outTradeNo, spMchid, subMchid) {
+    return later(async () => this.#call('close_order', {
+      out_trade_no: requireString(outTradeNo, 'outTradeNo'),
+      sp_mchid: requireString(spMchid, 'spMchid'),
+      sub_mchid: requireString(subMchid, 'subMchid')
+    }))
+  }
+
+  /**
+   * JSAPI调起支付: the six values a page passes to getBrandWCPayRequest, signed with the merchant key.
+   *
+   * @param {string} appId The AppID the payer is in: `sub_appid` when the prepay named `sub_openid`, else `sp_appid` (PAYMENTS.md §2.3).
+   * @param {string} prepayId The prepay's `prepay_id`.
+   * @param {string} [nonceStr] The nonce to sign with (default: 32 fresh random characters); fixed only to reproduce a vector.
+   * @param {number} [timeStamp] Unix seconds to sign at (default: now); fixed only to reproduce a vector.
+   * @returns {Promise<{ data: object, requestId?: string }>}
+   */
+  requestPayment (appId, prepayId, nonceStr, timeStamp) {
+    return later(async () => this.#call('request_payment', {
+      app_id: requireString(appId, 'appId'),
+      prepay_id: requireString(prepayId, 'prepayId'),
+      nonce_str: optionalString(nonceStr, 'nonceStr'),
+      time_stamp: optionalInteger(timeStamp, 'timeStamp')
+    }))
+  }
+
+  /**
+   * The transaction_id a receipt's check_code needs, by one order query within a deadline; null when the order is not paid or unknown.
+   *
+   * @param {string} subMchId The receipt's `sub_mch_id`.
+   * @param {string} outTradeNo The receipt's `out_trade_no`, decoded.
+   * @param {number} [timeoutMs] How long the query may take, in milliseconds (default 1000, PAYMENTS.md §6.1).
+   * @returns {Promise<{ data: object, requestId?: string }>}
+   */
+  resolveTransactionId (subMchId, outTradeNo, timeoutMs) {
+    return later(async () => this.#call('resolve_transaction_id', {
+      sub_mch_id: requireString(subMchId, 'subMchId'),
+      out_trade_no: requireString(outTradeNo, 'outTradeNo'),
+      timeout_ms: optionalInteger(timeoutMs, 'timeoutMs')
+    }))
+  }
   // goldplan-codegen:end operations
 
   /**

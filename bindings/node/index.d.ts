@@ -93,6 +93,8 @@ export type AdvertisingIndustryFilter =
   | 'AGRICULTURE'
   | 'PUBLISHING_MEDIA'
   | 'HOME_DIGITAL'
+/** The documented values of `limit_pay`; the core takes them in any case. */
+export type LimitPay = 'no_balance' | 'no_credit' | 'no_debit' | 'balance_only'
 
 /** The result of `change_gold_plan_status`: Response of change Gold Plan status. */
 export interface ChangeGoldPlanStatusResult {
@@ -108,6 +110,132 @@ export interface ChangeCustomPageStatusResult {
   operation_type?: 'OPEN' | 'CLOSE' | null
   /** The special merchant id. */
   sub_mchid: string
+  /** Members WeChat Pay may add. */
+  [member: string]: unknown
+}
+
+/** The result of `jsapi_prepay`: The answer of a prepay. */
+export interface JsapiPrepayResult {
+  /** The pre-payment session id (opaque, valid 2 hours): what [`request_payment`] signs. */
+  prepay_id: string
+  /** Members WeChat Pay may add. */
+  [member: string]: unknown
+}
+
+/**
+ * The result of `query_order_by_out_trade_no`: A partner-mode transaction (§3.2): the answer of both queries and the decrypted payment
+ * notification. Unknown fields are ignored and every field but the four that identify it is
+ * optional (§3.2); `trade_state` keeps values it does not know.
+ */
+export interface QueryOrderByOutTradeNoResult {
+  /** The amounts. */
+  amount?: unknown | null
+  /** The prepay's `attach`, once paid. */
+  attach?: string | null
+  /** Funding code, once paid. */
+  bank_type?: string | null
+  /** The merchant order number. */
+  out_trade_no: string
+  /** The payer, once paid. */
+  payer?: unknown | null
+  /** Discounts applied, as sent. */
+  promotion_detail?: unknown | null
+  /** `{device_id?}`. */
+  scene_info?: unknown
+  /** The provider's AppID. */
+  sp_appid?: string | null
+  /** The provider's merchant id. */
+  sp_mchid: string
+  /** The special merchant's AppID, when one was given. */
+  sub_appid?: string | null
+  /** The special merchant. */
+  sub_mchid: string
+  /** RFC 3339 payment time, once paid. */
+  success_time?: string | null
+  /** The order's state. */
+  trade_state: 'SUCCESS' | 'REFUND' | 'NOTPAY' | 'CLOSED' | 'REVOKED' | 'USERPAYING' | 'PAYERROR' | 'ACCEPT'
+  /** Human text; never branch on it. */
+  trade_state_desc?: string | null
+  /** `JSAPI` for orders made by prepay, once paid. */
+  trade_type?: 'JSAPI' | 'NATIVE' | 'APP' | 'MICROPAY' | 'MWEB' | 'FACEPAY' | null
+  /** The WeChat Pay order number, once paid. */
+  transaction_id?: string | null
+  /** Members WeChat Pay may add. */
+  [member: string]: unknown
+}
+
+/**
+ * The result of `query_order_by_transaction_id`: A partner-mode transaction (§3.2): the answer of both queries and the decrypted payment
+ * notification. Unknown fields are ignored and every field but the four that identify it is
+ * optional (§3.2); `trade_state` keeps values it does not know.
+ */
+export interface QueryOrderByTransactionIdResult {
+  /** The amounts. */
+  amount?: unknown | null
+  /** The prepay's `attach`, once paid. */
+  attach?: string | null
+  /** Funding code, once paid. */
+  bank_type?: string | null
+  /** The merchant order number. */
+  out_trade_no: string
+  /** The payer, once paid. */
+  payer?: unknown | null
+  /** Discounts applied, as sent. */
+  promotion_detail?: unknown | null
+  /** `{device_id?}`. */
+  scene_info?: unknown
+  /** The provider's AppID. */
+  sp_appid?: string | null
+  /** The provider's merchant id. */
+  sp_mchid: string
+  /** The special merchant's AppID, when one was given. */
+  sub_appid?: string | null
+  /** The special merchant. */
+  sub_mchid: string
+  /** RFC 3339 payment time, once paid. */
+  success_time?: string | null
+  /** The order's state. */
+  trade_state: 'SUCCESS' | 'REFUND' | 'NOTPAY' | 'CLOSED' | 'REVOKED' | 'USERPAYING' | 'PAYERROR' | 'ACCEPT'
+  /** Human text; never branch on it. */
+  trade_state_desc?: string | null
+  /** `JSAPI` for orders made by prepay, once paid. */
+  trade_type?: 'JSAPI' | 'NATIVE' | 'APP' | 'MICROPAY' | 'MWEB' | 'FACEPAY' | null
+  /** The WeChat Pay order number, once paid. */
+  transaction_id?: string | null
+  /** Members WeChat Pay may add. */
+  [member: string]: unknown
+}
+
+/**
+ * The result of `request_payment`: The six values a page hands to `WeixinJSBridge.invoke('getBrandWCPayRequest', …)` (§2.1),
+ * serialised with exactly those key names.
+ */
+export interface RequestPaymentResult {
+  /** The AppID the payer is in (§2.3). */
+  appId: string
+  /** 32 random characters. */
+  nonceStr: string
+  /** `prepay_id=` and the prepay id. */
+  package: string
+  /** base64 SHA256withRSA over [`pay_sign_message`] with the merchant key. */
+  paySign: string
+  /** `RSA`. */
+  signType: string
+  /** Unix time in seconds, as a decimal string. */
+  timeStamp: string
+  /** Members WeChat Pay may add. */
+  [member: string]: unknown
+}
+
+/** The result of `resolve_transaction_id`: What the order query says about a receipt's order (PAYMENTS.md §6.1). */
+export interface ResolveTransactionIdResult {
+  /** The order's state; `null` when there is no such order. */
+  trade_state?: 'SUCCESS' | 'REFUND' | 'NOTPAY' | 'CLOSED' | 'REVOKED' | 'USERPAYING' | 'PAYERROR' | 'ACCEPT' | null
+  /**
+   * The order's `transaction_id` when it is paid (`SUCCESS` or `REFUND`); `null` when the
+   * order is unknown (`404 ORDER_NOT_EXIST`) or not paid: show the official page.
+   */
+  transaction_id?: string | null
   /** Members WeChat Pay may add. */
   [member: string]: unknown
 }
@@ -345,6 +473,69 @@ export declare class Client {
    * @param subMchid Special merchant id.
    */
   closeAdvertisingShow (subMchid: string): Promise<Reply<null>>
+  /**
+   * JSAPI下单 (partner): creates an order for a special merchant and answers the prepay_id a pay-sign needs.
+   *
+   * @param spAppid An AppID bound to the provider.
+   * @param spMchid The provider's merchant id: the client's own `mchid`.
+   * @param subMchid The special merchant the order belongs to.
+   * @param description Shown in the payer's bill (at most 127 characters).
+   * @param outTradeNo The merchant order number: 6 to 32 of `0-9 A-Z a-z _ - | *`, unique.
+   * @param notifyUrl Where the payment notification goes: `https://` (or `http://` to a loopback host), no query string, at most 255 characters.
+   * @param amount `{total, currency?}`: the amount in fen.
+   * @param payer `{sp_openid}` or `{sub_openid}`: exactly one.
+   * @param attach Merchant data echoed by the query and the notification once paid (at most 128).
+   * @param detail `{cost_price?, invoice_id?, goods_detail?}`.
+   * @param goodsTag Coupon or discount tag.
+   * @param limitPay Funding sources the payer may not use.
+   * @param sceneInfo `{payer_client_ip, device_id?, store_info?}`.
+   * @param settleInfo `{profit_sharing?}`.
+   * @param subAppid An AppID bound to the special merchant; required with `payer.sub_openid`.
+   * @param supportFapiao Whether an e-invoice entry is shown after payment.
+   * @param timeExpire The last moment the payer may pay, RFC 3339 (not in the past).
+   */
+  jsapiPrepay (spAppid: string, spMchid: string, subMchid: string, description: string, outTradeNo: string, notifyUrl: string, amount: unknown, payer: unknown, attach?: string | null, detail?: unknown | null, goodsTag?: string | null, limitPay?: readonly (LimitPay | (string & {}))[] | null, sceneInfo?: unknown | null, settleInfo?: unknown | null, subAppid?: string | null, supportFapiao?: boolean | null, timeExpire?: string | null): Promise<Reply<JsapiPrepayResult>>
+  /**
+   * 商户订单号查询订单 (partner): the order in any state; 404 ORDER_NOT_EXIST when there is none.
+   *
+   * @param outTradeNo The merchant order number (sent in the path).
+   * @param spMchid The provider's merchant id.
+   * @param subMchid The special merchant.
+   */
+  queryOrderByOutTradeNo (outTradeNo: string, spMchid: string, subMchid: string): Promise<Reply<QueryOrderByOutTradeNoResult>>
+  /**
+   * 微信支付订单号查询订单 (partner): a paid order; 404 ORDER_NOT_EXIST otherwise.
+   *
+   * @param transactionId The WeChat Pay order number (sent in the path).
+   * @param spMchid The provider's merchant id.
+   * @param subMchid The special merchant.
+   */
+  queryOrderByTransactionId (transactionId: string, spMchid: string, subMchid: string): Promise<Reply<QueryOrderByTransactionIdResult>>
+  /**
+   * 关闭订单 (partner): closes an unpaid order (204); a paid order cannot be closed.
+   *
+   * @param outTradeNo The merchant order number (sent in the path).
+   * @param spMchid The provider's merchant id.
+   * @param subMchid The special merchant.
+   */
+  closeOrder (outTradeNo: string, spMchid: string, subMchid: string): Promise<Reply<null>>
+  /**
+   * JSAPI调起支付: the six values a page passes to getBrandWCPayRequest, signed with the merchant key.
+   *
+   * @param appId The AppID the payer is in: `sub_appid` when the prepay named `sub_openid`, else `sp_appid` (PAYMENTS.md §2.3).
+   * @param prepayId The prepay's `prepay_id`.
+   * @param nonceStr The nonce to sign with (default: 32 fresh random characters); fixed only to reproduce a vector.
+   * @param timeStamp Unix seconds to sign at (default: now); fixed only to reproduce a vector.
+   */
+  requestPayment (appId: string, prepayId: string, nonceStr?: string | null, timeStamp?: number | null): Promise<Reply<RequestPaymentResult>>
+  /**
+   * The transaction_id a receipt's check_code needs, by one order query within a deadline; null when the order is not paid or unknown.
+   *
+   * @param subMchId The receipt's `sub_mch_id`.
+   * @param outTradeNo The receipt's `out_trade_no`, decoded.
+   * @param timeoutMs How long the query may take, in milliseconds (default 1000, PAYMENTS.md §6.1).
+   */
+  resolveTransactionId (subMchId: string, outTradeNo: string, timeoutMs?: number | null): Promise<Reply<ResolveTransactionIdResult>>
   // goldplan-codegen:end operations
   /** Any signed APIv3 call; the response is verified before it resolves. */
   request (method: string, path: string, body?: object | string | Buffer | Uint8Array | null, options?: RequestOptions): Promise<Response>

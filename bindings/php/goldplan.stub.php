@@ -110,6 +110,103 @@ namespace GoldPlan {
          * @param string $subMchid Special merchant id.
          */
         public function closeAdvertisingShow(string $subMchid): array {}
+
+        /**
+         * JSAPI下单 (partner): creates an order for a special merchant and answers the prepay_id a
+         * pay-sign needs.
+         *
+         * POST /v3/pay/partner/transactions/jsapi: returns WeChat Pay's reply as an array.
+         *
+         * @param string $spAppid An AppID bound to the provider.
+         * @param string $spMchid The provider's merchant id: the client's own `mchid`.
+         * @param string $subMchid The special merchant the order belongs to.
+         * @param string $description Shown in the payer's bill (at most 127 characters).
+         * @param string $outTradeNo The merchant order number: 6 to 32 of `0-9 A-Z a-z _ - | *`,
+         *   unique.
+         * @param string $notifyUrl Where the payment notification goes: `https://` (or `http://` to
+         *   a loopback host), no query string, at most 255 characters.
+         * @param mixed $amount `{total, currency?}`: the amount in fen.
+         * @param mixed $payer `{sp_openid}` or `{sub_openid}`: exactly one.
+         * @param string|null $attach Merchant data echoed by the query and the notification once
+         *   paid (at most 128).
+         * @param mixed $detail `{cost_price?, invoice_id?, goods_detail?}`.
+         * @param string|null $goodsTag Coupon or discount tag.
+         * @param string[]|null $limitPay Funding sources the payer may not use. Each one of
+         *   no_balance, no_credit, no_debit, balance_only.
+         * @param mixed $sceneInfo `{payer_client_ip, device_id?, store_info?}`.
+         * @param mixed $settleInfo `{profit_sharing?}`.
+         * @param string|null $subAppid An AppID bound to the special merchant; required with
+         *   `payer.sub_openid`.
+         * @param bool|null $supportFapiao Whether an e-invoice entry is shown after payment.
+         * @param string|null $timeExpire The last moment the payer may pay, RFC 3339 (not in the
+         *   past).
+         */
+        public function jsapiPrepay(string $spAppid, string $spMchid, string $subMchid, string $description, string $outTradeNo, string $notifyUrl, mixed $amount, mixed $payer, ?string $attach = null, mixed $detail = null, ?string $goodsTag = null, ?array $limitPay = null, mixed $sceneInfo = null, mixed $settleInfo = null, ?string $subAppid = null, ?bool $supportFapiao = null, ?string $timeExpire = null): array {}
+
+        /**
+         * 商户订单号查询订单 (partner): the order in any state; 404 ORDER_NOT_EXIST when there is none.
+         *
+         * GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no}: returns WeChat Pay's reply
+         * as an array.
+         *
+         * @param string $outTradeNo The merchant order number (sent in the path).
+         * @param string $spMchid The provider's merchant id.
+         * @param string $subMchid The special merchant.
+         */
+        public function queryOrderByOutTradeNo(string $outTradeNo, string $spMchid, string $subMchid): array {}
+
+        /**
+         * 微信支付订单号查询订单 (partner): a paid order; 404 ORDER_NOT_EXIST otherwise.
+         *
+         * GET /v3/pay/partner/transactions/id/{transaction_id}: returns WeChat Pay's reply as an
+         * array.
+         *
+         * @param string $transactionId The WeChat Pay order number (sent in the path).
+         * @param string $spMchid The provider's merchant id.
+         * @param string $subMchid The special merchant.
+         */
+        public function queryOrderByTransactionId(string $transactionId, string $spMchid, string $subMchid): array {}
+
+        /**
+         * 关闭订单 (partner): closes an unpaid order (204); a paid order cannot be closed.
+         *
+         * POST /v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close: returns [] (the API
+         * answers 204 No Content).
+         *
+         * @param string $outTradeNo The merchant order number (sent in the path).
+         * @param string $spMchid The provider's merchant id.
+         * @param string $subMchid The special merchant.
+         */
+        public function closeOrder(string $outTradeNo, string $spMchid, string $subMchid): array {}
+
+        /**
+         * JSAPI调起支付: the six values a page passes to getBrandWCPayRequest, signed with the merchant
+         * key.
+         *
+         * returns WeChat Pay's reply as an array.
+         *
+         * @param string $appId The AppID the payer is in: `sub_appid` when the prepay named
+         *   `sub_openid`, else `sp_appid` (PAYMENTS.md §2.3).
+         * @param string $prepayId The prepay's `prepay_id`.
+         * @param string|null $nonceStr The nonce to sign with (default: 32 fresh random
+         *   characters); fixed only to reproduce a vector.
+         * @param int|null $timeStamp Unix seconds to sign at (default: now); fixed only to
+         *   reproduce a vector.
+         */
+        public function requestPayment(string $appId, string $prepayId, ?string $nonceStr = null, ?int $timeStamp = null): array {}
+
+        /**
+         * The transaction_id a receipt's check_code needs, by one order query within a deadline;
+         * null when the order is not paid or unknown.
+         *
+         * returns WeChat Pay's reply as an array.
+         *
+         * @param string $subMchId The receipt's `sub_mch_id`.
+         * @param string $outTradeNo The receipt's `out_trade_no`, decoded.
+         * @param int|null $timeoutMs How long the query may take, in milliseconds (default 1000,
+         *   PAYMENTS.md §6.1).
+         */
+        public function resolveTransactionId(string $subMchId, string $outTradeNo, ?int $timeoutMs = null): array {}
         // goldplan-codegen:end operations
 
         /** POST /v3/merchant/media/upload: returns ["media_id" => …]. */

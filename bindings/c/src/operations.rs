@@ -226,6 +226,228 @@ pub unsafe extern "C" fn goldplan_client_close_advertising_show(
     })
 }
 
+/// JSAPI下单 (partner): creates an order for a special merchant and answers the prepay_id a pay-sign
+/// needs.
+///
+/// Runs `jsapi_prepay` like `goldplan_client_call` with these parameters as its JSON arguments; the
+/// result is JSON in `*out` (`null` for a reply with no body). API errors are `GOLDPLAN_STATUS_API`
+/// with `status` and `code` in the last error's report.
+///
+/// * `sp_appid`: An AppID bound to the provider.
+/// * `sp_mchid`: The provider's merchant id: the client's own `mchid`.
+/// * `sub_mchid`: The special merchant the order belongs to.
+/// * `description`: Shown in the payer's bill (at most 127 characters).
+/// * `out_trade_no`: The merchant order number: 6 to 32 of `0-9 A-Z a-z _ - | *`, unique.
+/// * `notify_url`: Where the payment notification goes: `https://` (or `http://` to a loopback
+///   host), no query string, at most 255 characters.
+/// * `amount`: `{total, currency?}`: the amount in fen. JSON text.
+/// * `payer`: `{sp_openid}` or `{sub_openid}`: exactly one. JSON text.
+/// * `attach`: Merchant data echoed by the query and the notification once paid (at most 128).
+///   Optional: NULL leaves it out.
+/// * `detail`: `{cost_price?, invoice_id?, goods_detail?}`. JSON text. Optional: NULL leaves it
+///   out.
+/// * `goods_tag`: Coupon or discount tag. Optional: NULL leaves it out.
+/// * `limit_pay`: Funding sources the payer may not use. Each one of `no_balance`, `no_credit`,
+///   `no_debit`, `balance_only` (checked by the library, in any letter case). `limit_pay_count`
+///   strings: `limit_pay[i]` of `limit_pay_lens[i]` bytes. Optional: NULL leaves it out.
+/// * `scene_info`: `{payer_client_ip, device_id?, store_info?}`. JSON text. Optional: NULL leaves
+///   it out.
+/// * `settle_info`: `{profit_sharing?}`. JSON text. Optional: NULL leaves it out.
+/// * `sub_appid`: An AppID bound to the special merchant; required with `payer.sub_openid`.
+///   Optional: NULL leaves it out.
+/// * `support_fapiao`: Whether an e-invoice entry is shown after payment. Optional: NULL leaves
+///   it out.
+/// * `time_expire`: The last moment the payer may pay, RFC 3339 (not in the past). Optional: NULL
+///   leaves it out.
+///
+/// # Safety
+/// Each text pointer must point to its length of readable bytes (or be NULL where that means
+/// absent); each list's arrays must hold its count of elements; optional values must be NULL or
+/// readable; `out` must be writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn goldplan_client_jsapi_prepay(
+    client: *const GoldplanClient,
+    sp_appid: *const c_char,
+    sp_appid_len: usize,
+    sp_mchid: *const c_char,
+    sp_mchid_len: usize,
+    sub_mchid: *const c_char,
+    sub_mchid_len: usize,
+    description: *const c_char,
+    description_len: usize,
+    out_trade_no: *const c_char,
+    out_trade_no_len: usize,
+    notify_url: *const c_char,
+    notify_url_len: usize,
+    amount: *const c_char,
+    amount_len: usize,
+    payer: *const c_char,
+    payer_len: usize,
+    attach: *const c_char,
+    attach_len: usize,
+    detail: *const c_char,
+    detail_len: usize,
+    goods_tag: *const c_char,
+    goods_tag_len: usize,
+    limit_pay: *const *const c_char,
+    limit_pay_lens: *const usize,
+    limit_pay_count: usize,
+    scene_info: *const c_char,
+    scene_info_len: usize,
+    settle_info: *const c_char,
+    settle_info_len: usize,
+    sub_appid: *const c_char,
+    sub_appid_len: usize,
+    support_fapiao: *const bool,
+    time_expire: *const c_char,
+    time_expire_len: usize,
+    out: *mut *mut GoldplanResponse,
+) -> GoldplanStatus {
+    guard(|| {
+        let out = out_arg(out, "out")?;
+        let mut args = Arguments::new();
+        // SAFETY: caller's contract for each pointer and its length or count.
+        unsafe {
+            args.text("sp_appid", sp_appid, sp_appid_len)?;
+            args.text("sp_mchid", sp_mchid, sp_mchid_len)?;
+            args.text("sub_mchid", sub_mchid, sub_mchid_len)?;
+            args.text("description", description, description_len)?;
+            args.text("out_trade_no", out_trade_no, out_trade_no_len)?;
+            args.text("notify_url", notify_url, notify_url_len)?;
+            args.json("amount", amount, amount_len)?;
+            args.json("payer", payer, payer_len)?;
+            args.optional_text("attach", attach, attach_len)?;
+            args.optional_json("detail", detail, detail_len)?;
+            args.optional_text("goods_tag", goods_tag, goods_tag_len)?;
+            args.optional_text_list("limit_pay", limit_pay, limit_pay_lens, limit_pay_count)?;
+            args.optional_json("scene_info", scene_info, scene_info_len)?;
+            args.optional_json("settle_info", settle_info, settle_info_len)?;
+            args.optional_text("sub_appid", sub_appid, sub_appid_len)?;
+            args.optional_flag("support_fapiao", support_fapiao);
+            args.optional_text("time_expire", time_expire, time_expire_len)?;
+        }
+        // SAFETY: `out` was checked.
+        unsafe { args.call(client, Operation::JsapiPrepay, out) }
+    })
+}
+
+/// 商户订单号查询订单 (partner): the order in any state; 404 ORDER_NOT_EXIST when there is none.
+///
+/// Runs `query_order_by_out_trade_no` like `goldplan_client_call` with these parameters as its JSON
+/// arguments; the result is JSON in `*out` (`null` for a reply with no body). API errors are
+/// `GOLDPLAN_STATUS_API` with `status` and `code` in the last error's report.
+///
+/// * `out_trade_no`: The merchant order number (sent in the path).
+/// * `sp_mchid`: The provider's merchant id.
+/// * `sub_mchid`: The special merchant.
+///
+/// # Safety
+/// Each text pointer must point to its length of readable bytes (or be NULL where that means
+/// absent); each list's arrays must hold its count of elements; optional values must be NULL or
+/// readable; `out` must be writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn goldplan_client_query_order_by_out_trade_no(
+    client: *const GoldplanClient,
+    out_trade_no: *const c_char,
+    out_trade_no_len: usize,
+    sp_mchid: *const c_char,
+    sp_mchid_len: usize,
+    sub_mchid: *const c_char,
+    sub_mchid_len: usize,
+    out: *mut *mut GoldplanResponse,
+) -> GoldplanStatus {
+    guard(|| {
+        let out = out_arg(out, "out")?;
+        let mut args = Arguments::new();
+        // SAFETY: caller's contract for each pointer and its length or count.
+        unsafe {
+            args.text("out_trade_no", out_trade_no, out_trade_no_len)?;
+            args.text("sp_mchid", sp_mchid, sp_mchid_len)?;
+            args.text("sub_mchid", sub_mchid, sub_mchid_len)?;
+        }
+        // SAFETY: `out` was checked.
+        unsafe { args.call(client, Operation::QueryOrderByOutTradeNo, out) }
+    })
+}
+
+/// 微信支付订单号查询订单 (partner): a paid order; 404 ORDER_NOT_EXIST otherwise.
+///
+/// Runs `query_order_by_transaction_id` like `goldplan_client_call` with these parameters as its
+/// JSON arguments; the result is JSON in `*out` (`null` for a reply with no body). API errors are
+/// `GOLDPLAN_STATUS_API` with `status` and `code` in the last error's report.
+///
+/// * `transaction_id`: The WeChat Pay order number (sent in the path).
+/// * `sp_mchid`: The provider's merchant id.
+/// * `sub_mchid`: The special merchant.
+///
+/// # Safety
+/// Each text pointer must point to its length of readable bytes (or be NULL where that means
+/// absent); each list's arrays must hold its count of elements; optional values must be NULL or
+/// readable; `out` must be writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn goldplan_client_query_order_by_transaction_id(
+    client: *const GoldplanClient,
+    transaction_id: *const c_char,
+    transaction_id_len: usize,
+    sp_mchid: *const c_char,
+    sp_mchid_len: usize,
+    sub_mchid: *const c_char,
+    sub_mchid_len: usize,
+    out: *mut *mut GoldplanResponse,
+) -> GoldplanStatus {
+    guard(|| {
+        let out = out_arg(out, "out")?;
+        let mut args = Arguments::new();
+        // SAFETY: caller's contract for each pointer and its length or count.
+        unsafe {
+            args.text("transaction_id", transaction_id, transaction_id_len)?;
+            args.text("sp_mchid", sp_mchid, sp_mchid_len)?;
+            args.text("sub_mchid", sub_mchid, sub_mchid_len)?;
+        }
+        // SAFETY: `out` was checked.
+        unsafe { args.call(client, Operation::QueryOrderByTransactionId, out) }
+    })
+}
+
+/// 关闭订单 (partner): closes an unpaid order (204); a paid order cannot be closed.
+///
+/// Runs `close_order` like `goldplan_client_call` with these parameters as its JSON arguments; the
+/// result is JSON in `*out` (`null` for a reply with no body). API errors are `GOLDPLAN_STATUS_API`
+/// with `status` and `code` in the last error's report.
+///
+/// * `out_trade_no`: The merchant order number (sent in the path).
+/// * `sp_mchid`: The provider's merchant id.
+/// * `sub_mchid`: The special merchant.
+///
+/// # Safety
+/// Each text pointer must point to its length of readable bytes (or be NULL where that means
+/// absent); each list's arrays must hold its count of elements; optional values must be NULL or
+/// readable; `out` must be writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn goldplan_client_close_order(
+    client: *const GoldplanClient,
+    out_trade_no: *const c_char,
+    out_trade_no_len: usize,
+    sp_mchid: *const c_char,
+    sp_mchid_len: usize,
+    sub_mchid: *const c_char,
+    sub_mchid_len: usize,
+    out: *mut *mut GoldplanResponse,
+) -> GoldplanStatus {
+    guard(|| {
+        let out = out_arg(out, "out")?;
+        let mut args = Arguments::new();
+        // SAFETY: caller's contract for each pointer and its length or count.
+        unsafe {
+            args.text("out_trade_no", out_trade_no, out_trade_no_len)?;
+            args.text("sp_mchid", sp_mchid, sp_mchid_len)?;
+            args.text("sub_mchid", sub_mchid, sub_mchid_len)?;
+        }
+        // SAFETY: `out` was checked.
+        unsafe { args.call(client, Operation::CloseOrder, out) }
+    })
+}
+
 /// Uploads an image (JPG, PNG or BMP) for use in other calls; the answer carries its media_id.
 ///
 /// Runs `upload_image` like `goldplan_client_call` with these parameters as its JSON arguments; the
@@ -333,5 +555,90 @@ pub unsafe extern "C" fn goldplan_client_refresh_certificates(
         let args = Arguments::new();
         // SAFETY: `out` was checked.
         unsafe { args.call(client, Operation::RefreshCertificates, out) }
+    })
+}
+
+/// JSAPI调起支付: the six values a page passes to getBrandWCPayRequest, signed with the merchant key.
+///
+/// Runs `request_payment` like `goldplan_client_call` with these parameters as its JSON arguments;
+/// the result is JSON in `*out` (`null` for a reply with no body). API errors are
+/// `GOLDPLAN_STATUS_API` with `status` and `code` in the last error's report.
+///
+/// * `app_id`: The AppID the payer is in: `sub_appid` when the prepay named `sub_openid`, else
+///   `sp_appid` (PAYMENTS.md §2.3).
+/// * `prepay_id`: The prepay's `prepay_id`.
+/// * `nonce_str`: The nonce to sign with (default: 32 fresh random characters); fixed only to
+///   reproduce a vector. Optional: NULL leaves it out.
+/// * `time_stamp`: Unix seconds to sign at (default: now); fixed only to reproduce a vector.
+///   Optional: NULL leaves it out.
+///
+/// # Safety
+/// Each text pointer must point to its length of readable bytes (or be NULL where that means
+/// absent); each list's arrays must hold its count of elements; optional values must be NULL or
+/// readable; `out` must be writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn goldplan_client_request_payment(
+    client: *const GoldplanClient,
+    app_id: *const c_char,
+    app_id_len: usize,
+    prepay_id: *const c_char,
+    prepay_id_len: usize,
+    nonce_str: *const c_char,
+    nonce_str_len: usize,
+    time_stamp: *const i64,
+    out: *mut *mut GoldplanResponse,
+) -> GoldplanStatus {
+    guard(|| {
+        let out = out_arg(out, "out")?;
+        let mut args = Arguments::new();
+        // SAFETY: caller's contract for each pointer and its length or count.
+        unsafe {
+            args.text("app_id", app_id, app_id_len)?;
+            args.text("prepay_id", prepay_id, prepay_id_len)?;
+            args.optional_text("nonce_str", nonce_str, nonce_str_len)?;
+            args.optional_integer("time_stamp", time_stamp);
+        }
+        // SAFETY: `out` was checked.
+        unsafe { args.call(client, Operation::RequestPayment, out) }
+    })
+}
+
+/// The transaction_id a receipt's check_code needs, by one order query within a deadline; null when
+/// the order is not paid or unknown.
+///
+/// Runs `resolve_transaction_id` like `goldplan_client_call` with these parameters as its JSON
+/// arguments; the result is JSON in `*out` (`null` for a reply with no body). API errors are
+/// `GOLDPLAN_STATUS_API` with `status` and `code` in the last error's report.
+///
+/// * `sub_mch_id`: The receipt's `sub_mch_id`.
+/// * `out_trade_no`: The receipt's `out_trade_no`, decoded.
+/// * `timeout_ms`: How long the query may take, in milliseconds (default 1000, PAYMENTS.md §6.1).
+///   Optional: NULL leaves it out.
+///
+/// # Safety
+/// Each text pointer must point to its length of readable bytes (or be NULL where that means
+/// absent); each list's arrays must hold its count of elements; optional values must be NULL or
+/// readable; `out` must be writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn goldplan_client_resolve_transaction_id(
+    client: *const GoldplanClient,
+    sub_mch_id: *const c_char,
+    sub_mch_id_len: usize,
+    out_trade_no: *const c_char,
+    out_trade_no_len: usize,
+    timeout_ms: *const i64,
+    out: *mut *mut GoldplanResponse,
+) -> GoldplanStatus {
+    guard(|| {
+        let out = out_arg(out, "out")?;
+        let mut args = Arguments::new();
+        // SAFETY: caller's contract for each pointer and its length or count.
+        unsafe {
+            args.text("sub_mch_id", sub_mch_id, sub_mch_id_len)?;
+            args.text("out_trade_no", out_trade_no, out_trade_no_len)?;
+            args.optional_integer("timeout_ms", timeout_ms);
+        }
+        // SAFETY: `out` was checked.
+        unsafe { args.call(client, Operation::ResolveTransactionId, out) }
     })
 }

@@ -2255,6 +2255,33 @@ static const char *arg_text(const jnode *args, const char *name, size_t *len) {
     return v && v->type == J_STR ? v->str : NULL;
 }
 
+/* A JSON argument by name, written back as JSON text (free it); NULL when absent. */
+static char *arg_json(const jnode *args, const char *name, size_t *len) {
+    const jnode *v = jget(args, name);
+    jbuf b = {0};
+    *len = 0;
+    if (!v) return NULL;
+    json_write(&b, v);
+    *len = b.len;
+    return b.text;
+}
+
+/* A true/false argument by name: a pointer to `*slot`, or NULL when absent. */
+static const bool *arg_flag(const jnode *args, const char *name, bool *slot) {
+    const jnode *v = jget(args, name);
+    if (!v || v->type != J_BOOL) return NULL;
+    *slot = v->boolean != 0;
+    return slot;
+}
+
+/* An integer argument by name: a pointer to `*slot`, or NULL when absent. */
+static const int64_t *arg_integer(const jnode *args, const char *name, int64_t *slot) {
+    const jnode *v = jget(args, name);
+    if (!v || v->type != J_NUM) return NULL;
+    *slot = (int64_t)v->num;
+    return slot;
+}
+
 /* A list argument by name: `items` NULL (absent) when the case leaves it out; a present empty
  * list has non-NULL arrays. */
 typedef struct {

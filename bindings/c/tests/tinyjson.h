@@ -8,6 +8,7 @@
 #define TINYJSON_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -215,6 +216,67 @@ static size_t jlen(const jnode *obj, const char *key) {
 static int64_t jint(const jnode *obj, const char *key) {
     const jnode *v = jget(obj, key);
     return v && v->type == J_NUM ? (int64_t)v->num : 0;
+}
+
+/* A growing text buffer for json_write. */
+typedef struct {
+    char *text;
+    size_t len;
+    size_t cap;
+} jbuf;
+
+static void jb_put(jbuf *b, const char *s, size_t n) {
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = (b->len + n + 1) * 2;
+        char *grown = realloc(b->text, cap);
+        if (!grown) abort();
+        b->text = grown;
+        b->cap = cap;
+    }
+    memcpy(b->text + b->len, s, n);
+    b->len += n;
+    b->text[b->len] = 0;
+}
+
+static void jb_string(jbuf *b, const char *s, size_t n) {
+    jb_put(b, "\"", 1);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char esc[8];
+        if (c == '"' || c == '\\') { esc[0] = '\\'; esc[1] = (char)c; jb_put(b, esc, 2); }
+        else if (c < 0x20) { snprintf(esc, sizeof esc, "\\u%04x", c); jb_put(b, esc, 6); }
+        else jb_put(b, (const char *)&s[i], 1);
+    }
+    jb_put(b, "\"", 1);
+}
+
+/* Writes `n` back as compact JSON (object members in their order; integral numbers without a
+ * fraction), for arguments a typed function takes as JSON text. */
+static void json_write(jbuf *b, const jnode *n) {
+    char num[64];
+    switch (n->type) {
+    case J_NULL: jb_put(b, "null", 4); break;
+    case J_BOOL: n->boolean ? jb_put(b, "true", 4) : jb_put(b, "false", 5); break;
+    case J_NUM:
+        if (n->num == (double)(int64_t)n->num) snprintf(num, sizeof num, "%lld", (long long)n->num);
+        else snprintf(num, sizeof num, "%.17g", n->num);
+        jb_put(b, num, strlen(num));
+        break;
+    case J_STR: jb_string(b, n->str, n->len); break;
+    case J_ARR:
+    case J_OBJ:
+        jb_put(b, n->type == J_OBJ ? "{" : "[", 1);
+        for (size_t i = 0; i < n->n; i++) {
+            if (i) jb_put(b, ",", 1);
+            if (n->type == J_OBJ) {
+                jb_string(b, n->kids[i]->key, strlen(n->kids[i]->key));
+                jb_put(b, ":", 1);
+            }
+            json_write(b, n->kids[i]);
+        }
+        jb_put(b, n->type == J_OBJ ? "}" : "]", 1);
+        break;
+    }
 }
 
 #endif

@@ -1,5 +1,5 @@
 /* This is a generated file, edit the .stub.php file instead.
- * Stub hash: 2639351254cf095d239d642e265c7b205a989656 */
+ * Stub hash: 5e8bb830ab810204de086718d75373a5be2de4b4 */
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_GoldPlan_version, 0, 0, IS_STRING, 0)
 ZEND_END_ARG_INFO()
@@ -35,6 +35,53 @@ ZEND_END_ARG_INFO()
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_GoldPlan_Client_closeAdvertisingShow, 0, 1, IS_ARRAY, 0)
 	ZEND_ARG_TYPE_INFO(0, subMchid, IS_STRING, 0)
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_GoldPlan_Client_jsapiPrepay, 0, 8, IS_ARRAY, 0)
+	ZEND_ARG_TYPE_INFO(0, spAppid, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO(0, spMchid, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO(0, subMchid, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO(0, description, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO(0, outTradeNo, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO(0, notifyUrl, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO(0, amount, IS_MIXED, 0)
+	ZEND_ARG_TYPE_INFO(0, payer, IS_MIXED, 0)
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, attach, IS_STRING, 1, "null")
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, detail, IS_MIXED, 0, "null")
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, goodsTag, IS_STRING, 1, "null")
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, limitPay, IS_ARRAY, 1, "null")
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, sceneInfo, IS_MIXED, 0, "null")
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, settleInfo, IS_MIXED, 0, "null")
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, subAppid, IS_STRING, 1, "null")
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, supportFapiao, _IS_BOOL, 1, "null")
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, timeExpire, IS_STRING, 1, "null")
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_GoldPlan_Client_queryOrderByOutTradeNo, 0, 3, IS_ARRAY, 0)
+	ZEND_ARG_TYPE_INFO(0, outTradeNo, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO(0, spMchid, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO(0, subMchid, IS_STRING, 0)
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_GoldPlan_Client_queryOrderByTransactionId, 0, 3, IS_ARRAY, 0)
+	ZEND_ARG_TYPE_INFO(0, transactionId, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO(0, spMchid, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO(0, subMchid, IS_STRING, 0)
+ZEND_END_ARG_INFO()
+
+#define arginfo_class_GoldPlan_Client_closeOrder arginfo_class_GoldPlan_Client_queryOrderByOutTradeNo
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_GoldPlan_Client_requestPayment, 0, 2, IS_ARRAY, 0)
+	ZEND_ARG_TYPE_INFO(0, appId, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO(0, prepayId, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, nonceStr, IS_STRING, 1, "null")
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, timeStamp, IS_LONG, 1, "null")
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_GoldPlan_Client_resolveTransactionId, 0, 2, IS_ARRAY, 0)
+	ZEND_ARG_TYPE_INFO(0, subMchId, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO(0, outTradeNo, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, timeoutMs, IS_LONG, 1, "null")
 ZEND_END_ARG_INFO()
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_GoldPlan_Client_uploadImage, 0, 2, IS_ARRAY, 0)
@@ -201,6 +248,12 @@ ZEND_METHOD(GoldPlan_Client, changeCustomPageStatus);
 ZEND_METHOD(GoldPlan_Client, setAdvertisingIndustryFilter);
 ZEND_METHOD(GoldPlan_Client, openAdvertisingShow);
 ZEND_METHOD(GoldPlan_Client, closeAdvertisingShow);
+ZEND_METHOD(GoldPlan_Client, jsapiPrepay);
+ZEND_METHOD(GoldPlan_Client, queryOrderByOutTradeNo);
+ZEND_METHOD(GoldPlan_Client, queryOrderByTransactionId);
+ZEND_METHOD(GoldPlan_Client, closeOrder);
+ZEND_METHOD(GoldPlan_Client, requestPayment);
+ZEND_METHOD(GoldPlan_Client, resolveTransactionId);
 ZEND_METHOD(GoldPlan_Client, uploadImage);
 ZEND_METHOD(GoldPlan_Client, request);
 ZEND_METHOD(GoldPlan_Client, parseNotification);
@@ -253,6 +306,12 @@ static const zend_function_entry class_GoldPlan_Client_methods[] = {
 	ZEND_ME(GoldPlan_Client, setAdvertisingIndustryFilter, arginfo_class_GoldPlan_Client_setAdvertisingIndustryFilter, ZEND_ACC_PUBLIC)
 	ZEND_ME(GoldPlan_Client, openAdvertisingShow, arginfo_class_GoldPlan_Client_openAdvertisingShow, ZEND_ACC_PUBLIC)
 	ZEND_ME(GoldPlan_Client, closeAdvertisingShow, arginfo_class_GoldPlan_Client_closeAdvertisingShow, ZEND_ACC_PUBLIC)
+	ZEND_ME(GoldPlan_Client, jsapiPrepay, arginfo_class_GoldPlan_Client_jsapiPrepay, ZEND_ACC_PUBLIC)
+	ZEND_ME(GoldPlan_Client, queryOrderByOutTradeNo, arginfo_class_GoldPlan_Client_queryOrderByOutTradeNo, ZEND_ACC_PUBLIC)
+	ZEND_ME(GoldPlan_Client, queryOrderByTransactionId, arginfo_class_GoldPlan_Client_queryOrderByTransactionId, ZEND_ACC_PUBLIC)
+	ZEND_ME(GoldPlan_Client, closeOrder, arginfo_class_GoldPlan_Client_closeOrder, ZEND_ACC_PUBLIC)
+	ZEND_ME(GoldPlan_Client, requestPayment, arginfo_class_GoldPlan_Client_requestPayment, ZEND_ACC_PUBLIC)
+	ZEND_ME(GoldPlan_Client, resolveTransactionId, arginfo_class_GoldPlan_Client_resolveTransactionId, ZEND_ACC_PUBLIC)
 	ZEND_ME(GoldPlan_Client, uploadImage, arginfo_class_GoldPlan_Client_uploadImage, ZEND_ACC_PUBLIC)
 	ZEND_ME(GoldPlan_Client, request, arginfo_class_GoldPlan_Client_request, ZEND_ACC_PUBLIC)
 	ZEND_ME(GoldPlan_Client, parseNotification, arginfo_class_GoldPlan_Client_parseNotification, ZEND_ACC_PUBLIC)

@@ -238,6 +238,206 @@ ZEND_METHOD(GoldPlan_Client, closeAdvertisingShow)
 	add_assoc_str(&args, "sub_mchid", zend_string_copy(sub_mchid));
 	call_operation(ZEND_THIS, "close_advertising_show", &args, return_value);
 }
+
+/* JSAPI下单 (partner): creates an order for a special merchant and answers the prepay_id a pay-sign
+ * needs.
+ * POST /v3/pay/partner/transactions/jsapi */
+ZEND_METHOD(GoldPlan_Client, jsapiPrepay)
+{
+	zend_string *sp_appid;
+	zend_string *sp_mchid;
+	zend_string *sub_mchid;
+	zend_string *description;
+	zend_string *out_trade_no;
+	zend_string *notify_url;
+	zval *amount;
+	zval *payer;
+	zend_string *attach = NULL;
+	zval *detail = NULL;
+	zend_string *goods_tag = NULL;
+	HashTable *limit_pay = NULL;
+	zval *scene_info = NULL;
+	zval *settle_info = NULL;
+	zend_string *sub_appid = NULL;
+	bool support_fapiao = false;
+	bool support_fapiao_is_null = true;
+	zend_string *time_expire = NULL;
+	ZEND_PARSE_PARAMETERS_START(8, 17)
+		Z_PARAM_STR(sp_appid)
+		Z_PARAM_STR(sp_mchid)
+		Z_PARAM_STR(sub_mchid)
+		Z_PARAM_STR(description)
+		Z_PARAM_STR(out_trade_no)
+		Z_PARAM_STR(notify_url)
+		Z_PARAM_ZVAL(amount)
+		Z_PARAM_ZVAL(payer)
+		Z_PARAM_OPTIONAL
+		Z_PARAM_STR_OR_NULL(attach)
+		Z_PARAM_ZVAL_OR_NULL(detail)
+		Z_PARAM_STR_OR_NULL(goods_tag)
+		Z_PARAM_ARRAY_HT_OR_NULL(limit_pay)
+		Z_PARAM_ZVAL_OR_NULL(scene_info)
+		Z_PARAM_ZVAL_OR_NULL(settle_info)
+		Z_PARAM_STR_OR_NULL(sub_appid)
+		Z_PARAM_BOOL_OR_NULL(support_fapiao, support_fapiao_is_null)
+		Z_PARAM_STR_OR_NULL(time_expire)
+	ZEND_PARSE_PARAMETERS_END();
+	zval args;
+	array_init(&args);
+	add_assoc_str(&args, "sp_appid", zend_string_copy(sp_appid));
+	add_assoc_str(&args, "sp_mchid", zend_string_copy(sp_mchid));
+	add_assoc_str(&args, "sub_mchid", zend_string_copy(sub_mchid));
+	add_assoc_str(&args, "description", zend_string_copy(description));
+	add_assoc_str(&args, "out_trade_no", zend_string_copy(out_trade_no));
+	add_assoc_str(&args, "notify_url", zend_string_copy(notify_url));
+	Z_TRY_ADDREF_P(amount);
+	add_assoc_zval(&args, "amount", amount);
+	Z_TRY_ADDREF_P(payer);
+	add_assoc_zval(&args, "payer", payer);
+	if (attach) {
+		add_assoc_str(&args, "attach", zend_string_copy(attach));
+	}
+	if (detail) {
+		Z_TRY_ADDREF_P(detail);
+		add_assoc_zval(&args, "detail", detail);
+	}
+	if (goods_tag) {
+		add_assoc_str(&args, "goods_tag", zend_string_copy(goods_tag));
+	}
+	if (limit_pay) {
+		gp_add_list(&args, "limit_pay", limit_pay);
+	}
+	if (scene_info) {
+		Z_TRY_ADDREF_P(scene_info);
+		add_assoc_zval(&args, "scene_info", scene_info);
+	}
+	if (settle_info) {
+		Z_TRY_ADDREF_P(settle_info);
+		add_assoc_zval(&args, "settle_info", settle_info);
+	}
+	if (sub_appid) {
+		add_assoc_str(&args, "sub_appid", zend_string_copy(sub_appid));
+	}
+	if (!support_fapiao_is_null) {
+		add_assoc_bool(&args, "support_fapiao", support_fapiao);
+	}
+	if (time_expire) {
+		add_assoc_str(&args, "time_expire", zend_string_copy(time_expire));
+	}
+	call_operation(ZEND_THIS, "jsapi_prepay", &args, return_value);
+}
+
+/* 商户订单号查询订单 (partner): the order in any state; 404 ORDER_NOT_EXIST when there is none.
+ * GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no} */
+ZEND_METHOD(GoldPlan_Client, queryOrderByOutTradeNo)
+{
+	zend_string *out_trade_no;
+	zend_string *sp_mchid;
+	zend_string *sub_mchid;
+	ZEND_PARSE_PARAMETERS_START(3, 3)
+		Z_PARAM_STR(out_trade_no)
+		Z_PARAM_STR(sp_mchid)
+		Z_PARAM_STR(sub_mchid)
+	ZEND_PARSE_PARAMETERS_END();
+	zval args;
+	array_init(&args);
+	add_assoc_str(&args, "out_trade_no", zend_string_copy(out_trade_no));
+	add_assoc_str(&args, "sp_mchid", zend_string_copy(sp_mchid));
+	add_assoc_str(&args, "sub_mchid", zend_string_copy(sub_mchid));
+	call_operation(ZEND_THIS, "query_order_by_out_trade_no", &args, return_value);
+}
+
+/* 微信支付订单号查询订单 (partner): a paid order; 404 ORDER_NOT_EXIST otherwise.
+ * GET /v3/pay/partner/transactions/id/{transaction_id} */
+ZEND_METHOD(GoldPlan_Client, queryOrderByTransactionId)
+{
+	zend_string *transaction_id;
+	zend_string *sp_mchid;
+	zend_string *sub_mchid;
+	ZEND_PARSE_PARAMETERS_START(3, 3)
+		Z_PARAM_STR(transaction_id)
+		Z_PARAM_STR(sp_mchid)
+		Z_PARAM_STR(sub_mchid)
+	ZEND_PARSE_PARAMETERS_END();
+	zval args;
+	array_init(&args);
+	add_assoc_str(&args, "transaction_id", zend_string_copy(transaction_id));
+	add_assoc_str(&args, "sp_mchid", zend_string_copy(sp_mchid));
+	add_assoc_str(&args, "sub_mchid", zend_string_copy(sub_mchid));
+	call_operation(ZEND_THIS, "query_order_by_transaction_id", &args, return_value);
+}
+
+/* 关闭订单 (partner): closes an unpaid order (204); a paid order cannot be closed.
+ * POST /v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close */
+ZEND_METHOD(GoldPlan_Client, closeOrder)
+{
+	zend_string *out_trade_no;
+	zend_string *sp_mchid;
+	zend_string *sub_mchid;
+	ZEND_PARSE_PARAMETERS_START(3, 3)
+		Z_PARAM_STR(out_trade_no)
+		Z_PARAM_STR(sp_mchid)
+		Z_PARAM_STR(sub_mchid)
+	ZEND_PARSE_PARAMETERS_END();
+	zval args;
+	array_init(&args);
+	add_assoc_str(&args, "out_trade_no", zend_string_copy(out_trade_no));
+	add_assoc_str(&args, "sp_mchid", zend_string_copy(sp_mchid));
+	add_assoc_str(&args, "sub_mchid", zend_string_copy(sub_mchid));
+	call_operation(ZEND_THIS, "close_order", &args, return_value);
+}
+
+/* JSAPI调起支付: the six values a page passes to getBrandWCPayRequest, signed with the merchant key. */
+ZEND_METHOD(GoldPlan_Client, requestPayment)
+{
+	zend_string *app_id;
+	zend_string *prepay_id;
+	zend_string *nonce_str = NULL;
+	zend_long time_stamp = 0;
+	bool time_stamp_is_null = true;
+	ZEND_PARSE_PARAMETERS_START(2, 4)
+		Z_PARAM_STR(app_id)
+		Z_PARAM_STR(prepay_id)
+		Z_PARAM_OPTIONAL
+		Z_PARAM_STR_OR_NULL(nonce_str)
+		Z_PARAM_LONG_OR_NULL(time_stamp, time_stamp_is_null)
+	ZEND_PARSE_PARAMETERS_END();
+	zval args;
+	array_init(&args);
+	add_assoc_str(&args, "app_id", zend_string_copy(app_id));
+	add_assoc_str(&args, "prepay_id", zend_string_copy(prepay_id));
+	if (nonce_str) {
+		add_assoc_str(&args, "nonce_str", zend_string_copy(nonce_str));
+	}
+	if (!time_stamp_is_null) {
+		add_assoc_long(&args, "time_stamp", time_stamp);
+	}
+	call_operation(ZEND_THIS, "request_payment", &args, return_value);
+}
+
+/* The transaction_id a receipt's check_code needs, by one order query within a deadline; null when
+ * the order is not paid or unknown. */
+ZEND_METHOD(GoldPlan_Client, resolveTransactionId)
+{
+	zend_string *sub_mch_id;
+	zend_string *out_trade_no;
+	zend_long timeout_ms = 0;
+	bool timeout_ms_is_null = true;
+	ZEND_PARSE_PARAMETERS_START(2, 3)
+		Z_PARAM_STR(sub_mch_id)
+		Z_PARAM_STR(out_trade_no)
+		Z_PARAM_OPTIONAL
+		Z_PARAM_LONG_OR_NULL(timeout_ms, timeout_ms_is_null)
+	ZEND_PARSE_PARAMETERS_END();
+	zval args;
+	array_init(&args);
+	add_assoc_str(&args, "sub_mch_id", zend_string_copy(sub_mch_id));
+	add_assoc_str(&args, "out_trade_no", zend_string_copy(out_trade_no));
+	if (!timeout_ms_is_null) {
+		add_assoc_long(&args, "timeout_ms", timeout_ms);
+	}
+	call_operation(ZEND_THIS, "resolve_transaction_id", &args, return_value);
+}
 /* goldplan-codegen:end operations */
 
 ZEND_METHOD(GoldPlan_Client, uploadImage)

@@ -501,6 +501,158 @@ goldplan_status goldplan_client_close_advertising_show(const goldplan_client *cl
                                                        goldplan_response **out);
 
 /**
+ * JSAPI下单 (partner): creates an order for a special merchant and answers the prepay_id a pay-sign
+ * needs.
+ *
+ * Runs `jsapi_prepay` like `goldplan_client_call` with these parameters as its JSON arguments; the
+ * result is JSON in `*out` (`null` for a reply with no body). API errors are `GOLDPLAN_STATUS_API`
+ * with `status` and `code` in the last error's report.
+ *
+ * * `sp_appid`: An AppID bound to the provider.
+ * * `sp_mchid`: The provider's merchant id: the client's own `mchid`.
+ * * `sub_mchid`: The special merchant the order belongs to.
+ * * `description`: Shown in the payer's bill (at most 127 characters).
+ * * `out_trade_no`: The merchant order number: 6 to 32 of `0-9 A-Z a-z _ - | *`, unique.
+ * * `notify_url`: Where the payment notification goes: `https://` (or `http://` to a loopback
+ *   host), no query string, at most 255 characters.
+ * * `amount`: `{total, currency?}`: the amount in fen. JSON text.
+ * * `payer`: `{sp_openid}` or `{sub_openid}`: exactly one. JSON text.
+ * * `attach`: Merchant data echoed by the query and the notification once paid (at most 128).
+ *   Optional: NULL leaves it out.
+ * * `detail`: `{cost_price?, invoice_id?, goods_detail?}`. JSON text. Optional: NULL leaves it
+ *   out.
+ * * `goods_tag`: Coupon or discount tag. Optional: NULL leaves it out.
+ * * `limit_pay`: Funding sources the payer may not use. Each one of `no_balance`, `no_credit`,
+ *   `no_debit`, `balance_only` (checked by the library, in any letter case). `limit_pay_count`
+ *   strings: `limit_pay[i]` of `limit_pay_lens[i]` bytes. Optional: NULL leaves it out.
+ * * `scene_info`: `{payer_client_ip, device_id?, store_info?}`. JSON text. Optional: NULL leaves
+ *   it out.
+ * * `settle_info`: `{profit_sharing?}`. JSON text. Optional: NULL leaves it out.
+ * * `sub_appid`: An AppID bound to the special merchant; required with `payer.sub_openid`.
+ *   Optional: NULL leaves it out.
+ * * `support_fapiao`: Whether an e-invoice entry is shown after payment. Optional: NULL leaves
+ *   it out.
+ * * `time_expire`: The last moment the payer may pay, RFC 3339 (not in the past). Optional: NULL
+ *   leaves it out.
+ *
+ * # Safety
+ * Each text pointer must point to its length of readable bytes (or be NULL where that means
+ * absent); each list's arrays must hold its count of elements; optional values must be NULL or
+ * readable; `out` must be writable.
+ */
+goldplan_status goldplan_client_jsapi_prepay(const goldplan_client *client,
+                                             const char *sp_appid,
+                                             size_t sp_appid_len,
+                                             const char *sp_mchid,
+                                             size_t sp_mchid_len,
+                                             const char *sub_mchid,
+                                             size_t sub_mchid_len,
+                                             const char *description,
+                                             size_t description_len,
+                                             const char *out_trade_no,
+                                             size_t out_trade_no_len,
+                                             const char *notify_url,
+                                             size_t notify_url_len,
+                                             const char *amount,
+                                             size_t amount_len,
+                                             const char *payer,
+                                             size_t payer_len,
+                                             const char *attach,
+                                             size_t attach_len,
+                                             const char *detail,
+                                             size_t detail_len,
+                                             const char *goods_tag,
+                                             size_t goods_tag_len,
+                                             const char *const *limit_pay,
+                                             const size_t *limit_pay_lens,
+                                             size_t limit_pay_count,
+                                             const char *scene_info,
+                                             size_t scene_info_len,
+                                             const char *settle_info,
+                                             size_t settle_info_len,
+                                             const char *sub_appid,
+                                             size_t sub_appid_len,
+                                             const bool *support_fapiao,
+                                             const char *time_expire,
+                                             size_t time_expire_len,
+                                             goldplan_response **out);
+
+/**
+ * 商户订单号查询订单 (partner): the order in any state; 404 ORDER_NOT_EXIST when there is none.
+ *
+ * Runs `query_order_by_out_trade_no` like `goldplan_client_call` with these parameters as its JSON
+ * arguments; the result is JSON in `*out` (`null` for a reply with no body). API errors are
+ * `GOLDPLAN_STATUS_API` with `status` and `code` in the last error's report.
+ *
+ * * `out_trade_no`: The merchant order number (sent in the path).
+ * * `sp_mchid`: The provider's merchant id.
+ * * `sub_mchid`: The special merchant.
+ *
+ * # Safety
+ * Each text pointer must point to its length of readable bytes (or be NULL where that means
+ * absent); each list's arrays must hold its count of elements; optional values must be NULL or
+ * readable; `out` must be writable.
+ */
+goldplan_status goldplan_client_query_order_by_out_trade_no(const goldplan_client *client,
+                                                            const char *out_trade_no,
+                                                            size_t out_trade_no_len,
+                                                            const char *sp_mchid,
+                                                            size_t sp_mchid_len,
+                                                            const char *sub_mchid,
+                                                            size_t sub_mchid_len,
+                                                            goldplan_response **out);
+
+/**
+ * 微信支付订单号查询订单 (partner): a paid order; 404 ORDER_NOT_EXIST otherwise.
+ *
+ * Runs `query_order_by_transaction_id` like `goldplan_client_call` with these parameters as its
+ * JSON arguments; the result is JSON in `*out` (`null` for a reply with no body). API errors are
+ * `GOLDPLAN_STATUS_API` with `status` and `code` in the last error's report.
+ *
+ * * `transaction_id`: The WeChat Pay order number (sent in the path).
+ * * `sp_mchid`: The provider's merchant id.
+ * * `sub_mchid`: The special merchant.
+ *
+ * # Safety
+ * Each text pointer must point to its length of readable bytes (or be NULL where that means
+ * absent); each list's arrays must hold its count of elements; optional values must be NULL or
+ * readable; `out` must be writable.
+ */
+goldplan_status goldplan_client_query_order_by_transaction_id(const goldplan_client *client,
+                                                              const char *transaction_id,
+                                                              size_t transaction_id_len,
+                                                              const char *sp_mchid,
+                                                              size_t sp_mchid_len,
+                                                              const char *sub_mchid,
+                                                              size_t sub_mchid_len,
+                                                              goldplan_response **out);
+
+/**
+ * 关闭订单 (partner): closes an unpaid order (204); a paid order cannot be closed.
+ *
+ * Runs `close_order` like `goldplan_client_call` with these parameters as its JSON arguments; the
+ * result is JSON in `*out` (`null` for a reply with no body). API errors are `GOLDPLAN_STATUS_API`
+ * with `status` and `code` in the last error's report.
+ *
+ * * `out_trade_no`: The merchant order number (sent in the path).
+ * * `sp_mchid`: The provider's merchant id.
+ * * `sub_mchid`: The special merchant.
+ *
+ * # Safety
+ * Each text pointer must point to its length of readable bytes (or be NULL where that means
+ * absent); each list's arrays must hold its count of elements; optional values must be NULL or
+ * readable; `out` must be writable.
+ */
+goldplan_status goldplan_client_close_order(const goldplan_client *client,
+                                            const char *out_trade_no,
+                                            size_t out_trade_no_len,
+                                            const char *sp_mchid,
+                                            size_t sp_mchid_len,
+                                            const char *sub_mchid,
+                                            size_t sub_mchid_len,
+                                            goldplan_response **out);
+
+/**
  * Uploads an image (JPG, PNG or BMP) for use in other calls; the answer carries its media_id.
  *
  * Runs `upload_image` like `goldplan_client_call` with these parameters as its JSON arguments; the
@@ -571,6 +723,62 @@ goldplan_status goldplan_client_request(const goldplan_client *client,
  */
 goldplan_status goldplan_client_refresh_certificates(const goldplan_client *client,
                                                      goldplan_response **out);
+
+/**
+ * JSAPI调起支付: the six values a page passes to getBrandWCPayRequest, signed with the merchant key.
+ *
+ * Runs `request_payment` like `goldplan_client_call` with these parameters as its JSON arguments;
+ * the result is JSON in `*out` (`null` for a reply with no body). API errors are
+ * `GOLDPLAN_STATUS_API` with `status` and `code` in the last error's report.
+ *
+ * * `app_id`: The AppID the payer is in: `sub_appid` when the prepay named `sub_openid`, else
+ *   `sp_appid` (PAYMENTS.md §2.3).
+ * * `prepay_id`: The prepay's `prepay_id`.
+ * * `nonce_str`: The nonce to sign with (default: 32 fresh random characters); fixed only to
+ *   reproduce a vector. Optional: NULL leaves it out.
+ * * `time_stamp`: Unix seconds to sign at (default: now); fixed only to reproduce a vector.
+ *   Optional: NULL leaves it out.
+ *
+ * # Safety
+ * Each text pointer must point to its length of readable bytes (or be NULL where that means
+ * absent); each list's arrays must hold its count of elements; optional values must be NULL or
+ * readable; `out` must be writable.
+ */
+goldplan_status goldplan_client_request_payment(const goldplan_client *client,
+                                                const char *app_id,
+                                                size_t app_id_len,
+                                                const char *prepay_id,
+                                                size_t prepay_id_len,
+                                                const char *nonce_str,
+                                                size_t nonce_str_len,
+                                                const int64_t *time_stamp,
+                                                goldplan_response **out);
+
+/**
+ * The transaction_id a receipt's check_code needs, by one order query within a deadline; null when
+ * the order is not paid or unknown.
+ *
+ * Runs `resolve_transaction_id` like `goldplan_client_call` with these parameters as its JSON
+ * arguments; the result is JSON in `*out` (`null` for a reply with no body). API errors are
+ * `GOLDPLAN_STATUS_API` with `status` and `code` in the last error's report.
+ *
+ * * `sub_mch_id`: The receipt's `sub_mch_id`.
+ * * `out_trade_no`: The receipt's `out_trade_no`, decoded.
+ * * `timeout_ms`: How long the query may take, in milliseconds (default 1000, PAYMENTS.md §6.1).
+ *   Optional: NULL leaves it out.
+ *
+ * # Safety
+ * Each text pointer must point to its length of readable bytes (or be NULL where that means
+ * absent); each list's arrays must hold its count of elements; optional values must be NULL or
+ * readable; `out` must be writable.
+ */
+goldplan_status goldplan_client_resolve_transaction_id(const goldplan_client *client,
+                                                       const char *sub_mch_id,
+                                                       size_t sub_mch_id_len,
+                                                       const char *out_trade_no,
+                                                       size_t out_trade_no_len,
+                                                       const int64_t *timeout_ms,
+                                                       goldplan_response **out);
 
 /**
  * Creates a signer from a JSON configuration with the core's field names: `mchid`,

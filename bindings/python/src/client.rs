@@ -550,6 +550,195 @@ macro_rules! client_class {
                 });
                 self.call(py, Operation::CloseAdvertisingShow, &args)
             }
+
+            /// JSAPI下单 (partner): creates an order for a special merchant and answers the prepay_id
+            /// a pay-sign needs.
+            ///
+            /// Args:
+            ///     sp_appid: An AppID bound to the provider.
+            ///     sp_mchid: The provider's merchant id: the client's own `mchid`.
+            ///     sub_mchid: The special merchant the order belongs to.
+            ///     description: Shown in the payer's bill (at most 127 characters).
+            ///     out_trade_no: The merchant order number: 6 to 32 of `0-9 A-Z a-z _ - | *`,
+            ///         unique.
+            ///     notify_url: Where the payment notification goes: `https://` (or `http://` to a
+            ///         loopback host), no query string, at most 255 characters.
+            ///     amount: `{total, currency?}`: the amount in fen.
+            ///     payer: `{sp_openid}` or `{sub_openid}`: exactly one.
+            ///     attach: Merchant data echoed by the query and the notification once paid (at
+            ///         most 128).
+            ///     detail: `{cost_price?, invoice_id?, goods_detail?}`.
+            ///     goods_tag: Coupon or discount tag.
+            ///     limit_pay: Funding sources the payer may not use.
+            ///     scene_info: `{payer_client_ip, device_id?, store_info?}`.
+            ///     settle_info: `{profit_sharing?}`.
+            ///     sub_appid: An AppID bound to the special merchant; required with
+            ///         `payer.sub_openid`.
+            ///     support_fapiao: Whether an e-invoice entry is shown after payment.
+            ///     time_expire: The last moment the payer may pay, RFC 3339 (not in the past).
+            #[pyo3(signature = (sp_appid, sp_mchid, sub_mchid, description, out_trade_no, notify_url, amount, payer, attach=None, detail=None, goods_tag=None, limit_pay=None, scene_info=None, settle_info=None, sub_appid=None, support_fapiao=None, time_expire=None))]
+            #[allow(clippy::too_many_arguments)]
+            fn jsapi_prepay(
+                &self,
+                py: Python<'_>,
+                sp_appid: String,
+                sp_mchid: String,
+                sub_mchid: String,
+                description: String,
+                out_trade_no: String,
+                notify_url: String,
+                amount: crate::convert::JsonArg,
+                payer: crate::convert::JsonArg,
+                attach: Option<String>,
+                detail: Option<crate::convert::JsonArg>,
+                goods_tag: Option<String>,
+                limit_pay: Option<Vec<String>>,
+                scene_info: Option<crate::convert::JsonArg>,
+                settle_info: Option<crate::convert::JsonArg>,
+                sub_appid: Option<String>,
+                support_fapiao: Option<bool>,
+                time_expire: Option<String>,
+            ) -> PyResult<Py<PyAny>> {
+                let args = serde_json::json!({
+                    "sp_appid": sp_appid,
+                    "sp_mchid": sp_mchid,
+                    "sub_mchid": sub_mchid,
+                    "description": description,
+                    "out_trade_no": out_trade_no,
+                    "notify_url": notify_url,
+                    "amount": amount,
+                    "payer": payer,
+                    "attach": attach,
+                    "detail": detail,
+                    "goods_tag": goods_tag,
+                    "limit_pay": limit_pay,
+                    "scene_info": scene_info,
+                    "settle_info": settle_info,
+                    "sub_appid": sub_appid,
+                    "support_fapiao": support_fapiao,
+                    "time_expire": time_expire,
+                });
+                self.call(py, Operation::JsapiPrepay, &args)
+            }
+
+            /// 商户订单号查询订单 (partner): the order in any state; 404 ORDER_NOT_EXIST when there is none.
+            ///
+            /// Args:
+            ///     out_trade_no: The merchant order number (sent in the path).
+            ///     sp_mchid: The provider's merchant id.
+            ///     sub_mchid: The special merchant.
+            #[pyo3(signature = (out_trade_no, sp_mchid, sub_mchid))]
+            fn query_order_by_out_trade_no(
+                &self,
+                py: Python<'_>,
+                out_trade_no: String,
+                sp_mchid: String,
+                sub_mchid: String,
+            ) -> PyResult<Py<PyAny>> {
+                let args = serde_json::json!({
+                    "out_trade_no": out_trade_no,
+                    "sp_mchid": sp_mchid,
+                    "sub_mchid": sub_mchid,
+                });
+                self.call(py, Operation::QueryOrderByOutTradeNo, &args)
+            }
+
+            /// 微信支付订单号查询订单 (partner): a paid order; 404 ORDER_NOT_EXIST otherwise.
+            ///
+            /// Args:
+            ///     transaction_id: The WeChat Pay order number (sent in the path).
+            ///     sp_mchid: The provider's merchant id.
+            ///     sub_mchid: The special merchant.
+            #[pyo3(signature = (transaction_id, sp_mchid, sub_mchid))]
+            fn query_order_by_transaction_id(
+                &self,
+                py: Python<'_>,
+                transaction_id: String,
+                sp_mchid: String,
+                sub_mchid: String,
+            ) -> PyResult<Py<PyAny>> {
+                let args = serde_json::json!({
+                    "transaction_id": transaction_id,
+                    "sp_mchid": sp_mchid,
+                    "sub_mchid": sub_mchid,
+                });
+                self.call(py, Operation::QueryOrderByTransactionId, &args)
+            }
+
+            /// 关闭订单 (partner): closes an unpaid order (204); a paid order cannot be closed.
+            ///
+            /// Args:
+            ///     out_trade_no: The merchant order number (sent in the path).
+            ///     sp_mchid: The provider's merchant id.
+            ///     sub_mchid: The special merchant.
+            #[pyo3(signature = (out_trade_no, sp_mchid, sub_mchid))]
+            fn close_order(
+                &self,
+                py: Python<'_>,
+                out_trade_no: String,
+                sp_mchid: String,
+                sub_mchid: String,
+            ) -> PyResult<Py<PyAny>> {
+                let args = serde_json::json!({
+                    "out_trade_no": out_trade_no,
+                    "sp_mchid": sp_mchid,
+                    "sub_mchid": sub_mchid,
+                });
+                self.call(py, Operation::CloseOrder, &args)
+            }
+
+            /// JSAPI调起支付: the six values a page passes to getBrandWCPayRequest, signed with the
+            /// merchant key.
+            ///
+            /// Args:
+            ///     app_id: The AppID the payer is in: `sub_appid` when the prepay named
+            ///         `sub_openid`, else `sp_appid` (PAYMENTS.md §2.3).
+            ///     prepay_id: The prepay's `prepay_id`.
+            ///     nonce_str: The nonce to sign with (default: 32 fresh random characters); fixed
+            ///         only to reproduce a vector.
+            ///     time_stamp: Unix seconds to sign at (default: now); fixed only to reproduce a
+            ///         vector.
+            #[pyo3(signature = (app_id, prepay_id, nonce_str=None, time_stamp=None))]
+            fn request_payment(
+                &self,
+                py: Python<'_>,
+                app_id: String,
+                prepay_id: String,
+                nonce_str: Option<String>,
+                time_stamp: Option<i64>,
+            ) -> PyResult<Py<PyAny>> {
+                let args = serde_json::json!({
+                    "app_id": app_id,
+                    "prepay_id": prepay_id,
+                    "nonce_str": nonce_str,
+                    "time_stamp": time_stamp,
+                });
+                self.call(py, Operation::RequestPayment, &args)
+            }
+
+            /// The transaction_id a receipt's check_code needs, by one order query within a
+            /// deadline; null when the order is not paid or unknown.
+            ///
+            /// Args:
+            ///     sub_mch_id: The receipt's `sub_mch_id`.
+            ///     out_trade_no: The receipt's `out_trade_no`, decoded.
+            ///     timeout_ms: How long the query may take, in milliseconds (default 1000,
+            ///         PAYMENTS.md §6.1).
+            #[pyo3(signature = (sub_mch_id, out_trade_no, timeout_ms=None))]
+            fn resolve_transaction_id(
+                &self,
+                py: Python<'_>,
+                sub_mch_id: String,
+                out_trade_no: String,
+                timeout_ms: Option<i64>,
+            ) -> PyResult<Py<PyAny>> {
+                let args = serde_json::json!({
+                    "sub_mch_id": sub_mch_id,
+                    "out_trade_no": out_trade_no,
+                    "timeout_ms": timeout_ms,
+                });
+                self.call(py, Operation::ResolveTransactionId, &args)
+            }
             // goldplan-codegen:end operations
 
             /// Verifies and decrypts a callback from its raw headers and body;

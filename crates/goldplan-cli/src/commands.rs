@@ -35,8 +35,9 @@ fn to_json(value: &Value) -> Vec<u8> {
     serde_json::to_vec(value).unwrap_or_default()
 }
 
-/// `goldplan gold-plan <operation>`: any remote operation of the registry.
-pub async fn gold_plan(settings: &Settings, call: RegistryCall, out: Out) -> Result<u8> {
+/// `goldplan gold-plan <operation>` and `goldplan pay <operation>`: a registry operation run
+/// from its JSON arguments.
+pub async fn registry_call(settings: &Settings, call: RegistryCall, out: Out) -> Result<u8> {
     let client = settings.client(Keys::Configured)?;
     let reply = client
         .call_json(call.operation, &to_json(&call.arguments))

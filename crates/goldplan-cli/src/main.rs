@@ -58,10 +58,16 @@ enum Command {
         #[command(subcommand)]
         command: CertsCommand,
     },
-    /// The API operations of the registry (the five Gold Plan calls), one subcommand each.
+    /// The Gold Plan calls of the operation registry, one subcommand each.
     GoldPlan {
         #[command(subcommand)]
-        operation: operations::RegistryCall,
+        operation: operations::GoldPlanCall,
+    },
+    /// Partner JSAPI payments of the operation registry: prepay, sign (the front-end
+    /// pay-sign), query, query-by-id, close, resolve.
+    Pay {
+        #[command(subcommand)]
+        operation: operations::PayCall,
     },
     /// Send any signed APIv3 request and print the verified response.
     Request {
@@ -225,7 +231,10 @@ async fn run(cli: Cli, out: Out) -> goldplan::Result<u8> {
             command: CertsCommand::Download { output },
         } => commands::certs_download(&cli.config.resolve()?, &output, out).await,
         Command::GoldPlan { operation } => {
-            commands::gold_plan(&cli.config.resolve()?, operation, out).await
+            commands::registry_call(&cli.config.resolve()?, operation.0, out).await
+        }
+        Command::Pay { operation } => {
+            commands::registry_call(&cli.config.resolve()?, operation.0, out).await
         }
         Command::Request { method, path, body } => {
             commands::request(&cli.config.resolve()?, &method, &path, body.as_deref(), out).await

@@ -1,7 +1,8 @@
-//! The registry's API operations as `goldplan gold-plan <operation>` subcommands: one
-//! subcommand per remote [`Operation`], one flag per parameter of its arguments schema, built
-//! when the command line is parsed. A new operation in the registry is a new subcommand here
-//! without an edit.
+//! The registry's operations as subcommands, one group per service: `goldplan gold-plan
+//! <operation>` and `goldplan pay <operation>`. One subcommand per remote or client
+//! [`Operation`] of the service, one flag per parameter of its arguments schema, built when the
+//! command line is parsed. A new operation in the registry is a new subcommand here without an
+//! edit.
 
 use clap::{Arg, ArgAction, ArgMatches, Command, FromArgMatches, Subcommand};
 use goldplan::client::Operation;
@@ -16,6 +17,16 @@ const OLD_FLAGS: &[(&str, &str)] = &[
     ("advertising_industry_filters", "industry"),
 ];
 
+/// Short names the `pay` group also answers to (`goldplan pay prepay`): alias → operation.
+const SHORT_NAMES: &[(&str, Operation)] = &[
+    ("prepay", Operation::JsapiPrepay),
+    ("sign", Operation::RequestPayment),
+    ("query", Operation::QueryOrderByOutTradeNo),
+    ("query-by-id", Operation::QueryOrderByTransactionId),
+    ("close", Operation::CloseOrder),
+    ("resolve", Operation::ResolveTransactionId),
+];
+
 /// One registry operation and its arguments object, as parsed from the command line.
 #[derive(Debug, Clone)]
 pub struct RegistryCall {
@@ -25,13 +36,14 @@ pub struct RegistryCall {
     pub arguments: Value,
 }
 
-/// The remote operations with their parameters. The registry's own schemas always read as
-/// parameters (the registry test in the core checks it); one that did not would be left out
-/// rather than break every other subcommand.
-fn remote_operations() -> Vec<(Operation, String, Vec<Param>)> {
+/// The operations of `service` that run on a client from JSON (remote calls and client
+/// operations), with their parameters. The registry's own schemas always read as parameters
+/// (the registry test in the core checks it); one that did not would be left out rather than
+/// break every other subcommand.
+fn operations_of(service: &str) -> Vec<(Operation, String, Vec<Param>)> {
     Operation::ALL
         .iter()
-        .filter(|op| op.endpoint().is_some())
+        .filter(|op| op.service() == Some(service))
         .filter_map(|op| {
             let descriptor = op.descriptor();
             let params = parameters(&descriptor.arguments).ok()?;
@@ -46,6 +58,9 @@ fn flag(name: &str) -> String {
 
 fn subcommand(operation: Operation, doc: String, params: &[Param]) -> Command {
     let mut command = Command::new(flag(operation.as_str())).about(doc);
+    for (alias, _) in SHORT_NAMES.iter().filter(|(_, op)| *op == operation) {
+        command = command.visible_alias(*alias);
+    }
     for param in params {
         let mut help = param.doc.clone();
         if let Some(values) = param.ty.choices() {
@@ -99,14 +114,14 @@ fn argument(param: &Param, matches: &ArgMatches) -> Option<Value> {
     }
 }
 
-impl FromArgMatches for RegistryCall {
-    fn from_arg_matches(matches: &ArgMatches) -> Result<RegistryCall, clap::Error> {
+impl RegistryCall {
+    fn parse(service: &str, matches: &ArgMatches) -> Result<RegistryCall, clap::Error> {
         let (name, matches) = matches
             .subcommand()
             .ok_or_else(|| clap::Error::new(clap::error::ErrorKind::MissingSubcommand))?;
-        let (operation, _, params) = remote_operations()
+        let (operation, _, params) = operations_of(service)
             .into_iter()
-            .find(|(op, _, _)| flag(op.as_str()) == name)
+            .find(|(op, _, _)| names_of(*op).any(|n| n == name))
             .ok_or_else(|| clap::Error::new(clap::error::ErrorKind::InvalidSubcommand))?;
         let arguments: Map<String, Value> = params
             .iter()
@@ -118,41 +133,138 @@ impl FromArgMatches for RegistryCall {
         })
     }
 
-    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
-        *self = RegistryCall::from_arg_matches(matches)?;
-        Ok(())
-    }
-}
-
-impl Subcommand for RegistryCall {
-    fn augment_subcommands(command: Command) -> Command {
-        remote_operations()
+    fn subcommands(service: &str, command: Command) -> Command {
+        operations_of(service)
             .into_iter()
             .fold(command, |command, (op, doc, params)| {
                 command.subcommand(subcommand(op, doc, &params))
             })
     }
 
-    fn augment_subcommands_for_update(command: Command) -> Command {
-        RegistryCall::augment_subcommands(command)
-    }
-
-    fn has_subcommand(name: &str) -> bool {
+    fn has(service: &str, name: &str) -> bool {
         Operation::ALL
             .iter()
-            .any(|op| op.endpoint().is_some() && flag(op.as_str()) == name)
+            .any(|op| op.service() == Some(service) && names_of(*op).any(|n| n == name))
     }
 }
 
+/// The subcommand name of `op` and its short names.
+fn names_of(op: Operation) -> impl Iterator<Item = String> {
+    std::iter::once(flag(op.as_str())).chain(
+        SHORT_NAMES
+            .iter()
+            .filter(move |(_, o)| *o == op)
+            .map(|(alias, _)| (*alias).to_owned()),
+    )
+}
+
+/// Declares the subcommand group of one service.
+macro_rules! service_group {
+    ($(#[$doc:meta])* $group:ident, $service:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $group(pub RegistryCall);
+
+        impl FromArgMatches for $group {
+            fn from_arg_matches(matches: &ArgMatches) -> Result<$group, clap::Error> {
+                RegistryCall::parse($service, matches).map($group)
+            }
+
+            fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+                *self = $group::from_arg_matches(matches)?;
+                Ok(())
+            }
+        }
+
+        impl Subcommand for $group {
+            fn augment_subcommands(command: Command) -> Command {
+                RegistryCall::subcommands($service, command)
+            }
+
+            fn augment_subcommands_for_update(command: Command) -> Command {
+                RegistryCall::subcommands($service, command)
+            }
+
+            fn has_subcommand(name: &str) -> bool {
+                RegistryCall::has($service, name)
+            }
+        }
+    };
+}
+
+service_group!(
+    /// `goldplan gold-plan <operation>`: the Gold Plan calls.
+    GoldPlanCall,
+    "gold_plan"
+);
+service_group!(
+    /// `goldplan pay <operation>`: partner JSAPI payments.
+    PayCall,
+    "payments"
+);
+
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
 
     fn parse(args: &[&str]) -> Result<RegistryCall, clap::Error> {
-        let command = RegistryCall::augment_subcommands(Command::new("gold-plan"));
+        let command = GoldPlanCall::augment_subcommands(Command::new("gold-plan"));
         let matches = command.try_get_matches_from(args)?;
-        RegistryCall::from_arg_matches(&matches)
+        GoldPlanCall::from_arg_matches(&matches).map(|call| call.0)
+    }
+
+    fn parse_pay(args: &[&str]) -> Result<RegistryCall, clap::Error> {
+        let command = PayCall::augment_subcommands(Command::new("pay"));
+        let matches = command.try_get_matches_from(args)?;
+        PayCall::from_arg_matches(&matches).map(|call| call.0)
+    }
+
+    #[test]
+    fn payments_answer_to_their_names_and_short_names_with_json_objects() {
+        let prepay = parse_pay(&[
+            "pay",
+            "prepay",
+            "--sp-appid",
+            "wx8888888888888888",
+            "--sp-mchid",
+            "1900000100",
+            "--sub-mchid",
+            "1900000109",
+            "--description",
+            "d",
+            "--out-trade-no",
+            "ORDER1",
+            "--notify-url",
+            "https://x.example/n",
+            "--amount",
+            r#"{"total":100}"#,
+            "--payer",
+            r#"{"sp_openid":"o"}"#,
+        ])
+        .unwrap();
+        assert_eq!(prepay.operation, Operation::JsapiPrepay);
+        assert_eq!(
+            prepay.arguments["amount"],
+            serde_json::json!({"total": 100})
+        );
+        let sign = parse_pay(&["pay", "sign", "--app-id", "wx1", "--prepay-id", "wx2"]).unwrap();
+        assert_eq!(sign.operation, Operation::RequestPayment);
+        let close = parse_pay(&[
+            "pay",
+            "close-order",
+            "--out-trade-no",
+            "ORDER1",
+            "--sp-mchid",
+            "1",
+            "--sub-mchid",
+            "2",
+        ])
+        .unwrap();
+        assert_eq!(close.operation, Operation::CloseOrder);
+        // Each group holds its own service only.
+        assert!(parse_pay(&["pay", "close-advertising-show", "--sub-mchid", "1"]).is_err());
+        assert!(parse(&["gold-plan", "prepay"]).is_err());
     }
 
     #[test]
@@ -171,10 +283,16 @@ mod tests {
             call.arguments,
             serde_json::json!({"sub_mchid": "1900000109", "operation_type": "open"})
         );
-        let all = RegistryCall::augment_subcommands(Command::new("gold-plan"));
+        let gold_plan = GoldPlanCall::augment_subcommands(Command::new("gold-plan"));
+        let pay = PayCall::augment_subcommands(Command::new("pay"));
         for op in Operation::ALL.iter().filter(|op| op.endpoint().is_some()) {
-            assert!(all.find_subcommand(flag(op.as_str())).is_some(), "{op}");
-            assert!(RegistryCall::has_subcommand(&flag(op.as_str())));
+            let (group, has): (&Command, fn(&str) -> bool) = match op.service() {
+                Some("gold_plan") => (&gold_plan, GoldPlanCall::has_subcommand),
+                Some("payments") => (&pay, PayCall::has_subcommand),
+                other => panic!("{op}: no CLI group for service {other:?}"),
+            };
+            assert!(group.find_subcommand(flag(op.as_str())).is_some(), "{op}");
+            assert!(has(&flag(op.as_str())));
         }
     }
 

@@ -28,14 +28,20 @@ impl Op {
     }
 }
 
-/// The operations that get a typed method in every binding: the registry's remote calls (the
-/// client's own operations, such as uploads and the generic request, take bytes or free
-/// shapes and keep hand-written, idiomatic methods).
+/// Client operations whose methods stay hand-written in Python, Node, PHP and Java: they take
+/// bytes or free shapes (an image, any request) or return native objects (certificates), where
+/// an idiomatic signature beats a generated one. Every other client operation is generated.
+pub const HAND_WRITTEN: &[&str] = &["upload_image", "request", "refresh_certificates"];
+
+/// The operations that get a typed method in every binding: the registry's remote calls and
+/// the client operations that are not [`HAND_WRITTEN`] (such as the JSAPI pay-sign).
 pub fn typed_operations() -> Result<Vec<Op>, String> {
     Operation::ALL
         .iter()
         .map(|op| (op, op.descriptor()))
-        .filter(|(_, d)| d.kind == "remote")
+        .filter(|(_, d)| {
+            d.kind == "remote" || (d.kind == "client" && !HAND_WRITTEN.contains(&d.name))
+        })
         .map(|(op, d)| {
             Ok(Op {
                 operation: *op,

@@ -67,6 +67,7 @@ _AdvertisingIndustryFiltersChoice = Literal[
     "PUBLISHING_MEDIA",
     "HOME_DIGITAL",
 ]
+_LimitPayChoice = Literal["no_balance", "no_credit", "no_debit", "balance_only"]
 # goldplan-codegen:end choices
 
 __all__ = [
@@ -256,6 +257,123 @@ class Client:
         Args:
             sub_mchid: Special merchant id.
         """
+    def jsapi_prepay(
+        self,
+        sp_appid: str,
+        sp_mchid: str,
+        sub_mchid: str,
+        description: str,
+        out_trade_no: str,
+        notify_url: str,
+        amount: Any,
+        payer: Any,
+        attach: Optional[str] = ...,
+        detail: Optional[Any] = ...,
+        goods_tag: Optional[str] = ...,
+        limit_pay: Optional[Sequence[Union[_LimitPayChoice, str]]] = ...,
+        scene_info: Optional[Any] = ...,
+        settle_info: Optional[Any] = ...,
+        sub_appid: Optional[str] = ...,
+        support_fapiao: Optional[bool] = ...,
+        time_expire: Optional[str] = ...,
+    ) -> Reply:
+        """JSAPI下单 (partner): creates an order for a special merchant and answers the prepay_id a
+        pay-sign needs.
+
+        Args:
+            sp_appid: An AppID bound to the provider.
+            sp_mchid: The provider's merchant id: the client's own `mchid`.
+            sub_mchid: The special merchant the order belongs to.
+            description: Shown in the payer's bill (at most 127 characters).
+            out_trade_no: The merchant order number: 6 to 32 of `0-9 A-Z a-z _ - | *`, unique.
+            notify_url: Where the payment notification goes: `https://` (or `http://` to a
+                loopback host), no query string, at most 255 characters.
+            amount: `{total, currency?}`: the amount in fen.
+            payer: `{sp_openid}` or `{sub_openid}`: exactly one.
+            attach: Merchant data echoed by the query and the notification once paid (at most
+                128).
+            detail: `{cost_price?, invoice_id?, goods_detail?}`.
+            goods_tag: Coupon or discount tag.
+            limit_pay: Funding sources the payer may not use.
+            scene_info: `{payer_client_ip, device_id?, store_info?}`.
+            settle_info: `{profit_sharing?}`.
+            sub_appid: An AppID bound to the special merchant; required with `payer.sub_openid`.
+            support_fapiao: Whether an e-invoice entry is shown after payment.
+            time_expire: The last moment the payer may pay, RFC 3339 (not in the past).
+        """
+    def query_order_by_out_trade_no(
+        self,
+        out_trade_no: str,
+        sp_mchid: str,
+        sub_mchid: str,
+    ) -> Reply:
+        """商户订单号查询订单 (partner): the order in any state; 404 ORDER_NOT_EXIST when there is none.
+
+        Args:
+            out_trade_no: The merchant order number (sent in the path).
+            sp_mchid: The provider's merchant id.
+            sub_mchid: The special merchant.
+        """
+    def query_order_by_transaction_id(
+        self,
+        transaction_id: str,
+        sp_mchid: str,
+        sub_mchid: str,
+    ) -> Reply:
+        """微信支付订单号查询订单 (partner): a paid order; 404 ORDER_NOT_EXIST otherwise.
+
+        Args:
+            transaction_id: The WeChat Pay order number (sent in the path).
+            sp_mchid: The provider's merchant id.
+            sub_mchid: The special merchant.
+        """
+    def close_order(
+        self,
+        out_trade_no: str,
+        sp_mchid: str,
+        sub_mchid: str,
+    ) -> Reply:
+        """关闭订单 (partner): closes an unpaid order (204); a paid order cannot be closed.
+
+        Args:
+            out_trade_no: The merchant order number (sent in the path).
+            sp_mchid: The provider's merchant id.
+            sub_mchid: The special merchant.
+        """
+    def request_payment(
+        self,
+        app_id: str,
+        prepay_id: str,
+        nonce_str: Optional[str] = ...,
+        time_stamp: Optional[int] = ...,
+    ) -> Reply:
+        """JSAPI调起支付: the six values a page passes to getBrandWCPayRequest, signed with the
+        merchant key.
+
+        Args:
+            app_id: The AppID the payer is in: `sub_appid` when the prepay named `sub_openid`,
+                else `sp_appid` (PAYMENTS.md §2.3).
+            prepay_id: The prepay's `prepay_id`.
+            nonce_str: The nonce to sign with (default: 32 fresh random characters); fixed only
+                to reproduce a vector.
+            time_stamp: Unix seconds to sign at (default: now); fixed only to reproduce a
+                vector.
+        """
+    def resolve_transaction_id(
+        self,
+        sub_mch_id: str,
+        out_trade_no: str,
+        timeout_ms: Optional[int] = ...,
+    ) -> Reply:
+        """The transaction_id a receipt's check_code needs, by one order query within a deadline;
+        null when the order is not paid or unknown.
+
+        Args:
+            sub_mch_id: The receipt's `sub_mch_id`.
+            out_trade_no: The receipt's `out_trade_no`, decoded.
+            timeout_ms: How long the query may take, in milliseconds (default 1000, PAYMENTS.md
+                §6.1).
+        """
     # goldplan-codegen:end client
     def parse_notification(
         self, headers: _Headers, body: _Bytes, *, replay_guard: Optional[Callable[[str], bool]] = ...
@@ -367,6 +485,123 @@ class AsyncClient:
 
         Args:
             sub_mchid: Special merchant id.
+        """
+    def jsapi_prepay(
+        self,
+        sp_appid: str,
+        sp_mchid: str,
+        sub_mchid: str,
+        description: str,
+        out_trade_no: str,
+        notify_url: str,
+        amount: Any,
+        payer: Any,
+        attach: Optional[str] = ...,
+        detail: Optional[Any] = ...,
+        goods_tag: Optional[str] = ...,
+        limit_pay: Optional[Sequence[Union[_LimitPayChoice, str]]] = ...,
+        scene_info: Optional[Any] = ...,
+        settle_info: Optional[Any] = ...,
+        sub_appid: Optional[str] = ...,
+        support_fapiao: Optional[bool] = ...,
+        time_expire: Optional[str] = ...,
+    ) -> Awaitable[Reply]:
+        """JSAPI下单 (partner): creates an order for a special merchant and answers the prepay_id a
+        pay-sign needs.
+
+        Args:
+            sp_appid: An AppID bound to the provider.
+            sp_mchid: The provider's merchant id: the client's own `mchid`.
+            sub_mchid: The special merchant the order belongs to.
+            description: Shown in the payer's bill (at most 127 characters).
+            out_trade_no: The merchant order number: 6 to 32 of `0-9 A-Z a-z _ - | *`, unique.
+            notify_url: Where the payment notification goes: `https://` (or `http://` to a
+                loopback host), no query string, at most 255 characters.
+            amount: `{total, currency?}`: the amount in fen.
+            payer: `{sp_openid}` or `{sub_openid}`: exactly one.
+            attach: Merchant data echoed by the query and the notification once paid (at most
+                128).
+            detail: `{cost_price?, invoice_id?, goods_detail?}`.
+            goods_tag: Coupon or discount tag.
+            limit_pay: Funding sources the payer may not use.
+            scene_info: `{payer_client_ip, device_id?, store_info?}`.
+            settle_info: `{profit_sharing?}`.
+            sub_appid: An AppID bound to the special merchant; required with `payer.sub_openid`.
+            support_fapiao: Whether an e-invoice entry is shown after payment.
+            time_expire: The last moment the payer may pay, RFC 3339 (not in the past).
+        """
+    def query_order_by_out_trade_no(
+        self,
+        out_trade_no: str,
+        sp_mchid: str,
+        sub_mchid: str,
+    ) -> Awaitable[Reply]:
+        """商户订单号查询订单 (partner): the order in any state; 404 ORDER_NOT_EXIST when there is none.
+
+        Args:
+            out_trade_no: The merchant order number (sent in the path).
+            sp_mchid: The provider's merchant id.
+            sub_mchid: The special merchant.
+        """
+    def query_order_by_transaction_id(
+        self,
+        transaction_id: str,
+        sp_mchid: str,
+        sub_mchid: str,
+    ) -> Awaitable[Reply]:
+        """微信支付订单号查询订单 (partner): a paid order; 404 ORDER_NOT_EXIST otherwise.
+
+        Args:
+            transaction_id: The WeChat Pay order number (sent in the path).
+            sp_mchid: The provider's merchant id.
+            sub_mchid: The special merchant.
+        """
+    def close_order(
+        self,
+        out_trade_no: str,
+        sp_mchid: str,
+        sub_mchid: str,
+    ) -> Awaitable[Reply]:
+        """关闭订单 (partner): closes an unpaid order (204); a paid order cannot be closed.
+
+        Args:
+            out_trade_no: The merchant order number (sent in the path).
+            sp_mchid: The provider's merchant id.
+            sub_mchid: The special merchant.
+        """
+    def request_payment(
+        self,
+        app_id: str,
+        prepay_id: str,
+        nonce_str: Optional[str] = ...,
+        time_stamp: Optional[int] = ...,
+    ) -> Awaitable[Reply]:
+        """JSAPI调起支付: the six values a page passes to getBrandWCPayRequest, signed with the
+        merchant key.
+
+        Args:
+            app_id: The AppID the payer is in: `sub_appid` when the prepay named `sub_openid`,
+                else `sp_appid` (PAYMENTS.md §2.3).
+            prepay_id: The prepay's `prepay_id`.
+            nonce_str: The nonce to sign with (default: 32 fresh random characters); fixed only
+                to reproduce a vector.
+            time_stamp: Unix seconds to sign at (default: now); fixed only to reproduce a
+                vector.
+        """
+    def resolve_transaction_id(
+        self,
+        sub_mch_id: str,
+        out_trade_no: str,
+        timeout_ms: Optional[int] = ...,
+    ) -> Awaitable[Reply]:
+        """The transaction_id a receipt's check_code needs, by one order query within a deadline;
+        null when the order is not paid or unknown.
+
+        Args:
+            sub_mch_id: The receipt's `sub_mch_id`.
+            out_trade_no: The receipt's `out_trade_no`, decoded.
+            timeout_ms: How long the query may take, in milliseconds (default 1000, PAYMENTS.md
+                §6.1).
         """
     # goldplan-codegen:end async-client
     def parse_notification(

@@ -198,6 +198,176 @@ public final class GoldPlanClient implements AutoCloseable {
         args.addProperty("sub_mchid", subMchid);
         return call("close_advertising_show", args);
     }
+
+    /**
+     * JSAPI下单 (partner): creates an order for a special merchant and answers the prepay_id a
+     * pay-sign needs.
+     *
+     * @param spAppid An AppID bound to the provider.
+     * @param spMchid The provider's merchant id: the client's own {@code mchid}.
+     * @param subMchid The special merchant the order belongs to.
+     * @param description Shown in the payer's bill (at most 127 characters).
+     * @param outTradeNo The merchant order number: 6 to 32 of {@code 0-9 A-Z a-z _ - | *},
+     *     unique.
+     * @param notifyUrl Where the payment notification goes: {@code https://} (or
+     *     {@code http://} to a loopback host), no query string, at most 255 characters.
+     * @param amount <code>{total, currency?}</code>: the amount in fen. JSON text.
+     * @param payer <code>{sp_openid}</code> or <code>{sub_openid}</code>: exactly one. JSON
+     *     text.
+     * @param attach Merchant data echoed by the query and the notification once paid (at most
+     *     128). May be {@code null} (left out).
+     * @param detail <code>{cost_price?, invoice_id?, goods_detail?}</code>. JSON text. May be
+     *     {@code null} (left out).
+     * @param goodsTag Coupon or discount tag. May be {@code null} (left out).
+     * @param limitPay Funding sources the payer may not use. Each one of {@code "no_balance"},
+     *     {@code "no_credit"}, {@code "no_debit"}, {@code "balance_only"} (checked by the library,
+     *     in any letter case). May be {@code null} (left out).
+     * @param sceneInfo <code>{payer_client_ip, device_id?, store_info?}</code>. JSON text. May
+     *     be {@code null} (left out).
+     * @param settleInfo <code>{profit_sharing?}</code>. JSON text. May be {@code null} (left
+     *     out).
+     * @param subAppid An AppID bound to the special merchant; required with
+     *     {@code payer.sub_openid}. May be {@code null} (left out).
+     * @param supportFapiao Whether an e-invoice entry is shown after payment. May be
+     *     {@code null} (left out).
+     * @param timeExpire The last moment the payer may pay, RFC 3339 (not in the past). May be
+     *     {@code null} (left out).
+     * @return the reply: the JSON WeChat Pay answered and its {@code Request-ID}
+     */
+    public Reply jsapiPrepay(String spAppid, String spMchid, String subMchid, String description, String outTradeNo, String notifyUrl, String amount, String payer, String attach, String detail, String goodsTag, List<String> limitPay, String sceneInfo, String settleInfo, String subAppid, Boolean supportFapiao, String timeExpire) {
+        JsonObject args = new JsonObject();
+        args.addProperty("sp_appid", spAppid);
+        args.addProperty("sp_mchid", spMchid);
+        args.addProperty("sub_mchid", subMchid);
+        args.addProperty("description", description);
+        args.addProperty("out_trade_no", outTradeNo);
+        args.addProperty("notify_url", notifyUrl);
+        args.add("amount", json(amount));
+        args.add("payer", json(payer));
+        if (attach != null) {
+            args.addProperty("attach", attach);
+        }
+        if (detail != null) {
+            args.add("detail", json(detail));
+        }
+        if (goodsTag != null) {
+            args.addProperty("goods_tag", goodsTag);
+        }
+        if (limitPay != null) {
+            args.add("limit_pay", list(limitPay));
+        }
+        if (sceneInfo != null) {
+            args.add("scene_info", json(sceneInfo));
+        }
+        if (settleInfo != null) {
+            args.add("settle_info", json(settleInfo));
+        }
+        if (subAppid != null) {
+            args.addProperty("sub_appid", subAppid);
+        }
+        if (supportFapiao != null) {
+            args.addProperty("support_fapiao", supportFapiao);
+        }
+        if (timeExpire != null) {
+            args.addProperty("time_expire", timeExpire);
+        }
+        return call("jsapi_prepay", args);
+    }
+
+    /**
+     * 商户订单号查询订单 (partner): the order in any state; 404 ORDER_NOT_EXIST when there is none.
+     *
+     * @param outTradeNo The merchant order number (sent in the path).
+     * @param spMchid The provider's merchant id.
+     * @param subMchid The special merchant.
+     * @return the reply: the JSON WeChat Pay answered and its {@code Request-ID}
+     */
+    public Reply queryOrderByOutTradeNo(String outTradeNo, String spMchid, String subMchid) {
+        JsonObject args = new JsonObject();
+        args.addProperty("out_trade_no", outTradeNo);
+        args.addProperty("sp_mchid", spMchid);
+        args.addProperty("sub_mchid", subMchid);
+        return call("query_order_by_out_trade_no", args);
+    }
+
+    /**
+     * 微信支付订单号查询订单 (partner): a paid order; 404 ORDER_NOT_EXIST otherwise.
+     *
+     * @param transactionId The WeChat Pay order number (sent in the path).
+     * @param spMchid The provider's merchant id.
+     * @param subMchid The special merchant.
+     * @return the reply: the JSON WeChat Pay answered and its {@code Request-ID}
+     */
+    public Reply queryOrderByTransactionId(String transactionId, String spMchid, String subMchid) {
+        JsonObject args = new JsonObject();
+        args.addProperty("transaction_id", transactionId);
+        args.addProperty("sp_mchid", spMchid);
+        args.addProperty("sub_mchid", subMchid);
+        return call("query_order_by_transaction_id", args);
+    }
+
+    /**
+     * 关闭订单 (partner): closes an unpaid order (204); a paid order cannot be closed.
+     *
+     * @param outTradeNo The merchant order number (sent in the path).
+     * @param spMchid The provider's merchant id.
+     * @param subMchid The special merchant.
+     * @return the reply: no body (204), so its {@link Reply#json()} is {@code null}; its
+     *     {@link Reply#requestId()} is set
+     */
+    public Reply closeOrder(String outTradeNo, String spMchid, String subMchid) {
+        JsonObject args = new JsonObject();
+        args.addProperty("out_trade_no", outTradeNo);
+        args.addProperty("sp_mchid", spMchid);
+        args.addProperty("sub_mchid", subMchid);
+        return call("close_order", args);
+    }
+
+    /**
+     * JSAPI调起支付: the six values a page passes to getBrandWCPayRequest, signed with the merchant
+     * key.
+     *
+     * @param appId The AppID the payer is in: {@code sub_appid} when the prepay named
+     *     {@code sub_openid}, else {@code sp_appid} (PAYMENTS.md §2.3).
+     * @param prepayId The prepay's {@code prepay_id}.
+     * @param nonceStr The nonce to sign with (default: 32 fresh random characters); fixed only
+     *     to reproduce a vector. May be {@code null} (left out).
+     * @param timeStamp Unix seconds to sign at (default: now); fixed only to reproduce a
+     *     vector. May be {@code null} (left out).
+     * @return the reply: the JSON WeChat Pay answered and its {@code Request-ID}
+     */
+    public Reply requestPayment(String appId, String prepayId, String nonceStr, Long timeStamp) {
+        JsonObject args = new JsonObject();
+        args.addProperty("app_id", appId);
+        args.addProperty("prepay_id", prepayId);
+        if (nonceStr != null) {
+            args.addProperty("nonce_str", nonceStr);
+        }
+        if (timeStamp != null) {
+            args.addProperty("time_stamp", timeStamp);
+        }
+        return call("request_payment", args);
+    }
+
+    /**
+     * The transaction_id a receipt's check_code needs, by one order query within a deadline; null
+     * when the order is not paid or unknown.
+     *
+     * @param subMchId The receipt's {@code sub_mch_id}.
+     * @param outTradeNo The receipt's {@code out_trade_no}, decoded.
+     * @param timeoutMs How long the query may take, in milliseconds (default 1000, PAYMENTS.md
+     *     §6.1). May be {@code null} (left out).
+     * @return the reply: the JSON WeChat Pay answered and its {@code Request-ID}
+     */
+    public Reply resolveTransactionId(String subMchId, String outTradeNo, Long timeoutMs) {
+        JsonObject args = new JsonObject();
+        args.addProperty("sub_mch_id", subMchId);
+        args.addProperty("out_trade_no", outTradeNo);
+        if (timeoutMs != null) {
+            args.addProperty("timeout_ms", timeoutMs);
+        }
+        return call("resolve_transaction_id", args);
+    }
     // goldplan-codegen:end operations (generated, do not edit)
 
     /**
