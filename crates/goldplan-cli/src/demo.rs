@@ -1,6 +1,8 @@
 //! `goldplan demo`: the whole Gold Plan story against a sandbox started in-process, with no
 //! configuration: certificates, the five operations, a certificate rotation in the middle, a
-//! tampered response rejected, a callback verified and decrypted, a receipt link checked.
+//! tampered response rejected, then the payment that makes the Gold Plan page appear (prepay,
+//! pay-sign, the payer pays, the notification verified and decrypted, the order queried by
+//! both numbers) and that order's receipt link checked.
 
 use std::time::Duration;
 
@@ -10,10 +12,11 @@ use axum::http::{HeaderMap, StatusCode};
 use goldplan::credentials::{ApiV3Key, MerchantCredentials, PrivateKey};
 use goldplan::gold_plan::{IndustryType, OperationPayScene, OperationType};
 use goldplan::notification::Acknowledgement;
+use goldplan::payments::{Amount, JsapiPrepayRequest, PartnerTransaction, Payer};
 use goldplan::{Client, Error, Reply, Result, receipt};
 use goldplan_sandbox::{
-    CallbackRequest, DeliveryStatus, Fault, FaultKind, KeyMode, MerchantPatch, RotateRequest,
-    Sandbox, SandboxConfig, SandboxHandle,
+    DEFAULT_SUB_APPID, DEFAULT_SUB_OPENID, DeliveryStatus, Fault, FaultKind, KeyMode,
+    MerchantPatch, PayRequest, RotateRequest, Sandbox, SandboxConfig, SandboxHandle,
 };
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -22,6 +25,7 @@ use crate::output::{Out, exit};
 
 const SUB_MCHID: &str = "1900000109";
 const RECEIPT_LINK: &str = "https://receipt.example.com/goldplan/receipt";
+const OUT_TRADE_NO: &str = "GOLDPLAN-DEMO-0001";
 
 fn sandbox_error(e: goldplan_sandbox::SandboxError) -> Error {
     Error::Configuration(format!("sandbox: {e}"))
@@ -201,50 +205,64 @@ async fn story(sandbox: &SandboxHandle, out: Out) -> Result<Vec<Value>> {
     let r = client.close_advertising_show(SUB_MCHID).await?;
     s.reply("close_advertising_show", "ads off", &r);
 
-    let (transaction_id, ack_status) = callback(sandbox, &client, &mut s).await?;
+    let paid = payment(sandbox, &client, &info.sp_appid, &mut s).await?;
 
-    let out_trade_no = "GOLDPLAN-DEMO-0001";
-    let check_code =
-        receipt::expected_check_code(RECEIPT_LINK, SUB_MCHID, out_trade_no, &transaction_id);
-    let url = format!(
-        "{RECEIPT_LINK}?sub_mch_id={SUB_MCHID}&out_trade_no={out_trade_no}&check_code={check_code}"
-    );
+    let url = paid.receipt_url.ok_or_else(|| {
+        Error::Configuration("the sandbox gave no receipt URL for the paid order".into())
+    })?;
     let params = receipt::parse_receipt_query(&url)?;
-    let valid = params.verify(RECEIPT_LINK, &transaction_id);
+    let valid = params.verify(RECEIPT_LINK, &paid.transaction_id);
     let forged = receipt::verify_check_code(
         RECEIPT_LINK,
         SUB_MCHID,
         "SOMEONE-ELSES-ORDER",
-        &transaction_id,
-        &check_code,
+        &paid.transaction_id,
+        &params.check_code.raw,
     );
-    if !valid || forged {
+    if !valid || forged || params.out_trade_no.decoded != OUT_TRADE_NO {
         return Err(Error::Configuration(
             "the receipt check_code check misbehaved".into(),
         ));
     }
     s.step(
         "receipt page",
-        format!("check_code of {url} is valid; the same code for another order is rejected"),
+        format!(
+            "WeChat opens {url}: its check_code is valid for order {OUT_TRADE_NO} paid as {}; \
+             the same code for another order is rejected",
+            paid.transaction_id
+        ),
         None,
     );
     s.step(
         "done",
-        format!("callback acknowledged with HTTP {ack_status}"),
+        format!(
+            "payment notification acknowledged with HTTP {}",
+            paid.ack_status
+        ),
         None,
     );
     Ok(s.steps)
 }
 
-type Received = mpsc::UnboundedSender<std::result::Result<(String, String), String>>;
+/// What the payment story hands to the receipt page.
+struct Paid {
+    transaction_id: String,
+    receipt_url: Option<String>,
+    ack_status: u16,
+}
 
-/// Receives one callback like a merchant back-end would: raw body, headers, verify, decrypt,
-/// acknowledge.
-async fn callback(
+type Received = mpsc::UnboundedSender<std::result::Result<PartnerTransaction, String>>;
+
+/// The payment Gold Plan needs (PAYMENTS.md): prepay, the pay-sign for the page, the payer pays
+/// (the sandbox plays WeChat's client and checks the pay-sign), the notification received like
+/// a merchant back-end would (raw body, headers, verify, decrypt, acknowledge), and the order
+/// queried by both of its numbers.
+async fn payment(
     sandbox: &SandboxHandle,
     client: &Client,
+    sp_appid: &str,
     s: &mut Story,
-) -> Result<(String, u16)> {
+) -> Result<Paid> {
     async fn receive(
         State((client, tx)): State<(Client, Received)>,
         headers: HeaderMap,
@@ -253,9 +271,15 @@ async fn callback(
         let pairs = headers
             .iter()
             .map(|(n, v)| (n.as_str().to_owned(), v.as_bytes().to_vec()));
-        let ack = match client.parse_notification(pairs, &body, None).await {
+        let parsed = match client.parse_notification(pairs, &body, None).await {
             Ok(n) => {
-                let _ = tx.send(Ok((n.event_type.clone(), n.plaintext().to_owned())));
+                PartnerTransaction::from_notification(n.original_type.as_deref(), n.plaintext())
+            }
+            Err(e) => Err(e),
+        };
+        let ack = match parsed {
+            Ok(transaction) => {
+                let _ = tx.send(Ok(transaction));
                 Acknowledgement::success()
             }
             Err(e) => {
@@ -275,54 +299,146 @@ async fn callback(
         .with_state((client.clone(), tx));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
-        .map_err(|e| Error::Configuration(format!("cannot open the callback receiver: {e}")))?;
+        .map_err(|e| Error::Configuration(format!("cannot open the notification receiver: {e}")))?;
     let addr = listener
         .local_addr()
-        .map_err(|e| Error::Configuration(format!("callback receiver: {e}")))?;
+        .map_err(|e| Error::Configuration(format!("notification receiver: {e}")))?;
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
 
-    let transaction_id = "4200000000202611260000000001";
-    let request: CallbackRequest = serde_json::from_value(json!({
-        "url": format!("http://{addr}/notify"),
-        "event_type": "TRANSACTION.SUCCESS",
-        "summary": "支付成功",
-        "resource": {
-            "sp_mchid": client.mchid(),
-            "sub_mchid": SUB_MCHID,
-            "out_trade_no": "GOLDPLAN-DEMO-0001",
-            "transaction_id": transaction_id,
-            "trade_state": "SUCCESS",
-            "amount": {"total": 100, "currency": "CNY"}
+    let prepay = JsapiPrepayRequest {
+        sp_appid: sp_appid.to_owned(),
+        sp_mchid: client.mchid().to_owned(),
+        sub_appid: Some(DEFAULT_SUB_APPID.to_owned()),
+        sub_mchid: SUB_MCHID.to_owned(),
+        description: "点金计划演示商品".to_owned(),
+        out_trade_no: OUT_TRADE_NO.to_owned(),
+        time_expire: None,
+        attach: None,
+        notify_url: format!("http://{addr}/notify"),
+        goods_tag: None,
+        support_fapiao: None,
+        limit_pay: None,
+        amount: Amount {
+            total: 100,
+            currency: None,
         },
-        "max_attempts": 1
-    }))
-    .map_err(|e| Error::Configuration(format!("callback request: {e}")))?;
-    let sent = sandbox
-        .send_callback(request)
-        .await
-        .map_err(sandbox_error)?;
+        payer: Payer {
+            sp_openid: None,
+            sub_openid: Some(DEFAULT_SUB_OPENID.to_owned()),
+        },
+        detail: None,
+        scene_info: None,
+        settle_info: None,
+    };
+    let r = client.jsapi_prepay(&prepay).await?;
+    let prepay_id = r.data.prepay_id.clone();
+    s.reply(
+        "jsapi_prepay",
+        format!("order {OUT_TRADE_NO} of 1.00 CNY for {SUB_MCHID}: prepay_id {prepay_id}"),
+        &r,
+    );
+
+    let page = client
+        .request_payment(prepay.payment_app_id(), &prepay_id)
+        .await?;
+    s.step(
+        "request_payment",
+        format!(
+            "for getBrandWCPayRequest: appId {} (the payer's app), timeStamp {}, package {}, \
+             signType {}, paySign of {} characters",
+            page.app_id,
+            page.time_stamp,
+            page.package,
+            page.sign_type,
+            page.pay_sign.len()
+        ),
+        None,
+    );
+
+    let six = serde_json::to_value(&page)
+        .and_then(serde_json::from_value::<PayRequest>)
+        .map_err(|e| Error::Configuration(format!("pay request: {e}")))?;
+    let outcome = sandbox.pay(six).await.map_err(sandbox_error)?;
+    let transaction_id = outcome.transaction_id.clone().ok_or_else(|| {
+        Error::Configuration(format!(
+            "the payment did not go through: {}",
+            outcome.trade_state
+        ))
+    })?;
+    s.step(
+        "the payer pays",
+        format!("WeChat accepted the pay-sign; the order is paid as {transaction_id}"),
+        None,
+    );
+
+    let callback_id = outcome
+        .callback_id
+        .ok_or_else(|| Error::Configuration("no payment notification was sent".into()))?;
     let record = sandbox
-        .wait_for_callback(&sent.id, Duration::from_secs(10))
+        .wait_for_callback(&callback_id, Duration::from_secs(10))
         .await
         .map_err(sandbox_error)?;
     server.abort();
-    let received = rx
+    let notified = rx
         .recv()
         .await
-        .ok_or_else(|| Error::Configuration("the callback never reached the receiver".into()))?
-        .map_err(|e| Error::Configuration(format!("the callback was rejected: {e}")))?;
-    let status = record.attempts.last().and_then(|a| a.status).unwrap_or(0);
+        .ok_or_else(|| Error::Configuration("the notification never reached the receiver".into()))?
+        .map_err(|e| Error::Configuration(format!("the notification was rejected: {e}")))?;
+    let ack_status = record.attempts.last().and_then(|a| a.status).unwrap_or(0);
     if record.status != DeliveryStatus::Delivered {
         return Err(Error::Configuration(format!(
-            "the callback was not acknowledged (HTTP {status})"
+            "the notification was not acknowledged (HTTP {ack_status})"
         )));
     }
+    if notified.transaction_id.as_deref() != Some(transaction_id.as_str())
+        || !notified.trade_state.is_paid()
+    {
+        return Err(Error::Configuration(
+            "the notification does not describe the payment".into(),
+        ));
+    }
     s.step(
-        "callback",
-        format!("{} verified and decrypted: {}", received.0, received.1),
+        "payment notification",
+        format!(
+            "TRANSACTION.SUCCESS verified and decrypted: {} paid {} fen as {transaction_id}",
+            notified.out_trade_no,
+            notified
+                .amount
+                .as_ref()
+                .and_then(|a| a.payer_total)
+                .unwrap_or_default()
+        ),
         None,
     );
-    Ok((transaction_id.to_owned(), status))
+
+    let by_number = client
+        .query_order_by_out_trade_no(OUT_TRADE_NO, client.mchid(), SUB_MCHID)
+        .await?;
+    let by_id = client
+        .query_order_by_transaction_id(&transaction_id, client.mchid(), SUB_MCHID)
+        .await?;
+    if by_number.data.transaction_id != by_id.data.transaction_id
+        || by_id.data.transaction_id.as_deref() != Some(transaction_id.as_str())
+    {
+        return Err(Error::Configuration(
+            "the two order queries disagree".into(),
+        ));
+    }
+    s.reply(
+        "query_order_by_out_trade_no",
+        format!("{OUT_TRADE_NO}: {}", by_number.data.trade_state),
+        &by_number,
+    );
+    s.reply(
+        "query_order_by_transaction_id",
+        format!("{transaction_id}: {}", by_id.data.trade_state),
+        &by_id,
+    );
+    Ok(Paid {
+        transaction_id,
+        receipt_url: outcome.receipt_url,
+        ack_status,
+    })
 }
 
 fn serials(client: &Client) -> String {

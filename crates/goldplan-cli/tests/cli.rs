@@ -256,7 +256,12 @@ fn demo_runs_the_whole_story_with_no_configuration() {
         "open_advertising_show",
         "tampered response",
         "close_advertising_show",
-        "callback",
+        "jsapi_prepay",
+        "request_payment",
+        "the payer pays",
+        "payment notification",
+        "query_order_by_out_trade_no",
+        "query_order_by_transaction_id",
         "receipt page",
     ] {
         assert!(
@@ -270,7 +275,7 @@ fn demo_runs_the_whole_story_with_no_configuration() {
         .iter()
         .filter(|s| s["request_id"].is_string())
         .count();
-    assert!(with_ids >= 6, "every API step shows its Request-ID");
+    assert!(with_ids >= 9, "every API step shows its Request-ID");
 }
 
 /// `goldplan sandbox` as a process, configured by its own sandbox.json.
