@@ -291,6 +291,10 @@ def surfaces(config: str, notes: List[str]) -> Dict[str, Surface]:
             sequential_only=True),
         "Rust Client": Surface([str(RELEASE / "examples" / "cost_client"), "run",
                                 "--config", config]),
+        # A partner JSAPI prepay: a 300-odd-byte body instead of 80, the same signing and
+        # verification; what a payments-heavy back end pays per call.
+        "Rust Client (prepay)": Surface([str(RELEASE / "examples" / "cost_client"), "run",
+                                         "--config", config, "--operation", "prepay"]),
     }
     if C_CLIENT.exists():
         found["C (libgoldplan.so)"] = Surface([str(C_CLIENT), "--config", config])

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cost_client limit --config sandbox.json --iterations 2000 [--verifies-per-sign 10]
-//! cost_client run   --config sandbox.json --calls 2000 [--concurrency 16]
+//! cost_client run   --config sandbox.json --calls 2000 [--concurrency 16] [--operation prepay]
 //! cost_client floor --config sandbox.json --calls 2000
 //! ```
 //!
@@ -11,7 +11,8 @@
 //! signature and one verification, in µs, each timed over many iterations of a tight loop. `run` makes `calls`
 //! 点金计划管理 calls (OPEN, 200 with a signed JSON body), `concurrency` at a time, and prints the
 //! wall time; the harness measures the process's CPU time from outside (user + system, all
-//! threads).
+//! threads). With `--operation prepay` the calls are partner JSAPI prepays instead (the same
+//! order each time: the gateway answers its current `prepay_id`, as for a retry).
 //!
 //! `floor` makes the same calls with nothing but the RSA work and a socket: the sans-IO core
 //! signs, the request goes out on one kept-alive blocking `TcpStream` as literal HTTP/1.1
@@ -26,6 +27,7 @@ use std::time::Instant;
 use goldplan::clock::SystemClock;
 use goldplan::config::ClientConfig;
 use goldplan::gold_plan::OperationType;
+use goldplan::payments::{Amount, JsapiPrepayRequest, Payer};
 use goldplan::sign::{RsaSigner, sign_request_blocking};
 use goldplan::verify::{
     PublicKeyVerifier, VerificationPolicy, Verifier, WechatpayHeaders, verify_signed,
@@ -70,13 +72,67 @@ fn limit(
     Ok(())
 }
 
-async fn run(config: &ClientConfig, calls: usize, concurrency: usize) -> Result<(), AnyError> {
+/// The call `run` repeats.
+#[derive(Clone, Copy)]
+enum Call {
+    /// 点金计划管理 OPEN.
+    GoldPlan,
+    /// A partner JSAPI prepay (a body of 300-odd bytes, a `{prepay_id}` answer).
+    Prepay,
+}
+
+const SUB_MCHID: &str = "1900000109";
+
+fn prepay_request(sp_mchid: &str) -> JsapiPrepayRequest {
+    JsapiPrepayRequest {
+        sp_appid: goldplan_sandbox::DEFAULT_SP_APPID.to_owned(),
+        sp_mchid: sp_mchid.to_owned(),
+        sub_appid: Some(goldplan_sandbox::DEFAULT_SUB_APPID.to_owned()),
+        sub_mchid: SUB_MCHID.to_owned(),
+        description: "点金计划测试商品".to_owned(),
+        out_trade_no: "BENCH20261207".to_owned(),
+        time_expire: None,
+        attach: None,
+        notify_url: "https://provider.example.com/wxpay/notify".to_owned(),
+        goods_tag: None,
+        support_fapiao: None,
+        limit_pay: None,
+        amount: Amount {
+            total: 100,
+            currency: Some("CNY".to_owned()),
+        },
+        payer: Payer {
+            sp_openid: None,
+            sub_openid: Some(goldplan_sandbox::DEFAULT_SUB_OPENID.to_owned()),
+        },
+        detail: None,
+        scene_info: None,
+        settle_info: None,
+    }
+}
+
+async fn one_call(client: &goldplan::Client, call: Call) -> Result<(), goldplan::Error> {
+    match call {
+        Call::GoldPlan => client
+            .change_gold_plan_status(SUB_MCHID, OperationType::Open, None)
+            .await
+            .map(drop),
+        Call::Prepay => client
+            .jsapi_prepay(&prepay_request(client.mchid()))
+            .await
+            .map(drop),
+    }
+}
+
+async fn run(
+    config: &ClientConfig,
+    calls: usize,
+    concurrency: usize,
+    call: Call,
+) -> Result<(), AnyError> {
     let client = config.build()?;
-    let sub_mchid = "1900000109";
     // Warm: the connection is open and nothing is left lazy before the clock starts.
-    client
-        .change_gold_plan_status(sub_mchid, OperationType::Open, None)
-        .await?;
+    one_call(&client, call).await?;
     let started = Instant::now();
     let workers = concurrency.max(1);
     let mut tasks = Vec::with_capacity(workers);
@@ -85,9 +141,7 @@ async fn run(config: &ClientConfig, calls: usize, concurrency: usize) -> Result<
         let share = calls / workers + usize::from(w < calls % workers);
         tasks.push(tokio::spawn(async move {
             for _ in 0..share {
-                client
-                    .change_gold_plan_status(sub_mchid, OperationType::Open, None)
-                    .await?;
+                one_call(&client, call).await?;
             }
             Ok::<(), goldplan::Error>(())
         }));
@@ -195,6 +249,11 @@ fn main() -> Result<(), AnyError> {
                 &config,
                 number(&args, "--calls", 1000)?,
                 number(&args, "--concurrency", 1)?,
+                match arg(&args, "--operation").as_deref() {
+                    None | Some("gold-plan") => Call::GoldPlan,
+                    Some("prepay") => Call::Prepay,
+                    Some(_) => return Err("--operation is gold-plan or prepay".into()),
+                },
             )),
         Some("floor") => floor(&config, number(&args, "--calls", 1000)?),
         _ => Err("usage: cost_client limit|run|floor --config FILE [...]".into()),
