@@ -449,6 +449,103 @@ fn every_command_against_a_sandbox_process() {
 }
 
 #[test]
+fn pay_prepays_signs_queries_and_closes_against_a_sandbox_process() {
+    let sb = start_sandbox("public_key");
+    let run = |args: &[&str]| {
+        let out = goldplan()
+            .arg("--json")
+            .arg("--config")
+            .arg(&sb.config)
+            .arg("pay")
+            .args(args)
+            .output()
+            .unwrap();
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        (out.status.code(), doc)
+    };
+    let prepay = |out_trade_no: &str, amount: &str| {
+        run(&[
+            "prepay",
+            "--sp-appid",
+            "wx8888888888888888",
+            "--sp-mchid",
+            "1900000100",
+            "--sub-mchid",
+            "1900000109",
+            "--description",
+            "点金计划测试商品",
+            "--out-trade-no",
+            out_trade_no,
+            "--notify-url",
+            "https://provider.example.com/wxpay/notify",
+            "--amount",
+            amount,
+            "--payer",
+            r#"{"sp_openid":"oSpTest0123456789abcdefABCDE"}"#,
+        ])
+    };
+    let (code, doc) = prepay("CLI20261207", r#"{"total":100}"#);
+    assert_eq!(code, Some(0), "{doc}");
+    let prepay_id = doc["data"]["prepay_id"].as_str().unwrap().to_owned();
+    assert!(prepay_id.starts_with("wx"), "{doc}");
+
+    let (code, doc) = run(&[
+        "sign",
+        "--app-id",
+        "wx8888888888888888",
+        "--prepay-id",
+        &prepay_id,
+    ]);
+    assert_eq!(code, Some(0), "{doc}");
+    assert_eq!(doc["data"]["package"], format!("prepay_id={prepay_id}"));
+    assert_eq!(doc["data"]["signType"], "RSA");
+    assert_eq!(doc["data"]["paySign"].as_str().unwrap().len(), 344);
+
+    let order = [
+        "--out-trade-no",
+        "CLI20261207",
+        "--sp-mchid",
+        "1900000100",
+        "--sub-mchid",
+        "1900000109",
+    ];
+    let (code, doc) = run(&[&["query"], &order[..]].concat());
+    assert_eq!(code, Some(0), "{doc}");
+    assert_eq!(doc["data"]["trade_state"], "NOTPAY");
+    let (code, doc) = run(&[&["close"], &order[..]].concat());
+    assert_eq!(code, Some(0), "{doc}");
+    let (code, doc) = run(&[&["query-order-by-out-trade-no"], &order[..]].concat());
+    assert_eq!(code, Some(0), "{doc}");
+    assert_eq!(doc["data"]["trade_state"], "CLOSED");
+
+    // A closed order cannot be prepaid again: WeChat's code, exit 3.
+    let (code, doc) = prepay("CLI20261207", r#"{"total":100}"#);
+    assert_eq!(code, Some(3), "{doc}");
+    assert_eq!(doc["error"]["code"], "ORDER_CLOSED");
+    // Refused before sending: exit 2, the field named.
+    let (code, doc) = prepay("CLI20261208", r#"{"total":0}"#);
+    assert_eq!(code, Some(2), "{doc}");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("amount.total"),
+        "{doc}"
+    );
+    let (code, doc) = run(&[
+        "query-by-id",
+        "--transaction-id",
+        "4200000000000000000000000001",
+        "--sp-mchid",
+        "1900000100",
+        "--sub-mchid",
+        "1900000109",
+    ]);
+    assert_eq!(code, Some(3), "{doc}");
+    assert_eq!(doc["error"]["code"], "ORDER_NOT_EXIST");
+}
+
+#[test]
 fn a_public_key_only_merchant_gets_told_to_configure_the_public_key() {
     let sb = start_sandbox("public_key");
     let certs = tempfile::tempdir().unwrap();
