@@ -151,7 +151,17 @@ def run_vectors(sandbox: Sandbox, vectors: Dict[str, Any], call: Call) -> int:
         else:
             assert failure is None, f"{name}: {failure!r}"
             assert isinstance(outcome, goldplan.Reply), name
-            assert outcome.data == case["result"], name
+            if "result_keys" in case:
+                # Values the server chooses (a prepay_id): exactly these keys, each a
+                # non-empty string.
+                assert "result" not in case, f"{name}: both result and result_keys"
+                data = outcome.data
+                assert isinstance(data, dict), f"{name}: {data!r}"
+                assert set(data) == set(case["result_keys"]), f"{name}: {data!r}"
+                for key in case["result_keys"]:
+                    assert isinstance(data[key], str) and data[key], f"{name}: {key}={data[key]!r}"
+            else:
+                assert outcome.data == case["result"], name
             assert outcome.request_id, name
         ran += 1
     return ran

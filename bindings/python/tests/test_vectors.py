@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime
 import hashlib
@@ -13,7 +14,8 @@ import pytest
 
 import goldplan
 from goldplan import errors
-from conftest import KEYS, VECTORS, key_text, load_vector
+from goldplan.testing import Sandbox
+from conftest import KEYS, MCHID, PUB_KEY_ID, SERIAL, VECTORS, key_text, load_vector
 
 COVERED = {
     "aead.json",
@@ -21,6 +23,7 @@ COVERED = {
     "certificates.json",
     "messages.json",
     "notification.json",
+    "payments.json",
     "receipt.json",
     "secret_sweep.json",
     "sensitive.json",
@@ -56,6 +59,78 @@ def test_messages_have_the_exact_bytes() -> None:
         assert message == case["message"].encode(), case["name"]
         assert len(message) == case["len"], case["name"]
         assert hashlib.sha256(message).hexdigest() == case["sha256"], case["name"]
+
+
+PAY_SIGN_KEYS = {"appId", "timeStamp", "nonceStr", "package", "signType", "paySign"}
+
+
+def pay_sign_message(values: Dict[str, Any]) -> bytes:
+    """The string a JSAPI paySign covers (PAYMENTS.md §2.2), from request_payment's values."""
+    lines = (values["appId"], values["timeStamp"], values["nonceStr"], values["package"])
+    return "".join(f"{line}\n" for line in lines).encode()
+
+
+def test_payments_pay_sign_messages_through_request_payment() -> None:
+    v = load_vector("payments.json")
+    cases = v["cases"]
+    assert [c["name"] for c in cases] == ["P1"]
+    assert len(v["negative"]) == 2
+    signing = {c["name"]: c for c in load_vector("signing.json")["cases"]}
+    # The client a merchant would configure with the vector's merchant test key: request_payment
+    # is computed locally, so its paySign must be signing.json's P1 signature byte for byte.
+    vector_key_client = goldplan.Client(
+        mchid=MCHID,
+        serial_no=SERIAL,
+        private_key=KEYS / "merchant_test_key.pem",
+        public_key_id=PUB_KEY_ID,
+        public_key=KEYS / "wechatpay_test_pubkey.pem",
+    )
+    with Sandbox() as sandbox:
+        client = sandbox.client()
+        sandbox_key = goldplan.PrivateKey.from_pem(sandbox.info["private_key_pem"])
+        for case in cases:
+            name = case["name"]
+            sandbox.clear_requests()
+            reply = client.request_payment(
+                case["app_id"], case["prepay_id"], case["nonce_str"], int(case["time_stamp"])
+            )
+            # Computed locally: nothing reaches the gateway.
+            assert sandbox.requests() == [], name
+            values = reply.data
+            assert set(values) == PAY_SIGN_KEYS, name
+            assert values["appId"] == case["app_id"], name
+            assert values["timeStamp"] == case["time_stamp"], name
+            assert values["nonceStr"] == case["nonce_str"], name
+            assert values["package"] == case["package"] == "prepay_id=" + case["prepay_id"], name
+            assert values["signType"] == "RSA", name
+            message = pay_sign_message(values)
+            assert message == case["message"].encode(), name
+            assert len(message) == case["len"], name
+            assert hashlib.sha256(message).hexdigest() == case["sha256"], name
+            for negative in v["negative"]:
+                assert negative["message"].encode() != message, negative["name"]
+                assert hashlib.sha256(negative["message"].encode()).hexdigest() != case["sha256"]
+            # Signed with the sandbox merchant's key (PKCS#1 v1.5 is deterministic).
+            assert values["paySign"] == sandbox_key.sign(message), name
+            assert values["paySign"] != sandbox_key.sign(v["negative"][0]["message"]), name
+
+            by_vector_key = vector_key_client.request_payment(
+                case["app_id"], case["prepay_id"], case["nonce_str"], int(case["time_stamp"])
+            ).data
+            assert pay_sign_message(by_vector_key) == message, name
+            assert signing[name]["message"] == case["message"], name
+            assert by_vector_key["paySign"] == signing[name]["signature"], name
+
+    async def on_the_async_client() -> Any:
+        with Sandbox() as sandbox:
+            case = cases[0]
+            reply = await sandbox.async_client().request_payment(
+                case["app_id"], case["prepay_id"], case["nonce_str"], int(case["time_stamp"])
+            )
+            return reply.data
+
+    values = asyncio.run(on_the_async_client())
+    assert pay_sign_message(values) == cases[0]["message"].encode()
 
 
 def test_signatures_equal_openssl_for_pkcs8_and_pkcs1_keys() -> None:
