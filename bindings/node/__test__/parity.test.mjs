@@ -5,8 +5,10 @@
 //    package's exports, `Signer` or `Verifier` — callable and declared in index.d.ts; driven by
 //    the file, so a new registry entry fails here until the binding has it;
 // 2. every vector case runs through the typed method against a fresh sandbox, with its
-//    arguments passed positionally in the registry's parameter order, and the gateway's
-//    request log (method, path, body), the result or the error kind/code are checked;
+//    arguments passed positionally in the registry's parameter order (JSON objects such as
+//    `amount` and `payer` as plain objects, integers as numbers), and the gateway's request log
+//    (method, path, body), the result (or, for values the server chooses, `result_keys`: the
+//    set of keys, each a non-empty string) or the error kind/code are checked;
 // 3. every vector file is read, and every remote operation has one.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -137,6 +139,19 @@ for (const file of VECTOR_FILES) {
           assert.ok(e instanceof gp.GoldPlanError, `${name}: not a GoldPlanError: ${e}`)
           assert.equal(e.kind, c.error.kind, `${name}: ${e.message}`)
           if (c.error.code !== undefined) assert.equal(e.code, c.error.code, `${name}: ${e.message}`)
+        } else if (c.result_keys !== undefined) {
+          // Values the server chooses (a prepay_id): exactly these keys, each a non-empty string.
+          if (outcome.error) throw outcome.error
+          assert.equal(c.result, undefined, `${name}: a case has result or result_keys, not both`)
+          assert.ok(Array.isArray(c.result_keys) && c.result_keys.length > 0, `${name}: result_keys is a non-empty list`)
+          const data = outcome.ok.data
+          assert.ok(data !== null && typeof data === 'object' && !Array.isArray(data), `${name}: result ${JSON.stringify(data)} is not an object`)
+          assert.deepEqual(Object.keys(data).sort(), [...c.result_keys].sort(), name)
+          for (const key of c.result_keys) {
+            assert.equal(typeof data[key], 'string', `${name}: ${key} is not a string`)
+            assert.ok(data[key].length > 0, `${name}: ${key} is empty`)
+          }
+          assert.ok(outcome.ok.requestId, `${name}: no Request-ID`)
         } else {
           if (outcome.error) throw outcome.error
           // As the Rust reference: an absent `result` is JSON null (a 204).

@@ -1,11 +1,12 @@
 // Every shared vector in tests/vectors/*.json, run through the Node binding.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createHash } from 'node:crypto'
+import { createHash, createPublicKey, createVerify } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { inspect } from 'node:util'
 import * as gp from '../index.mjs'
+import { Sandbox } from '../testing.mjs'
 import { loadVector, vectorPath, keyText, VECTORS } from './helpers.mjs'
 
 const READ = new Set()
@@ -343,6 +344,55 @@ test('secret sweep: no setting or argument echoes a misplaced secret', () => {
     }
   }
   assert.ok(checked >= 200, `only ${checked} misplaced secrets were refused`)
+})
+
+test('pay-sign vectors: requestPayment signs exactly the P1 message', async () => {
+  const v = load('payments.json')
+  assert.ok(v.cases.length >= 1)
+  assert.ok(v.negative.length >= 2)
+  const sandbox = await Sandbox.start({ mode: 'public_key' })
+  try {
+    const client = sandbox.client()
+    const merchantPublic = createPublicKey(sandbox.info.private_key_pem)
+    for (const c of v.cases) {
+      // The vector's own fields agree with each other before the binding is asked.
+      assert.equal(c.package, `prepay_id=${c.prepay_id}`, c.name)
+      assert.equal(Buffer.byteLength(c.message, 'utf8'), c.len, c.name)
+      assert.equal(sha256(Buffer.from(c.message, 'utf8')), c.sha256, c.name)
+
+      await sandbox.clearRequests()
+      const reply = await client.requestPayment(c.app_id, c.prepay_id, c.nonce_str, Number(c.time_stamp))
+      const r = reply.data
+      assert.deepEqual(Object.keys(r).sort(), ['appId', 'nonceStr', 'package', 'paySign', 'signType', 'timeStamp'], c.name)
+      assert.equal(r.appId, c.app_id, c.name)
+      assert.equal(r.timeStamp, c.time_stamp, c.name)
+      assert.equal(r.nonceStr, c.nonce_str, c.name)
+      assert.equal(r.package, c.package, c.name)
+      assert.equal(r.signType, 'RSA', c.name)
+      const message = `${r.appId}\n${r.timeStamp}\n${r.nonceStr}\n${r.package}\n`
+      assert.equal(message, c.message, c.name)
+      assert.equal(sha256(Buffer.from(message, 'utf8')), c.sha256, c.name)
+      for (const n of v.negative) {
+        assert.notEqual(message, n.message, `${c.name} vs ${n.name}`)
+        assert.notEqual(sha256(Buffer.from(message, 'utf8')), n.sha256, `${c.name} vs ${n.name}`)
+      }
+      // paySign is SHA256withRSA over exactly that message with the merchant key (the sandbox
+      // generates its own merchant key, so checked with Node's crypto rather than the P1
+      // signature of signing.json).
+      const verify = createVerify('RSA-SHA256')
+      verify.update(Buffer.from(c.message, 'utf8'))
+      assert.ok(verify.verify(merchantPublic, r.paySign, 'base64'), `${c.name}: paySign does not verify`)
+      for (const n of v.negative) {
+        const wrong = createVerify('RSA-SHA256')
+        wrong.update(Buffer.from(n.message, 'utf8'))
+        assert.equal(wrong.verify(merchantPublic, r.paySign, 'base64'), false, `${c.name}: paySign verifies ${n.name}`)
+      }
+      // Signing is local: nothing reaches the gateway.
+      assert.deepEqual(await sandbox.requests(), [], `${c.name}: requestPayment sent a request`)
+    }
+  } finally {
+    await sandbox.stop()
+  }
 })
 
 test('every vector file is read by this suite', () => {
