@@ -9,11 +9,12 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::clock::rfc3339_cst;
 use crate::config::KeyMode;
 use crate::error::{Result, SandboxError};
 use crate::model::{CallbackRecord, DeliveryAttempt, DeliveryStatus, FaultKind, FaultTarget};
 use crate::signing::{new_request_id, sign_message};
-use crate::state::{Shared, WechatKey, rfc3339_cst};
+use crate::state::{Shared, WechatKey};
 
 /// WeChat's payment-notification retry delays in seconds (spec §4.3); the sandbox multiplies
 /// them by `callback_time_scale`.

@@ -48,6 +48,17 @@ impl Clock for SandboxClock {
     }
 }
 
+/// Unix seconds as `2024-03-01T09:00:00+08:00` (China Standard Time, as WeChat Pay writes).
+pub(crate) fn rfc3339_cst(t: i64) -> String {
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]+08:00");
+    time::OffsetDateTime::from_unix_timestamp(t)
+        .ok()
+        .map(|d| d.to_offset(time::macros::offset!(+8)))
+        .and_then(|d| d.format(&format).ok())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -260,8 +260,8 @@ fn certificates(app: &Shared, caller: &Caller, path_and_query: &str) -> Reply {
                 cert,
                 &key,
                 &nonce,
-                &crate::state::rfc3339_cst(cert.not_before()),
-                &crate::state::rfc3339_cst(cert.not_after()),
+                &crate::clock::rfc3339_cst(cert.not_before()),
+                &crate::clock::rfc3339_cst(cert.not_after()),
             ) {
                 Ok(entry) => data.push(entry),
                 Err(e) => {

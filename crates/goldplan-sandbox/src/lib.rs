@@ -36,6 +36,7 @@ mod gold_plan;
 mod identity;
 mod media;
 mod model;
+mod orders;
 mod payments;
 mod persist;
 pub mod serve;

@@ -10,37 +10,25 @@ use base64::engine::general_purpose::STANDARD;
 use goldplan::client::Operation;
 use goldplan::payments::{
     MAX_ATTACH_LEN, MAX_DESCRIPTION_LEN, MAX_GOODS, MAX_ID_LEN, MAX_NOTIFY_URL_LEN, MAX_OPENID_LEN,
-    PartnerTransaction, TradeState, TradeType, TransactionAmount, TransactionPayer,
-    pay_sign_message, validate_out_trade_no,
+    PartnerTransaction, pay_sign_message, validate_out_trade_no,
 };
 use goldplan::verify::Verifier;
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::callbacks::CallbackRequest;
-use crate::config::{DEFAULT_SP_APPID, DEFAULT_SP_OPENID, DEFAULT_SUB_OPENID};
+use crate::config::DEFAULT_SP_APPID;
 use crate::error::{Result, SandboxError};
-use crate::model::{OrderRef, PayOutcome, PayRequest, SimulatedUser, Switch};
-use crate::state::{Shared, State, rfc3339_cst};
+use crate::model::{OrderRef, PayOutcome, PayRequest, Switch};
+use crate::orders::{Order, OrderState, PREPAY_VALIDITY_SECS, PrepayId, users};
+use crate::state::{Shared, State};
 use crate::wire::{Caller, Reply};
 
-/// How long a `prepay_id` can be paid with (§1.3).
-const PREPAY_VALIDITY_SECS: i64 = 2 * 3600;
 /// An order without `time_expire` can be paid for this long (§1.5).
 const DEFAULT_EXPIRE_SECS: i64 = 7 * 24 * 3600;
 /// A `time_expire` earlier than this after creation is moved to it (§1.5).
 const MIN_EXPIRE_SECS: i64 = 60;
 /// JSON integers beyond 2^53 do not round-trip through every binding (§7.3).
 const MAX_JSON_INTEGER: i64 = 1 << 53;
-
-/// The simulated payers (§7.1): one OpenID under the provider's AppID, one under the special
-/// merchants' default AppID.
-pub(crate) fn users() -> Vec<SimulatedUser> {
-    vec![SimulatedUser {
-        sp_openid: DEFAULT_SP_OPENID.to_owned(),
-        sub_openid: DEFAULT_SUB_OPENID.to_owned(),
-    }]
-}
 
 /// Whether this module serves `op` (the gateway routes these with their path parameters and
 /// query string).
@@ -52,136 +40,6 @@ pub(crate) fn handles(op: Operation) -> bool {
             | Operation::QueryOrderByTransactionId
             | Operation::CloseOrder
     )
-}
-
-/// `trade_state` of a stored order: the four states E1–E4 and the admin API produce.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) enum OrderState {
-    #[serde(rename = "NOTPAY")]
-    NotPay,
-    #[serde(rename = "SUCCESS")]
-    Success,
-    #[serde(rename = "REFUND")]
-    Refund,
-    #[serde(rename = "CLOSED")]
-    Closed,
-}
-
-impl OrderState {
-    fn is_paid(self) -> bool {
-        matches!(self, OrderState::Success | OrderState::Refund)
-    }
-
-    fn wire(self) -> (TradeState, &'static str) {
-        match self {
-            OrderState::NotPay => (TradeState::NotPay, "订单未支付"),
-            OrderState::Success => (TradeState::Success, "支付成功"),
-            OrderState::Refund => (TradeState::Refund, "已转入退款"),
-            OrderState::Closed => (TradeState::Closed, "订单已关闭"),
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            OrderState::NotPay => "NOTPAY",
-            OrderState::Success => "SUCCESS",
-            OrderState::Refund => "REFUND",
-            OrderState::Closed => "CLOSED",
-        }
-    }
-}
-
-/// One `prepay_id` handed out for an order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct PrepayId {
-    pub(crate) id: String,
-    /// Sandbox time it was issued; it can be paid with for [`PREPAY_VALIDITY_SECS`].
-    pub(crate) issued_at: i64,
-}
-
-/// An order as the sandbox keeps it (§7.1).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct Order {
-    pub(crate) sp_mchid: String,
-    pub(crate) sub_mchid: String,
-    pub(crate) out_trade_no: String,
-    /// The prepay body as received (validated): what a re-prepay is compared with.
-    pub(crate) request: Value,
-    pub(crate) created_at: i64,
-    /// The effective last moment of payment (clamped, §7.3 step 10), sandbox time.
-    pub(crate) time_expire: i64,
-    pub(crate) state: OrderState,
-    pub(crate) prepay_ids: Vec<PrepayId>,
-    #[serde(default)]
-    pub(crate) transaction_id: Option<String>,
-    #[serde(default)]
-    pub(crate) success_time: Option<i64>,
-    #[serde(default)]
-    pub(crate) bank_type: Option<String>,
-    #[serde(default)]
-    pub(crate) payer_sp_openid: Option<String>,
-    #[serde(default)]
-    pub(crate) payer_sub_openid: Option<String>,
-    #[serde(default)]
-    pub(crate) payer_total: Option<i64>,
-}
-
-impl Order {
-    fn text(&self, pointer: &str) -> Option<String> {
-        self.request
-            .pointer(pointer)
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    }
-
-    fn total(&self) -> i64 {
-        self.request
-            .pointer("/amount/total")
-            .and_then(Value::as_i64)
-            .unwrap_or_default()
-    }
-
-    /// The live `prepay_id` at `now`, if any.
-    fn live_prepay(&self, now: i64) -> Option<&PrepayId> {
-        self.prepay_ids
-            .iter()
-            .rev()
-            .find(|p| now - p.issued_at < PREPAY_VALIDITY_SECS)
-    }
-
-    /// The transaction object of §3.2 for this order (fields per state as §3.5 and §7.5).
-    pub(crate) fn transaction(&self) -> PartnerTransaction {
-        let paid = self.state.is_paid();
-        let (trade_state, desc) = self.state.wire();
-        let device_id = self.text("/scene_info/device_id");
-        PartnerTransaction {
-            sp_appid: self.text("/sp_appid"),
-            sp_mchid: self.sp_mchid.clone(),
-            sub_appid: self.text("/sub_appid"),
-            sub_mchid: self.sub_mchid.clone(),
-            out_trade_no: self.out_trade_no.clone(),
-            transaction_id: self.transaction_id.clone().filter(|_| paid),
-            trade_type: paid.then_some(TradeType::Jsapi),
-            trade_state,
-            trade_state_desc: Some(desc.to_owned()),
-            bank_type: self.bank_type.clone().filter(|_| paid),
-            attach: self.text("/attach").filter(|_| paid),
-            success_time: self.success_time.filter(|_| paid).map(rfc3339_cst),
-            payer: paid.then(|| TransactionPayer {
-                sp_openid: self.payer_sp_openid.clone(),
-                sub_openid: self.payer_sub_openid.clone(),
-            }),
-            amount: Some(TransactionAmount {
-                total: Some(self.total()),
-                payer_total: self.payer_total.filter(|_| paid),
-                // Mainland orders are CNY even when the prepay left `currency` out.
-                currency: Some("CNY".into()),
-                payer_currency: paid.then(|| "CNY".to_owned()),
-            }),
-            scene_info: device_id.map(|d| json!({ "device_id": d })),
-            promotion_detail: None,
-        }
-    }
 }
 
 /// `yyyyMMdd…` of `now` in China Standard Time, in the given layout.

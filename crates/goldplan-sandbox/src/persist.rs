@@ -20,7 +20,7 @@ use crate::config::{KeyMode, Settings};
 use crate::error::{Result, SandboxError};
 use crate::identity::{Identities, StoredWechatSide, WechatSide, pem_block};
 use crate::model::{MediaRecord, ProviderType, SubMerchantState};
-use crate::payments::Order;
+use crate::orders::Order;
 use crate::state::{Merchant, Shared, State};
 
 /// Name of the business state file in the state directory.

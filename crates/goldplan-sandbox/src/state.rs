@@ -13,6 +13,7 @@ use goldplan::x509::SerialNumber;
 use zeroize::Zeroizing;
 
 use crate::clock::SandboxClock;
+use crate::clock::rfc3339_cst;
 use crate::config::{KeyMode, ProtocolClock, Settings};
 use crate::error::{Result, SandboxError};
 use crate::identity::{Identities, PlatformIdentity, WechatSide};
@@ -20,7 +21,7 @@ use crate::model::{
     CallbackRecord, Fault, FaultTarget, MediaRecord, PlatformCertificateInfo, ProviderType,
     RequestRecord, SandboxInfo, SubMerchantInfo, SubMerchantState,
 };
-use crate::payments::Order;
+use crate::orders::Order;
 
 /// Most entries kept in the request log.
 const REQUEST_LOG_LEN: usize = 1000;
@@ -457,20 +458,9 @@ impl State {
                     jsapi: s.jsapi,
                 })
                 .collect(),
-            users: crate::payments::users(),
+            users: crate::orders::users(),
         })
     }
-}
-
-/// Unix seconds as `2024-03-01T09:00:00+08:00` (China Standard Time, as WeChat Pay writes).
-pub(crate) fn rfc3339_cst(t: i64) -> String {
-    let format =
-        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]+08:00");
-    time::OffsetDateTime::from_unix_timestamp(t)
-        .ok()
-        .map(|d| d.to_offset(time::macros::offset!(+8)))
-        .and_then(|d| d.format(&format).ok())
-        .unwrap_or_default()
 }
 
 /// Everything shared by the gateway, the admin API and the handle.
