@@ -312,12 +312,7 @@ async fn payment(
         sub_mchid: SUB_MCHID.to_owned(),
         description: "点金计划演示商品".to_owned(),
         out_trade_no: OUT_TRADE_NO.to_owned(),
-        time_expire: None,
-        attach: None,
         notify_url: format!("http://{addr}/notify"),
-        goods_tag: None,
-        support_fapiao: None,
-        limit_pay: None,
         amount: Amount {
             total: 100,
             currency: None,
@@ -326,9 +321,7 @@ async fn payment(
             sp_openid: None,
             sub_openid: Some(DEFAULT_SUB_OPENID.to_owned()),
         },
-        detail: None,
-        scene_info: None,
-        settle_info: None,
+        ..JsapiPrepayRequest::default()
     };
     let r = client.jsapi_prepay(&prepay).await?;
     let prepay_id = r.data.prepay_id.clone();

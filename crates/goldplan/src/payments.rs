@@ -117,7 +117,7 @@ wire_enum! {
 }
 
 /// `amount` of a prepay.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Amount {
     /// Order amount in fen (CNY cents), 1 to 2^31−1.
@@ -215,8 +215,10 @@ pub struct SettleInfo {
 
 /// E1 JSAPI prepay, partner mode (§1.1–1.2); fields in the order they are sent. Re-sending
 /// identical parameters for an unpaid order yields a current `prepay_id` (§1.5), so the call
-/// is repeated after an ambiguous failure.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+/// is repeated after an ambiguous failure. `Default` leaves every optional field out (and the
+/// required ones empty, which validation refuses): name the fields you send, then
+/// `..JsapiPrepayRequest::default()`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JsapiPrepayRequest {
     /// An AppID bound to the provider.

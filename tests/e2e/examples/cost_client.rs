@@ -91,12 +91,7 @@ fn prepay_request(sp_mchid: &str) -> JsapiPrepayRequest {
         sub_mchid: SUB_MCHID.to_owned(),
         description: "点金计划测试商品".to_owned(),
         out_trade_no: "BENCH20261207".to_owned(),
-        time_expire: None,
-        attach: None,
         notify_url: "https://provider.example.com/wxpay/notify".to_owned(),
-        goods_tag: None,
-        support_fapiao: None,
-        limit_pay: None,
         amount: Amount {
             total: 100,
             currency: Some("CNY".to_owned()),
@@ -105,9 +100,7 @@ fn prepay_request(sp_mchid: &str) -> JsapiPrepayRequest {
             sp_openid: None,
             sub_openid: Some(goldplan_sandbox::DEFAULT_SUB_OPENID.to_owned()),
         },
-        detail: None,
-        scene_info: None,
-        settle_info: None,
+        ..JsapiPrepayRequest::default()
     }
 }
 

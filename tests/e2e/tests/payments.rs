@@ -48,12 +48,8 @@ fn prepay(sp_mchid: &str, out_trade_no: &str, notify_url: &str) -> JsapiPrepayRe
         sub_mchid: SUB.into(),
         description: "点金计划测试商品".into(),
         out_trade_no: out_trade_no.into(),
-        time_expire: None,
         attach: Some("store=7".into()),
         notify_url: notify_url.into(),
-        goods_tag: None,
-        support_fapiao: None,
-        limit_pay: None,
         amount: Amount {
             total: 2500,
             currency: None,
@@ -62,9 +58,7 @@ fn prepay(sp_mchid: &str, out_trade_no: &str, notify_url: &str) -> JsapiPrepayRe
             sp_openid: None,
             sub_openid: Some(DEFAULT_SUB_OPENID.into()),
         },
-        detail: None,
-        scene_info: None,
-        settle_info: None,
+        ..JsapiPrepayRequest::default()
     }
 }
 
