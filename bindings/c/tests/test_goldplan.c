@@ -2,7 +2,9 @@
  * The C test suite of libgoldplan: every vector file in tests/vectors, parity with the operation
  * registry (every bindings/operations.json entry exported under its one C name, found by dlsym,
  * and every tests/vectors/operations file run through the typed functions against a fresh
- * sandbox), every operation against a goldplan-sandbox process in each key mode, error paths,
+ * sandbox), every operation against a goldplan-sandbox process in each key mode, the partner JSAPI
+ * payment flow in each key mode (prepay, pay-sign, payment through the sandbox's admin API, the
+ * notification received by a listener thread, queries, refusals), error paths,
  * 8 threads x N calls on one client handle, fork after use and fork while 8 threads are inside
  * calls, and the secret sweep (no error shows a key given in the wrong place). Built with -Wall
  * -Wextra -Werror, and run plain, under ASan+UBSan and under valgrind by `cargo make test-c`.
@@ -29,6 +31,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "goldplan.h"
@@ -1283,6 +1286,8 @@ static void vectors_secret_sweep(void) {
     json_free(root);
 }
 
+static void vectors_payments(void); /* with the sandbox, below */
+
 /* Every file must have a reader here: a vector file nobody reads is a defect. */
 static void test_vectors(void) {
     struct {
@@ -1294,7 +1299,7 @@ static void test_vectors(void) {
         {"signing.json", vectors_signing, 0},         {"aead.json", vectors_aead, 0},
         {"notification.json", vectors_notification, 0}, {"sensitive.json", vectors_sensitive, 0},
         {"receipt.json", vectors_receipt, 0},         {"certificates.json", vectors_certificates, 0},
-        {"secret_sweep.json", vectors_secret_sweep, 0},
+        {"secret_sweep.json", vectors_secret_sweep, 0}, {"payments.json", vectors_payments, 0},
     };
     size_t n = sizeof readers / sizeof *readers;
     DIR *d = opendir(vectors_dir);
@@ -1430,13 +1435,9 @@ static int listen_local(int *port) {
     return fd;
 }
 
-/* Accepts one HTTP request (10 s at most); returns its headers as a JSON array of pairs and
- * its body, and answers 204 so the sandbox records the callback as acknowledged. */
-static int receive_callback(int lfd, sbuf *headers_json, sbuf *body) {
-    struct pollfd p = {lfd, POLLIN, 0};
-    if (poll(&p, 1, 10000) != 1) return 0;
-    int fd = accept(lfd, NULL, NULL);
-    if (fd < 0) return 0;
+/* Reads one HTTP request from `fd`: its request line (into `line`), its headers as a JSON array of
+ * pairs and its body (Content-Length). Returns 0 when the request is not complete. */
+static int read_http_request(int fd, char *line_out, size_t line_cap, sbuf *headers_json, sbuf *body) {
     sbuf raw = {0};
     char buf[4096];
     char *end = NULL;
@@ -1453,11 +1454,13 @@ static int receive_callback(int lfd, sbuf *headers_json, sbuf *body) {
         if (raw.len > 1 << 20) break;
     }
     int ok = 0;
-    if (end) {
+    if (end && raw.len >= (size_t)(end - raw.s) + 4 + content_length) {
         size_t head_len = (size_t)(end - raw.s);
         sb_put(body, end + 4, content_length);
+        char *line = strstr(raw.s, "\r\n");
+        if (line_out) snprintf(line_out, line_cap, "%.*s", (int)(line - raw.s), raw.s);
+        line += 2; /* past the request line */
         sb_str(headers_json, "[");
-        char *line = strstr(raw.s, "\r\n") + 2; /* skip the request line */
         int first = 1;
         while (line < raw.s + head_len) {
             char *eol = strstr(line, "\r\n");
@@ -1477,10 +1480,21 @@ static int receive_callback(int lfd, sbuf *headers_json, sbuf *body) {
         sb_str(headers_json, "]");
         ok = 1;
     }
+    free(raw.s);
+    return ok;
+}
+
+/* Accepts one HTTP request (10 s at most); returns its headers as a JSON array of pairs and
+ * its body, and answers 204 so the sandbox records the callback as acknowledged. */
+static int receive_callback(int lfd, sbuf *headers_json, sbuf *body) {
+    struct pollfd p = {lfd, POLLIN, 0};
+    if (poll(&p, 1, 10000) != 1) return 0;
+    int fd = accept(lfd, NULL, NULL);
+    if (fd < 0) return 0;
+    int ok = read_http_request(fd, NULL, 0, headers_json, body);
     const char *answer = "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n";
     write_all(fd, answer, strlen(answer));
     close(fd);
-    free(raw.s);
     return ok;
 }
 
@@ -2274,8 +2288,9 @@ static const bool *arg_flag(const jnode *args, const char *name, bool *slot) {
     return slot;
 }
 
-/* An integer argument by name: a pointer to `*slot`, or NULL when absent. */
-static const int64_t *arg_integer(const jnode *args, const char *name, int64_t *slot) {
+/* An integer argument by name: a pointer to `*slot`, or NULL when absent. (No remote operation
+ * has an integer parameter yet, so the generated adapters may not call it.) */
+__attribute__((unused)) static const int64_t *arg_integer(const jnode *args, const char *name, int64_t *slot) {
     const jnode *v = jget(args, name);
     if (!v || v->type != J_NUM) return NULL;
     *slot = (int64_t)v->num;
@@ -2382,6 +2397,21 @@ static void parity_case(goldplan_client *c, const sandbox *sb, typed_adapter *ad
         if (jstr(error, "code"))
             CHECK(err && jstr(err, "code") && !strcmp(jstr(err, "code"), jstr(error, "code")), "%s: %s: code",
                   ad->operation, name);
+    } else if (jget(cs, "result_keys")) {
+        /* Values the server chooses (a prepay_id): the result is an object with exactly these
+         * keys, each a non-empty string. */
+        const jnode *keys = jget(cs, "result_keys");
+        int same = st == GOLDPLAN_STATUS_OK && result && result->type == J_OBJ && keys->type == J_ARR &&
+                   result->n == keys->n;
+        for (size_t k = 0; same && k < keys->n; k++) {
+            const jnode *v = keys->kids[k]->type == J_STR ? jget(result, keys->kids[k]->str) : NULL;
+            same = v && v->type == J_STR && v->len > 0;
+        }
+        sbuf got = {0};
+        if (result) sb_json(&got, result);
+        CHECK(same, "%s: %s: result keys (status %d %s): %s", ad->operation, name, st, st ? last_kind() : "",
+              got.s ? got.s : "(none)");
+        free(got.s);
     } else {
         CHECK(st == GOLDPLAN_STATUS_OK && json_equal(result, jget(cs, "result")), "%s: %s: result (status %d %s)",
               ad->operation, name, st, st ? last_kind() : "");
@@ -2471,6 +2501,487 @@ static void parity_vectors(const char *sandbox_bin, const char *work_dir) {
         CHECK(adapters[k].seen, "operation vector file %s.json is missing", adapters[k].operation);
 }
 
+/* ---------- partner JSAPI payments ---------- */
+
+/* The documented sandbox defaults (crates/goldplan-sandbox/README.md): the provider's AppID, its
+ * special merchant with that merchant's AppID, and the simulated payer's OpenID in that app. */
+#define SP_APPID "wx8888888888888888"
+#define SUB_MCHID "1900000109"
+#define SUB_APPID "wxd678efh567hg6999"
+#define SUB_OPENID "oSubTest0123456789abcdefABCD"
+
+/* SHA-256 (FIPS 180-4) as lower-case hex, for the pay-sign message's digest in payments.json. */
+static void sha256_hex(const char *msg, size_t len, char hex[65]) {
+    static const uint32_t K[64] = {
+        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+        0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+        0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+        0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+        0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+        0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+        0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+    uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    size_t total = (len + 9 + 63) / 64 * 64;
+    uint8_t *buf = calloc(total, 1);
+    if (!buf) abort();
+    memcpy(buf, msg, len);
+    buf[len] = 0x80;
+    uint64_t bits = (uint64_t)len * 8;
+    for (int i = 0; i < 8; i++) buf[total - 1 - (size_t)i] = (uint8_t)(bits >> (8 * i));
+#define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+    for (size_t off = 0; off < total; off += 64) {
+        uint32_t w[64], v[8];
+        for (int i = 0; i < 16; i++)
+            w[i] = (uint32_t)buf[off + 4 * (size_t)i] << 24 | (uint32_t)buf[off + 4 * (size_t)i + 1] << 16 |
+                   (uint32_t)buf[off + 4 * (size_t)i + 2] << 8 | (uint32_t)buf[off + 4 * (size_t)i + 3];
+        for (int i = 16; i < 64; i++) {
+            uint32_t s0 = ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^ (w[i - 15] >> 3);
+            uint32_t s1 = ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^ (w[i - 2] >> 10);
+            w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+        }
+        memcpy(v, h, sizeof v);
+        for (int i = 0; i < 64; i++) {
+            uint32_t t1 = v[7] + (ROR(v[4], 6) ^ ROR(v[4], 11) ^ ROR(v[4], 25)) + ((v[4] & v[5]) ^ (~v[4] & v[6])) +
+                          K[i] + w[i];
+            uint32_t t2 = (ROR(v[0], 2) ^ ROR(v[0], 13) ^ ROR(v[0], 22)) + ((v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]));
+            memmove(v + 1, v, 7 * sizeof *v);
+            v[4] += t1;
+            v[0] = t1 + t2;
+        }
+        for (int i = 0; i < 8; i++) h[i] += v[i];
+    }
+#undef ROR
+    for (int i = 0; i < 8; i++) snprintf(hex + 8 * i, 9, "%08x", h[i]);
+    free(buf);
+}
+
+/* The pay-sign message of a request_payment result: appId, timeStamp, nonceStr, package, each
+ * line ended by \n (PAYMENTS.md §2.2). Caller frees. */
+static char *pay_sign_message(const jnode *pay) {
+    sbuf m = {0};
+    const char *keys[] = {"appId", "timeStamp", "nonceStr", "package"};
+    for (int i = 0; i < 4; i++) {
+        const char *v = jstr(pay, keys[i]);
+        sb_str(&m, v ? v : "(missing)");
+        sb_str(&m, "\n");
+    }
+    return m.s;
+}
+
+/* A request_payment result holds exactly the six values getBrandWCPayRequest takes, each a
+ * non-empty string. */
+static int has_six_pay_values(const jnode *pay) {
+    const char *keys[] = {"appId", "timeStamp", "nonceStr", "package", "signType", "paySign"};
+    if (!pay || pay->type != J_OBJ || pay->n != 6) return 0;
+    for (int i = 0; i < 6; i++)
+        if (!jstr(pay, keys[i]) || jlen(pay, keys[i]) == 0) return 0;
+    return 1;
+}
+
+/* The sandbox binary and the work folder, for vector readers that need a sandbox. */
+static const char *sandbox_bin_path, *work_dir_path;
+
+/* payments.json: request_payment with the vector's values reproduces its pay-sign message, on a
+ * sandbox client (its paySign verifies with the merchant certificate) and on a client holding the
+ * merchant test key (its paySign is signing.json's signature of the same case). */
+static void vectors_payments(void) {
+    jnode *root = load_vectors("payments.json");
+    jnode *signing = load_vectors("signing.json");
+    const jnode *cases = jget(root, "cases"), *negative = jget(root, "negative");
+    CHECK(cases && cases->n > 0, "payments.json has cases");
+    CHECK(negative && negative->n > 0, "payments.json has negative messages");
+    char work[4600];
+    snprintf(work, sizeof work, "%s/vectors-payments", work_dir_path);
+    mkdir(work, 0700);
+    sandbox sb;
+    if (!start_sandbox(&sb, sandbox_bin_path, work, "public_key")) {
+        CHECK(0, "payments.json: cannot start the sandbox");
+        stop_sandbox(&sb);
+        json_free(signing);
+        json_free(root);
+        return;
+    }
+    char path[4200];
+    snprintf(path, sizeof path, "%s/sandbox.json", sb.state_dir);
+    goldplan_client *clients[2] = {NULL, NULL};
+    goldplan_status st = goldplan_client_new_from_file(path, strlen(path), &clients[0]);
+    CHECK(st == GOLDPLAN_STATUS_OK, "payments.json: sandbox client (%d)", st);
+    /* The same merchant with the merchant test key of signing.json. */
+    char *test_key = vector_file(jstr(signing, "key_pkcs8"));
+    sbuf cfg = {0};
+    sb_str(&cfg, "{\"mchid\":");
+    sb_json(&cfg, jget(sb.info, "mchid"));
+    sb_str(&cfg, ",\"serial_no\":");
+    sb_json(&cfg, jget(signing, "serial_no"));
+    sb_str(&cfg, ",\"private_key_pem\":");
+    sb_json_str(&cfg, test_key, strlen(test_key));
+    const char *copied[] = {"apiv3_key", "public_key_id", "public_key_pem", "base_url"};
+    for (int i = 0; i < 4; i++) {
+        sb_printf(&cfg, ",\"%s\":", copied[i]);
+        sb_json(&cfg, jget(sb.info, copied[i]));
+    }
+    sb_str(&cfg, "}");
+    st = goldplan_client_new(cfg.s, cfg.len, &clients[1]);
+    CHECK(st == GOLDPLAN_STATUS_OK, "payments.json: client with the merchant test key (%d)", st);
+    if (st) print_last_error("client_new");
+    free(cfg.s);
+    free(test_key);
+    goldplan_verifier *merchant = verifier_from(NULL, NULL, jstr(sb.info, "certificate_pem"));
+    const char *merchant_serial = jstr(sb.info, "serial_no");
+
+    for (size_t i = 0; cases && i < cases->n; i++) {
+        const jnode *c = cases->kids[i];
+        const char *name = jstr(c, "name"), *message = jstr(c, "message");
+        char hex[65];
+        /* The vector is self-consistent (and this SHA-256 right). */
+        sha256_hex(message, jlen(c, "message"), hex);
+        CHECK(jlen(c, "message") == (size_t)jint(c, "len") && !strcmp(hex, jstr(c, "sha256")),
+              "%s: the vector's len and sha256 describe its message", name);
+        const char *signed_p1 = NULL;
+        const jnode *sig_cases = jget(signing, "cases");
+        for (size_t k = 0; sig_cases && k < sig_cases->n; k++)
+            if (!strcmp(jstr(sig_cases->kids[k], "name"), name)) signed_p1 = jstr(sig_cases->kids[k], "signature");
+        CHECK(signed_p1 != NULL, "%s: signing.json signs it too", name);
+        int64_t ts = atoll(jstr(c, "time_stamp"));
+        for (int k = 0; k < 2; k++) {
+            const char *who = k ? "test-key client" : "sandbox client";
+            goldplan_response *r = NULL;
+            st = clients[k] ? goldplan_client_request_payment(clients[k], jstr(c, "app_id"), jlen(c, "app_id"),
+                                                              jstr(c, "prepay_id"), jlen(c, "prepay_id"),
+                                                              jstr(c, "nonce_str"), jlen(c, "nonce_str"), &ts, &r)
+                            : GOLDPLAN_STATUS_NULL_POINTER;
+            jnode *pay = st == GOLDPLAN_STATUS_OK ? take_json(r) : NULL;
+            CHECK(has_six_pay_values(pay), "%s: %s: request_payment answers the six values (%d %s)", name, who, st,
+                  st ? last_kind() : "");
+            if (!pay) continue;
+            const char *fields[][2] = {
+                {"appId", "app_id"}, {"timeStamp", "time_stamp"}, {"nonceStr", "nonce_str"}, {"package", "package"}};
+            for (int f = 0; f < 4; f++)
+                CHECK(jstr(pay, fields[f][0]) && !strcmp(jstr(pay, fields[f][0]), jstr(c, fields[f][1])),
+                      "%s: %s: %s is %s, the vector's %s is %s", name, who, fields[f][0],
+                      jstr(pay, fields[f][0]) ? jstr(pay, fields[f][0]) : "(none)", fields[f][1], jstr(c, fields[f][1]));
+            CHECK(jstr(pay, "signType") && !strcmp(jstr(pay, "signType"), "RSA"), "%s: %s: signType RSA", name, who);
+            char *msg = pay_sign_message(pay);
+            CHECK(!strcmp(msg, message), "%s: %s: the pay-sign message is the vector's", name, who);
+            sha256_hex(msg, strlen(msg), hex);
+            CHECK(!strcmp(hex, jstr(c, "sha256")), "%s: %s: its SHA-256 is the vector's", name, who);
+            for (size_t n = 0; negative && n < negative->n; n++) {
+                const jnode *neg = negative->kids[n];
+                char neg_hex[65];
+                sha256_hex(jstr(neg, "message"), jlen(neg, "message"), neg_hex);
+                CHECK(!streq_n(msg, strlen(msg), jstr(neg, "message")) && strcmp(hex, neg_hex) &&
+                          !strcmp(neg_hex, jstr(neg, "sha256")),
+                      "%s: %s: the pay-sign message is not the mistake %s", name, who, jstr(neg, "name"));
+            }
+            const char *pay_sign = jstr(pay, "paySign");
+            if (k == 0)
+                CHECK(goldplan_verifier_check_signature(merchant, merchant_serial, strlen(merchant_serial),
+                                                        (const uint8_t *)msg, strlen(msg), pay_sign,
+                                                        strlen(pay_sign)) == GOLDPLAN_STATUS_OK,
+                      "%s: %s: paySign verifies with the merchant certificate", name, who);
+            else
+                CHECK(signed_p1 && !strcmp(pay_sign, signed_p1), "%s: %s: paySign is signing.json's signature", name,
+                      who);
+            free(msg);
+            json_free(pay);
+        }
+    }
+    goldplan_verifier_free(merchant);
+    goldplan_client_free(clients[0]);
+    goldplan_client_free(clients[1]);
+    stop_sandbox(&sb);
+    json_free(signing);
+    json_free(root);
+}
+
+/* POSTs JSON to the sandbox's admin API: the HTTP status in `*status` and the parsed JSON answer
+ * (caller frees), or NULL. */
+static jnode *admin_post(const sandbox *sb, const char *path, const char *json, size_t json_len, int *status) {
+    *status = -1;
+    int fd = connect_to(sb->admin_host_port);
+    if (fd < 0) return NULL;
+    sbuf req = {0}, resp = {0};
+    sb_printf(&req, "POST /sandbox%s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n", path,
+              sb->admin_host_port);
+    sb_printf(&req, "Content-Length: %zu\r\nConnection: close\r\n\r\n", json_len);
+    sb_put(&req, json, json_len);
+    write_all(fd, req.s, req.len);
+    free(req.s);
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0) sb_put(&resp, buf, (size_t)n);
+    close(fd);
+    jnode *doc = NULL;
+    if (resp.s && resp.len > 12 && !strncmp(resp.s, "HTTP/1.1 ", 9)) *status = atoi(resp.s + 9);
+    const char *body = resp.s ? strstr(resp.s, "\r\n\r\n") : NULL;
+    if (body) doc = json_parse(body + 4, resp.len - (size_t)(body + 4 - resp.s));
+    free(resp.s);
+    return doc;
+}
+
+/* A notification listener on 127.0.0.1: a thread that accepts HTTP requests until one is an
+ * authentic notification (or the deadline passes, or `stop` becomes readable), hands each one's
+ * raw headers and body to goldplan_client_parse_notification, and answers 204 when it was
+ * accepted, 500 otherwise (so the sandbox tries again). */
+typedef struct {
+    goldplan_client *client;
+    int lfd;
+    int stop[2];            /* a pipe: writing to stop[1] ends the wait early */
+    int deadline_ms;
+    int deliveries;         /* requests received */
+    int refused;            /* of which parse_notification refused */
+    char refused_kind[64];  /* the error kind of the last refusal */
+    char request_line[256]; /* of the accepted one */
+    jnode *notification;    /* parse_notification's result, once one was accepted */
+} notification_listener;
+
+static long elapsed_ms(const struct timespec *since) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
+static void *notification_listener_run(void *p) {
+    notification_listener *l = p;
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    while (!l->notification) {
+        long left = l->deadline_ms - elapsed_ms(&start);
+        if (left <= 0) break;
+        struct pollfd fds[2] = {{l->lfd, POLLIN, 0}, {l->stop[0], POLLIN, 0}};
+        if (poll(fds, 2, (int)left) <= 0 || fds[1].revents) break;
+        int fd = accept(l->lfd, NULL, NULL);
+        if (fd < 0) break;
+        sbuf headers = {0}, body = {0};
+        char line[256] = "";
+        int complete = read_http_request(fd, line, sizeof line, &headers, &body);
+        l->deliveries++;
+        goldplan_status st = GOLDPLAN_STATUS_DECODE;
+        goldplan_response *r = NULL;
+        if (complete)
+            st = goldplan_client_parse_notification(l->client, headers.s, headers.len,
+                                                    (const uint8_t *)(body.s ? body.s : ""), body.len, &r);
+        if (st == GOLDPLAN_STATUS_OK) {
+            l->notification = take_json(r);
+            snprintf(l->request_line, sizeof l->request_line, "%s", line);
+        } else {
+            l->refused++;
+            snprintf(l->refused_kind, sizeof l->refused_kind, "%s", complete ? last_kind() : "incomplete request");
+        }
+        const char *answer = st == GOLDPLAN_STATUS_OK
+                                 ? "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n"
+                                 : "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+        write_all(fd, answer, strlen(answer));
+        close(fd);
+        free(headers.s);
+        free(body.s);
+    }
+    return NULL;
+}
+
+/* The code of the last error when it is an API error with that HTTP status, else "". */
+static void last_api_code(char *code, size_t cap, int *http_status) {
+    jnode *e = last_error();
+    snprintf(code, cap, "%s", e && jstr(e, "kind") && !strcmp(jstr(e, "kind"), "api") && jstr(e, "code") ? jstr(e, "code") : "");
+    *http_status = e ? (int)jint(e, "status") : 0;
+    json_free(e);
+}
+
+/* The whole partner JSAPI payment as a provider's server does it: prepay for the special
+ * merchant's payer, the front-end pay-sign, the payment (the sandbox plays the WeChat client and
+ * checks paySign), the signed and encrypted TRANSACTION.SUCCESS notification received over HTTP,
+ * both order queries, and the refusals a user meets. */
+static void payment_flow(goldplan_client *c, const sandbox *sb, const char *mode) {
+    const char *sp_mchid = jstr(sb->info, "mchid");
+    /* sandbox.json lists the defaults used here. */
+    const jnode *subs = jget(sb->info, "sub_merchants"), *users = jget(sb->info, "users");
+    int listed_sub = 0, listed_user = 0;
+    for (size_t i = 0; subs && i < subs->n; i++)
+        listed_sub |= jstr(subs->kids[i], "sub_mchid") && !strcmp(jstr(subs->kids[i], "sub_mchid"), SUB_MCHID) &&
+                      jstr(subs->kids[i], "sub_appid") && !strcmp(jstr(subs->kids[i], "sub_appid"), SUB_APPID) &&
+                      jget(subs->kids[i], "jsapi") && jget(subs->kids[i], "jsapi")->boolean;
+    for (size_t i = 0; users && i < users->n; i++)
+        listed_user |= jstr(users->kids[i], "sub_openid") && !strcmp(jstr(users->kids[i], "sub_openid"), SUB_OPENID);
+    CHECK(sp_mchid && jstr(sb->info, "sp_appid") && !strcmp(jstr(sb->info, "sp_appid"), SP_APPID) && listed_sub &&
+              listed_user,
+          "%s: sandbox.json lists the provider's AppID, the special merchant with JSAPI and its payer", mode);
+    if (!sp_mchid) return;
+
+    /* 1. the listener */
+    notification_listener l = {0};
+    l.client = c;
+    l.deadline_ms = 30000;
+    int port = 0;
+    l.lfd = listen_local(&port);
+    CHECK(l.lfd >= 0 && pipe(l.stop) == 0, "%s: notification listener", mode);
+    pthread_t listener_thread;
+    CHECK(pthread_create(&listener_thread, NULL, notification_listener_run, &l) == 0, "%s: listener thread", mode);
+
+    /* 2. the prepay */
+    char out_trade_no[40], notify_url[64];
+    snprintf(out_trade_no, sizeof out_trade_no, "C-%s-%ld", mode, (long)getpid());
+    snprintf(notify_url, sizeof notify_url, "http://127.0.0.1:%d/notify", port);
+    const char *amount = "{\"total\":100}", *payer = "{\"sub_openid\":\"" SUB_OPENID "\"}";
+    const char *description = "点金计划测试商品";
+    goldplan_response *r = NULL;
+    goldplan_status st = goldplan_client_jsapi_prepay(
+        c, SP_APPID, strlen(SP_APPID), sp_mchid, strlen(sp_mchid), SUB_MCHID, strlen(SUB_MCHID), description,
+        strlen(description), out_trade_no, strlen(out_trade_no), notify_url, strlen(notify_url), amount, strlen(amount),
+        payer, strlen(payer), NULL, 0, NULL, 0, NULL, 0, NULL, NULL, 0, NULL, 0, NULL, 0, SUB_APPID, strlen(SUB_APPID),
+        NULL, NULL, 0, &r);
+    if (st) print_last_error("jsapi_prepay");
+    jnode *prepay = st == GOLDPLAN_STATUS_OK ? take_json(r) : NULL;
+    const char *prepay_id = jstr(prepay, "prepay_id");
+    CHECK(prepay && prepay->n == 1 && prepay_id && strlen(prepay_id) > 2, "%s: jsapi_prepay answers a prepay_id (%d %s)",
+          mode, st, st ? last_kind() : "");
+
+    /* 3. the pay-sign for the page, in the payer's app (the special merchant's) */
+    jnode *pay = NULL;
+    sbuf pay_json = {0};
+    if (prepay_id) {
+        r = NULL;
+        st = goldplan_client_request_payment(c, SUB_APPID, strlen(SUB_APPID), prepay_id, strlen(prepay_id), NULL, 0,
+                                             NULL, &r);
+        const char *json = NULL;
+        size_t len = 0;
+        if (st == GOLDPLAN_STATUS_OK && goldplan_response_json(r, &json, &len) == GOLDPLAN_STATUS_OK)
+            sb_put(&pay_json, json, len); /* sent to the sandbox exactly as returned */
+        pay = st == GOLDPLAN_STATUS_OK ? take_json(r) : NULL;
+        CHECK(has_six_pay_values(pay), "%s: request_payment answers the six values (%d %s)", mode, st,
+              st ? last_kind() : "");
+        char package[128];
+        snprintf(package, sizeof package, "prepay_id=%s", prepay_id);
+        const char *ts = jstr(pay, "timeStamp");
+        int ten_digits = ts && strlen(ts) == 10;
+        for (int i = 0; ten_digits && i < 10; i++) ten_digits = ts[i] >= '0' && ts[i] <= '9';
+        CHECK(pay && jstr(pay, "appId") && !strcmp(jstr(pay, "appId"), SUB_APPID), "%s: appId is the sub_appid", mode);
+        CHECK(pay && jstr(pay, "package") && !strcmp(jstr(pay, "package"), package), "%s: package is %s", mode, package);
+        CHECK(pay && jstr(pay, "signType") && !strcmp(jstr(pay, "signType"), "RSA"), "%s: signType RSA", mode);
+        CHECK(ten_digits, "%s: timeStamp is 10 digits (%s)", mode, ts ? ts : "(none)");
+    }
+
+    /* 4. the payer pays: the sandbox checks the six values like the WeChat client */
+    const char *transaction_id = NULL;
+    jnode *paid = NULL;
+    if (pay) {
+        int http = 0;
+        paid = admin_post(sb, "/v1/pay", pay_json.s, pay_json.len, &http);
+        transaction_id = jstr(paid, "transaction_id");
+        CHECK(http == 200 && jstr(paid, "trade_state") && !strcmp(jstr(paid, "trade_state"), "SUCCESS") &&
+                  transaction_id && strlen(transaction_id) == 28,
+              "%s: the sandbox takes the payment (HTTP %d, %s)", mode, http,
+              paid && jstr(paid, "code") ? jstr(paid, "code") : "");
+    }
+    if (!transaction_id && l.stop[1] > 0) write_all(l.stop[1], "x", 1); /* no notification will come */
+
+    /* 5. the notification, within the listener's deadline */
+    pthread_join(listener_thread, NULL);
+    if (transaction_id) {
+        const jnode *n = l.notification, *res = jget(l.notification, "resource");
+        CHECK(n != NULL, "%s: the notification arrived and parse_notification accepted it (%d received, last "
+                         "refusal %s)", mode, l.deliveries, l.refused_kind);
+        CHECK(l.refused == 0, "%s: the first delivery was accepted (%d refused: %s)", mode, l.refused, l.refused_kind);
+        CHECK(!strncmp(l.request_line, "POST /notify ", 13), "%s: delivered to the notify_url (%s)", mode,
+              l.request_line);
+        CHECK(n && jstr(n, "event_type") && !strcmp(jstr(n, "event_type"), "TRANSACTION.SUCCESS"),
+              "%s: event type TRANSACTION.SUCCESS", mode);
+        CHECK(res && jstr(res, "trade_state") && !strcmp(jstr(res, "trade_state"), "SUCCESS"),
+              "%s: decrypted resource: trade_state SUCCESS", mode);
+        CHECK(res && jstr(res, "transaction_id") && !strcmp(jstr(res, "transaction_id"), transaction_id),
+              "%s: decrypted resource: the paid transaction_id", mode);
+        CHECK(res && jstr(res, "out_trade_no") && !strcmp(jstr(res, "out_trade_no"), out_trade_no),
+              "%s: decrypted resource: the out_trade_no", mode);
+        CHECK(res && jint(jget(res, "amount"), "total") == 100, "%s: decrypted resource: amount.total 100", mode);
+        CHECK(res && jstr(res, "sub_mchid") && !strcmp(jstr(res, "sub_mchid"), SUB_MCHID),
+              "%s: decrypted resource: the special merchant", mode);
+    }
+
+    /* 6. both queries see the payment */
+    if (transaction_id) {
+        for (int by_id = 0; by_id < 2; by_id++) {
+            const char *key = by_id ? transaction_id : out_trade_no;
+            r = NULL;
+            st = by_id ? goldplan_client_query_order_by_transaction_id(c, key, strlen(key), sp_mchid, strlen(sp_mchid),
+                                                                       SUB_MCHID, strlen(SUB_MCHID), &r)
+                       : goldplan_client_query_order_by_out_trade_no(c, key, strlen(key), sp_mchid, strlen(sp_mchid),
+                                                                     SUB_MCHID, strlen(SUB_MCHID), &r);
+            jnode *order = st == GOLDPLAN_STATUS_OK ? take_json(r) : NULL;
+            const char *what = by_id ? "query_order_by_transaction_id" : "query_order_by_out_trade_no";
+            CHECK(order && jstr(order, "trade_state") && !strcmp(jstr(order, "trade_state"), "SUCCESS") &&
+                      jstr(order, "transaction_id") && !strcmp(jstr(order, "transaction_id"), transaction_id) &&
+                      jstr(order, "out_trade_no") && !strcmp(jstr(order, "out_trade_no"), out_trade_no) &&
+                      jint(jget(order, "amount"), "total") == 100,
+                  "%s: %s answers SUCCESS with the transaction_id (%d %s)", mode, what, st, st ? last_kind() : "");
+            json_free(order);
+        }
+        /* what a receipt page asks: the transaction_id of the special merchant's order */
+        r = NULL;
+        st = goldplan_client_resolve_transaction_id(c, SUB_MCHID, strlen(SUB_MCHID), out_trade_no, strlen(out_trade_no),
+                                                    NULL, &r);
+        jnode *resolved = st == GOLDPLAN_STATUS_OK ? take_json(r) : NULL;
+        CHECK(resolved && jstr(resolved, "transaction_id") && !strcmp(jstr(resolved, "transaction_id"), transaction_id) &&
+                  jstr(resolved, "trade_state") && !strcmp(jstr(resolved, "trade_state"), "SUCCESS"),
+              "%s: resolve_transaction_id finds the payment (%d %s)", mode, st, st ? last_kind() : "");
+        json_free(resolved);
+    }
+
+    /* 7. a paid order cannot be closed; an unknown one does not exist */
+    char code[64];
+    int http = 0;
+    if (transaction_id) {
+        r = NULL;
+        st = goldplan_client_close_order(c, out_trade_no, strlen(out_trade_no), sp_mchid, strlen(sp_mchid), SUB_MCHID,
+                                         strlen(SUB_MCHID), &r);
+        last_api_code(code, sizeof code, &http);
+        CHECK(st == GOLDPLAN_STATUS_API && r == NULL && !strcmp(code, "ORDERPAID"),
+              "%s: close_order on a paid order fails with ORDERPAID (%d %s)", mode, st, code);
+    }
+    char unknown[40];
+    snprintf(unknown, sizeof unknown, "C-unknown-%ld", (long)getpid());
+    r = NULL;
+    st = goldplan_client_query_order_by_out_trade_no(c, unknown, strlen(unknown), sp_mchid, strlen(sp_mchid), SUB_MCHID,
+                                                     strlen(SUB_MCHID), &r);
+    last_api_code(code, sizeof code, &http);
+    CHECK(st == GOLDPLAN_STATUS_API && r == NULL && !strcmp(code, "ORDER_NOT_EXIST") && http == 404,
+          "%s: an unknown order's query fails with 404 ORDER_NOT_EXIST (%d %s %d)", mode, st, code, http);
+    r = NULL;
+    st = goldplan_client_resolve_transaction_id(c, SUB_MCHID, strlen(SUB_MCHID), unknown, strlen(unknown), NULL, &r);
+    jnode *none = st == GOLDPLAN_STATUS_OK ? take_json(r) : NULL;
+    CHECK(none && jget(none, "transaction_id") && jget(none, "transaction_id")->type == J_NULL &&
+              jget(none, "trade_state") && jget(none, "trade_state")->type == J_NULL,
+          "%s: resolve_transaction_id of an unknown order is null, null (%d %s)", mode, st, st ? last_kind() : "");
+    json_free(none);
+
+    /* 8. an amount of 0 is refused by the library: nothing reaches the sandbox */
+    CHECK(admin_send(sb, "DELETE", "/requests", "") == 200, "%s: request log cleared", mode);
+    char zero_order[40];
+    snprintf(zero_order, sizeof zero_order, "C-zero-%s-%ld", mode, (long)getpid());
+    const char *zero = "{\"total\":0}";
+    r = NULL;
+    st = goldplan_client_jsapi_prepay(c, SP_APPID, strlen(SP_APPID), sp_mchid, strlen(sp_mchid), SUB_MCHID,
+                                      strlen(SUB_MCHID), description, strlen(description), zero_order,
+                                      strlen(zero_order), notify_url, strlen(notify_url), zero, strlen(zero), payer,
+                                      strlen(payer), NULL, 0, NULL, 0, NULL, 0, NULL, NULL, 0, NULL, 0, NULL, 0,
+                                      SUB_APPID, strlen(SUB_APPID), NULL, NULL, 0, &r);
+    CHECK(st == GOLDPLAN_STATUS_INVALID_INPUT && r == NULL && !strcmp(last_kind(), "invalid_input"),
+          "%s: a prepay of amount 0 is invalid input (%d %s)", mode, st, last_kind());
+    goldplan_response_free(r);
+    jnode *log = admin_get(sb, "/requests");
+    CHECK(log && log->type == J_ARR && log->n == 0, "%s: the refused prepay reached no gateway (%zu logged)", mode,
+          log ? log->n : 0);
+    json_free(log);
+
+    json_free(paid);
+    json_free(pay);
+    free(pay_json.s);
+    json_free(prepay);
+    json_free(l.notification);
+    if (l.lfd >= 0) close(l.lfd);
+    if (l.stop[0] > 0) close(l.stop[0]);
+    if (l.stop[1] > 0) close(l.stop[1]);
+}
+
 int main(int argc, char **argv) {
     if (argc != 4) {
         fprintf(stderr, "usage: %s VECTORS_DIR SANDBOX_BIN WORK_DIR\n", argv[0]);
@@ -2478,6 +2989,8 @@ int main(int argc, char **argv) {
     }
     vectors_dir = argv[1];
     const char *sandbox_bin = argv[2], *work_dir = argv[3];
+    sandbox_bin_path = sandbox_bin;
+    work_dir_path = work_dir;
     mkdir(work_dir, 0700);
 
     test_vectors();
@@ -2511,6 +3024,9 @@ int main(int argc, char **argv) {
         CHECK(st == GOLDPLAN_STATUS_OK && c, "%s: client from sandbox.json (%d)", modes[m], st);
         if (c) {
             sandbox_operations(c, &sb, modes[m]);
+            int before_payment = failures;
+            payment_flow(c, &sb, modes[m]);
+            printf("payment flow %-12s %s\n", modes[m], failures == before_payment ? "ok" : "FAILED");
             if (!strcmp(modes[m], "combined")) {
                 test_threads(c, &sb);
                 test_fork(c, &sb);
