@@ -167,8 +167,20 @@ final class ParityTest extends TestCase
                 }
             } else {
                 self::assertNull($error, "$name: " . ($error ? $error->getKind() . ': ' . $error->getMessage() : ''));
-                // JSON null (204 No Content) is [] in PHP, as the typed methods document.
-                self::assertSame(self::canonical($case['result'] ?? []), self::canonical($result), $name);
+                if (\array_key_exists('result_keys', $case)) {
+                    // Values the server chooses (a prepay_id): exactly these keys, each a
+                    // non-empty string.
+                    self::assertIsArray($result, $name);
+                    self::assertFalse(array_is_list($result) && $result !== [], "$name: an object, not a list: " . json_encode($result));
+                    self::assertSame(self::sorted($case['result_keys']), self::sorted(array_keys($result)), "$name: " . json_encode($result));
+                    foreach ($case['result_keys'] as $key) {
+                        self::assertIsString($result[$key], "$name: $key");
+                        self::assertNotSame('', $result[$key], "$name: $key");
+                    }
+                } else {
+                    // JSON null (204 No Content) is [] in PHP, as the typed methods document.
+                    self::assertSame(self::canonical($case['result'] ?? []), self::canonical($result), $name);
+                }
                 self::assertNotNull($client->lastRequestId(), "$name: no Request-ID");
             }
         }

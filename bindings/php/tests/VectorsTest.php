@@ -4,12 +4,14 @@ declare(strict_types=1);
 
 namespace GoldPlan\Tests;
 
+use GoldPlan\Client;
 use GoldPlan\Exception\DecryptionException;
 use GoldPlan\Exception\GoldPlanException;
 use GoldPlan\Exception\SignatureException;
 use GoldPlan\Protocol;
 use GoldPlan\Receipt;
 use GoldPlan\Signer;
+use GoldPlan\Tests\Support\Sandbox;
 use GoldPlan\Tests\Support\TestCase;
 use GoldPlan\Verifier;
 
@@ -24,7 +26,7 @@ final class VectorsTest extends TestCase
     {
         $files = array_map('basename', glob(self::VECTORS . '/*.json') ?: []);
         sort($files);
-        $readers = ['aead.json', 'authorization.json', 'certificates.json', 'messages.json', 'notification.json', 'receipt.json', 'secret_sweep.json', 'sensitive.json', 'signing.json'];
+        $readers = ['aead.json', 'authorization.json', 'certificates.json', 'messages.json', 'notification.json', 'payments.json', 'receipt.json', 'secret_sweep.json', 'sensitive.json', 'signing.json'];
         self::assertSame($readers, $files, 'a vector file without a reader in the PHP suite is a defect');
         foreach ($files as $file) {
             if (isset(self::READ_ELSEWHERE[$file])) {
@@ -149,6 +151,65 @@ final class VectorsTest extends TestCase
             $e = self::failure($call, GoldPlanException::class, $c['expect_error']);
             self::assertSame($c['expect_error'] === 'decryption' ? 'decryption' : 'signature', $e->getFamily(), $c['name']);
         }
+    }
+
+    /**
+     * payments.json (P1, the JSAPI pay-sign): Client::requestPayment on a sandbox client at the
+     * vector's time and nonce gives the vector's four values and a paySign over exactly the
+     * vector's message; with the merchant test key, the paySign is signing.json's P1.
+     */
+    public function testPayments(): void
+    {
+        $v = self::vector('payments.json');
+        self::assertNotEmpty($v['cases']);
+        self::assertNotEmpty($v['negative']);
+        $signatures = array_column(self::vector('signing.json')['cases'], 'signature', 'name');
+        $sandbox = new Sandbox('public_key');
+        $client = Client::fromFile($sandbox->configPath);
+        // Local: nothing is sent, so a client of the vector key needs no gateway.
+        $vectorClient = new Client(self::vectorConfig('http://127.0.0.1:9'));
+        foreach ($v['cases'] as $c) {
+            $name = $c['name'];
+            self::assertSame("prepay_id={$c['prepay_id']}", $c['package'], $name);
+            self::assertSame($c['len'], \strlen($c['message']), $name);
+            self::assertSame($c['sha256'], hash('sha256', $c['message']), $name);
+            self::assertMatchesRegularExpression('/^\d{10}$/', $c['time_stamp'], $name);
+
+            $pay = $client->requestPayment($c['app_id'], $c['prepay_id'], $c['nonce_str'], (int) $c['time_stamp']);
+            self::assertSame(['appId', 'nonceStr', 'package', 'paySign', 'signType', 'timeStamp'], self::sortedKeys($pay), $name);
+            self::assertSame($c['app_id'], $pay['appId'], $name);
+            self::assertSame($c['time_stamp'], $pay['timeStamp'], "$name: timeStamp is a string of seconds");
+            self::assertSame($c['nonce_str'], $pay['nonceStr'], $name);
+            self::assertSame($c['package'], $pay['package'], $name);
+            self::assertSame('RSA', $pay['signType'], $name);
+            $message = "{$pay['appId']}\n{$pay['timeStamp']}\n{$pay['nonceStr']}\n{$pay['package']}\n";
+            self::assertSame($c['message'], $message, $name);
+            self::assertSame($c['sha256'], hash('sha256', $message), $name);
+            foreach ($v['negative'] as $n) {
+                self::assertNotSame($n['message'], $message, "$name vs {$n['name']}");
+                self::assertNotSame($n['sha256'], hash('sha256', $message), "$name vs {$n['name']}");
+            }
+            // paySign is the sandbox merchant's key over that message (PHP's openssl checks it).
+            self::assertSame(1, openssl_verify($message, base64_decode($pay['paySign'], true), $sandbox->config['certificate_pem'], OPENSSL_ALGO_SHA256), "$name: paySign");
+            foreach ($v['negative'] as $n) {
+                self::assertSame(0, openssl_verify($n['message'], base64_decode($pay['paySign'], true), $sandbox->config['certificate_pem'], OPENSSL_ALGO_SHA256), "$name: paySign over {$n['name']}");
+            }
+
+            // Signing is deterministic: with the merchant test key it is signing.json's case.
+            self::assertArrayHasKey($name, $signatures, "signing.json has no $name");
+            $fixed = $vectorClient->requestPayment($c['app_id'], $c['prepay_id'], $c['nonce_str'], (int) $c['time_stamp']);
+            self::assertSame($signatures[$name], $fixed['paySign'], "$name: paySign under the merchant test key");
+            self::assertSame(array_diff_key($pay, ['paySign' => 1]), array_diff_key($fixed, ['paySign' => 1]), $name);
+        }
+        self::assertSame([], $sandbox->admin('GET', '/requests'), 'requestPayment sends nothing');
+    }
+
+    /** @return list<string> */
+    private static function sortedKeys(array $value): array
+    {
+        $keys = array_keys($value);
+        sort($keys);
+        return $keys;
     }
 
     public function testSensitive(): void

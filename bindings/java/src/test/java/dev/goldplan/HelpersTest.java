@@ -149,6 +149,45 @@ class HelpersTest {
         assertThrows(IllegalStateException.class, () -> closed.sign(new byte[1]));
     }
 
+    /**
+     * payments.json (P1, the JSAPI pay-sign) through {@link GoldPlanClient#requestPayment} with the
+     * merchant test key at the vector's time and nonce: the vector's four values, a paySign over
+     * exactly the vector's message, and that paySign is signing.json's P1. requestPayment is
+     * local, so the client needs no gateway ({@link PaymentsTest} does the same on a sandbox
+     * client).
+     */
+    @Test
+    void thePaySignAsThePaymentVectorsSay() throws Exception {
+        JsonObject root = vectors("payments.json");
+        JsonObject signing = vectors("signing.json");
+        Map<String, String> signatures = new HashMap<>();
+        for (JsonElement e : signing.getAsJsonArray("cases")) {
+            signatures.put(s(e.getAsJsonObject(), "name"), s(e.getAsJsonObject(), "signature"));
+        }
+        JsonObject config = new JsonObject();
+        config.addProperty("mchid", "1900000100");
+        config.addProperty("serial_no", s(signing, "serial_no"));
+        config.addProperty("private_key_path", VECTORS.resolve(s(signing, "key_pkcs8")).toString());
+        config.addProperty("apiv3_key", "0123456789abcdefghijklmnopqrstuv");
+        config.addProperty("public_key_id", "PUB_KEY_ID_0114232134912410000000000000000001");
+        config.addProperty("public_key_path", VECTORS.resolve("keys/wechatpay_test_pubkey.pem").toString());
+        config.addProperty("base_url", "http://127.0.0.1:9");
+        assertTrue(root.getAsJsonArray("cases").size() > 0);
+        assertTrue(root.getAsJsonArray("negative").size() > 0);
+        try (GoldPlanClient client = GoldPlanClient.fromJson(config.toString())) {
+            for (JsonElement e : root.getAsJsonArray("cases")) {
+                JsonObject c = e.getAsJsonObject();
+                String name = s(c, "name");
+                JsonObject pay = PaymentsTest.checkPaymentVector(client, root, c);
+                assertTrue(signatures.containsKey(name), "signing.json has no " + name);
+                assertEquals(signatures.get(name), s(pay, "paySign"), name + ": paySign under the merchant test key");
+                assertTrue(PaymentsTest.verifies(s(pay, "paySign"),
+                        PaymentsTest.message(pay), new String(Files.readAllBytes(VECTORS.resolve(s(signing, "certificate"))),
+                                StandardCharsets.UTF_8)), name);
+            }
+        }
+    }
+
     @Test
     void receiptCheckCodesAsTheVectorsSay() throws Exception {
         JsonObject root = vectors("receipt.json");

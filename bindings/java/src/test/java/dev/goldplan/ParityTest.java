@@ -135,8 +135,10 @@ class ParityTest {
             case "flag":
                 return v.getAsBoolean();
             case "integer":
-                return v.getAsLong();
+                // Whatever integer type the generated signature takes.
+                return javaType == Integer.class || javaType == int.class ? (Object) v.getAsInt() : (Object) v.getAsLong();
             case "json":
+                // JSON text (a vector's object or list, as given) unless the signature takes a tree.
                 return javaType == String.class ? v.toString() : v;
             default:
                 throw new AssertionError("a parameter type Java does not know: " + param);
@@ -283,7 +285,24 @@ class ParityTest {
                     if (error != null) {
                         fail(label + ": " + error.report());
                     }
-                    assertEquals(c.get("result"), reply.data(), label);
+                    if (c.has("result_keys")) {
+                        // Values the server chooses (a prepay_id): exactly these keys, each a
+                        // non-empty string.
+                        JsonElement data = reply.data();
+                        assertTrue(data.isJsonObject(), label + ": an object: " + reply.json());
+                        TreeSet<String> want = new TreeSet<>();
+                        for (JsonElement k : c.getAsJsonArray("result_keys")) {
+                            want.add(k.getAsString());
+                        }
+                        assertEquals(want, new TreeSet<>(data.getAsJsonObject().keySet()), label + ": " + reply.json());
+                        for (String k : want) {
+                            JsonElement value = data.getAsJsonObject().get(k);
+                            assertTrue(value.isJsonPrimitive() && value.getAsJsonPrimitive().isString()
+                                    && !value.getAsString().isEmpty(), label + ": " + k + " is a non-empty string");
+                        }
+                    } else {
+                        assertEquals(c.get("result"), reply.data(), label);
+                    }
                     assertNotNull(reply.requestId(), label);
                 }
             }
