@@ -8,6 +8,7 @@
 // A binary: `pub` marks what modules share, there is no outside API to reach.
 #![allow(unreachable_pub)]
 
+mod bulk;
 mod commands;
 mod config;
 mod demo;
@@ -68,6 +69,12 @@ enum Command {
     Pay {
         #[command(subcommand)]
         operation: operations::PayCall,
+    },
+    /// Roll Gold Plan out to many special merchants: a plan file, a resumable journaled run
+    /// (rate-limited, adaptive to 命中频率限制), a report of what WeChat Pay confirmed.
+    Bulk {
+        #[command(subcommand)]
+        command: bulk::BulkCommand,
     },
     /// Send any signed APIv3 request and print the verified response.
     Request {
@@ -236,6 +243,7 @@ async fn run(cli: Cli, out: Out) -> goldplan::Result<u8> {
         Command::Pay { operation } => {
             commands::registry_call(&cli.config.resolve()?, operation.0, out).await
         }
+        Command::Bulk { command } => bulk::run(command, &cli.config, out).await,
         Command::Request { method, path, body } => {
             commands::request(&cli.config.resolve()?, &method, &path, body.as_deref(), out).await
         }
