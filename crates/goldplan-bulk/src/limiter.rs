@@ -117,7 +117,11 @@ impl Bucket {
         let current = self.rate.unwrap_or_else(|| {
             let (start, n) = self.window;
             let age = now.saturating_duration_since(start).as_secs_f64();
-            let recent = if age > 0.1 { f64::from(n) / age } else { 0.0 };
+            // Grants so far in this window, per second of at least one second: a young
+            // window (the first refusal often comes within milliseconds of the start, once
+            // the gateway's window is full) still shows what was sent, instead of reading as
+            // nothing and collapsing the rate to the floor.
+            let recent = f64::from(n) / age.max(1.0);
             self.observed.max(recent).max(self.min_rate)
         });
         self.ceiling = Some(current);

@@ -42,8 +42,9 @@ pub struct RunOptions {
     pub min_rate_per_sec: f64,
     /// Attempts per operation for retryable errors other than rate limiting (default 4).
     pub max_attempts: u32,
-    /// Attempts per operation while the gateway answers 命中频率限制 (default 30); each such
-    /// answer also slows the whole run down.
+    /// Attempts per operation while the gateway answers 命中频率限制 (default 30, each after a
+    /// back-off of at least half a second, doubling up to `max_delay`); each such answer also
+    /// slows the whole run down.
     pub max_rate_limited_attempts: u32,
     /// First back-off delay after a retryable error (default 200 ms, doubling).
     pub base_delay: Duration,
@@ -71,6 +72,10 @@ impl Default for RunOptions {
         }
     }
 }
+
+/// The shortest wait before a call refused with 命中频率限制 is sent again: about half of the
+/// one-second window WeChat Pay's limits are counted in.
+const RATE_LIMITED_MIN_DELAY: Duration = Duration::from_millis(500);
 
 /// Where a run stands, for a progress bar.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -741,15 +746,23 @@ impl Ctx {
                     self.fail(op, FailureKind::Error, &reason, rid, Some(&report))?;
                     return Ok(Outcome::Failed);
                 }
-                // Nothing was processed: pending again; the slowed bucket paces the retry.
+                // Nothing was processed: pending again. The slowed bucket paces every call, but
+                // the bucket only halves once per second while a gateway counts in windows:
+                // this call also backs off (at least RATE_LIMITED_MIN_DELAY, doubling), so that
+                // its attempts outlast the windows the gateway is still full in.
                 self.journal.mark_pending(op.id, rid, Some(&report))?;
+                let delay = self.backoff(limited - 1).max(RATE_LIMITED_MIN_DELAY);
                 self.emit(&Event::Retrying {
                     id: op.id,
                     operation: op.operation.as_str(),
                     attempt: attempts,
                     rate_limited: true,
-                    delay_ms: 0,
+                    delay_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
                 });
+                tokio::select! {
+                    () = self.cancel.cancelled() => return Ok(Outcome::Stopped),
+                    () = tokio::time::sleep(delay) => {}
+                }
                 continue;
             }
             if is_reopen_too_soon(op.operation, &op.arguments, &error) {

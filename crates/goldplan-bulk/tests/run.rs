@@ -136,6 +136,61 @@ async fn a_rate_limited_rollout_with_faults_ends_as_planned() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_runner_without_a_rate_of_its_own_settles_under_a_tight_gateway() {
+    // No rate of our own, 16 at once, against a gateway that takes 30 a second: the
+    // 命中频率限制 answers slow the run down and each refused call backs off, so that no
+    // operation runs out of attempts (with immediate retries, some failed within a second).
+    let subs = sub_ids(60);
+    let settings = Settings {
+        rate_limit: Some(RateLimit {
+            max_requests: 30,
+            window_secs: 1,
+        }),
+        ..Settings::default()
+    };
+    let sb = sandbox(&subs, settings).await;
+    let dir = tempfile::tempdir().unwrap();
+    let plan = Plan::parse("rollout.csv", &rollout_csv(&subs), None).unwrap();
+    let journal = Journal::open(dir.path().join("job.db"), &plan).unwrap();
+    let options = RunOptions {
+        concurrency: 16,
+        rate_per_sec: None,
+        ..RunOptions::default()
+    };
+    let slowest = Arc::new(std::sync::Mutex::new(f64::INFINITY));
+    let seen = Arc::clone(&slowest);
+    let summary = Runner::new(client(&sb), journal, options)
+        .on_event(move |e| {
+            if let Event::RateChanged {
+                rate_per_sec: Some(rate),
+                ..
+            } = e
+            {
+                let mut slowest = seen.lock().unwrap();
+                *slowest = slowest.min(*rate);
+            }
+        })
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(
+        (summary.done, summary.failed, summary.remaining),
+        (180, 0, 0),
+        "{summary:?}"
+    );
+    eprintln!("unlimited runner, tight gateway: {summary:?}");
+    // It slowed down to about the gateway's pace, not to a crawl: the rate it learnt when the
+    // first refusal came is what it had sent, not zero.
+    let slowest = *slowest.lock().unwrap();
+    assert!(
+        slowest >= 5.0,
+        "slowed down to {slowest}/s for a 30/s gateway"
+    );
+    assert!(summary.rate_limited_answers > 0, "{summary:?}");
+    sb.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancelled_or_dropped_run_resumes_and_sends_each_operation_once() {
     let subs = sub_ids(60);
     let sb = sandbox(&subs, Settings::default()).await;
