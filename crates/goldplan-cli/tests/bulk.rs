@@ -142,7 +142,7 @@ async fn a_rollout_killed_at_random_moments_ends_exactly_as_planned() {
             .arg(&journal)
             .args(["--concurrency", "16", "--rate", "400"])
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join("run.err")).unwrap())
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
@@ -164,7 +164,12 @@ async fn a_rollout_killed_at_random_moments_ends_exactly_as_planned() {
         .unwrap();
         // SIGKILL: no clean-up runs, exactly like a crash or a power cut of the process.
         child.kill().unwrap();
-        child.wait().unwrap();
+        let status = child.wait().unwrap();
+        assert!(
+            journal.exists(),
+            "bulk run ended ({status}) before opening its journal: {}",
+            std::fs::read_to_string(dir.path().join("run.err")).unwrap_or_default()
+        );
         let open = in_flight(&journal);
         interrupted += open;
         eprintln!("kill {k}: after {confirmed} confirmations, {open} operations in flight");

@@ -15,8 +15,9 @@ use std::path::Path;
 /// about 6.5 KiB.
 pub const MAX_PEM_FILE: u64 = 256 * 1024;
 
-/// Largest JSON configuration file accepted.
-pub const MAX_CONFIG_FILE: u64 = 1024 * 1024;
+/// Largest JSON configuration file accepted. A sandbox's `sandbox.json`, a configuration file
+/// too, lists every special merchant: 10 000 of them take about 1 MiB.
+pub const MAX_CONFIG_FILE: u64 = 8 * 1024 * 1024;
 
 /// Why a bounded read failed. Its `Display` never names the path, so that a caller can decide
 /// whether the path may be shown (it is a secret when key content was passed by mistake).
