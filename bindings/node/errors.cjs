@@ -43,6 +43,11 @@ class GoldPlanError extends Error {
     this.beforeResponse = report.before_response ?? undefined
     /** @type {string | undefined} Replays: the notification id. */
     this.notificationId = report.notification_id ?? undefined
+    // Bulk plans (`bulk`): every problem of a refused plan, each with its file line.
+    if (report.problems !== undefined) {
+      /** @type {Array<{ line: number, column: string | null, message: string }> | undefined} */
+      this.problems = report.problems
+    }
   }
 
   get name () {

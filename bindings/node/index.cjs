@@ -349,8 +349,18 @@ function reply (r) {
  * The WeChat Pay APIv3 client. Every network call returns a Promise; signing, verification
  * and I/O run on the addon's threads, never on the event loop.
  */
+let nativeClientOf
+
 class Client {
   #native
+
+  static {
+    // For `bulk` (bulk.cjs): the native client of a `Client`.
+    nativeClientOf = (client) => {
+      if (!(client instanceof Client)) throw inputError('client must be a goldplan Client')
+      return client.#native
+    }
+  }
 
   /**
    * @param {object} options the core's configuration names in camelCase; keys as PEM
@@ -873,6 +883,9 @@ function verifyReceiptCheckCode (configuredLink, subMchId, outTradeNo, transacti
 /** Parses a received receipt URL (or its query) into `{ subMchId, outTradeNo, checkCode }`, each `{ raw, decoded }`. */
 function parseReceiptQuery (url) { return sync(() => native.parseReceiptQuery(requireString(url, 'url'))) }
 
+/** Gold Plan rolled out to many special merchants as one resumable job (see bulk.cjs). */
+const bulk = require('./bulk.cjs').makeBulk({ native, nativeClientOf, sync, later })
+
 module.exports = {
   VERSION,
   ERROR_KINDS,
@@ -883,6 +896,7 @@ module.exports = {
   MAX_INDUSTRY_FILTERS,
   MAX_SENSITIVE_PLAINTEXT_LEN,
   Client,
+  bulk,
   Notification,
   acknowledgement,
   PrivateKey,

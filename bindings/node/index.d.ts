@@ -574,6 +574,8 @@ export declare class GoldPlanError extends Error {
   readonly beforeResponse?: boolean
   /** Replays: the notification id. */
   readonly notificationId?: string
+  /** Bulk plans (`bulk`): every problem of a refused plan, each with its file line. */
+  readonly problems?: import('./bulk').PlanProblem[]
 }
 export declare class ConfigurationError extends GoldPlanError {}
 export declare class InvalidInputError extends GoldPlanError {}
@@ -699,3 +701,6 @@ export declare function verifyCheckCode (configuredLink: string, subMchId: strin
 /** @deprecated Use `verifyCheckCode` (same arguments, same answer). */
 export declare function verifyReceiptCheckCode (configuredLink: string, subMchId: string, outTradeNo: string, transactionId: string, checkCode: string): boolean
 export declare function parseReceiptQuery (url: string): ReceiptParams
+
+/** Gold Plan rolled out to many special merchants as one resumable job (types in bulk.d.ts). */
+export declare const bulk: import('./bulk').Bulk

@@ -12,6 +12,7 @@ export const {
   MAX_INDUSTRY_FILTERS,
   MAX_SENSITIVE_PLAINTEXT_LEN,
   Client,
+  bulk,
   Notification,
   acknowledgement,
   PrivateKey,

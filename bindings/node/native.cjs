@@ -835,6 +835,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.NativeBulkJob = nativeBinding.NativeBulkJob
 module.exports.NativeClient = nativeBinding.NativeClient
 module.exports.NativeEncryptionKey = nativeBinding.NativeEncryptionKey
 module.exports.NativeNotificationParser = nativeBinding.NativeNotificationParser
@@ -846,6 +847,11 @@ module.exports.acknowledgement = nativeBinding.acknowledgement
 module.exports.aeadDecrypt = nativeBinding.aeadDecrypt
 module.exports.aeadEncrypt = nativeBinding.aeadEncrypt
 module.exports.authorizationHeader = nativeBinding.authorizationHeader
+module.exports.bulkCheckPlan = nativeBinding.bulkCheckPlan
+module.exports.bulkDefaultOptions = nativeBinding.bulkDefaultOptions
+module.exports.bulkReport = nativeBinding.bulkReport
+module.exports.bulkRetryFailed = nativeBinding.bulkRetryFailed
+module.exports.bulkRun = nativeBinding.bulkRun
 module.exports.canonicalUrl = nativeBinding.canonicalUrl
 module.exports.checkCodeInput = nativeBinding.checkCodeInput
 module.exports.decryptCertificates = nativeBinding.decryptCertificates

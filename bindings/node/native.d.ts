@@ -9,6 +9,19 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** A bulk run: started by `finish`, its events pulled with `nextEvents`. */
+export declare class NativeBulkJob {
+  /** Runs the job; resolves with the summary as JSON text (call once). */
+  finish(): Promise<string>
+  /**
+   * The next events (JSON text each), waiting for at least one; `null` once the run ended
+   * and every event was taken.
+   */
+  nextEvents(): Promise<Array<string> | undefined | null>
+  /** Stops the run: no new operation starts; those in flight finish and are journaled. */
+  cancel(): void
+}
+
 /** The native client; the facade's `Client` wraps it. */
 export declare class NativeClient {
   /**
@@ -134,6 +147,24 @@ export declare function aeadEncrypt(apiv3Key: Buffer, associatedData: Buffer, no
 
 /** The `Authorization` header value of these parameters (Go/Java order). */
 export declare function authorizationHeader(authorization: JsAuthorization): string
+
+/** Validates a plan source (JSON text); returns the plan's summary as JSON text. */
+export declare function bulkCheckPlan(source: string): string
+
+/** The run options with the library's defaults, as JSON text. */
+export declare function bulkDefaultOptions(): string
+
+/** The report of a journal's job, as JSON text. */
+export declare function bulkReport(journal: string): string
+
+/** Moves a journal's failed operations back to pending; returns how many. */
+export declare function bulkRetryFailed(journal: string, includeReopenTooSoon: boolean): number
+
+/**
+ * Prepares a run of a plan's job with `client` (nothing starts before `finish`). Events are
+ * queued only when `wantsEvents`.
+ */
+export declare function bulkRun(client: NativeClient, source: string, journal: string, options: string, wantsEvents: boolean): NativeBulkJob
 
 /** The canonical URL line of a request-target (`/path?query`). */
 export declare function canonicalUrl(pathAndQuery: string): string

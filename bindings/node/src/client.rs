@@ -78,6 +78,13 @@ fn operation(name: &str) -> napi::Result<Operation> {
     check(name.parse())
 }
 
+impl NativeClient {
+    /// The core client (for `bulk`).
+    pub(crate) fn core(&self) -> goldplan::Client {
+        self.client.clone()
+    }
+}
+
 #[napi]
 impl NativeClient {
     /// A client from configuration JSON in the core's names (`ClientConfig`); relative

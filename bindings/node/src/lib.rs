@@ -22,6 +22,7 @@ use goldplan::ErrorKind;
 use goldplan::gold_plan::{IndustryType, OperationPayScene, OperationType};
 use napi_derive::napi;
 
+pub mod bulk;
 pub mod client;
 pub mod error;
 pub mod protocol;

@@ -64,6 +64,20 @@ impl Shared {
     }
 }
 
+/// The core client of a `Client` or `AsyncClient` (for `goldplan.bulk`).
+pub(crate) fn core_client(obj: &Bound<'_, PyAny>) -> PyResult<goldplan::Client> {
+    let py = obj.py();
+    if let Ok(c) = obj.cast::<PyClient>() {
+        return c.get().shared.client(py);
+    }
+    if let Ok(c) = obj.cast::<PyAsyncClient>() {
+        return c.get().shared.client(py);
+    }
+    Err(pyo3::exceptions::PyTypeError::new_err(
+        "client must be a goldplan.Client or goldplan.AsyncClient",
+    ))
+}
+
 /// Builds the core configuration from the constructor's keyword arguments.
 #[allow(clippy::too_many_arguments)]
 fn config_from_kwargs(

@@ -13,6 +13,7 @@ use pyo3::prelude::*;
 // The sans-IO helpers are one module per concept (keys, signing, verification, certificates,
 // AEAD, sensitive fields, callbacks, the receipt), each owning its classes and functions.
 mod aead;
+mod bulk;
 mod certificates;
 mod client;
 mod convert;
@@ -149,6 +150,11 @@ fn _goldplan(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(receipt::expected_check_code, m)?)?;
     m.add_function(wrap_pyfunction!(receipt::verify_check_code, m)?)?;
     m.add_function(wrap_pyfunction!(receipt::parse_receipt_query, m)?)?;
+    m.add_function(wrap_pyfunction!(bulk::bulk_default_options, m)?)?;
+    m.add_function(wrap_pyfunction!(bulk::bulk_check_plan, m)?)?;
+    m.add_function(wrap_pyfunction!(bulk::bulk_run, m)?)?;
+    m.add_function(wrap_pyfunction!(bulk::bulk_report, m)?)?;
+    m.add_function(wrap_pyfunction!(bulk::bulk_retry_failed, m)?)?;
     m.add_function(wrap_pyfunction!(_runtime_pid, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     m.add_function(wrap_pyfunction!(_shutdown_runtime, m)?)?;

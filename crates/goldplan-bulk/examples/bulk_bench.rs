@@ -141,7 +141,9 @@ fn main() {
         .build()
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    println!("sandbox in this process on its own runtime; {merchants} special merchants, one 同业过滤标签管理 each");
+    println!(
+        "sandbox in this process on its own runtime; {merchants} special merchants, one 同业过滤标签管理 each"
+    );
 
     runtime.block_on(async {
         let client = client(&sb);
@@ -186,9 +188,18 @@ fn main() {
         let best = sequential.max(concurrent);
         println!("| unlimited | operations/s | x best plain |");
         println!("|---|---:|---:|");
-        println!("| sequential client calls | {sequential:.0} | {:.2} |", sequential / best);
-        println!("| 16 concurrent client calls | {concurrent:.0} | {:.2} |", concurrent / best);
-        println!("| bulk runner (16, journal) | {runner:.0} | {:.2} |", runner / best);
+        println!(
+            "| sequential client calls | {sequential:.0} | {:.2} |",
+            sequential / best
+        );
+        println!(
+            "| 16 concurrent client calls | {concurrent:.0} | {:.2} |",
+            concurrent / best
+        );
+        println!(
+            "| bulk runner (16, journal) | {runner:.0} | {:.2} |",
+            runner / best
+        );
 
         // Rate-limited: the gateway allows `rate`/s; the runner starts at twice that.
         let mut settings = sb.settings();

@@ -12,8 +12,9 @@
 //!    path and validation): concurrency, a token-bucket rate that slows down when WeChat Pay
 //!    answers 命中频率限制 and speeds up again, bounded retries, the 24-hour re-open rule,
 //!    events for a progress bar or JSON lines, cancellation, dry runs.
-//! 4. [`report`] — per merchant, the state WeChat Pay last confirmed for each switch, when,
+//! 4. [`report`](mod@report) — per merchant, the state WeChat Pay last confirmed for each switch, when,
 //!    and the Request-ID; failures with their error reports; as JSON or CSV.
+//! 5. [`surface`] — the same job as functions of JSON text, for the Python and Node bindings.
 //!
 //! Every Gold Plan operation sets a state (OPEN/CLOSE, replace the filter), so sending one
 //! twice — after a crash while it was in flight — leaves the same state. The exception is the
@@ -41,6 +42,7 @@ mod limiter;
 pub mod plan;
 pub mod report;
 pub mod runner;
+pub mod surface;
 
 pub use error::{BulkError, Result};
 pub use journal::{Counts, Durability, FailureKind, JobInfo, Journal, JournalOperation, OpStatus};

@@ -9,6 +9,7 @@ the audited Rust core of the goldplan project; this package exposes it:
 * sans-IO helpers for users who keep their own HTTP stack (:class:`Signer`,
   :class:`Verifier`, :class:`NotificationParser`, :func:`decrypt_certificates`, ...);
 * :mod:`goldplan.errors` -- the exception classes;
+* :mod:`goldplan.bulk` -- Gold Plan rolled out to many special merchants as one resumable job;
 * :mod:`goldplan.testing` -- an in-process WeChat Pay sandbox for your own tests.
 """
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import warnings
 
-from goldplan import errors
+from goldplan import bulk, errors
 from goldplan._goldplan import (
     MAX_INDUSTRY_FILTERS,
     MAX_SENSITIVE_PLAINTEXT_LEN,
@@ -81,6 +82,7 @@ def verify_receipt_check_code(
     )
 
 __all__ = [
+    "bulk",
     "__version__",
     "errors",
     "Client",

@@ -117,6 +117,11 @@ __all__ = [
     "_runtime_pid",
     "_panic_for_tests",
     "_shutdown_runtime",
+    "bulk_default_options",
+    "bulk_check_plan",
+    "bulk_run",
+    "bulk_report",
+    "bulk_retry_failed",
 ]
 
 __version__: str
@@ -887,3 +892,16 @@ class _Sandbox:
 def _runtime_pid() -> Optional[int]: ...
 def _panic_for_tests(blocking: bool = ...) -> Any: ...
 def _shutdown_runtime() -> None: ...
+
+# goldplan.bulk (the bulk job's JSON surface: JSON text in and out).
+def bulk_default_options() -> str: ...
+def bulk_check_plan(source: str) -> str: ...
+def bulk_run(
+    client: Union[Client, AsyncClient],
+    source: str,
+    journal: str,
+    options: str,
+    on_event: Optional[Callable[[Dict[str, Any]], object]] = None,
+) -> str: ...
+def bulk_report(journal: str) -> str: ...
+def bulk_retry_failed(journal: str, include_reopen_too_soon: bool = False) -> int: ...
