@@ -308,6 +308,25 @@ fn a_plan_with_problems_names_each_line_and_sends_nothing() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("line 3"));
     assert!(!journal.exists());
 
+    // The README's example plan is valid.
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/bulk/rollout.csv");
+    let out = Command::new(assert_cmd::cargo::cargo_bin("goldplan"))
+        .args(["--json", "bulk", "plan"])
+        .arg(&example)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (doc["merchants"].as_u64(), doc["operations"].as_u64()),
+        (Some(5), Some(9))
+    );
+
     let good = dir.path().join("good.jsonl");
     std::fs::write(
         &good,
