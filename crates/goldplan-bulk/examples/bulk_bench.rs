@@ -8,7 +8,7 @@
 //!
 //! The sandbox runs in this process on its own runtime and threads (labelled so in the output);
 //! every call is a real signed request over a loopback socket, verified. The operation is
-//! 同业过滤标签管理 (one per special merchant), which sets a state and can be sent any number of
+//! 点金计划管理 OPEN (one per special merchant), which sets a state and can be sent any number of
 //! times.
 //!
 //! 1. Unlimited: the same operations as sequential client calls, as 16 concurrent calls, and
@@ -82,21 +82,18 @@ fn client(sb: &SandboxHandle) -> Client {
         .unwrap()
 }
 
-fn plan(name: &str, subs: &[String], tag: &str) -> Plan {
+fn plan(name: &str, subs: &[String]) -> Plan {
     let rows: Vec<_> = subs
         .iter()
-        .map(|s| json!({"sub_mchid": s, "industry_filter": tag}))
+        .map(|s| json!({"sub_mchid": s, "gold_plan": "OPEN"}))
         .collect();
     Plan::from_rows(name, &rows).unwrap()
 }
 
 async fn call(client: &Client, sub: &str) {
-    let args = json!({"sub_mchid": sub, "advertising_industry_filters": ["SOFTWARE"]});
+    let args = json!({"sub_mchid": sub, "operation_type": "OPEN"});
     client
-        .call_json(
-            Operation::SetAdvertisingIndustryFilter,
-            args.to_string().as_bytes(),
-        )
+        .call_json(Operation::ChangeGoldPlanStatus, args.to_string().as_bytes())
         .await
         .unwrap();
 }
@@ -142,7 +139,7 @@ fn main() {
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     println!(
-        "sandbox in this process on its own runtime; {merchants} special merchants, one 同业过滤标签管理 each"
+        "sandbox in this process on its own runtime; {merchants} special merchants, one 点金计划管理 OPEN each"
     );
 
     runtime.block_on(async {
@@ -178,7 +175,7 @@ fn main() {
             rate_per_sec: None,
             ..RunOptions::default()
         };
-        let journal = Journal::open(dir.path().join("a.db"), &plan("a", &subs, "GAME")).unwrap();
+        let journal = Journal::open(dir.path().join("a.db"), &plan("a", &subs)).unwrap();
         let summary = Runner::new(client.clone(), journal, unlimited.clone())
             .run()
             .await
@@ -215,8 +212,7 @@ fn main() {
             rate_per_sec: Some(2.0 * rate as f64),
             ..RunOptions::default()
         };
-        let journal =
-            Journal::open(dir.path().join("b.db"), &plan("b", &subs[..n], "CAR")).unwrap();
+        let journal = Journal::open(dir.path().join("b.db"), &plan("b", &subs[..n])).unwrap();
         let log: Arc<Mutex<Vec<(f64, bool)>>> = Arc::default();
         let started = Instant::now();
         let sink = log.clone();
@@ -257,7 +253,7 @@ fn main() {
                     // One row per merchant in a plan: cycle through the merchants in
                     // successive plans' worth of ids by suffixing nothing; the job is the
                     // same operation over and over, as a long rollout would be.
-                    json!({"sub_mchid": subs[i % merchants], "industry_filter": "FOOD"})
+                    json!({"sub_mchid": subs[i % merchants], "gold_plan": "OPEN"})
                 })
                 .collect();
             let mut rss = vec![resident_kib()];
