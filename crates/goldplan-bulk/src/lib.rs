@@ -36,6 +36,7 @@
 
 #![forbid(unsafe_code)]
 
+mod committer;
 pub mod error;
 pub mod journal;
 mod limiter;

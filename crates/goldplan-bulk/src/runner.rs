@@ -24,8 +24,9 @@ use serde_json::Value;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use crate::committer::Committer;
 use crate::error::{BulkError, Result};
-use crate::journal::{FailureKind, Journal, JournalOperation, OpStatus};
+use crate::journal::{Change, FailureKind, Journal, JournalOperation, OpStatus};
 use crate::limiter::{Bucket, RateChange};
 
 /// How a run behaves.
@@ -304,6 +305,7 @@ impl Runner {
         let ctx = Arc::new(Ctx {
             client: self.client.clone(),
             journal: self.journal.clone(),
+            committer: Committer::start(self.journal.clone())?,
             options: o.clone(),
             events: self.events.clone(),
             cancel: self.cancel.clone(),
@@ -424,9 +426,10 @@ impl Runner {
     }
 }
 
-/// Pages of merchants still to do, read from the journal as the workers need them.
+/// Pages of merchants still to do (each with its operations), read from the journal as the
+/// workers need them.
 struct Cursor {
-    queue: VecDeque<String>,
+    queue: VecDeque<Vec<JournalOperation>>,
     /// The last merchant position read (positions start at 0).
     after: i64,
     exhausted: bool,
@@ -448,6 +451,7 @@ const PAGE: u32 = 256;
 struct Ctx {
     client: Client,
     journal: Journal,
+    committer: Committer,
     options: RunOptions,
     events: Option<EventSink>,
     cancel: CancellationToken,
@@ -538,33 +542,34 @@ impl Ctx {
         }
     }
 
-    fn next_merchant(&self) -> Result<Option<String>> {
+    /// The next merchant's operations (none left: `None`).
+    fn next_merchant(&self) -> Result<Option<Vec<JournalOperation>>> {
         let mut cursor = self.cursor.lock().map_err(|_| poisoned())?;
         if cursor.queue.is_empty() && !cursor.exhausted {
-            let page = self.journal.next_merchants(cursor.after, PAGE)?;
-            match page.last() {
-                Some((ord, _)) => cursor.after = *ord,
+            match self.journal.next_page(cursor.after, PAGE)? {
+                Some((last, page)) => {
+                    cursor.after = last;
+                    cursor.queue.extend(page);
+                }
                 None => cursor.exhausted = true,
             }
-            cursor.queue.extend(page.into_iter().map(|(_, sub)| sub));
         }
         Ok(cursor.queue.pop_front())
     }
 
     async fn worker(&self) -> Result<()> {
         while !self.cancel.is_cancelled() {
-            let Some(sub) = self.next_merchant()? else {
+            let Some(ops) = self.next_merchant()? else {
                 return Ok(());
             };
-            self.run_merchant(&sub).await?;
+            self.run_merchant(&ops).await?;
         }
         Ok(())
     }
 
-    async fn run_merchant(&self, sub_mchid: &str) -> Result<()> {
-        let ops = self.journal.merchant_operations(sub_mchid)?;
+    async fn run_merchant(&self, ops: &[JournalOperation]) -> Result<()> {
         let mut status: HashMap<u32, OpStatus> = ops.iter().map(|o| (o.seq, o.status)).collect();
-        for op in &ops {
+        for op in ops {
             if matches!(op.status, OpStatus::Done | OpStatus::Failed) {
                 continue;
             }
@@ -585,7 +590,8 @@ impl Ctx {
                     "blocked by {} (journal id {}), which failed: not sent",
                     blocker.operation, blocker.id
                 );
-                self.fail(op, FailureKind::Blocked, &reason, None, None)?;
+                self.fail(op, FailureKind::Blocked, &reason, None, None)
+                    .await?;
                 status.insert(op.seq, OpStatus::Failed);
                 continue;
             }
@@ -606,7 +612,7 @@ impl Ctx {
         Ok(())
     }
 
-    fn fail(
+    async fn fail(
         &self,
         op: &JournalOperation,
         kind: FailureKind,
@@ -614,8 +620,15 @@ impl Ctx {
         request_id: Option<&str>,
         error: Option<&str>,
     ) -> Result<()> {
-        self.journal
-            .mark_failed(op.id, kind, reason, request_id, error)?;
+        self.committer
+            .commit(Change::Failed {
+                id: op.id,
+                kind,
+                reason: reason.to_owned(),
+                request_id: request_id.map(str::to_owned),
+                error: error.map(str::to_owned),
+            })
+            .await?;
         self.failed.fetch_add(1, Ordering::Relaxed);
         self.failed_this_run.fetch_add(1, Ordering::Relaxed);
         self.emit(&Event::Failed {
@@ -681,6 +694,37 @@ impl Ctx {
         exp.min(self.options.max_delay)
     }
 
+    /// Records `op` as pending again (if the process dies while it waits, the next run sends
+    /// it), says so, and waits `delay`; `false` when cancelled meanwhile.
+    async fn retry_later(
+        &self,
+        op: &JournalOperation,
+        request_id: Option<String>,
+        report: String,
+        attempt: u32,
+        rate_limited: bool,
+        delay: Duration,
+    ) -> Result<bool> {
+        self.committer
+            .commit(Change::Pending {
+                id: op.id,
+                request_id,
+                error: Some(report),
+            })
+            .await?;
+        self.emit(&Event::Retrying {
+            id: op.id,
+            operation: op.operation.as_str(),
+            attempt,
+            rate_limited,
+            delay_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+        });
+        Ok(tokio::select! {
+            () = self.cancel.cancelled() => false,
+            () = tokio::time::sleep(delay) => true,
+        })
+    }
+
     async fn execute(&self, op: &JournalOperation) -> Result<Outcome> {
         let arguments = op.arguments.to_string();
         let mut errors = 0u32;
@@ -690,7 +734,9 @@ impl Ctx {
                 return Ok(Outcome::Stopped);
             }
             // On disk before the request leaves: a crash from here on sends it again.
-            self.journal.mark_in_flight(op.id)?;
+            self.committer
+                .commit(Change::InFlight { id: op.id })
+                .await?;
             self.in_flight.fetch_add(1, Ordering::Relaxed);
             self.sent.fetch_add(1, Ordering::Relaxed);
             let result = self
@@ -704,8 +750,13 @@ impl Ctx {
                     let at = std::time::SystemTime::now()
                         .duration_since(std::time::UNIX_EPOCH)
                         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-                    self.journal
-                        .mark_done(op.id, reply.request_id.as_deref(), at)?;
+                    self.committer
+                        .commit(Change::Done {
+                            id: op.id,
+                            request_id: reply.request_id.clone(),
+                            at,
+                        })
+                        .await?;
                     self.done.fetch_add(1, Ordering::Relaxed);
                     self.done_this_run.fetch_add(1, Ordering::Relaxed);
                     let change = self
@@ -743,32 +794,28 @@ impl Ctx {
                     let reason = format!(
                         "still rate limited (命中频率限制) after {limited} attempts: {error}"
                     );
-                    self.fail(op, FailureKind::Error, &reason, rid, Some(&report))?;
+                    self.fail(op, FailureKind::Error, &reason, rid, Some(&report))
+                        .await?;
                     return Ok(Outcome::Failed);
                 }
                 // Nothing was processed: pending again. The slowed bucket paces every call, but
                 // the bucket only halves once per second while a gateway counts in windows:
                 // this call also backs off (at least RATE_LIMITED_MIN_DELAY, doubling), so that
                 // its attempts outlast the windows the gateway is still full in.
-                self.journal.mark_pending(op.id, rid, Some(&report))?;
                 let delay = self.backoff(limited - 1).max(RATE_LIMITED_MIN_DELAY);
-                self.emit(&Event::Retrying {
-                    id: op.id,
-                    operation: op.operation.as_str(),
-                    attempt: attempts,
-                    rate_limited: true,
-                    delay_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
-                });
-                tokio::select! {
-                    () = self.cancel.cancelled() => return Ok(Outcome::Stopped),
-                    () = tokio::time::sleep(delay) => {}
+                if !self
+                    .retry_later(op, request_id, report, attempts, true, delay)
+                    .await?
+                {
+                    return Ok(Outcome::Stopped);
                 }
                 continue;
             }
             if is_reopen_too_soon(op.operation, &op.arguments, &error) {
                 let reason = "the 24-hour rule: Gold Plan was closed less than 24 hours ago and \
                               WeChat Pay refuses to re-open it until then (not retried)";
-                self.fail(op, FailureKind::ReopenTooSoon, reason, rid, Some(&report))?;
+                self.fail(op, FailureKind::ReopenTooSoon, reason, rid, Some(&report))
+                    .await?;
                 return Ok(Outcome::Failed);
             }
             let ambiguous = matches!(error.kind(), ErrorKind::Transport | ErrorKind::Timeout)
@@ -777,28 +824,23 @@ impl Ctx {
                 errors += 1;
                 if errors >= self.options.max_attempts {
                     let reason = format!("gave up after {errors} attempts: {error}");
-                    self.fail(op, FailureKind::Error, &reason, rid, Some(&report))?;
+                    self.fail(op, FailureKind::Error, &reason, rid, Some(&report))
+                        .await?;
                     return Ok(Outcome::Failed);
                 }
                 self.retries.fetch_add(1, Ordering::Relaxed);
                 let delay = self.backoff(errors - 1);
-                // Pending while waiting: if the process dies now, the next run sends it.
-                self.journal.mark_pending(op.id, rid, Some(&report))?;
-                self.emit(&Event::Retrying {
-                    id: op.id,
-                    operation: op.operation.as_str(),
-                    attempt: attempts,
-                    rate_limited: false,
-                    delay_ms: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
-                });
-                tokio::select! {
-                    () = self.cancel.cancelled() => return Ok(Outcome::Stopped),
-                    () = tokio::time::sleep(delay) => {}
+                if !self
+                    .retry_later(op, request_id, report, attempts, false, delay)
+                    .await?
+                {
+                    return Ok(Outcome::Stopped);
                 }
                 continue;
             }
             let reason = error.to_string();
-            self.fail(op, FailureKind::Error, &reason, rid, Some(&report))?;
+            self.fail(op, FailureKind::Error, &reason, rid, Some(&report))
+                .await?;
             return Ok(Outcome::Failed);
         }
     }
