@@ -1,9 +1,14 @@
-//! The send-rate limiter: a token bucket whose rate adapts to the gateway. When WeChat Pay
-//! answers 命中频率限制 the rate is halved (once per cool-down, however many calls in flight
-//! were refused together) and the rate that was refused becomes a ceiling; after each clean
-//! second the rate climbs back by a step, up to 90 % of that ceiling, so the run settles just
-//! under the gateway's limit instead of bouncing off it. After a long clean spell the ceiling
-//! is raised, so a limit that was lifted is found again.
+//! The send-rate limiter: a token bucket whose rate adapts to the gateway.
+//!
+//! WeChat Pay says neither its limit nor how it counts; it answers 命中频率限制 once a provider
+//! goes over. The bucket therefore searches for the limit between two rates it has seen: the
+//! lowest rate that was refused and the highest rate that held for a clean spell. A refusal
+//! drops to the held rate (or halves, before any rate has held) — once per cool-down, however
+//! many calls in flight were refused together. Each clean spell raises the held rate and tries
+//! halfway to the refused one (at most a quarter higher), so the gap halves with each try;
+//! once the two are within [`SETTLED`] of each other the run stays just under the held rate
+//! ([`MARGIN`]) and sends no more calls that would be refused. After [`PROBE_AFTER`] without a refusal the refused
+//! rate is raised a little, so that a limit that was lifted is found again.
 
 use std::time::{Duration, Instant};
 
@@ -31,8 +36,11 @@ pub(crate) struct Bucket {
     burst: f64,
     tokens: f64,
     last_refill: Instant,
-    /// The rate that was last refused.
-    ceiling: Option<f64>,
+    /// The lowest rate the gateway refused (since the last probe).
+    refused: Option<f64>,
+    /// The highest rate that held for a clean spell.
+    held: Option<f64>,
+    /// When the rate in force was set.
     last_change: Instant,
     last_limited: Option<Instant>,
     /// Grants in the current second, and the rate they showed: what "unlimited" was doing
@@ -46,10 +54,17 @@ pub(crate) struct Bucket {
 const COOL_DOWN: Duration = Duration::from_secs(1);
 /// How often the rate may climb.
 const STEP_EVERY: Duration = Duration::from_secs(1);
-/// A clean spell this long raises the ceiling.
-const PROBE_AFTER: Duration = Duration::from_secs(30);
-/// The rate climbs to this share of the refused rate.
-const BELOW_CEILING: f64 = 0.9;
+/// How long a rate must run without a refusal to count as held.
+const CLEAN_SPELL: Duration = Duration::from_secs(2);
+/// Held and refused rates this close (a share of the refused one): the search is over.
+pub(crate) const SETTLED: f64 = 0.02;
+/// Once settled, the run keeps this share under the held rate.
+const MARGIN: f64 = 0.01;
+/// One try climbs at most this factor above the held rate.
+const MAX_CLIMB: f64 = 1.25;
+/// A clean spell this long raises the refused rate by [`PROBE_STEP`].
+pub(crate) const PROBE_AFTER: Duration = Duration::from_secs(300);
+const PROBE_STEP: f64 = 1.1;
 
 impl Bucket {
     pub(crate) fn new(configured: Option<f64>, burst: u32, min_rate: f64, now: Instant) -> Bucket {
@@ -61,7 +76,8 @@ impl Bucket {
             burst,
             tokens: burst,
             last_refill: now,
-            ceiling: None,
+            refused: None,
+            held: None,
             last_change: now,
             last_limited: None,
             window: (now, 0),
@@ -83,7 +99,11 @@ impl Bucket {
         let elapsed = now
             .saturating_duration_since(self.last_refill)
             .as_secs_f64();
-        self.tokens = (self.tokens + elapsed * rate).min(self.burst);
+        // Half a token more than the burst is kept: a timer that wakes a millisecond late
+        // would otherwise lose that millisecond's accrual each time and lower the rate (by
+        // 5-10 % at 100/s); after an idle spell the second call then follows half an interval
+        // after the first, which no per-second limit notices.
+        self.tokens = (self.tokens + elapsed * rate).min(self.burst + 0.5);
         self.last_refill = now;
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
@@ -124,8 +144,17 @@ impl Bucket {
             let recent = f64::from(n) / age.max(1.0);
             self.observed.max(recent).max(self.min_rate)
         });
-        self.ceiling = Some(current);
-        let slower = (current / 2.0).max(self.min_rate);
+        self.refused = Some(self.refused.map_or(current, |r| r.min(current)));
+        if self.held.is_some_and(|h| h >= current) {
+            // What looked held was not (another client now shares the limit, or it was
+            // lowered): below it, and search again from there.
+            self.held = Some(current * (1.0 - SETTLED));
+        }
+        let slower = match self.held {
+            Some(held) if held < current => held,
+            _ => current / 2.0,
+        }
+        .max(self.min_rate);
         self.rate = Some(slower);
         // Spend nothing more this instant: the calls already refused are retried first.
         self.tokens = 0.0;
@@ -142,35 +171,61 @@ impl Bucket {
         if now.saturating_duration_since(self.last_change) < STEP_EVERY {
             return RateChange::None;
         }
-        if let (Some(ceiling), Some(limited)) = (self.ceiling, self.last_limited)
+        let clean_since = self
+            .last_limited
+            .map_or(self.last_change, |limited| limited.max(self.last_change));
+        let clean = now.saturating_duration_since(clean_since);
+        if clean >= CLEAN_SPELL && self.held.is_none_or(|h| h < rate) {
+            self.held = Some(rate);
+        }
+        if let (Some(refused), Some(limited)) = (self.refused, self.last_limited)
             && now.saturating_duration_since(limited) >= PROBE_AFTER
         {
             // A long clean spell: the limit may have been lifted; look a little higher.
-            let raised = ceiling * 1.1;
-            self.ceiling = match self.configured {
+            let raised = refused * PROBE_STEP;
+            self.refused = match self.configured {
                 Some(c) if raised >= c => None,
                 _ => Some(raised),
             };
             self.last_limited = Some(now);
         }
-        let target = match (self.configured, self.ceiling) {
-            (Some(c), Some(ceiling)) => c.min(ceiling * BELOW_CEILING),
-            (None, Some(ceiling)) => ceiling * BELOW_CEILING,
-            (Some(c), None) => c,
-            (None, None) => {
-                self.rate = None;
-                self.last_change = now;
-                return RateChange::Faster(f64::INFINITY);
+        let target = match (self.refused, self.held) {
+            // Never refused (or the probe passed the configured rate): the configured rate, or
+            // unlimited again.
+            (None, _) => match self.configured {
+                Some(c) => c,
+                None => {
+                    self.rate = None;
+                    self.last_change = now;
+                    return RateChange::Faster(f64::INFINITY);
+                }
+            },
+            // Nothing held yet: stay until this rate has.
+            (Some(_), None) => return RateChange::None,
+            (Some(refused), Some(held)) => {
+                if refused - held <= refused * SETTLED {
+                    // Settled: a little under the held rate, which may be the limit itself,
+                    // where a late timer or a slow answer would tip one call over.
+                    let settled = held * (1.0 - MARGIN);
+                    if settled < rate {
+                        self.rate = Some(settled);
+                        self.last_change = now;
+                        return RateChange::Slower(settled);
+                    }
+                    return RateChange::None;
+                }
+                ((held + refused) / 2.0).min(held * MAX_CLIMB)
             }
         };
-        if rate >= target {
+        let target = self.configured.map_or(target, |c| target.min(c));
+        // Climb only from a rate that has held; the first step from a fresh slow-down waits
+        // for the clean spell too.
+        if target <= rate || clean < CLEAN_SPELL {
             return RateChange::None;
         }
-        let step = (target * 0.1).max(self.min_rate);
-        let faster = (rate + step).min(target);
-        self.rate = Some(faster);
+        self.rate = Some(target);
         self.last_change = now;
-        RateChange::Faster(faster)
+        RateChange::Faster(target)
     }
 }
 
@@ -196,7 +251,7 @@ mod tests {
     }
 
     #[test]
-    fn halves_once_per_cool_down_then_climbs_back_under_the_ceiling() {
+    fn halves_once_per_cool_down_then_searches_up_to_the_refused_rate() {
         let t0 = Instant::now();
         let mut b = Bucket::new(Some(100.0), 1, 1.0, t0);
         assert_eq!(b.on_rate_limited(t0), RateChange::Slower(50.0));
@@ -205,32 +260,89 @@ mod tests {
             b.on_rate_limited(t0 + Duration::from_millis(10)),
             RateChange::None
         );
-        assert_eq!(
-            b.on_success(t0 + Duration::from_millis(500)),
-            RateChange::None
-        );
-        let mut t = t0;
-        let mut last = 50.0;
-        for _ in 0..20 {
+        // No climb before the slower rate has held for a clean spell.
+        assert_eq!(b.on_success(t0 + Duration::from_secs(1)), RateChange::None);
+        let mut t = t0 + Duration::from_secs(1);
+        let mut tries = Vec::new();
+        for _ in 0..30 {
             t += Duration::from_secs(1);
             if let RateChange::Faster(r) = b.on_success(t) {
-                assert!(r > last);
-                last = r;
+                tries.push(r);
             }
         }
-        assert!(
-            (last - 90.0).abs() < 1e-9,
-            "settles at 90 % of the refused rate: {last}"
+        // Each try halves the gap to the refused rate (at most a quarter up at once), then stays.
+        assert_eq!(
+            tries,
+            vec![62.5, 78.125, 89.0625, 94.53125, 97.265625, 98.6328125]
         );
-        // A long clean spell raises the ceiling (up to the configured rate).
+        // Settled a little under the rate that held.
+        assert_eq!(b.rate(), Some(98.6328125 * (1.0 - MARGIN)));
+        assert!(b.rate().unwrap() >= 97.0);
+        // Refused at a try: back to the rate that held, and the gap is closed from above.
+        let mut b = Bucket::new(Some(200.0), 1, 1.0, t0);
+        b.on_rate_limited(t0); // 200 refused: 100
+        t = t0 + Duration::from_secs(3);
+        assert_eq!(b.on_success(t), RateChange::Faster(125.0)); // 100 held
+        t += Duration::from_secs(1);
+        assert_eq!(b.on_rate_limited(t), RateChange::Slower(100.0));
+        assert_eq!(b.refused, Some(125.0));
+        // A long clean spell raises the refused rate again (a lifted limit is found).
         t += PROBE_AFTER;
         b.on_success(t);
-        for _ in 0..5 {
-            t += Duration::from_secs(1);
-            b.on_success(t);
+        assert!(b.refused.unwrap() > 125.0);
+    }
+
+    /// A gateway that allows `limit` calls per one-second window (as the sandbox and WeChat
+    /// Pay's 命中频率限制 do), a sender that sends whenever the bucket allows, answers in no
+    /// time. Returns, per simulated second, (calls answered, calls refused).
+    fn simulate(configured: Option<f64>, limit: u32, secs: u64) -> Vec<(u32, u32)> {
+        let t0 = Instant::now();
+        let mut b = Bucket::new(configured, 1, 0.5, t0);
+        let mut per_second = vec![(0u32, 0u32); secs as usize];
+        for ms in 0..secs * 1000 {
+            let now = t0 + Duration::from_millis(ms);
+            let second = (ms / 1000) as usize;
+            // Unlimited: at most 20 calls a millisecond (what sixteen connections might do).
+            for _ in 0..20 {
+                if b.try_acquire(now).is_err() {
+                    break;
+                }
+                let (ok, refused) = &mut per_second[second];
+                if *ok < limit {
+                    *ok += 1;
+                    b.on_success(now);
+                } else {
+                    *refused += 1;
+                    b.on_rate_limited(now);
+                }
+            }
         }
-        assert!(b.rate().unwrap() > 90.0);
-        assert!(b.rate().unwrap() <= 100.0);
+        per_second
+    }
+
+    #[test]
+    fn settles_within_a_few_percent_under_a_gateway_limit_and_stops_being_refused() {
+        for (configured, limit) in [(Some(200.0), 100), (None, 100), (Some(1000.0), 37)] {
+            let seconds = simulate(configured, limit, 90);
+            let (adapting, settled) = seconds.split_at(30);
+            assert!(
+                adapting.iter().any(|(_, refused)| *refused > 0),
+                "{configured:?}/{limit}: the limit was found by being refused"
+            );
+            for (i, (ok, refused)) in settled.iter().enumerate() {
+                assert_eq!(
+                    *refused,
+                    0,
+                    "{configured:?}/{limit}: refused in second {}",
+                    30 + i
+                );
+                assert!(
+                    f64::from(*ok) >= f64::from(limit) * 0.95,
+                    "{configured:?}/{limit}: only {ok} in second {}",
+                    30 + i
+                );
+            }
+        }
     }
 
     #[test]
