@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use goldplan::client::Operation;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -196,6 +196,9 @@ impl Counts {
         self.pending + self.in_flight
     }
 }
+
+/// One merchant of a page: its position, its plan line, its operations in order.
+pub(crate) type MerchantPage = (i64, u64, Vec<JournalOperation>);
 
 /// A status change of one operation, as the runner records it.
 #[derive(Debug, Clone, PartialEq)]
@@ -528,25 +531,44 @@ impl Journal {
 
     /// Up to `limit` merchants after position `after` (exclusive) that still have operations
     /// to send, each with all its operations in order, and the position of the last one: the
-    /// runner's cursor, so that memory does not grow with the plan. Two statements a page, not
-    /// one a merchant.
+    /// runner's cursor, so that memory does not grow with the plan.
     pub(crate) fn next_page(
         &self,
         after: i64,
         limit: u32,
     ) -> Result<Option<(i64, Vec<Vec<JournalOperation>>)>> {
-        let merchants: Vec<(i64, String)> = {
+        let page = self.page(after, limit, true)?;
+        Ok(page.last().map(|(last, ..)| *last).map(|last| {
+            let merchants = page.into_iter().map(|(_, _, ops)| ops).collect();
+            (last, merchants)
+        }))
+    }
+
+    /// Up to `limit` merchants after position `after` (exclusive), in plan order, each with its
+    /// position, its plan line and all its operations in order (for reports read a page at a
+    /// time).
+    pub(crate) fn merchant_page(&self, after: i64, limit: u32) -> Result<Vec<MerchantPage>> {
+        self.page(after, limit, false)
+    }
+
+    /// Two statements a page, not one a merchant.
+    fn page(&self, after: i64, limit: u32, unfinished_only: bool) -> Result<Vec<MerchantPage>> {
+        let merchants: Vec<(i64, String, i64)> = {
             let conn = self.lock()?;
-            let mut stmt = conn.prepare_cached(
-                "SELECT m.ord, m.sub_mchid FROM merchants m WHERE m.ord > ?1 AND EXISTS \
+            let mut stmt = conn.prepare_cached(if unfinished_only {
+                "SELECT m.ord, m.sub_mchid, m.line FROM merchants m WHERE m.ord > ?1 AND EXISTS \
                  (SELECT 1 FROM ops o WHERE o.sub_mchid = m.sub_mchid \
-                  AND o.status IN ('pending', 'in_flight')) ORDER BY m.ord LIMIT ?2",
-            )?;
-            let rows = stmt.query_map(params![after, limit], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                  AND o.status IN ('pending', 'in_flight')) ORDER BY m.ord LIMIT ?2"
+            } else {
+                "SELECT ord, sub_mchid, line FROM merchants WHERE ord > ?1 ORDER BY ord LIMIT ?2"
+            })?;
+            let rows = stmt.query_map(params![after, limit], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?;
             rows.collect::<rusqlite::Result<Vec<_>>>()?
         };
-        let (Some((first, _)), Some((last, _))) = (merchants.first(), merchants.last()) else {
-            return Ok(None);
+        let (Some((first, ..)), Some((last, ..))) = (merchants.first(), merchants.last()) else {
+            return Ok(Vec::new());
         };
         let ops = self.select(
             "WHERE sub_mchid IN (SELECT sub_mchid FROM merchants WHERE ord BETWEEN ?1 AND ?2) \
@@ -560,11 +582,13 @@ impl Journal {
                 .or_default()
                 .push(op);
         }
-        let page = merchants
-            .iter()
-            .filter_map(|(_, sub)| by_merchant.remove(sub))
-            .collect();
-        Ok(Some((*last, page)))
+        Ok(merchants
+            .into_iter()
+            .filter_map(|(ord, sub, line)| {
+                let ops = by_merchant.remove(&sub)?;
+                Some((ord, u64::try_from(line).unwrap_or(0), ops))
+            })
+            .collect())
     }
 
     /// Operations left in flight by a run that died: they go back to pending (to be sent
@@ -651,19 +675,6 @@ impl Journal {
             .execute(params![now_unix()])?
         };
         Ok(u64::try_from(n).unwrap_or(0))
-    }
-
-    /// The merchant's first line, for reports.
-    pub(crate) fn merchant_line(&self, sub_mchid: &str) -> Result<Option<u64>> {
-        let conn = self.lock()?;
-        let line: Option<i64> = conn
-            .query_row(
-                "SELECT line FROM merchants WHERE sub_mchid = ?1",
-                params![sub_mchid],
-                |r| r.get(0),
-            )
-            .optional()?;
-        Ok(line.and_then(|l| u64::try_from(l).ok()))
     }
 }
 

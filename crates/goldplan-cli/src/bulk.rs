@@ -2,7 +2,7 @@
 //! command line. Everything about plans, journals, rates and retries is the library's; this
 //! module parses flags, shows progress and maps outcomes to exit codes.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -221,10 +221,17 @@ fn summary_exit(s: &RunSummary, out: Out) -> u8 {
 
 fn show_report(journal: &Path, format: ReportFormat) -> Result<u8, BulkError> {
     let journal = Journal::open_existing(journal)?;
-    let report = report(&journal)?;
+    // Streamed a page of merchants at a time: a job of any size is reported in bounded memory.
+    let mut out = std::io::stdout().lock();
     match format {
-        ReportFormat::Csv => report.write_csv(std::io::stdout().lock())?,
-        ReportFormat::Json => println!("{}", report.to_json()?),
+        ReportFormat::Csv => report::write_csv(&journal, &mut out)?,
+        ReportFormat::Json => {
+            report::write_json(&journal, &mut out)?;
+            writeln!(out).map_err(|e| BulkError::Io {
+                path: "standard output".into(),
+                source: e,
+            })?;
+        }
     }
     Ok(exit::OK)
 }
