@@ -17,7 +17,7 @@ use crate::journal::{Change, Journal};
 const MAX_BATCH: usize = 1024;
 
 struct Queued {
-    change: Change,
+    changes: Vec<Change>,
     committed: oneshot::Sender<Result<()>>,
 }
 
@@ -38,11 +38,11 @@ impl Committer {
         Ok(Committer { queue })
     }
 
-    /// Returns once `change` is committed.
-    pub(crate) async fn commit(&self, change: Change) -> Result<()> {
+    /// Returns once `changes` are committed (in one transaction, perhaps with others').
+    pub(crate) async fn commit(&self, changes: Vec<Change>) -> Result<()> {
         let (committed, answer) = oneshot::channel();
         self.queue
-            .send(Queued { change, committed })
+            .send(Queued { changes, committed })
             .map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
@@ -61,8 +61,12 @@ fn write_batches(journal: &Journal, incoming: &mpsc::Receiver<Queued>) {
                 Err(_) => break,
             }
         }
-        let (changes, waiting): (Vec<Change>, Vec<_>) =
-            batch.into_iter().map(|q| (q.change, q.committed)).unzip();
+        let mut changes = Vec::with_capacity(batch.len() * 2);
+        let mut waiting = Vec::with_capacity(batch.len());
+        for queued in batch {
+            changes.extend(queued.changes);
+            waiting.push(queued.committed);
+        }
         let outcome = journal.apply(&changes);
         for committed in waiting {
             // A task that was aborted meanwhile no longer listens; its change is on disk

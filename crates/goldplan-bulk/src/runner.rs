@@ -471,6 +471,13 @@ struct Ctx {
     idempotent: Mutex<HashMap<Operation, bool>>,
 }
 
+/// A worker's confirmation not written yet: it rides with the worker's next journal write
+/// (one commit where there were two), or is written alone before the worker waits or ends.
+#[derive(Default)]
+struct Carry {
+    confirmed: Option<(Change, Event)>,
+}
+
 /// How one operation ended in this run.
 enum Outcome {
     Done,
@@ -558,16 +565,40 @@ impl Ctx {
     }
 
     async fn worker(&self) -> Result<()> {
+        let mut carry = Carry::default();
         while !self.cancel.is_cancelled() {
             let Some(ops) = self.next_merchant()? else {
-                return Ok(());
+                break;
             };
-            self.run_merchant(&ops).await?;
+            self.run_merchant(&ops, &mut carry).await?;
+        }
+        self.write(&mut carry, None).await
+    }
+
+    /// Commits `change` together with the confirmation `carry` holds (either may be absent),
+    /// then counts and announces that confirmation: a `done` event always means on disk.
+    async fn write(&self, carry: &mut Carry, change: Option<Change>) -> Result<()> {
+        let confirmed = carry.confirmed.take();
+        let mut changes = Vec::with_capacity(2);
+        let event = confirmed.map(|(done, event)| {
+            changes.push(done);
+            event
+        });
+        changes.extend(change);
+        if changes.is_empty() {
+            return Ok(());
+        }
+        self.committer.commit(changes).await?;
+        if let Some(event) = event {
+            self.done.fetch_add(1, Ordering::Relaxed);
+            self.done_this_run.fetch_add(1, Ordering::Relaxed);
+            self.emit(&event);
+            self.maybe_progress();
         }
         Ok(())
     }
 
-    async fn run_merchant(&self, ops: &[JournalOperation]) -> Result<()> {
+    async fn run_merchant(&self, ops: &[JournalOperation], carry: &mut Carry) -> Result<()> {
         let mut status: HashMap<u32, OpStatus> = ops.iter().map(|o| (o.seq, o.status)).collect();
         for op in ops {
             if matches!(op.status, OpStatus::Done | OpStatus::Failed) {
@@ -590,7 +621,7 @@ impl Ctx {
                     "blocked by {} (journal id {}), which failed: not sent",
                     blocker.operation, blocker.id
                 );
-                self.fail(op, FailureKind::Blocked, &reason, None, None)
+                self.fail(carry, op, FailureKind::Blocked, &reason, None, None)
                     .await?;
                 status.insert(op.seq, OpStatus::Failed);
                 continue;
@@ -599,7 +630,7 @@ impl Ctx {
                 // A dependency was left pending (cancelled): the next run does the rest.
                 return Ok(());
             }
-            match self.execute(op).await? {
+            match self.execute(op, carry).await? {
                 Outcome::Done => {
                     status.insert(op.seq, OpStatus::Done);
                 }
@@ -614,21 +645,21 @@ impl Ctx {
 
     async fn fail(
         &self,
+        carry: &mut Carry,
         op: &JournalOperation,
         kind: FailureKind,
         reason: &str,
         request_id: Option<&str>,
         error: Option<&str>,
     ) -> Result<()> {
-        self.committer
-            .commit(Change::Failed {
-                id: op.id,
-                kind,
-                reason: reason.to_owned(),
-                request_id: request_id.map(str::to_owned),
-                error: error.map(str::to_owned),
-            })
-            .await?;
+        let failed = Change::Failed {
+            id: op.id,
+            kind,
+            reason: reason.to_owned(),
+            request_id: request_id.map(str::to_owned),
+            error: error.map(str::to_owned),
+        };
+        self.write(carry, Some(failed)).await?;
         self.failed.fetch_add(1, Ordering::Relaxed);
         self.failed_this_run.fetch_add(1, Ordering::Relaxed);
         self.emit(&Event::Failed {
@@ -644,8 +675,9 @@ impl Ctx {
         Ok(())
     }
 
-    /// Waits for a send token; `false` when cancelled first.
-    async fn acquire(&self) -> Result<bool> {
+    /// Waits for a send token; `false` when cancelled first. A confirmation carried is
+    /// written before waiting, so that it is not held back by the rate.
+    async fn acquire(&self, carry: &mut Carry) -> Result<bool> {
         loop {
             let wait = {
                 let mut bucket = self.bucket.lock().map_err(|_| poisoned())?;
@@ -654,6 +686,7 @@ impl Ctx {
                     Err(wait) => wait,
                 }
             };
+            self.write(carry, None).await?;
             tokio::select! {
                 () = self.cancel.cancelled() => return Ok(false),
                 () = tokio::time::sleep(wait) => {}
@@ -696,8 +729,10 @@ impl Ctx {
 
     /// Records `op` as pending again (if the process dies while it waits, the next run sends
     /// it), says so, and waits `delay`; `false` when cancelled meanwhile.
+    #[allow(clippy::too_many_arguments)]
     async fn retry_later(
         &self,
+        carry: &mut Carry,
         op: &JournalOperation,
         request_id: Option<String>,
         report: String,
@@ -705,13 +740,12 @@ impl Ctx {
         rate_limited: bool,
         delay: Duration,
     ) -> Result<bool> {
-        self.committer
-            .commit(Change::Pending {
-                id: op.id,
-                request_id,
-                error: Some(report),
-            })
-            .await?;
+        let pending = Change::Pending {
+            id: op.id,
+            request_id,
+            error: Some(report),
+        };
+        self.write(carry, Some(pending)).await?;
         self.emit(&Event::Retrying {
             id: op.id,
             operation: op.operation.as_str(),
@@ -725,17 +759,17 @@ impl Ctx {
         })
     }
 
-    async fn execute(&self, op: &JournalOperation) -> Result<Outcome> {
+    async fn execute(&self, op: &JournalOperation, carry: &mut Carry) -> Result<Outcome> {
         let arguments = op.arguments.to_string();
         let mut errors = 0u32;
         let mut limited = 0u32;
         loop {
-            if !self.acquire().await? {
+            if !self.acquire(carry).await? {
                 return Ok(Outcome::Stopped);
             }
-            // On disk before the request leaves: a crash from here on sends it again.
-            self.committer
-                .commit(Change::InFlight { id: op.id })
+            // On disk before the request leaves: a crash from here on sends it again. The
+            // worker's previous confirmation goes in the same commit.
+            self.write(carry, Some(Change::InFlight { id: op.id }))
                 .await?;
             self.in_flight.fetch_add(1, Ordering::Relaxed);
             self.sent.fetch_add(1, Ordering::Relaxed);
@@ -750,30 +784,30 @@ impl Ctx {
                     let at = std::time::SystemTime::now()
                         .duration_since(std::time::UNIX_EPOCH)
                         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-                    self.committer
-                        .commit(Change::Done {
-                            id: op.id,
-                            request_id: reply.request_id.clone(),
-                            at,
-                        })
-                        .await?;
-                    self.done.fetch_add(1, Ordering::Relaxed);
-                    self.done_this_run.fetch_add(1, Ordering::Relaxed);
                     let change = self
                         .bucket
                         .lock()
                         .map_err(|_| poisoned())?
                         .on_success(Instant::now());
                     self.rate_event(change);
-                    self.emit(&Event::Done {
-                        id: op.id,
-                        line: op.line,
-                        sub_mchid: op.sub_mchid.clone(),
-                        operation: op.operation.as_str(),
-                        request_id: reply.request_id,
-                        attempts,
-                    });
-                    self.maybe_progress();
+                    // Written with this worker's next journal write (its next send, a wait,
+                    // or its end): until then the operation is `in_flight` on disk, which a
+                    // crash would send again — harmless, as for any call in flight.
+                    carry.confirmed = Some((
+                        Change::Done {
+                            id: op.id,
+                            request_id: reply.request_id.clone(),
+                            at,
+                        },
+                        Event::Done {
+                            id: op.id,
+                            line: op.line,
+                            sub_mchid: op.sub_mchid.clone(),
+                            operation: op.operation.as_str(),
+                            request_id: reply.request_id,
+                            attempts,
+                        },
+                    ));
                     return Ok(Outcome::Done);
                 }
                 Err(e) => e,
@@ -794,7 +828,7 @@ impl Ctx {
                     let reason = format!(
                         "still rate limited (命中频率限制) after {limited} attempts: {error}"
                     );
-                    self.fail(op, FailureKind::Error, &reason, rid, Some(&report))
+                    self.fail(carry, op, FailureKind::Error, &reason, rid, Some(&report))
                         .await?;
                     return Ok(Outcome::Failed);
                 }
@@ -804,7 +838,7 @@ impl Ctx {
                 // its attempts outlast the windows the gateway is still full in.
                 let delay = self.backoff(limited - 1).max(RATE_LIMITED_MIN_DELAY);
                 if !self
-                    .retry_later(op, request_id, report, attempts, true, delay)
+                    .retry_later(carry, op, request_id, report, attempts, true, delay)
                     .await?
                 {
                     return Ok(Outcome::Stopped);
@@ -814,8 +848,15 @@ impl Ctx {
             if is_reopen_too_soon(op.operation, &op.arguments, &error) {
                 let reason = "the 24-hour rule: Gold Plan was closed less than 24 hours ago and \
                               WeChat Pay refuses to re-open it until then (not retried)";
-                self.fail(op, FailureKind::ReopenTooSoon, reason, rid, Some(&report))
-                    .await?;
+                self.fail(
+                    carry,
+                    op,
+                    FailureKind::ReopenTooSoon,
+                    reason,
+                    rid,
+                    Some(&report),
+                )
+                .await?;
                 return Ok(Outcome::Failed);
             }
             let ambiguous = matches!(error.kind(), ErrorKind::Transport | ErrorKind::Timeout)
@@ -824,14 +865,14 @@ impl Ctx {
                 errors += 1;
                 if errors >= self.options.max_attempts {
                     let reason = format!("gave up after {errors} attempts: {error}");
-                    self.fail(op, FailureKind::Error, &reason, rid, Some(&report))
+                    self.fail(carry, op, FailureKind::Error, &reason, rid, Some(&report))
                         .await?;
                     return Ok(Outcome::Failed);
                 }
                 self.retries.fetch_add(1, Ordering::Relaxed);
                 let delay = self.backoff(errors - 1);
                 if !self
-                    .retry_later(op, request_id, report, attempts, false, delay)
+                    .retry_later(carry, op, request_id, report, attempts, false, delay)
                     .await?
                 {
                     return Ok(Outcome::Stopped);
@@ -839,7 +880,7 @@ impl Ctx {
                 continue;
             }
             let reason = error.to_string();
-            self.fail(op, FailureKind::Error, &reason, rid, Some(&report))
+            self.fail(carry, op, FailureKind::Error, &reason, rid, Some(&report))
                 .await?;
             return Ok(Outcome::Failed);
         }
