@@ -310,13 +310,15 @@ fn main() {
         });
         sb.update_settings(&serde_json::to_value(&settings).unwrap())
             .unwrap();
-        let n = ((rate * rate_secs) as usize).min(merchants);
+        // Enough operations to last `rate_secs` at the limit.
+        let n = (rate * rate_secs) as usize;
+        let limited_subs = register(&sb, &mchid, 1_930_000_000, n);
         let limited = RunOptions {
             concurrency: 16,
             rate_per_sec: Some(2.0 * rate as f64),
             ..RunOptions::default()
         };
-        let journal = Journal::open(dir.path().join("b.db"), &plan("b", &subs[..n])).unwrap();
+        let journal = Journal::open(dir.path().join("b.db"), &plan("b", &limited_subs)).unwrap();
         let log: Shared<(f64, bool)> = Arc::default();
         let changes: Shared<(f64, Option<f64>)> = Arc::default();
         let started = Instant::now();
