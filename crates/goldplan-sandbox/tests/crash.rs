@@ -141,7 +141,9 @@ async fn sigkill_at_random_moments_loses_no_acknowledged_write() {
     let (mut acknowledged_writes, mut rotations) = (0u64, 0u64);
     for round in 0..=kills {
         // Every acknowledged write is there (or the one in flight replaced it) ...
-        for (w, state) in writers.lock().unwrap().iter_mut().enumerate() {
+        // The tasks are gone: a copy is checked (no lock held across the admin calls).
+        let mut states = writers.lock().unwrap().clone();
+        for (w, state) in states.iter_mut().enumerate() {
             let view = admin(
                 &http,
                 &base,
@@ -180,6 +182,7 @@ async fn sigkill_at_random_moments_loses_no_acknowledged_write() {
             }
             state.in_flight = None;
         }
+        *writers.lock().unwrap() = states;
         // ... so is the last acknowledged rotation ...
         if let Some(serial) = &rotated {
             let listed = admin(&http, &base, "GET", "/platform-certificates", Value::Null).await;
