@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every fuzz target for SECS seconds each (default 600), one after the other, and prints each
+# target's final libFuzzer stats line. Used by `cargo make fuzz` / `cargo make fuzz-smoke`.
+# Committed seeds are read from corpus/<target>/; what libFuzzer finds goes to work/<target>/
+# (ignored by git), crashes to artifacts/<target>/. Exits non-zero when any target fails.
+set -uo pipefail
+secs="${1:-600}"
+cd "$(dirname "$0")"
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+nice -n 10 cargo +nightly fuzz build || exit 1
+failed=()
+for t in $(cargo +nightly fuzz list); do
+  mkdir -p "work/$t"
+  log="work/$t.log"
+  nice -n 10 cargo +nightly fuzz run "$t" "work/$t" "corpus/$t" -- \
+    -max_total_time="$secs" -print_final_stats=1 >"$log" 2>&1
+  status=$?
+  stats=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -n 1)
+  [ -n "$stats" ] || stats=$(grep -E 'cov: [0-9]+' "$log" | tail -n 1)
+  execs=$(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}')
+  printf '%-22s exit=%s execs=%s %s\n' "$t" "$status" "${execs:-?}" "$stats"
+  if [ "$status" -ne 0 ]; then
+    failed+=("$t")
+    grep -E 'panicked|SUMMARY|Test unit written' "$log" | head -n 5
+  fi
+done
+if [ "${#failed[@]}" -gt 0 ]; then
+  echo "fuzz targets that failed: ${failed[*]} (logs in fuzz/work/, inputs in fuzz/artifacts/)"
+  exit 1
+fi
