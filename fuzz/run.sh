@@ -3,6 +3,8 @@
 # target's final libFuzzer stats line. Used by `cargo make fuzz` / `cargo make fuzz-smoke`.
 # Committed seeds are read from corpus/<target>/; what libFuzzer finds goes to work/<target>/
 # (ignored by git), crashes to artifacts/<target>/. Exits non-zero when any target fails.
+# GOLDPLAN_FUZZ_SEED fixes libFuzzer's seed (the CI smoke does, so that it explores the same
+# inputs on every run instead of failing at random on a finding nobody has looked at yet).
 set -uo pipefail
 secs="${1:-600}"
 cd "$(dirname "$0")"
@@ -13,7 +15,8 @@ for t in $(cargo +nightly fuzz list); do
   mkdir -p "work/$t"
   log="work/$t.log"
   nice -n 10 cargo +nightly fuzz run "$t" "work/$t" "corpus/$t" -- \
-    -max_total_time="$secs" -print_final_stats=1 >"$log" 2>&1
+    -max_total_time="$secs" -print_final_stats=1 ${GOLDPLAN_FUZZ_SEED:+-seed="$GOLDPLAN_FUZZ_SEED"} \
+    >"$log" 2>&1
   status=$?
   stats=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -n 1)
   [ -n "$stats" ] || stats=$(grep -E 'cov: [0-9]+' "$log" | tail -n 1)

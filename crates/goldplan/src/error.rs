@@ -324,19 +324,19 @@ impl ApiError {
     /// Builds the error from a response's status, Request-ID and raw body, tolerating bodies
     /// that are empty or not JSON (proxies, gateway error pages).
     pub fn from_response(status: u16, request_id: Option<String>, body: &[u8]) -> ApiError {
-        #[derive(serde::Deserialize)]
-        struct Body {
-            #[serde(default)]
-            code: String,
-            #[serde(default)]
-            message: String,
-            #[serde(default)]
-            detail: Option<serde_json::Value>,
-        }
-        let parsed: Option<Body> = serde_json::from_slice(body).ok();
-        let (code, message, detail) = match parsed {
-            Some(b) => (b.code, b.message, b.detail.filter(|d| !d.is_null())),
-            None => (String::new(), String::new(), None),
+        // Read field by field from any JSON object, so that one odd field (a number for a
+        // code, a key given twice — the last one wins, as in every JSON library the peers use)
+        // does not cost the others.
+        let (code, message, detail) = match serde_json::from_slice(body) {
+            Ok(serde_json::Value::Object(mut o)) => {
+                let mut text = |key: &str| match o.remove(key) {
+                    Some(serde_json::Value::String(s)) => s,
+                    _ => String::new(),
+                };
+                let (code, message) = (text("code"), text("message"));
+                (code, message, o.remove("detail").filter(|d| !d.is_null()))
+            }
+            _ => (String::new(), String::new(), None),
         };
         ApiError {
             status,
@@ -753,6 +753,29 @@ mod tests {
         assert!(!api(400, r#"{"code":"PARAM_ERROR","message":"参数错误"}"#).is_retryable());
         assert!(!api(401, r#"{"code":"SIGN_ERROR","message":"签名错误"}"#).is_retryable());
         assert!(!api(404, r#"{"code":"RESOURCE_NOT_EXISTS","message":"x"}"#).is_retryable());
+    }
+
+    /// Found by the `error_body` fuzz target: a key given twice made the whole body unreadable
+    /// (the code was lost with it), and so did a number where a string was expected.
+    #[test]
+    fn one_odd_field_does_not_cost_the_others() {
+        let e = api(
+            400,
+            r#"{"code":"INVALID_REQUEST","message":"参数错误","message":"命中频率限制"}"#,
+        );
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            ("INVALID_REQUEST", "命中频率限制")
+        );
+        assert!(e.is_rate_limited());
+        let e = api(
+            400,
+            r#"{"code":40001,"message":"参数错误","detail":{"field":"/x"}}"#,
+        );
+        assert_eq!((e.code.as_str(), e.message.as_str()), ("", "参数错误"));
+        assert_eq!(e.detail_field("field"), Some(&serde_json::json!("/x")));
+        let e = api(400, r#"["INVALID_REQUEST"]"#);
+        assert_eq!((e.code.as_str(), e.message.as_str()), ("", ""));
     }
 
     #[test]
