@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every fuzz target for SECS seconds each (default 600), one after the other, and prints each
 # target's final libFuzzer stats line. Used by `cargo make fuzz` / `cargo make fuzz-smoke`.
-# Committed seeds are read from corpus/<target>/; what libFuzzer finds goes to work/<target>/
-# (ignored by git), crashes to artifacts/<target>/. Exits non-zero when any target fails.
+# Committed seeds (made from tests/vectors: test keys only) are read from testdata/<target>/;
+# what libFuzzer finds goes to work/<target>/ (ignored by git), crashes to artifacts/<target>/.
+# Exits non-zero when any target fails.
 # GOLDPLAN_FUZZ_SEED fixes libFuzzer's seed (the CI smoke does, so that it explores the same
 # inputs on every run instead of failing at random on a finding nobody has looked at yet).
 set -uo pipefail
@@ -14,7 +15,7 @@ failed=()
 for t in $(cargo +nightly fuzz list); do
   mkdir -p "work/$t"
   log="work/$t.log"
-  nice -n 10 cargo +nightly fuzz run "$t" "work/$t" "corpus/$t" -- \
+  nice -n 10 cargo +nightly fuzz run "$t" "work/$t" "testdata/$t" -- \
     -max_total_time="$secs" -print_final_stats=1 ${GOLDPLAN_FUZZ_SEED:+-seed="$GOLDPLAN_FUZZ_SEED"} \
     >"$log" 2>&1
   status=$?

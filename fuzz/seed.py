@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the fuzz seeds into fuzz/corpus/<target>/ from the committed tests/vectors (stdlib only).
+"""Writes the fuzz seeds into fuzz/testdata/<target>/ from the committed tests/vectors (stdlib only).
 
 Each target's input layout is described at the top of its fuzz_targets/<target>.rs; most take a
 mode byte first. Run from anywhere: `python3 fuzz/seed.py` (or `bash fuzz/seed.sh`). Existing
@@ -27,7 +27,7 @@ def der(pem_text):
 
 
 def write(target, seeds):
-    out = os.path.join(HERE, "corpus", target)
+    out = os.path.join(HERE, "testdata", target)
     os.makedirs(out, exist_ok=True)
     # Inputs kept from fuzzing runs (`regress-*`, crashes and false alarms) stay.
     for old in os.listdir(out):
