@@ -14,10 +14,11 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::rollout_sandbox;
 use goldplan_bulk::{Journal, OpStatus, report};
-use goldplan_sandbox::{
-    Fault, FaultKind, KeyMode, MerchantPatch, RateLimit, Sandbox, SandboxConfig, Switch,
-};
+use goldplan_sandbox::{Fault, FaultKind, RateLimit, Switch};
 use serde_json::Value;
 
 const TAGS: [&str; 6] = ["SOFTWARE", "GAME", "CAR", "FOOD", "POTOGRAPHY", "EDUCATION"];
@@ -90,25 +91,8 @@ async fn a_rollout_killed_at_random_moments_ends_exactly_as_planned() {
         }),
         ..goldplan_sandbox::Settings::default()
     };
-    let sandbox = Sandbox::start(SandboxConfig {
-        state_dir: Some(dir.path().join("sandbox")),
-        mode: KeyMode::PublicKey,
-        sub_mchids: ids.clone(),
-        settings,
-        ..SandboxConfig::default()
-    })
-    .await
-    .unwrap();
+    let sandbox = rollout_sandbox(dir.path().join("sandbox"), ids.clone(), settings).await;
     let mchid = sandbox.info().unwrap().mchid;
-    sandbox
-        .update_merchant(
-            &mchid,
-            MerchantPatch {
-                receipt_link: Some("https://receipt.example.com/r".into()),
-                ..MerchantPatch::default()
-            },
-        )
-        .unwrap();
     for (kind, count) in [
         (FaultKind::SystemError, 3),
         (FaultKind::ConnectionReset, 2),

@@ -7,7 +7,10 @@ use std::io::Read;
 use std::path::Path;
 use std::process::Command;
 
-use goldplan_sandbox::{KeyMode, MerchantPatch, Sandbox, SandboxConfig, SandboxHandle};
+mod common;
+
+use common::rollout_sandbox;
+use goldplan_sandbox::{SandboxHandle, Settings};
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use serde_json::Value;
 
@@ -31,25 +34,7 @@ async fn sandbox(dir: &Path) -> SandboxHandle {
     // One merchant the gateway does not know: its operations fail, and the bar says so.
     plan.push_str("1999999999,OPEN,,\n");
     std::fs::write(dir.join("plan.csv"), plan).unwrap();
-    let sandbox = Sandbox::start(SandboxConfig {
-        state_dir: Some(dir.join("sandbox")),
-        mode: KeyMode::PublicKey,
-        sub_mchids: ids,
-        ..SandboxConfig::default()
-    })
-    .await
-    .unwrap();
-    let mchid = sandbox.info().unwrap().mchid;
-    sandbox
-        .update_merchant(
-            &mchid,
-            MerchantPatch {
-                receipt_link: Some("https://receipt.example.com/r".into()),
-                ..MerchantPatch::default()
-            },
-        )
-        .unwrap();
-    sandbox
+    rollout_sandbox(dir.join("sandbox"), ids, Settings::default()).await
 }
 
 fn run_args(dir: &Path, journal: &str) -> Vec<String> {
