@@ -19,13 +19,13 @@ for t in $(cargo +nightly fuzz list); do
     -max_total_time="$secs" -print_final_stats=1 ${GOLDPLAN_FUZZ_SEED:+-seed="$GOLDPLAN_FUZZ_SEED"} \
     >"$log" 2>&1
   status=$?
-  stats=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -n 1)
-  [ -n "$stats" ] || stats=$(grep -E 'cov: [0-9]+' "$log" | tail -n 1)
-  execs=$(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}')
+  stats=$(grep -aE '^#[0-9]+[[:space:]]+DONE' "$log" | tail -n 1)
+  [ -n "$stats" ] || stats=$(grep -aE 'cov: [0-9]+' "$log" | tail -n 1)
+  execs=$(grep -aE '^stat::number_of_executed_units' "$log" | awk '{print $2}')
   printf '%-22s exit=%s execs=%s %s\n' "$t" "$status" "${execs:-?}" "$stats"
   if [ "$status" -ne 0 ]; then
     failed+=("$t")
-    grep -E 'panicked|SUMMARY|Test unit written' "$log" | head -n 5
+    grep -aE -A1 'panicked|SUMMARY|Test unit written' "$log" | head -n 8 | cut -c1-400 | cat -v
   fi
 done
 if [ "${#failed[@]}" -gt 0 ]; then

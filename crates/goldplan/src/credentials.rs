@@ -239,7 +239,8 @@ impl PrivateKey {
                 "the merchant private key is encrypted; decrypt it first (openssl pkcs8)".into(),
             )),
             other => Err(Error::Configuration(format!(
-                "expected a PEM block `PRIVATE KEY` or `RSA PRIVATE KEY`, found `{other}`"
+                "expected a PEM block `PRIVATE KEY` or `RSA PRIVATE KEY`, found {}",
+                crate::redact::PemLabel(other)
             ))),
         }
     }

@@ -73,6 +73,43 @@ impl fmt::Debug for Rejected<'_> {
     }
 }
 
+/// The labels of standard PEM blocks (RFC 7468 and OpenSSL's legacy ones): naming the one a
+/// user passed ("found `CERTIFICATE`") tells them which file they picked up.
+const KNOWN_PEM_LABELS: [&str; 12] = [
+    "CERTIFICATE",
+    "TRUSTED CERTIFICATE",
+    "CERTIFICATE REQUEST",
+    "X509 CRL",
+    "PUBLIC KEY",
+    "RSA PUBLIC KEY",
+    "PRIVATE KEY",
+    "RSA PRIVATE KEY",
+    "ENCRYPTED PRIVATE KEY",
+    "EC PRIVATE KEY",
+    "EC PARAMETERS",
+    "PKCS7",
+];
+
+/// The label of a PEM block that was not the one expected, for a message: a standard label is
+/// named; any other is described like a [`Rejected`] value, because the label is part of what
+/// the user pasted and a mangled block can carry key material on its `BEGIN` line.
+#[derive(Clone, Copy)]
+pub struct PemLabel<'a>(pub &'a str);
+
+impl fmt::Display for PemLabel<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if KNOWN_PEM_LABELS.contains(&self.0) {
+            write!(f, "`{}`", self.0)
+        } else {
+            write!(
+                f,
+                "a label that is not a standard one ({})",
+                Rejected(self.0)
+            )
+        }
+    }
+}
+
 /// A message of a parser we do not control (serde, clap) without the values it quotes.
 ///
 /// serde's messages have known shapes: `invalid type: <value>, expected <what>` (and `invalid

@@ -151,8 +151,8 @@ impl PublicKeyVerifier {
         })?;
         if block.tag() != "PUBLIC KEY" {
             return Err(Error::Configuration(format!(
-                "expected a PEM block `PUBLIC KEY`, found `{}`",
-                crate::error::Untrusted(block.tag(), 64)
+                "expected a PEM block `PUBLIC KEY`, found {}",
+                crate::redact::PemLabel(block.tag())
             )));
         }
         PublicKeyVerifier::from_der(key_id, block.contents())

@@ -86,8 +86,8 @@ impl Certificate {
             .map_err(|e| Error::Certificate(format!("not a PEM certificate: {e}")))?;
         if block.label != "CERTIFICATE" {
             return Err(Error::Certificate(format!(
-                "expected a PEM block `CERTIFICATE`, found `{}`",
-                block.label
+                "expected a PEM block `CERTIFICATE`, found {}",
+                crate::redact::PemLabel(&block.label)
             )));
         }
         let cert = block

@@ -509,3 +509,32 @@ fn the_client_builder_sets_the_cap() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Configuration);
 }
+
+/// Found by the `pem_keys` fuzz target: a block whose `BEGIN` line carries the key's base64
+/// (a mangled paste) was named in the "wrong label" message of all three PEM parsers.
+#[test]
+fn an_unknown_pem_label_is_described_not_quoted() {
+    let secret = key_body();
+    let label = &secret[..48];
+    let block = format!("-----BEGIN {label}-----\nAAAA\n-----END {label}-----\n");
+    let messages = [
+        PrivateKey::from_pem(&block).unwrap_err().to_string(),
+        PublicKeyVerifier::from_pem(PUBKEY_ID, &block)
+            .unwrap_err()
+            .to_string(),
+        goldplan::x509::Certificate::from_pem(&block)
+            .unwrap_err()
+            .to_string(),
+    ];
+    for message in &messages {
+        assert_not_echoed(message, label);
+        assert!(
+            message.contains("a label that is not a standard one (a value of 48 characters"),
+            "{message}"
+        );
+    }
+    // A standard label is still named: it tells the user which file they passed.
+    let certificate = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+    let err = PrivateKey::from_pem(certificate).unwrap_err().to_string();
+    assert!(err.contains("found `CERTIFICATE`"), "{err}");
+}
