@@ -152,6 +152,9 @@ fn main() -> ExitCode {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false)
+        // Colour codes only for a terminal: a log file or a CI transcript gets plain text that
+        // grep (and a secret scan) reads as written.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let out = Out { json: cli.json };
     let runtime = match tokio::runtime::Builder::new_multi_thread()

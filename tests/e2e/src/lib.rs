@@ -68,13 +68,75 @@ impl Verification {
 
 /// Starts a sandbox whose built-in provider is in `mode`, with the shared identities.
 pub async fn start(mode: KeyMode) -> SandboxHandle {
-    Sandbox::start(SandboxConfig {
+    trace_scan::install();
+    let sandbox = Sandbox::start(SandboxConfig {
         identities: Some(identities()),
         mode,
         ..SandboxConfig::default()
     })
     .await
-    .expect("start the sandbox")
+    .expect("start the sandbox");
+    trace_scan::record_secrets(&info(&sandbox));
+    sandbox
+}
+
+/// Text the end-to-end tests put in callback resources, so that it exists only once decrypted:
+/// if it shows in a log, decrypted plaintext was logged.
+pub const PLAINTEXT_MARKER: &str = "plaintext-marker-0c5e7d19";
+
+/// `cargo make secret-scan`: with [`trace_scan::ENV`] naming a directory, every end-to-end test
+/// process logs everything at `trace` level into `<dir>/<pid>.log` and lists the secrets it
+/// holds in `<dir>/<pid>.secrets.json`; `tests/e2e/scan_secrets.py` then looks for the second
+/// in the first.
+pub mod trace_scan {
+    use std::fs::File;
+    use std::path::PathBuf;
+    use std::sync::{Mutex, Once};
+
+    use goldplan_sandbox::SandboxInfo;
+
+    /// The variable naming the directory.
+    pub const ENV: &str = "GOLDPLAN_TRACE_SCAN";
+
+    fn dir() -> Option<PathBuf> {
+        std::env::var_os(ENV).map(PathBuf::from)
+    }
+
+    /// Installs the process-wide `trace` subscriber once, when the variable is set.
+    pub fn install() {
+        static ONCE: Once = Once::new();
+        ONCE.call_once(|| {
+            let Some(dir) = dir() else { return };
+            std::fs::create_dir_all(&dir).expect("create the trace scan directory");
+            let file = File::create(dir.join(format!("{}.log", std::process::id())))
+                .expect("create the trace log");
+            let subscriber = tracing_subscriber::fmt()
+                .with_writer(Mutex::new(file))
+                .with_ansi(false)
+                .with_max_level(tracing::Level::TRACE)
+                .finish();
+            // A test binary that installed its own global subscriber keeps it.
+            let _ = tracing::subscriber::set_global_default(subscriber);
+        });
+    }
+
+    /// Writes the secrets of the sandbox's built-in provider beside the log.
+    pub fn record_secrets(info: &SandboxInfo) {
+        static ONCE: Once = Once::new();
+        ONCE.call_once(|| {
+            let Some(dir) = dir() else { return };
+            let secrets = serde_json::json!({
+                "private_key_pem": info.private_key_pem,
+                "apiv3_key": info.apiv3_key,
+                "plaintext_markers": [super::PLAINTEXT_MARKER],
+            });
+            std::fs::write(
+                dir.join(format!("{}.secrets.json", std::process::id())),
+                secrets.to_string(),
+            )
+            .expect("write the secrets list");
+        });
+    }
 }
 
 /// The sandbox's `sandbox.json`.

@@ -85,7 +85,7 @@ async fn receiver(client: Client) -> (String, Arc<Mutex<Vec<Outcome>>>) {
 }
 
 fn payment(order: &str) -> serde_json::Value {
-    json!({"sp_mchid": "1900000100", "sub_mchid": SUB, "out_trade_no": order, "trade_state": "SUCCESS", "payer_total": 1})
+    json!({"sp_mchid": "1900000100", "sub_mchid": SUB, "out_trade_no": order, "trade_state": "SUCCESS", "payer_total": 1, "attach": PLAINTEXT_MARKER})
 }
 
 /// Sends one notification of `resource` and waits until delivery finished (at most
