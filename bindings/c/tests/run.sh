@@ -75,7 +75,7 @@ LD_LIBRARY_PATH="$LIBDIR" ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPT
 
 echo "== valgrind"
 rm -rf "$OUT/work" "$OUT"/valgrind.*.log
-# valgrind runs the code 30-50x slower, so the thread test makes 8 x 10 calls here (8 x 1000 in
+# valgrind runs the code 30-50x slower, so the thread test makes 16 x 10 calls here (16 x 1000 in
 # the two runs above) and the fork-under-load test forks 3 children (40 above). The suppressions
 # are explained in valgrind.supp. valgrind runs one thread at a time, and its default lock lets
 # a thread that never blocks keep running: the free-while-in-use test (main waits until each of

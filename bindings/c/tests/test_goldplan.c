@@ -1719,24 +1719,87 @@ static void *work(void *p) {
     return NULL;
 }
 
+enum { THREADS = 16 };
+
 static void test_threads(goldplan_client *c, const sandbox *sb) {
     const char *env = getenv("GOLDPLAN_TEST_CALLS");
     int calls = env ? atoi(env) : 1000;
     char args[128];
     snprintf(args, sizeof args, "{\"sub_mchid\":\"%s\"}", sb->sub_mchid);
-    pthread_t t[8];
-    worker w[8];
-    for (int i = 0; i < 8; i++) {
+    pthread_t t[THREADS];
+    worker w[THREADS];
+    for (int i = 0; i < THREADS; i++) {
         w[i] = (worker){c, args, calls, 0};
         CHECK(pthread_create(&t[i], NULL, work, &w[i]) == 0, "pthread_create");
     }
     int failed = 0;
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < THREADS; i++) {
         pthread_join(t[i], NULL);
         failed += w[i].failed;
     }
-    CHECK(failed == 0, "8 threads x %d calls on one handle: %d failed", calls, failed);
-    printf("threads: 8 x %d calls on one client, %d failed\n", calls, failed);
+    CHECK(failed == 0, "%d threads x %d calls on one handle: %d failed", THREADS, calls, failed);
+    printf("threads: %d x %d calls on one client, %d failed\n", THREADS, calls, failed);
+}
+
+typedef struct {
+    goldplan_client *client;
+    const char *args;
+    int *started; /* threads that finished one call, shared */
+    int ok, refused, other;
+    goldplan_status other_status;
+} caller;
+
+static void *call_until_refused(void *p) {
+    caller *k = p;
+    for (;;) {
+        goldplan_response *r = NULL;
+        goldplan_status st = goldplan_client_call(k->client, "close_advertising_show",
+                                                  strlen("close_advertising_show"), k->args, strlen(k->args), &r);
+        goldplan_response_free(r);
+        if (st == GOLDPLAN_STATUS_OK) {
+            if (k->ok++ == 0) __atomic_add_fetch(k->started, 1, __ATOMIC_SEQ_CST);
+        } else if (st == GOLDPLAN_STATUS_INVALID_HANDLE) {
+            k->refused++;
+            return NULL;
+        } else {
+            k->other++;
+            k->other_status = st;
+            return NULL;
+        }
+    }
+}
+
+/* A client freed by the main thread while THREADS others are inside network calls with it: the
+ * calls in flight finish with the client (ASan and valgrind see no use after free, the sandbox
+ * answers them), every later call is refused, and a second free is refused. */
+static void test_free_client_while_calling(const char *config_path, const sandbox *sb) {
+    goldplan_client *c = NULL;
+    goldplan_status st = goldplan_client_new_from_file(config_path, strlen(config_path), &c);
+    CHECK(st == GOLDPLAN_STATUS_OK && c, "client for the free race (%d)", st);
+    if (!c) return;
+    char args[128];
+    snprintf(args, sizeof args, "{\"sub_mchid\":\"%s\"}", sb->sub_mchid);
+    int started = 0;
+    pthread_t t[THREADS];
+    caller k[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        k[i] = (caller){c, args, &started, 0, 0, 0, GOLDPLAN_STATUS_OK};
+        CHECK(pthread_create(&t[i], NULL, call_until_refused, &k[i]) == 0, "pthread_create");
+    }
+    while (__atomic_load_n(&started, __ATOMIC_SEQ_CST) < THREADS) usleep(100);
+    st = goldplan_client_free(c);
+    CHECK(st == GOLDPLAN_STATUS_OK, "client: free while %d threads call: %d", THREADS, st);
+    int ok = 0;
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(t[i], NULL);
+        ok += k[i].ok;
+        CHECK(k[i].ok > 0 && k[i].refused == 1 && k[i].other == 0,
+              "client free race: thread %d: %d ok, %d refused, %d other (status %d)", i, k[i].ok, k[i].refused,
+              k[i].other, k[i].other_status);
+    }
+    st = goldplan_client_free(c);
+    CHECK(st == GOLDPLAN_STATUS_INVALID_HANDLE, "client: freed again: %d", st);
+    printf("free while in use: client, %d threads inside network calls, %d calls before the free\n", THREADS, ok);
 }
 
 static void test_fork(goldplan_client *c, const sandbox *sb) {
@@ -3029,6 +3092,7 @@ int main(int argc, char **argv) {
             printf("payment flow %-12s %s\n", modes[m], failures == before_payment ? "ok" : "FAILED");
             if (!strcmp(modes[m], "combined")) {
                 test_threads(c, &sb);
+                test_free_client_while_calling(path, &sb);
                 test_fork(c, &sb);
                 test_fork_under_load(c, &sb);
             }
