@@ -396,6 +396,35 @@ fn judge(tally: &mut Tally, pending: Pending, record: Option<&RequestRecord>) {
 
 // ---- callbacks: the receiver and the forger --------------------------------------------------
 
+/// How many notification ids the receiver's replay guard and the soak's own double-processing
+/// check keep: far more than the forger's pick of recent deliveries, and few enough that
+/// both are full, so flat, soon after the warm-up.
+const RECENT: usize = 1024;
+
+/// The last [`RECENT`] ids, in a set.
+#[derive(Default)]
+struct Recent {
+    ids: std::collections::HashSet<String>,
+    order: VecDeque<String>,
+}
+
+impl Recent {
+    /// Adds `id`; false when it was there already.
+    fn insert(&mut self, id: &str) -> bool {
+        if self.ids.contains(id) {
+            return false;
+        }
+        if self.order.len() >= RECENT
+            && let Some(oldest) = self.order.pop_front()
+        {
+            self.ids.remove(&oldest);
+        }
+        self.ids.insert(id.to_owned());
+        self.order.push_back(id.to_owned());
+        true
+    }
+}
+
 /// One genuine delivery as received, kept for the forger.
 #[derive(Clone)]
 struct Delivery {
@@ -408,7 +437,10 @@ struct Delivery {
 struct Receiver {
     clients: Arc<Vec<(Client, Arc<Counting>)>>,
     guards: Arc<Vec<Arc<MemoryReplayGuard>>>,
-    processed: Arc<Mutex<HashMap<String, u32>>>,
+    /// Ids processed lately (the forger replays only the latest deliveries), and any id
+    /// processed a second time.
+    processed: Arc<Mutex<Recent>>,
+    processed_twice: Arc<Mutex<Vec<String>>>,
     /// Genuine deliveries refused because their serial was not held while the storm rule held
     /// the receiver's download back, by notification id.
     held_back: Arc<Mutex<HashMap<String, u32>>>,
@@ -437,12 +469,9 @@ async fn notify(
         .await;
     let (ack, outcome) = match parsed {
         Ok(n) => {
-            *receiver
-                .processed
-                .lock()
-                .unwrap()
-                .entry(n.id.clone())
-                .or_default() += 1;
+            if !receiver.processed.lock().unwrap().insert(&n.id) {
+                receiver.processed_twice.lock().unwrap().push(n.id.clone());
+            }
             guard.record_processed(&n.id).unwrap();
             if !forged {
                 let mut kept = receiver.kept.lock().unwrap();
@@ -538,6 +567,75 @@ fn forge(delivery: &Delivery, variant: u64) -> (&'static str, Vec<(String, Strin
     });
     headers.push(("x-soak-forger".into(), "1".into()));
     (what, headers, body)
+}
+
+/// How long after it was sent a callback's delivery is surely over: three attempts, 10 ms and
+/// MIN_REFRESH + 1.5 s apart, each with a 3 s timeout.
+const DELIVERY_WINDOW: Duration = Duration::from_secs(15);
+
+/// Judges every callback sent more than `after` ago by the sandbox's record of its delivery:
+/// a tampered attempt acknowledged, or a genuine one refused for any reason but the storm rule,
+/// is a wrong outcome.
+async fn judge_callbacks(
+    sandbox: &SandboxProcess,
+    tally: &Mutex<Tally>,
+    sent: &Mutex<VecDeque<(String, Instant)>>,
+    receiver: &Receiver,
+    after: Duration,
+) {
+    let due: Vec<String> = {
+        let mut sent = sent.lock().unwrap();
+        let mut due = Vec::new();
+        while sent.front().is_some_and(|(_, at)| at.elapsed() >= after) {
+            if let Some((id, _)) = sent.pop_front() {
+                due.push(id);
+            }
+        }
+        due
+    };
+    for id in due {
+        let record: CallbackRecord = sandbox
+            .admin("GET", &format!("/callbacks/{id}"), None)
+            .await;
+        let excused = receiver.held_back.lock().unwrap().remove(&id).unwrap_or(0);
+        judge_callback(&mut tally.lock().unwrap(), &record, excused);
+    }
+}
+
+fn judge_callback(t: &mut Tally, record: &CallbackRecord, excused: u32) {
+    let id = &record.id;
+    let mut genuine_refused = 0;
+    for a in &record.attempts {
+        if a.fault.is_some() {
+            t.callback_attempts_tampered += 1;
+            if a.acknowledged {
+                t.callbacks_wrong.push(format!(
+                    "{id}: attempt {} tampered ({:?}) but acknowledged",
+                    a.attempt, a.fault
+                ));
+            }
+        } else if !a.acknowledged && a.status.is_some() {
+            // Answered and refused (an attempt that timed out was not refused: the receiver
+            // may have been waiting on a slow certificate download).
+            genuine_refused += 1;
+        }
+    }
+    t.callbacks_held_back_attempts += u64::from(excused.min(genuine_refused));
+    if genuine_refused > excused {
+        t.callbacks_wrong.push(format!(
+            "{id}: {genuine_refused} genuine attempts refused ({excused} held back): {:?}",
+            record
+                .attempts
+                .iter()
+                .map(|a| (a.fault, a.status, a.response_body.clone()))
+                .collect::<Vec<_>>()
+        ));
+    }
+    match record.status {
+        DeliveryStatus::Delivered => t.callbacks_acknowledged += 1,
+        DeliveryStatus::Failed => t.callbacks_failed_attacked += 1,
+        DeliveryStatus::Pending => t.callbacks_pending += 1,
+    }
 }
 
 // ---- process figures -------------------------------------------------------------------------
@@ -668,10 +766,11 @@ async fn run(args: Args) -> bool {
         ),
         guards: Arc::new(
             (0..merchants.len())
-                .map(|_| Arc::new(MemoryReplayGuard::new(100_000).unwrap()))
+                .map(|_| Arc::new(MemoryReplayGuard::new(RECENT).unwrap()))
                 .collect(),
         ),
         processed: Arc::default(),
+        processed_twice: Arc::default(),
         held_back: Arc::default(),
         kept: Arc::default(),
     };
@@ -963,11 +1062,16 @@ async fn run(args: Args) -> bool {
     };
 
     // Callbacks from the sandbox, with faults of their own (injected by `chaos`).
+    let sent: Arc<Mutex<VecDeque<(String, Instant)>>> = Arc::default();
     let sender = {
-        let (sandbox, merchants, tally) = (sandbox.clone(), merchants.clone(), tally.clone());
+        let (sandbox, merchants, tally, sent) = (
+            sandbox.clone(),
+            merchants.clone(),
+            tally.clone(),
+            sent.clone(),
+        );
         let notify_base = notify_base.clone();
         tokio::spawn(async move {
-            let mut ids = Vec::new();
             let mut n: u64 = 0;
             while Instant::now() < deadline {
                 n += 1;
@@ -986,11 +1090,26 @@ async fn run(args: Args) -> bool {
                         })),
                     )
                     .await;
-                ids.push(record.id);
+                sent.lock().unwrap().push_back((record.id, Instant::now()));
                 tally.lock().unwrap().callbacks_sent += 1;
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
-            ids
+        })
+    };
+
+    // Each callback judged once its delivery is over (at most three attempts within 11 s).
+    let callback_checker = {
+        let (sandbox, tally, sent, receiver) = (
+            sandbox.clone(),
+            tally.clone(),
+            sent.clone(),
+            receiver.clone(),
+        );
+        tokio::spawn(async move {
+            while Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                judge_callbacks(&sandbox, &tally, &sent, &receiver, DELIVERY_WINDOW).await;
+            }
         })
     };
 
@@ -1073,21 +1192,15 @@ async fn run(args: Args) -> bool {
     chaos.await.unwrap();
     rotator.await.unwrap();
     forger.await.unwrap();
-    let callback_ids = sender.await.unwrap();
+    sender.await.unwrap();
+    callback_checker.await.unwrap();
     checker.await.unwrap();
     // Pool connections idle out, figures settle; callbacks finish their retries.
     tokio::time::sleep(MIN_REFRESH + Duration::from_secs(4)).await;
     let (rss_end, fds_end) = (rss_of("/proc/self/status"), open_fds());
 
-    // Every callback the sandbox sent: tampered attempts never acknowledged, genuine ones
-    // acknowledged in the end, each processed once.
-    let mut records = Vec::with_capacity(callback_ids.len());
-    for id in &callback_ids {
-        let record: CallbackRecord = sandbox
-            .admin("GET", &format!("/callbacks/{id}"), None)
-            .await;
-        records.push(record);
-    }
+    // The callbacks still to judge, now that every delivery is over.
+    judge_callbacks(&sandbox, &tally, &sent, &receiver, Duration::ZERO).await;
     // The storm rule: at most one triggered download per MIN_REFRESH per client, plus the first.
     let elapsed = started.elapsed();
     let download_bound = 2 + (elapsed.as_secs_f64() / MIN_REFRESH.as_secs_f64()).ceil() as u64;
@@ -1107,68 +1220,14 @@ async fn run(args: Args) -> bool {
         .map(|(.., t)| t.downloads.load(Ordering::Relaxed))
         .sum();
     let mut t = tally.lock().unwrap();
-    let processed = receiver.processed.lock().unwrap().clone();
-    let held_back = receiver.held_back.lock().unwrap().clone();
-    for record in &records {
-        let id = &record.id;
-        let mut genuine_refused = 0;
-        for a in &record.attempts {
-            if a.fault.is_some() {
-                t.callback_attempts_tampered += 1;
-                if a.acknowledged {
-                    t.callbacks_wrong.push(format!(
-                        "{id}: attempt {} tampered ({:?}) but acknowledged",
-                        a.attempt, a.fault
-                    ));
-                }
-            } else if !a.acknowledged && a.status.is_some() {
-                // Answered and refused (an attempt that timed out was not refused: the
-                // receiver may have been waiting on a slow certificate download).
-                genuine_refused += 1;
-            }
-        }
-        let excused = held_back.get(id).copied().unwrap_or(0);
-        t.callbacks_held_back_attempts += u64::from(excused.min(genuine_refused));
-        if genuine_refused > excused {
-            t.callbacks_wrong.push(format!(
-                "{id}: {genuine_refused} genuine attempts refused ({excused} held back): {:?}",
-                record
-                    .attempts
-                    .iter()
-                    .map(|a| (a.fault, a.status, a.response_body.clone()))
-                    .collect::<Vec<_>>()
-            ));
-        }
-        match record.status {
-            DeliveryStatus::Delivered => t.callbacks_acknowledged += 1,
-            DeliveryStatus::Failed => {
-                t.callbacks_failed_attacked += 1;
-                if t.callbacks_failed_attacked <= 3 {
-                    println!(
-                        "soak: callback {id} never acknowledged; (fault, status, serial, sent at ms, answer) of each attempt: {:?}",
-                        record
-                            .attempts
-                            .iter()
-                            .map(|a| (
-                                a.fault,
-                                a.status,
-                                a.wechatpay_serial.clone(),
-                                a.sent_at_ms,
-                                a.response_body.clone()
-                            ))
-                            .collect::<Vec<_>>()
-                    );
-                }
-            }
-            DeliveryStatus::Pending => t.callbacks_pending += 1,
-        }
-    }
-    for (id, n) in &processed {
-        if *n > 1 {
-            t.replays_processed_twice
-                .push(format!("{id}: processed {n} times"));
-        }
-    }
+    t.replays_processed_twice.extend(
+        receiver
+            .processed_twice
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|id| format!("{id}: processed twice")),
+    );
 
     let sandbox_rss_end = sandbox.rss();
 
