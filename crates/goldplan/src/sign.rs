@@ -199,7 +199,8 @@ impl Authorization {
     ///
     /// The values are quoted with no escape mechanism (spec §1.3): a field holding `"`, CR,
     /// LF or another control character would end its quotes or the header (or hide in a log),
-    /// and is refused.
+    /// and one holding `,` would be split there by the gateway's parser (and [`Self::parse`]);
+    /// such fields are refused.
     pub fn header_value(&self) -> Result<String> {
         for (field, value) in [
             ("mchid", &self.mchid),
@@ -207,9 +208,9 @@ impl Authorization {
             ("serial_no", &self.serial_no),
             ("signature", &self.signature),
         ] {
-            if value.contains(|c: char| c == '"' || c.is_ascii_control()) {
+            if value.contains(|c: char| c == '"' || c == ',' || c.is_ascii_control()) {
                 return Err(Error::InvalidInput(format!(
-                    "the Authorization {field} must not hold '\"' or a control character ({})",
+                    "the Authorization {field} must not hold '\"', ',' or a control character ({})",
                     crate::redact::Rejected(value)
                 )));
             }
@@ -591,6 +592,7 @@ mod tests {
             ("mchid", "1\",x=\"y"),
             ("serial_no", "AB\r\nX: y"),
             ("signature", "s\n"),
+            ("signature", "a,signature=\"forged"),
         ] {
             let mut forged = a.clone();
             match field {
