@@ -172,7 +172,7 @@ pub(crate) async fn send(app: &Arc<Shared>, request: CallbackRequest) -> Result<
         status: DeliveryStatus::Pending,
         attempts: Vec::new(),
     };
-    app.lock().callbacks.insert(id.clone(), record.clone());
+    app.lock().callbacks.insert(record.clone());
     let max_attempts = request
         .max_attempts
         .unwrap_or(settings.callback_max_attempts)

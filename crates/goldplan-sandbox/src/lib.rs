@@ -135,7 +135,7 @@ impl Sandbox {
             merchants: BTreeMap::new(),
             faults: Vec::new(),
             requests: VecDeque::new(),
-            callbacks: BTreeMap::new(),
+            callbacks: state::CallbackLog::default(),
             media: BTreeMap::new(),
             nonces: state::NonceLog::default(),
             orders: BTreeMap::new(),

@@ -26,6 +26,54 @@ use crate::orders::Order;
 /// Most entries kept in the request log.
 const REQUEST_LOG_LEN: usize = 1000;
 
+/// Most callbacks whose delivery records are kept. Beyond it the oldest finished ones are
+/// forgotten (a sandbox that runs for days must not grow without bound); deliveries still
+/// under way are always kept.
+pub(crate) const CALLBACK_LOG_LEN: usize = 10_000;
+
+/// The callbacks sent and their delivery records, by id, the oldest forgotten first.
+#[derive(Default)]
+pub(crate) struct CallbackLog {
+    records: BTreeMap<String, CallbackRecord>,
+    order: VecDeque<String>,
+}
+
+impl CallbackLog {
+    /// Adds a record, then forgets the oldest finished ones beyond [`CALLBACK_LOG_LEN`].
+    pub(crate) fn insert(&mut self, record: CallbackRecord) {
+        self.order.push_back(record.id.clone());
+        self.records.insert(record.id.clone(), record);
+        let mut at = 0;
+        while self.records.len() > CALLBACK_LOG_LEN && at < self.order.len() {
+            let pending = self
+                .order
+                .get(at)
+                .and_then(|id| self.records.get(id))
+                .is_some_and(|r| r.status == crate::model::DeliveryStatus::Pending);
+            if pending {
+                at += 1;
+            } else if let Some(id) = self.order.remove(at) {
+                self.records.remove(&id);
+            }
+        }
+    }
+
+    /// The record of `id`.
+    pub(crate) fn get(&self, id: &str) -> Option<&CallbackRecord> {
+        self.records.get(id)
+    }
+
+    /// The record of `id`, to update.
+    pub(crate) fn get_mut(&mut self, id: &str) -> Option<&mut CallbackRecord> {
+        self.records.get_mut(id)
+    }
+
+    /// Every record kept, by id.
+    pub(crate) fn values(&self) -> impl Iterator<Item = &CallbackRecord> {
+        self.records.values()
+    }
+}
+
 /// Most request nonces remembered at once. Beyond it the oldest are forgotten early (a replay
 /// of a forgotten one would pass), so that a flood of signed requests cannot grow memory.
 const NONCE_LOG_LEN: usize = 100_000;
@@ -169,7 +217,7 @@ pub(crate) struct State {
     pub(crate) merchants: BTreeMap<String, Merchant>,
     pub(crate) faults: Vec<Fault>,
     pub(crate) requests: VecDeque<RequestRecord>,
-    pub(crate) callbacks: BTreeMap<String, CallbackRecord>,
+    pub(crate) callbacks: CallbackLog,
     pub(crate) media: BTreeMap<String, MediaRecord>,
     /// Request nonces inside the timestamp window (replay detection).
     pub(crate) nonces: NonceLog,
@@ -504,5 +552,45 @@ impl Shared {
             ProtocolClock::System => SystemClock.now(),
             ProtocolClock::Sandbox => self.clock.now(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::DeliveryStatus;
+
+    fn record(id: usize, status: DeliveryStatus) -> CallbackRecord {
+        CallbackRecord {
+            id: format!("cb-{id}"),
+            url: "http://127.0.0.1:9/notify".into(),
+            mchid: "1900000100".into(),
+            event_type: "TRANSACTION.SUCCESS".into(),
+            body: "{}".into(),
+            status,
+            attempts: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_callback_log_forgets_the_oldest_finished_deliveries_only() {
+        let mut log = CallbackLog::default();
+        log.insert(record(0, DeliveryStatus::Pending));
+        for id in 1..CALLBACK_LOG_LEN + 5 {
+            log.insert(record(id, DeliveryStatus::Delivered));
+        }
+        assert_eq!(log.values().count(), CALLBACK_LOG_LEN);
+        // The delivery still under way is kept; the oldest finished ones made room.
+        assert!(log.get("cb-0").is_some());
+        assert!((1..=5).all(|id| log.get(&format!("cb-{id}")).is_none()));
+        assert!(log.get("cb-6").is_some());
+        assert!(log.get(&format!("cb-{}", CALLBACK_LOG_LEN + 4)).is_some());
+        // Once it finished, it goes in its turn like the others.
+        if let Some(r) = log.get_mut("cb-0") {
+            r.status = DeliveryStatus::Failed;
+        }
+        log.insert(record(CALLBACK_LOG_LEN + 5, DeliveryStatus::Delivered));
+        assert!(log.get("cb-0").is_none());
+        assert_eq!(log.values().count(), CALLBACK_LOG_LEN);
     }
 }
