@@ -1741,67 +1741,6 @@ static void test_threads(goldplan_client *c, const sandbox *sb) {
     printf("threads: %d x %d calls on one client, %d failed\n", THREADS, calls, failed);
 }
 
-typedef struct {
-    goldplan_client *client;
-    const char *args;
-    int *started; /* threads that finished one call, shared */
-    int ok, refused, other;
-    goldplan_status other_status;
-} caller;
-
-static void *call_until_refused(void *p) {
-    caller *k = p;
-    for (;;) {
-        goldplan_response *r = NULL;
-        goldplan_status st = goldplan_client_call(k->client, "close_advertising_show",
-                                                  strlen("close_advertising_show"), k->args, strlen(k->args), &r);
-        goldplan_response_free(r);
-        if (st == GOLDPLAN_STATUS_OK) {
-            if (k->ok++ == 0) __atomic_add_fetch(k->started, 1, __ATOMIC_SEQ_CST);
-        } else if (st == GOLDPLAN_STATUS_INVALID_HANDLE) {
-            k->refused++;
-            return NULL;
-        } else {
-            k->other++;
-            k->other_status = st;
-            return NULL;
-        }
-    }
-}
-
-/* A client freed by the main thread while THREADS others are inside network calls with it: the
- * calls in flight finish with the client (ASan and valgrind see no use after free, the sandbox
- * answers them), every later call is refused, and a second free is refused. */
-static void test_free_client_while_calling(const char *config_path, const sandbox *sb) {
-    goldplan_client *c = NULL;
-    goldplan_status st = goldplan_client_new_from_file(config_path, strlen(config_path), &c);
-    CHECK(st == GOLDPLAN_STATUS_OK && c, "client for the free race (%d)", st);
-    if (!c) return;
-    char args[128];
-    snprintf(args, sizeof args, "{\"sub_mchid\":\"%s\"}", sb->sub_mchid);
-    int started = 0;
-    pthread_t t[THREADS];
-    caller k[THREADS];
-    for (int i = 0; i < THREADS; i++) {
-        k[i] = (caller){c, args, &started, 0, 0, 0, GOLDPLAN_STATUS_OK};
-        CHECK(pthread_create(&t[i], NULL, call_until_refused, &k[i]) == 0, "pthread_create");
-    }
-    while (__atomic_load_n(&started, __ATOMIC_SEQ_CST) < THREADS) usleep(100);
-    st = goldplan_client_free(c);
-    CHECK(st == GOLDPLAN_STATUS_OK, "client: free while %d threads call: %d", THREADS, st);
-    int ok = 0;
-    for (int i = 0; i < THREADS; i++) {
-        pthread_join(t[i], NULL);
-        ok += k[i].ok;
-        CHECK(k[i].ok > 0 && k[i].refused == 1 && k[i].other == 0,
-              "client free race: thread %d: %d ok, %d refused, %d other (status %d)", i, k[i].ok, k[i].refused,
-              k[i].other, k[i].other_status);
-    }
-    st = goldplan_client_free(c);
-    CHECK(st == GOLDPLAN_STATUS_INVALID_HANDLE, "client: freed again: %d", st);
-    printf("free while in use: client, %d threads inside network calls, %d calls before the free\n", THREADS, ok);
-}
-
 static void test_fork(goldplan_client *c, const sandbox *sb) {
     char args[128];
     snprintf(args, sizeof args, "{\"sub_mchid\":\"%s\"}", sb->sub_mchid);
@@ -2070,17 +2009,28 @@ static void test_errors(const char *work_dir) {
 
 /* ---------- handle lifetimes ---------- */
 
-/* A thread that keeps using one signer or verifier until it is refused. */
+/* What a handle is, for the threads that use it until it is refused. */
+typedef enum { VERIFIER, SIGNER, CLIENT } handle_kind;
+
+/* A thread that keeps using one verifier, signer or client until it is refused. */
 typedef struct {
-    void *handle; /* a goldplan_signer or a goldplan_verifier */
-    int is_signer;
+    void *handle;
+    handle_kind kind;
+    const char *args; /* for a client: the arguments of its call */
     int *started; /* threads that finished one call, shared */
     int ok, refused, other;
     goldplan_status other_status;
 } user;
 
 static goldplan_status use_once(const user *u) {
-    if (u->is_signer) {
+    if (u->kind == CLIENT) {
+        goldplan_response *r = NULL;
+        goldplan_status st = goldplan_client_call(u->handle, "close_advertising_show", strlen("close_advertising_show"),
+                                                  u->args, strlen(u->args), &r);
+        goldplan_response_free(r);
+        return st;
+    }
+    if (u->kind == SIGNER) {
         char *sig = NULL;
         size_t len = 0;
         goldplan_status st = goldplan_signer_sign(u->handle, (const uint8_t *)"message", 7, &sig, &len);
@@ -2110,32 +2060,52 @@ static void *use_until_refused(void *p) {
     }
 }
 
-/* A handle freed by one thread while four others are inside calls with it: the calls in flight
- * finish with the object (ASan and valgrind see no use after free), every later call is refused,
- * and a second free is refused. */
-static void free_while_in_use(void *handle, int is_signer, const char *what) {
-    enum { USERS = 4 };
-    pthread_t t[USERS];
-    user u[USERS];
+static goldplan_status free_handle(void *handle, handle_kind kind) {
+    switch (kind) {
+    case CLIENT: return goldplan_client_free(handle);
+    case SIGNER: return goldplan_signer_free(handle);
+    default: return goldplan_verifier_free(handle);
+    }
+}
+
+/* A handle freed by one thread while `users` others are inside calls with it: the calls in
+ * flight finish with the object (ASan and valgrind see no use after free), every later call is
+ * refused, and a second free is refused. */
+static void free_while_in_use(void *handle, handle_kind kind, const char *args, int users, const char *what) {
+    enum { MAX_USERS = 16 };
+    pthread_t t[MAX_USERS];
+    user u[MAX_USERS];
     int started = 0;
-    for (int i = 0; i < USERS; i++) {
-        u[i] = (user){handle, is_signer, &started, 0, 0, 0, GOLDPLAN_STATUS_OK};
+    if (users > MAX_USERS) users = MAX_USERS;
+    for (int i = 0; i < users; i++) {
+        u[i] = (user){handle, kind, args, &started, 0, 0, 0, GOLDPLAN_STATUS_OK};
         CHECK(pthread_create(&t[i], NULL, use_until_refused, &u[i]) == 0, "pthread_create");
     }
-    while (__atomic_load_n(&started, __ATOMIC_SEQ_CST) < USERS) usleep(100);
-    goldplan_status st = is_signer ? goldplan_signer_free(handle) : goldplan_verifier_free(handle);
+    while (__atomic_load_n(&started, __ATOMIC_SEQ_CST) < users) usleep(100);
+    goldplan_status st = free_handle(handle, kind);
     CHECK(st == GOLDPLAN_STATUS_OK, "%s: free while in use: %d", what, st);
     int ok = 0;
-    for (int i = 0; i < USERS; i++) {
+    for (int i = 0; i < users; i++) {
         pthread_join(t[i], NULL);
         ok += u[i].ok;
         CHECK(u[i].ok > 0 && u[i].refused == 1 && u[i].other == 0,
               "%s: thread %d: %d ok, %d refused, %d other (status %d)", what, i, u[i].ok, u[i].refused, u[i].other,
               u[i].other_status);
     }
-    st = is_signer ? goldplan_signer_free(handle) : goldplan_verifier_free(handle);
+    st = free_handle(handle, kind);
     CHECK(st == GOLDPLAN_STATUS_INVALID_HANDLE, "%s: freed again: %d", what, st);
-    printf("free while in use: %s, %d threads, %d calls before the free\n", what, USERS, ok);
+    printf("free while in use: %s, %d threads, %d calls before the free\n", what, users, ok);
+}
+
+/* A client freed while THREADS threads are inside network calls with it. */
+static void test_free_client_while_calling(const char *config_path, const sandbox *sb) {
+    goldplan_client *c = NULL;
+    goldplan_status st = goldplan_client_new_from_file(config_path, strlen(config_path), &c);
+    CHECK(st == GOLDPLAN_STATUS_OK && c, "client for the free race (%d)", st);
+    if (!c) return;
+    char args[128];
+    snprintf(args, sizeof args, "{\"sub_mchid\":\"%s\"}", sb->sub_mchid);
+    free_while_in_use(c, CLIENT, args, THREADS, "client (network calls)");
 }
 
 /* The `mchid` a signer signs for, read from a signed request's Authorization header, or the
@@ -2252,9 +2222,10 @@ static void test_handle_lifetimes(void) {
     char *key = vector_file(jstr(root, "private_key"));
     char *pub = vector_file(jstr(root, "public_key"));
     for (int round = 0; round < (valgrind ? 1 : 3); round++) {
-        free_while_in_use(verifier_from("PUB_KEY_ID_0114232134912410000000000000000099", pub, NULL), 0, "verifier");
-        free_while_in_use(signer_with_key("1900000100", "3775B6A45ACD588826D15E583A95F5DD12345678", key), 1,
-                          "signer");
+        free_while_in_use(verifier_from("PUB_KEY_ID_0114232134912410000000000000000099", pub, NULL), VERIFIER, NULL,
+                          4, "verifier");
+        free_while_in_use(signer_with_key("1900000100", "3775B6A45ACD588826D15E583A95F5DD12345678", key), SIGNER,
+                          NULL, 4, "signer");
     }
     stale_handles(key, valgrind ? 20 : 1000);
     stale_strings();
