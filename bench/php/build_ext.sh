@@ -13,8 +13,7 @@ SRC="$(cd "${1:-$ROOT/bindings/php/ext}" && pwd)"
 OUT="${CARGO_TARGET_DIR:-$ROOT/target}/release/bench"
 PREFIX="$OUT/prefix"
 BUILD="$OUT/php-ext"
-PREFIX="$PREFIX" GOLDPLAN_PROFILE=release GOLDPLAN_CARGO_FLAGS=--release \
-  bash bindings/c/install.sh >&2
+PREFIX="$PREFIX" GOLDPLAN_PROFILE=release bash bindings/c/install.sh >&2
 # Sources only: a copy of another checkout's build products would be built upon, not rebuilt.
 rm -rf "$BUILD"
 mkdir -p "$BUILD"

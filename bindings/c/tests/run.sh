@@ -46,7 +46,7 @@ PY
 # install-c into a scratch prefix, then the quick start exactly as the README builds it.
 PREFIX="$OUT/prefix"
 rm -rf "$PREFIX"
-PREFIX="$PREFIX" bash "$ROOT/bindings/c/install.sh"
+PREFIX="$PREFIX" GOLDPLAN_PROFILE=debug bash "$ROOT/bindings/c/install.sh"
 export PKG_CONFIG_PATH="$PREFIX/lib/pkgconfig"
 # shellcheck disable=SC2046
 cc -Wall -Wextra -Werror "$ROOT/examples/c/quickstart.c" -o "$OUT/quickstart" $(pkg-config --cflags --libs goldplan)
