@@ -16,10 +16,20 @@ let native
 try {
   native = require('./native.cjs')
 } catch (e) {
-  // No addon for this platform (or a broken install): say which, with the loader's reason.
+  // No addon for this platform, or its package left out of the install: say which, with the
+  // loader's own reasons (its generic advice about an old npm bug does not apply here).
+  const platform = `${process.platform}-${process.arch}`
+  // Each attempt's first line, without the WebAssembly fallbacks this package does not ship.
+  const reasons = []
+  for (let c = e && e.cause ? e.cause : e; c && reasons.length < 8; c = c.cause) {
+    const line = String(c.message).split('\n')[0]
+    if (!/wasi/i.test(line)) reasons.push(line)
+  }
+  const want = platform === 'linux-x64'
+    ? `the platform package goldplan-linux-x64-gnu@${require('./package.json').version} (an optional dependency of goldplan, left out by --omit=optional) is missing or does not load here`
+    : `goldplan has no native build for ${platform} (only linux-x64 with glibc)`
   throw new errors.InternalError(
-    `goldplan: cannot load the native addon for ${process.platform}-${process.arch} ` +
-      `(install the platform package goldplan-${process.platform}-${process.arch}-gnu): ${e && e.message}`,
+    `goldplan: cannot load the native addon: ${want}` + (reasons.length ? ` [${reasons.join('; ')}]` : ''),
     { kind: 'internal', family: 'internal' }
   )
 }

@@ -3,39 +3,23 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync, spawnSync } from 'node:child_process'
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync, writeFileSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { PKG } from './helpers.mjs'
+import { packAll } from '../scripts/pack.mjs'
 
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
-
-function pack (dir, dest) {
-  const out = execFileSync(npm, ['pack', '--silent', '--pack-destination', dest], { cwd: dir, encoding: 'utf8' })
-  return path.join(dest, out.trim().split('\n').pop())
-}
 
 test('the packed tarballs install into an empty project and work from ESM and CJS', (t) => {
   const work = mkdtempSync(path.join(tmpdir(), 'goldplan-pack-'))
   // Debug addons make this a few hundred megabytes: never leave it behind.
   t.after(() => rmSync(work, { recursive: true, force: true }))
-  const tarballs = []
-  for (const [dir, addon] of [['linux-x64-gnu', 'goldplan.linux-x64-gnu.node'], ['testing-linux-x64-gnu', 'goldplan.testing.linux-x64-gnu.node']]) {
-    const stage = path.join(work, dir)
-    cpSync(path.join(PKG, 'npm', dir), stage, { recursive: true })
-    cpSync(path.join(PKG, addon), path.join(stage, addon))
-    tarballs.push(pack(stage, work))
-  }
-  // As `napi prepublish` does: the published package.json names the platform package as an
-  // optional dependency (the checked-in one does not, so a checkout never fetches it).
-  const stage = path.join(work, 'goldplan')
-  const manifest = JSON.parse(readFileSync(path.join(PKG, 'package.json'), 'utf8'))
-  for (const f of ['package.json', ...manifest.files]) cpSync(path.join(PKG, f), path.join(stage, f))
-  manifest.optionalDependencies = { 'goldplan-linux-x64-gnu': manifest.version }
-  delete manifest.devDependencies
-  writeFileSync(path.join(stage, 'package.json'), JSON.stringify(manifest, null, 2))
-  const main = pack(stage, work)
-  tarballs.unshift(main)
+  // The same tarballs as `cargo make dist` (scripts/pack.mjs), from this checkout's addons.
+  const tarballs = packAll(work)
+  const main = tarballs[0]
+  const manifest = JSON.parse(execFileSync('tar', ['-xzOf', main, 'package/package.json'], { encoding: 'utf8' }))
+  assert.deepEqual(manifest.optionalDependencies, { 'goldplan-linux-x64-gnu': manifest.version })
   const listing = execFileSync('tar', ['-tzf', main], { encoding: 'utf8' })
   assert.ok(!listing.includes('.node'), 'the main package carries no addon')
   assert.ok(!listing.includes('__test__') && !listing.includes('src/'), listing)
@@ -82,4 +66,22 @@ test('the packed tarballs install into an empty project and work from ESM and CJ
   const cjs = spawnSync(process.execPath, ['cjs.cjs'], { cwd: app, encoding: 'utf8', timeout: 60_000 })
   assert.equal(cjs.status, 0, cjs.stderr)
   assert.deepEqual(JSON.parse(cjs.stdout), { data: { sub_mchid: '1900000109' }, bad: true })
+})
+
+test('without its platform package the facade says which package is missing', (t) => {
+  const work = mkdtempSync(path.join(tmpdir(), 'goldplan-pack-'))
+  t.after(() => rmSync(work, { recursive: true, force: true }))
+  const [main] = packAll(work)
+  const app = path.join(work, 'app')
+  execFileSync('mkdir', ['-p', app])
+  writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }))
+  execFileSync(npm, ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', '--omit=optional', main], { cwd: app, encoding: 'utf8' })
+  const r = spawnSync(process.execPath, ['-e', `
+    try { require('goldplan'); console.log('loaded') } catch (e) { console.log(JSON.stringify({ name: e.name, kind: e.kind, message: e.message })) }
+  `], { cwd: app, encoding: 'utf8', timeout: 60_000 })
+  assert.equal(r.status, 0, r.stderr)
+  const failure = JSON.parse(r.stdout)
+  assert.equal(failure.kind, 'internal')
+  assert.match(failure.message, /the platform package goldplan-linux-x64-gnu@\d+\.\d+\.\d+ .*is missing/)
+  assert.doesNotMatch(failure.message, /npm has a bug|wasi/i)
 })
