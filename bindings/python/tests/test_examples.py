@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import pathlib
 import re
 import subprocess
@@ -9,6 +10,7 @@ import sys
 
 import pytest
 
+import goldplan.testing
 from conftest import REPO
 
 EXAMPLES = sorted((REPO / "examples" / "python").glob("*.py"))
@@ -29,7 +31,15 @@ EXPECTED_OUTPUT = {
         r"callback delivery: delivered after 1 attempt\(s\)",
         r"receipt check_code valid: True",
     ],
+    "quickstart.py": [
+        r"Gold Plan opened for 1900000109 \(Request-ID \S+\)",
+        r"refused: HTTP 4\d\d [A-Z_]+: .+ \[\S+\]",
+    ],
 }
+
+# Examples that read a configuration file (a sandbox's sandbox.json, the fields a client takes
+# with real credentials) given as their first argument.
+READS_CONFIG = {"quickstart.py"}
 
 
 def test_every_example_declares_its_output() -> None:
@@ -38,9 +48,13 @@ def test_every_example_declares_its_output() -> None:
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
 def test_example_runs(example: pathlib.Path, tmp_path: pathlib.Path) -> None:
-    result = subprocess.run(
-        [sys.executable, str(example)], cwd=tmp_path, capture_output=True, text=True, timeout=300
-    )
+    command = [sys.executable, str(example)]
+    with contextlib.ExitStack() as stack:
+        if example.name in READS_CONFIG:
+            state = tmp_path / "sandbox"
+            stack.enter_context(goldplan.testing.Sandbox(state_dir=str(state)))
+            command.append(str(state / "sandbox.json"))
+        result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     patterns = EXPECTED_OUTPUT[example.name]
@@ -92,10 +106,15 @@ def readme_python_blocks() -> list:
     return re.findall(r"```python\n(.*?)```", section, flags=re.S)
 
 
-def test_readme_python_quick_start_works_as_written(tmp_path: pathlib.Path) -> None:
-    blocks = readme_python_blocks()
-    assert blocks, "the README has no Python quick start"
-    script = tmp_path / "quick_start.py"
+def test_readme_shows_the_quick_start_example_verbatim() -> None:
+    quickstart = (REPO / "examples" / "python" / "quickstart.py").read_text(encoding="utf-8")
+    assert quickstart in readme_python_blocks()
+
+
+def test_readme_python_sandbox_block_works_as_written(tmp_path: pathlib.Path) -> None:
+    blocks = [b for b in readme_python_blocks() if "from goldplan.testing import Sandbox" in b]
+    assert len(blocks) == 1, "the README shows goldplan.testing.Sandbox once"
+    script = tmp_path / "sandbox_block.py"
     script.write_text(blocks[0], encoding="utf-8")
     result = subprocess.run(
         [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300

@@ -151,7 +151,7 @@ final class Native
 
     private static function load(): FFI
     {
-        $how = 'Set GOLDPLAN_LIBRARY=/path/to/libgoldplan.so (or call GoldPlan\Internal\Native::useLibrary()), '
+        $how = 'Set GOLDPLAN_LIBRARY=/path/to/libgoldplan.so, '
             . 'preload bindings/php/preload.php under PHP-FPM, or load the goldplan extension instead';
         if (!\extension_loaded('ffi')) {
             throw Failure::of('configuration', 'configuration', "PHP's FFI extension (ext-ffi) is not loaded. $how.");

@@ -14,7 +14,10 @@ import com.sun.jna.ptr.PointerByReference;
  * a goldplan_status ({@code 0} = OK).
  */
 interface GoldPlanNative extends Library {
-    /** The library, found on {@code jna.library.path} or the system's library path. */
+    /**
+     * The library: the copy this jar carries ({@code linux-x86-64/libgoldplan.so}, extracted by
+     * JNA), unless {@code jna.library.path} or the system's library path has one first.
+     */
     GoldPlanNative LIB = Native.load("goldplan", GoldPlanNative.class);
 
     int goldplan_version(PointerByReference out, LongByReference outLen);
