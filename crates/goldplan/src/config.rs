@@ -19,52 +19,28 @@ use crate::files::{MAX_CONFIG_FILE, read_bounded};
 use crate::redact::Rejected;
 use crate::verify::PublicKeyVerifier;
 
-/// Which WeChat Pay keys verify responses and callbacks (spec §2.6, §3.6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum KeyMode {
-    /// Platform certificates, downloaded and rotated (needs the APIv3 key).
-    Certificate,
-    /// The WeChat Pay public key and platform certificates, routed by serial (migration).
-    Combined,
-    /// The WeChat Pay public key only (`PUB_KEY_ID_…`); no certificate downloads.
-    PublicKey,
-}
-
-impl KeyMode {
-    /// The config-file spelling: `certificate`, `combined` or `public_key`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            KeyMode::Certificate => "certificate",
-            KeyMode::Combined => "combined",
-            KeyMode::PublicKey => "public_key",
-        }
-    }
-}
-
-impl fmt::Display for KeyMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+closed_enum! {
+    /// Which WeChat Pay keys verify responses and callbacks (spec §2.6, §3.6). Its names are
+    /// the config-file spellings: `certificate`, `combined` or `public_key`.
+    KeyMode {
+        /// Platform certificates, downloaded and rotated (needs the APIv3 key).
+        Certificate = "certificate",
+        /// The WeChat Pay public key and platform certificates, routed by serial (migration).
+        Combined = "combined",
+        /// The WeChat Pay public key only (`PUB_KEY_ID_…`); no certificate downloads.
+        PublicKey = "public_key",
     }
 }
 
 impl FromStr for KeyMode {
     type Err = Error;
     fn from_str(s: &str) -> Result<KeyMode> {
-        match s.trim() {
-            "certificate" => Ok(KeyMode::Certificate),
-            "combined" => Ok(KeyMode::Combined),
-            "public_key" => Ok(KeyMode::PublicKey),
-            other => Err(Error::Configuration(format!(
+        KeyMode::from_name(s.trim()).ok_or_else(|| {
+            Error::Configuration(format!(
                 "mode must be certificate, combined or public_key; got {}",
-                Rejected(other)
-            ))),
-        }
-    }
-}
-
-impl serde::Serialize for KeyMode {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
+                Rejected(s.trim())
+            ))
+        })
     }
 }
 

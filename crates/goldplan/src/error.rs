@@ -12,84 +12,59 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Boxed source error carried by transport failures.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
-/// Stable classification of an [`Error`].
-///
-/// The string form ([`ErrorKind::as_str`]) is part of the public contract: bindings expose it as
-/// an error code and the shared test vectors name expected failures with it.
-#[non_exhaustive]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ErrorKind {
-    /// The SDK was configured with something unusable (bad key, wrong APIv3 key length, ...).
-    Configuration,
-    /// A caller-supplied argument is invalid (empty sub_mchid, too many filters, ...).
-    InvalidInput,
-    /// A header required for verification is absent (or empty).
-    MissingHeader,
-    /// A verification header is present but malformed: a non-numeric timestamp, a header given
-    /// more than once, a value that is not UTF-8 or is oversized.
-    InvalidHeader,
-    /// `|now − Wechatpay-Timestamp|` is at least the allowed skew (300 s by default).
-    ClockSkew,
-    /// `Wechatpay-Serial` names no key this verifier holds.
-    UnknownSerial,
-    /// The signature does not verify (or is not valid base64).
-    SignatureInvalid,
-    /// The signature is a WeChat Pay probe (`WECHATPAY/SIGNTEST/…`); it is never valid.
-    SignatureProbe,
-    /// `Wechatpay-Signature-Type` names an algorithm other than `WECHATPAY2-SHA256-RSA2048`.
-    UnsupportedSignatureType,
-    /// AEAD or RSA-OAEP decryption failed (wrong APIv3 key, tampering, wrong private key).
-    Decryption,
-    /// RSA-OAEP encryption failed (plaintext too long, unusable key).
-    Encryption,
-    /// Producing a request signature failed (for example a remote signer failed).
-    Signing,
-    /// A platform certificate is unusable or no valid certificate remains.
-    Certificate,
-    /// The merchant has no platform certificate (`404 RESOURCE_NOT_EXISTS`): use public-key mode.
-    NoPlatformCertificate,
-    /// A notification id was already processed (reported by the caller's replay guard).
-    Replay,
-    /// A payload could not be decoded (invalid JSON, missing field, invalid UTF-8, ...).
-    Decode,
-    /// WeChat Pay answered with a non-2xx status.
-    Api,
-    /// The HTTP exchange failed.
-    Transport,
-    /// The HTTP exchange timed out.
-    Timeout,
-    /// A bug of this library: a panic caught at a binding boundary. Never produced by the core
-    /// on its own; bindings report it so that callers get a typed error, not a crash.
-    Internal,
+closed_enum! {
+    /// Stable classification of an [`Error`].
+    ///
+    /// The string form ([`ErrorKind::as_str`]) is part of the public contract: bindings expose it as
+    /// an error code and the shared test vectors name expected failures with it.
+    #[non_exhaustive]
+    ErrorKind {
+        /// The SDK was configured with something unusable (bad key, wrong APIv3 key length, ...).
+        Configuration = "configuration",
+        /// A caller-supplied argument is invalid (empty sub_mchid, too many filters, ...).
+        InvalidInput = "invalid_input",
+        /// A header required for verification is absent (or empty).
+        MissingHeader = "missing_header",
+        /// A verification header is present but malformed: a non-numeric timestamp, a header given
+        /// more than once, a value that is not UTF-8 or is oversized.
+        InvalidHeader = "invalid_header",
+        /// `|now − Wechatpay-Timestamp|` is at least the allowed skew (300 s by default).
+        ClockSkew = "clock_skew",
+        /// `Wechatpay-Serial` names no key this verifier holds.
+        UnknownSerial = "unknown_serial",
+        /// The signature does not verify (or is not valid base64).
+        SignatureInvalid = "signature_invalid",
+        /// The signature is a WeChat Pay probe (`WECHATPAY/SIGNTEST/…`); it is never valid.
+        SignatureProbe = "signature_probe",
+        /// `Wechatpay-Signature-Type` names an algorithm other than `WECHATPAY2-SHA256-RSA2048`.
+        UnsupportedSignatureType = "unsupported_signature_type",
+        /// AEAD or RSA-OAEP decryption failed (wrong APIv3 key, tampering, wrong private key).
+        Decryption = "decryption",
+        /// RSA-OAEP encryption failed (plaintext too long, unusable key).
+        Encryption = "encryption",
+        /// Producing a request signature failed (for example a remote signer failed).
+        Signing = "signing",
+        /// A platform certificate is unusable or no valid certificate remains.
+        Certificate = "certificate",
+        /// The merchant has no platform certificate (`404 RESOURCE_NOT_EXISTS`): use public-key mode.
+        NoPlatformCertificate = "no_platform_certificate",
+        /// A notification id was already processed (reported by the caller's replay guard).
+        Replay = "replay",
+        /// A payload could not be decoded (invalid JSON, missing field, invalid UTF-8, ...).
+        Decode = "decode",
+        /// WeChat Pay answered with a non-2xx status.
+        Api = "api",
+        /// The HTTP exchange failed.
+        Transport = "transport",
+        /// The HTTP exchange timed out.
+        Timeout = "timeout",
+        /// A bug of this library: a panic caught at a binding boundary. Never produced by the core
+        /// on its own; bindings report it so that callers get a typed error, not a crash.
+        Internal = "internal",
+    }
 }
 
 impl ErrorKind {
-    /// The stable snake_case name of the kind, e.g. `"signature_invalid"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorKind::Configuration => "configuration",
-            ErrorKind::InvalidInput => "invalid_input",
-            ErrorKind::MissingHeader => "missing_header",
-            ErrorKind::InvalidHeader => "invalid_header",
-            ErrorKind::ClockSkew => "clock_skew",
-            ErrorKind::UnknownSerial => "unknown_serial",
-            ErrorKind::SignatureInvalid => "signature_invalid",
-            ErrorKind::SignatureProbe => "signature_probe",
-            ErrorKind::UnsupportedSignatureType => "unsupported_signature_type",
-            ErrorKind::Decryption => "decryption",
-            ErrorKind::Encryption => "encryption",
-            ErrorKind::Signing => "signing",
-            ErrorKind::Certificate => "certificate",
-            ErrorKind::NoPlatformCertificate => "no_platform_certificate",
-            ErrorKind::Replay => "replay",
-            ErrorKind::Decode => "decode",
-            ErrorKind::Api => "api",
-            ErrorKind::Transport => "transport",
-            ErrorKind::Timeout => "timeout",
-            ErrorKind::Internal => "internal",
-        }
-    }
-
     /// The family this kind belongs to. Every binding groups kinds by family (Python base
     /// classes, Node error classes, C status codes, CLI exit codes), so they all agree.
     pub fn family(self) -> ErrorFamily {
@@ -115,36 +90,6 @@ impl ErrorKind {
         }
     }
 
-    /// The kind whose [`ErrorKind::as_str`] is `name` (bindings receive kinds back as strings).
-    pub fn from_name(name: &str) -> Option<ErrorKind> {
-        ErrorKind::ALL.iter().copied().find(|k| k.as_str() == name)
-    }
-
-    /// Every kind, in declaration order (bindings use it to check their mapping is complete).
-    /// A slice, so that adding a kind is not a breaking change.
-    pub const ALL: &'static [ErrorKind] = &[
-        ErrorKind::Configuration,
-        ErrorKind::InvalidInput,
-        ErrorKind::MissingHeader,
-        ErrorKind::InvalidHeader,
-        ErrorKind::ClockSkew,
-        ErrorKind::UnknownSerial,
-        ErrorKind::SignatureInvalid,
-        ErrorKind::SignatureProbe,
-        ErrorKind::UnsupportedSignatureType,
-        ErrorKind::Decryption,
-        ErrorKind::Encryption,
-        ErrorKind::Signing,
-        ErrorKind::Certificate,
-        ErrorKind::NoPlatformCertificate,
-        ErrorKind::Replay,
-        ErrorKind::Decode,
-        ErrorKind::Api,
-        ErrorKind::Transport,
-        ErrorKind::Timeout,
-        ErrorKind::Internal,
-    ];
-
     /// True for the kinds that mean "this response or callback is not authentic" (spec §2.6's
     /// `ValidationError`): the business outcome of a call that fails this way is unknown.
     pub fn is_verification_failure(self) -> bool {
@@ -161,102 +106,45 @@ impl ErrorKind {
     }
 }
 
-impl fmt::Display for ErrorKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+closed_enum! {
+    /// A group of [`ErrorKind`]s that callers handle alike: one exception base class in Python,
+    /// one error class in Node, one status code in C, one exit code in the CLI.
+    #[non_exhaustive]
+    ErrorFamily {
+        /// The configuration is unusable.
+        Configuration = "configuration",
+        /// A caller-supplied argument is invalid.
+        InvalidInput = "invalid_input",
+        /// A response or callback is not authentic (headers, clock skew, serial, signature).
+        Signature = "signature",
+        /// Producing a request signature failed.
+        Signing = "signing",
+        /// Encrypting a sensitive field failed.
+        Encryption = "encryption",
+        /// Decrypting a callback, certificate or sensitive field failed.
+        Decryption = "decryption",
+        /// No usable platform certificate.
+        Certificate = "certificate",
+        /// A callback was already processed.
+        Replay = "replay",
+        /// A payload could not be decoded.
+        Decode = "decode",
+        /// WeChat Pay answered with an error status.
+        Api = "api",
+        /// The HTTP exchange failed or timed out.
+        Transport = "transport",
+        /// A bug of this library.
+        Internal = "internal",
     }
-}
-
-impl serde::Serialize for ErrorKind {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-/// A group of [`ErrorKind`]s that callers handle alike: one exception base class in Python,
-/// one error class in Node, one status code in C, one exit code in the CLI.
-#[non_exhaustive]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ErrorFamily {
-    /// The configuration is unusable.
-    Configuration,
-    /// A caller-supplied argument is invalid.
-    InvalidInput,
-    /// A response or callback is not authentic (headers, clock skew, serial, signature).
-    Signature,
-    /// Producing a request signature failed.
-    Signing,
-    /// Encrypting a sensitive field failed.
-    Encryption,
-    /// Decrypting a callback, certificate or sensitive field failed.
-    Decryption,
-    /// No usable platform certificate.
-    Certificate,
-    /// A callback was already processed.
-    Replay,
-    /// A payload could not be decoded.
-    Decode,
-    /// WeChat Pay answered with an error status.
-    Api,
-    /// The HTTP exchange failed or timed out.
-    Transport,
-    /// A bug of this library.
-    Internal,
 }
 
 impl ErrorFamily {
-    /// The stable snake_case name, e.g. `"signature"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorFamily::Configuration => "configuration",
-            ErrorFamily::InvalidInput => "invalid_input",
-            ErrorFamily::Signature => "signature",
-            ErrorFamily::Signing => "signing",
-            ErrorFamily::Encryption => "encryption",
-            ErrorFamily::Decryption => "decryption",
-            ErrorFamily::Certificate => "certificate",
-            ErrorFamily::Replay => "replay",
-            ErrorFamily::Decode => "decode",
-            ErrorFamily::Api => "api",
-            ErrorFamily::Transport => "transport",
-            ErrorFamily::Internal => "internal",
-        }
-    }
-
-    /// Every family, in declaration order.
-    pub const ALL: &'static [ErrorFamily] = &[
-        ErrorFamily::Configuration,
-        ErrorFamily::InvalidInput,
-        ErrorFamily::Signature,
-        ErrorFamily::Signing,
-        ErrorFamily::Encryption,
-        ErrorFamily::Decryption,
-        ErrorFamily::Certificate,
-        ErrorFamily::Replay,
-        ErrorFamily::Decode,
-        ErrorFamily::Api,
-        ErrorFamily::Transport,
-        ErrorFamily::Internal,
-    ];
-
     /// The kinds of this family.
     pub fn kinds(self) -> impl Iterator<Item = ErrorKind> {
         ErrorKind::ALL
             .iter()
             .copied()
             .filter(move |k| k.family() == self)
-    }
-}
-
-impl fmt::Display for ErrorFamily {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for ErrorFamily {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
     }
 }
 

@@ -124,3 +124,60 @@ pub(crate) fn unknown_value<'a>(
         crate::redact::Rejected(text)
     ))
 }
+
+/// Defines an enum of names this crate owns (error kinds and families, key modes): a closed
+/// set, so no `Unknown` variant, with the same string forms as [`wire_enum!`]'s (`as_str`,
+/// `Display`, `Serialize`, a JSON Schema `enum`) and `from_name` for the way back.
+macro_rules! closed_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $wire:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)+
+        }
+
+        impl $name {
+            /// Every value, in declaration order (a slice, so that adding one is not a
+            /// breaking change; bindings check their mappings against it).
+            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
+
+            /// The stable snake_case name.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $wire,)+
+                }
+            }
+
+            /// The value whose [`as_str`](Self::as_str) is `name`, exactly.
+            pub fn from_name(name: &str) -> Option<$name> {
+                match name {
+                    $($wire => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl ::schemars::JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
+                let values: Vec<&str> = $name::ALL.iter().map(|v| v.as_str()).collect();
+                ::schemars::json_schema!({ "type": "string", "enum": values })
+            }
+        }
+    };
+}
