@@ -12,16 +12,16 @@ use base64::engine::general_purpose::STANDARD;
 use goldplan::client::Operation;
 use goldplan::clock::{Clock, ManualClock, SystemClock};
 use goldplan::config::ClientConfig;
-use goldplan::credentials::{ApiV3Key, KeySource};
+use goldplan::credentials::ApiV3Key;
 use goldplan::notification::NotificationParser;
 use goldplan::redact::redact_quoted;
 use goldplan::sensitive::EncryptionKey;
 use goldplan::sign::{self, Authorization, RsaSigner};
 use goldplan::verify::{
-    self, CertificateVerifier, CombinedVerifier, PublicKeyVerifier, VerificationPolicy, Verifier,
+    self, ConfiguredVerifier, PublicKeyVerifier, VerificationPolicy, Verifier, VerifierConfig,
     WechatpayHeaders,
 };
-use goldplan::x509::{Certificate, CertificateSet};
+use goldplan::x509::CertificateSet;
 use goldplan::{Error, ErrorKind, VerificationError, aead};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -80,9 +80,10 @@ fn policy(now: i64, max_skew_secs: i64) -> goldplan::Result<VerificationPolicy> 
     Ok(VerificationPolicy::new(max_skew, clock(now)))
 }
 
-/// Creates a signer from a JSON configuration with the core's field names: `mchid`,
-/// `serial_no`, `private_key_pem` or `private_key_path`, and optionally `certificate_pem`
-/// (which must match). Other fields of a client configuration are ignored.
+/// Creates a signer from a JSON configuration with the client configuration's names: `mchid`,
+/// `serial_no`, `private_key` (PEM text or a path; `private_key_pem` and `private_key_path` are
+/// also accepted), and optionally `merchant_certificate` (which must match). Other fields of a
+/// client configuration are ignored.
 ///
 /// # Safety
 /// `config_json` must point to `config_json_len` readable bytes; `out` must be writable.
@@ -213,35 +214,10 @@ enum CertificateText {
     Listed { pem: String },
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct VerifierConfig {
-    #[serde(default)]
-    public_key_id: Option<String>,
-    #[serde(default)]
-    public_key_pem: Option<String>,
-    /// The client configuration's name for the same key: PEM text or a path.
-    #[serde(default)]
-    public_key: Option<String>,
-    #[serde(default)]
-    platform_certificates: Vec<CertificateText>,
-}
-
-fn certificate_set(list: Vec<CertificateText>) -> FfiResult<CertificateSet> {
-    let mut certs = Vec::with_capacity(list.len());
-    for item in list {
-        let pem = match item {
-            CertificateText::Pem(pem) | CertificateText::Listed { pem } => pem,
-        };
-        certs.push(Arc::new(Certificate::from_pem(&pem)?));
-    }
-    Ok(CertificateSet::new(certs))
-}
-
-/// Creates a verifier from JSON: `public_key_id` + `public_key_pem` (or `public_key`, PEM
-/// text or a path, as in a client configuration; public-key mode),
+/// Creates a verifier from JSON: `public_key_id` + `public_key` (PEM text or a path, as in a
+/// client configuration; `public_key_pem` is also accepted; public-key mode),
 /// `platform_certificates` (an array of PEM strings or of objects with `pem`; certificate
-/// mode), or both (combined mode, routed by serial).
+/// mode), or both (combined mode, routed by serial). Unknown fields are refused.
 ///
 /// # Safety
 /// `config_json` must point to `config_json_len` readable bytes; `out` must be writable.
@@ -255,52 +231,11 @@ pub unsafe extern "C" fn goldplan_verifier_new(
         let out = out_arg(out, "out")?;
         // SAFETY: caller's contract.
         let text = unsafe { bytes_arg(config_json.cast::<u8>(), config_json_len, "config_json") }?;
-        // serde quotes the values it rejects ("invalid type: string \"-----BEGIN…\""), and a
-        // key put in the wrong member must not come back in the error.
-        let config: VerifierConfig = serde_json::from_slice(text).map_err(|e| {
-            Error::Configuration(format!(
-                "invalid verifier configuration: {}",
-                redact_quoted(&e.to_string())
-            ))
-        })?;
-        let pem = match (config.public_key_pem, config.public_key) {
-            (Some(_), Some(_)) => {
-                return Err(Error::Configuration(
-                    "give public_key_pem or public_key, not both".into(),
-                )
-                .into());
-            }
-            (Some(pem), None) => Some(Zeroizing::new(pem)),
-            (None, Some(source)) => Some(KeySource::from_pem_or_path(source).load("public_key")?),
-            (None, None) => None,
-        };
-        let public_key = match (config.public_key_id, pem) {
-            (Some(id), Some(pem)) => Some(Arc::new(PublicKeyVerifier::from_pem(id, &pem)?)),
-            (None, None) => None,
-            _ => {
-                return Err(Error::Configuration(
-                    "public_key_id and public_key_pem go together".into(),
-                )
-                .into());
-            }
-        };
-        let certificates = certificate_set(config.platform_certificates)?;
-        let verifier: Arc<dyn Verifier> = match (&public_key, certificates.is_empty()) {
-            (Some(pk), true) => pk.clone(),
-            (Some(pk), false) => Arc::new(CombinedVerifier::new(
-                pk.clone(),
-                Arc::new(CertificateVerifier::new(certificates.clone())),
-            )),
-            (None, false) => Arc::new(CertificateVerifier::new(certificates.clone())),
-            (None, true) => {
-                return Err(Error::Configuration(
-                    "a verifier needs public_key_id + public_key_pem, platform_certificates, \
-                     or both"
-                        .into(),
-                )
-                .into());
-            }
-        };
+        let ConfiguredVerifier {
+            verifier,
+            public_key,
+            certificates,
+        } = VerifierConfig::from_json(text)?.build()?;
         let handle = GoldplanVerifier {
             verifier,
             public_key,

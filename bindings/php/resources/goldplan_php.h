@@ -781,9 +781,10 @@ goldplan_status goldplan_client_resolve_transaction_id(const goldplan_client *cl
                                                        goldplan_response **out);
 
 /**
- * Creates a signer from a JSON configuration with the core's field names: `mchid`,
- * `serial_no`, `private_key_pem` or `private_key_path`, and optionally `certificate_pem`
- * (which must match). Other fields of a client configuration are ignored.
+ * Creates a signer from a JSON configuration with the client configuration's names: `mchid`,
+ * `serial_no`, `private_key` (PEM text or a path; `private_key_pem` and `private_key_path` are
+ * also accepted), and optionally `merchant_certificate` (which must match). Other fields of a
+ * client configuration are ignored.
  *
  * # Safety
  * `config_json` must point to `config_json_len` readable bytes; `out` must be writable.
@@ -844,10 +845,10 @@ goldplan_status goldplan_signer_decrypt_sensitive(const goldplan_signer *signer,
                                                   size_t *out_len);
 
 /**
- * Creates a verifier from JSON: `public_key_id` + `public_key_pem` (or `public_key`, PEM
- * text or a path, as in a client configuration; public-key mode),
+ * Creates a verifier from JSON: `public_key_id` + `public_key` (PEM text or a path, as in a
+ * client configuration; `public_key_pem` is also accepted; public-key mode),
  * `platform_certificates` (an array of PEM strings or of objects with `pem`; certificate
- * mode), or both (combined mode, routed by serial).
+ * mode), or both (combined mode, routed by serial). Unknown fields are refused.
  *
  * # Safety
  * `config_json` must point to `config_json_len` readable bytes; `out` must be writable.

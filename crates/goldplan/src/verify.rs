@@ -9,10 +9,14 @@ use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
+use serde::Deserialize;
+use zeroize::Zeroizing;
+
 use crate::clock::{Clock, SystemClock};
+use crate::credentials::KeySource;
 use crate::error::{Error, ErrorKind, Result};
 use crate::sign::AUTH_SCHEME;
-use crate::x509::CertificateSet;
+use crate::x509::{Certificate, CertificateSet};
 
 /// Prefix of WeChat Pay's deliberately invalid probe signatures (spec §2.7).
 pub const SIGNATURE_PROBE_PREFIX: &str = "WECHATPAY/SIGNTEST/";
@@ -582,6 +586,109 @@ fn parse_timestamp(text: &str) -> Result<i64> {
         return Err(invalid());
     }
     text.parse::<i64>().map_err(|_| invalid())
+}
+
+/// One platform certificate of a [`VerifierConfig`]: its PEM text, or an object with a `pem`
+/// member (how a sandbox's `sandbox.json` and a certificate download list them).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum CertificateText {
+    Pem(Zeroizing<String>),
+    Listed { pem: Zeroizing<String> },
+}
+
+/// What a sans-IO verifier trusts, from JSON under the client configuration's names: the
+/// WeChat Pay public key (`public_key_id` + `public_key`, PEM text or a path; the older
+/// `public_key_pem` is also accepted), `platform_certificates` (PEM strings or `{pem}`
+/// objects), or both (combined mode, routed by serial). Unknown fields are refused: a
+/// verifier silently built without the key a caller misspelt would reject every answer.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifierConfig {
+    #[serde(default)]
+    public_key_id: Option<String>,
+    #[serde(default)]
+    public_key: Option<Zeroizing<String>>,
+    #[serde(default)]
+    public_key_pem: Option<Zeroizing<String>>,
+    #[serde(default)]
+    platform_certificates: Vec<CertificateText>,
+}
+
+/// A verifier built from a [`VerifierConfig`], with the keys it holds (what a binding's
+/// verifier also hands out: the public key for sensitive fields, the certificates to list).
+pub struct ConfiguredVerifier {
+    /// The verifier: public key, certificates or both.
+    pub verifier: Arc<dyn Verifier>,
+    /// The WeChat Pay public key, when configured.
+    pub public_key: Option<Arc<PublicKeyVerifier>>,
+    /// The platform certificates, possibly none.
+    pub certificates: CertificateSet,
+}
+
+impl VerifierConfig {
+    /// Reads the configuration from JSON; a rejected value is described, never quoted (a key
+    /// put in the wrong member must not come back in the error).
+    pub fn from_json(json: &[u8]) -> Result<VerifierConfig> {
+        serde_json::from_slice(json).map_err(|e| {
+            Error::Configuration(format!(
+                "invalid verifier configuration: {}",
+                crate::redact::redact_quoted(&e.to_string())
+            ))
+        })
+    }
+
+    /// Loads the keys and builds the verifier.
+    pub fn build(self) -> Result<ConfiguredVerifier> {
+        let pem = match (self.public_key, self.public_key_pem) {
+            (Some(_), Some(_)) => {
+                return Err(Error::Configuration(
+                    "give public_key (PEM text or a path) or its older name public_key_pem, \
+                     not both"
+                        .into(),
+                ));
+            }
+            (Some(source), None) => {
+                Some(KeySource::from_pem_or_path(source.as_str()).load("public_key")?)
+            }
+            (None, Some(pem)) => Some(pem),
+            (None, None) => None,
+        };
+        let public_key = match (self.public_key_id, pem) {
+            (Some(id), Some(pem)) => Some(Arc::new(PublicKeyVerifier::from_pem(id, &pem)?)),
+            (None, None) => None,
+            _ => {
+                return Err(Error::Configuration(
+                    "public_key_id and public_key go together".into(),
+                ));
+            }
+        };
+        let mut certificates = Vec::with_capacity(self.platform_certificates.len());
+        for item in self.platform_certificates {
+            let (CertificateText::Pem(pem) | CertificateText::Listed { pem }) = item;
+            certificates.push(Arc::new(Certificate::from_pem(&pem)?));
+        }
+        let certificates = CertificateSet::new(certificates);
+        let verifier: Arc<dyn Verifier> = match (&public_key, certificates.is_empty()) {
+            (Some(key), true) => key.clone(),
+            (Some(key), false) => Arc::new(CombinedVerifier::new(
+                key.clone(),
+                Arc::new(CertificateVerifier::new(certificates.clone())),
+            )),
+            (None, false) => Arc::new(CertificateVerifier::new(certificates.clone())),
+            (None, true) => {
+                return Err(Error::Configuration(
+                    "a verifier needs public_key_id + public_key, platform_certificates, or both"
+                        .into(),
+                ));
+            }
+        };
+        Ok(ConfiguredVerifier {
+            verifier,
+            public_key,
+            certificates,
+        })
+    }
 }
 
 #[cfg(test)]

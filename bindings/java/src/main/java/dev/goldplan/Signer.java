@@ -18,9 +18,10 @@ public final class Signer implements AutoCloseable {
     }
 
     /**
-     * A signer from a JSON configuration with the core's field names: {@code mchid}, {@code
-     * serial_no}, {@code private_key_pem} or {@code private_key_path}, and optionally {@code
-     * certificate_pem} (which must match). Other fields of a client configuration are ignored.
+     * A signer from a JSON configuration with the client configuration's names: {@code mchid},
+     * {@code serial_no}, {@code private_key} (PEM text or a path; {@code private_key_pem} and
+     * {@code private_key_path} are also accepted), and optionally {@code merchant_certificate}
+     * (which must match). Other fields of a client configuration are ignored.
      */
     public static Signer fromJson(String configJson) {
         byte[] json = GoldPlanClient.utf8(configJson);

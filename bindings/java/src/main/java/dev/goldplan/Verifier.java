@@ -20,9 +20,9 @@ public final class Verifier implements AutoCloseable {
     }
 
     /**
-     * A verifier from JSON: {@code public_key_id} with {@code public_key_pem} (or {@code
-     * public_key}, PEM text or a path; public-key mode), {@code platform_certificates} (an array of
-     * PEM strings; certificate mode), or both (combined mode).
+     * A verifier from JSON: {@code public_key_id} with {@code public_key} (PEM text or a path;
+     * {@code public_key_pem} is also accepted; public-key mode), {@code platform_certificates} (an
+     * array of PEM strings; certificate mode), or both (combined mode). Unknown fields are refused.
      */
     public static Verifier fromJson(String configJson) {
         byte[] json = GoldPlanClient.utf8(configJson);
