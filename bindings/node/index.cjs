@@ -226,7 +226,8 @@ const PLAIN_OPTIONS = {
   proxy: ['proxy', 'string'],
   maxAttempts: ['max_attempts', 'number'],
   maxSkewSecs: ['max_skew_secs', 'number'],
-  maxResponseBody: ['max_response_body', 'number']
+  maxResponseBody: ['max_response_body', 'number'],
+  certificateStore: ['certificate_store', 'string']
 }
 /**
  * Key options → core configuration name. Each option is its own core spelling, so that two

@@ -263,8 +263,8 @@ export type PemInput = string | Buffer | Uint8Array
 /**
  * Client options: the core's configuration names (`mchid`, `serial_no`, `private_key`,
  * `merchant_certificate`, `apiv3_key`, `public_key_id`, `public_key`, `mode`, `base_url`,
- * `timeout`, `connect_timeout`, `proxy`, `max_attempts`, `max_skew_secs`, `max_response_body`)
- * in camelCase. Older spellings are also accepted (`privateKeyPem`, `privateKeyPath`,
+ * `timeout`, `connect_timeout`, `proxy`, `max_attempts`, `max_skew_secs`, `max_response_body`,
+ * `certificate_store`) in camelCase. Older spellings are also accepted (`privateKeyPem`, `privateKeyPath`,
  * `certificatePem`, `publicKeyPem`, `publicKeyPath`, `timeoutSecs`, `connectTimeoutSecs`);
  * one setting given under two spellings is refused by the core.
  */
@@ -316,6 +316,11 @@ export interface ClientOptions {
   maxSkewSecs?: number
   /** Largest response body read, bytes (default 4 MiB). */
   maxResponseBody?: number
+  /**
+   * Where the processes of a fleet share platform certificate downloads: `'memory'` (the
+   * clients of this process) or a Redis URL (`'redis://127.0.0.1:6379/0'`). Default: none.
+   */
+  certificateStore?: string
 }
 
 /** The result of a typed call: WeChat's JSON body (`null` for 204) and the Request-ID. */

@@ -212,9 +212,10 @@ goldplan_status goldplan_last_error_message(char **out,
 /**
  * Creates a client from a JSON configuration with the core's field names (`mchid`,
  * `serial_no`, `private_key` (PEM text or a file), `apiv3_key`, `public_key_id`,
- * `public_key`, `mode`, `base_url`, `timeout`, …; the older spellings `private_key_pem` /
- * `_path`, `public_key_pem` / `_path`, `timeout_secs` are also accepted; a sandbox's
- * `sandbox.json` works as is). Relative paths are taken from the working directory.
+ * `public_key`, `mode`, `base_url`, `timeout`, `certificate_store` (`redis://…`: certificate
+ * downloads shared by the processes of a fleet, e.g. PHP-FPM workers), …; the older spellings
+ * `private_key_pem` / `_path`, `public_key_pem` / `_path`, `timeout_secs` are also accepted; a
+ * sandbox's `sandbox.json` works as is). Relative paths are taken from the working directory.
  *
  * # Safety
  * `config_json` must point to `config_json_len` readable bytes; `out` must be writable.

@@ -63,6 +63,7 @@ fn build(
     user_agent_suffix: Option<String>,
 ) -> napi::Result<NativeClient> {
     config.user_agent_suffix = user_agent_suffix;
+    goldplan_host::register_certificate_stores();
     let client = guard(|| config.build())?;
     Ok(NativeClient {
         client,

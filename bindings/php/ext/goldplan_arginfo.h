@@ -1,5 +1,5 @@
 /* This is a generated file, edit the .stub.php file instead.
- * Stub hash: 5e8bb830ab810204de086718d75373a5be2de4b4 */
+ * Stub hash: 04baf241493036d39f0c66f46a8b0b03c9091015 */
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_GoldPlan_version, 0, 0, IS_STRING, 0)
 ZEND_END_ARG_INFO()

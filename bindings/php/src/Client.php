@@ -26,7 +26,8 @@ final class Client
      * $config uses the core's configuration names: mchid, serial_no, private_key (PEM text or
      * a path), merchant_certificate, apiv3_key, mode ("certificate", "public_key", "combined"),
      * public_key_id, public_key (PEM text or a path), base_url, timeout and connect_timeout
-     * (seconds), proxy, max_attempts, max_skew_secs, max_response_body. The older spellings
+     * (seconds), proxy, max_attempts, max_skew_secs, max_response_body, certificate_store
+     * (`redis://…`: certificate downloads shared by the workers of a fleet). The older spellings
      * (private_key_pem, private_key_path, public_key_pem, public_key_path, certificate_pem,
      * timeout_secs, connect_timeout_secs) are also accepted, one spelling per setting.
      */

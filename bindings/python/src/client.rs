@@ -34,6 +34,7 @@ impl Shared {
             "goldplan-python/{} CPython/{python}",
             goldplan::client::VERSION
         ));
+        goldplan_host::register_certificate_stores();
         let client = guard(py, || config.build())?;
         Ok(Shared {
             client: ForkSafeClient::new(client),
@@ -96,6 +97,7 @@ fn config_from_kwargs(
     max_attempts: Option<u32>,
     max_skew_secs: Option<i64>,
     max_response_body: Option<usize>,
+    certificate_store: Option<String>,
 ) -> PyResult<ClientConfig> {
     let py = private_key.py();
     let mut config = ClientConfig {
@@ -110,6 +112,7 @@ fn config_from_kwargs(
         max_attempts,
         max_skew_secs,
         max_response_body,
+        certificate_store,
         ..ClientConfig::default()
     };
     if let Some(key) = apiv3_key {
@@ -344,7 +347,7 @@ macro_rules! client_class {
         #[pymethods]
         impl $ty {
             #[new]
-            #[pyo3(signature = (*, mchid, serial_no, private_key, apiv3_key=None, public_key_id=None, public_key=None, mode=None, merchant_certificate=None, base_url=None, timeout=None, connect_timeout=None, proxy=None, max_attempts=None, max_skew_secs=None, max_response_body=None))]
+            #[pyo3(signature = (*, mchid, serial_no, private_key, apiv3_key=None, public_key_id=None, public_key=None, mode=None, merchant_certificate=None, base_url=None, timeout=None, connect_timeout=None, proxy=None, max_attempts=None, max_skew_secs=None, max_response_body=None, certificate_store=None))]
             #[allow(clippy::too_many_arguments)]
             fn new(
                 py: Python<'_>,
@@ -363,6 +366,7 @@ macro_rules! client_class {
                 max_attempts: Option<u32>,
                 max_skew_secs: Option<i64>,
                 max_response_body: Option<usize>,
+                certificate_store: Option<String>,
             ) -> PyResult<$ty> {
                 let config = config_from_kwargs(
                     mchid,
@@ -380,6 +384,7 @@ macro_rules! client_class {
                     max_attempts,
                     max_skew_secs,
                     max_response_body,
+                    certificate_store,
                 )?;
                 Ok($ty {
                     shared: Shared::new(py, config)?,

@@ -96,6 +96,15 @@ pub struct ConfigArgs {
     /// Largest response body read, in bytes (default 4 MiB).
     #[arg(long, global = true, env = "GOLDPLAN_MAX_RESPONSE_BODY")]
     pub max_response_body: Option<usize>,
+    /// Where the processes of a fleet share certificate downloads: `memory` or
+    /// `redis://host:port/db` (default: none).
+    #[arg(
+        long,
+        global = true,
+        env = "GOLDPLAN_CERTIFICATE_STORE",
+        hide_env_values = true
+    )]
+    pub certificate_store: Option<String>,
 }
 
 /// A setting from its older environment variable, when the current one is not set.
@@ -185,6 +194,9 @@ impl ConfigArgs {
         c.max_attempts = self.max_attempts.or(c.max_attempts);
         c.max_skew_secs = self.max_skew_secs.or(c.max_skew_secs);
         c.max_response_body = self.max_response_body.or(c.max_response_body);
+        if let Some(store) = &self.certificate_store {
+            c.certificate_store = Some(store.clone());
+        }
         c.user_agent_suffix = Some(format!("goldplan-cli/{}", goldplan::client::VERSION));
         if c.mchid.is_none() {
             return Err(missing("merchant id", "mchid", "GOLDPLAN_MCHID"));

@@ -156,6 +156,7 @@ fn main() -> ExitCode {
         // grep (and a secret scan) reads as written.
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+    goldplan_host::register_certificate_stores();
     let out = Out { json: cli.json };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

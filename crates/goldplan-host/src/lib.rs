@@ -16,6 +16,9 @@
 //!
 //! Both are lock-free (`arc-swap`), so a `fork()` taken while another thread is inside them
 //! cannot leave a lock held forever in the child.
+//!
+//! [`register_certificate_stores`] plugs the certificate stores a host ships (Redis) into the
+//! core, so that the `certificate_store` setting works the same from every language.
 
 // Only the fork test uses `unsafe` (libc::fork), and allows it where it does.
 #![deny(unsafe_code)]
@@ -26,6 +29,21 @@ use std::time::Duration;
 
 use arc_swap::{ArcSwap, ArcSwapOption};
 use tokio::runtime::{Builder, Handle, Runtime};
+
+/// Makes the certificate stores this host ships available to the core's `certificate_store`
+/// setting: `redis://` and `rediss://` ([`goldplan_redis::RedisCertificateStore`]). Call it
+/// before building clients from a configuration; calling it again does nothing.
+pub fn register_certificate_stores() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        for scheme in ["redis", "rediss"] {
+            goldplan::client::register_store_scheme(
+                scheme,
+                goldplan_redis::RedisCertificateStore::factory,
+            );
+        }
+    });
+}
 
 /// A runtime and the process that created it.
 struct ProcessRuntime {

@@ -177,6 +177,42 @@ pub fn validate_download(
     Ok(downloaded)
 }
 
+/// [`validate_download`] for an answer kept by a certificate store and read back later: the
+/// same decryption with `apiv3_key` and the same signature check, except that the signature's
+/// timestamp is not compared with now (a stored answer is old by nature). Its authenticity is
+/// the signature and the AEAD tag under this process's own APIv3 key, which a store cannot
+/// forge; what it lists is still checked against `now` for validity. Returns the certificates
+/// and the answer's signed timestamp (how old the download is).
+pub fn validate_stored_download(
+    headers: &WechatpayHeaders,
+    body: &[u8],
+    apiv3_key: &ApiV3Key,
+    trusted: &CertificateSet,
+    public_key: Option<&PublicKeyVerifier>,
+    now: i64,
+) -> Result<(DownloadedCertificates, i64)> {
+    let signed_at = headers
+        .timestamp
+        .as_deref()
+        .and_then(|t| t.parse::<i64>().ok())
+        .ok_or_else(|| {
+            Error::Certificate(
+                "a stored certificate download has no valid Wechatpay-Timestamp".into(),
+            )
+        })?;
+    let at_signing = VerificationPolicy::new(
+        crate::verify::MaxSkew::DEFAULT,
+        Arc::new(crate::clock::ManualClock::new(signed_at)),
+    );
+    let downloaded = parse_certificates_response(body, apiv3_key, now)?;
+    let union = UnionVerifier {
+        certificates: CertificateVerifier::new(trusted.union(&downloaded.certificates)),
+        public_key,
+    };
+    verify_signed(&union, &at_signing, headers, body)?;
+    Ok((downloaded, signed_at))
+}
+
 #[derive(Debug)]
 struct UnionVerifier<'a> {
     certificates: CertificateVerifier,

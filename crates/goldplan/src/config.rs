@@ -101,6 +101,10 @@ pub struct ClientConfig {
     pub max_response_body: Option<usize>,
     /// Appended to the User-Agent (bindings put their name and version here).
     pub user_agent_suffix: Option<String>,
+    /// Where the processes of a fleet share platform certificate downloads: `memory` (the
+    /// clients of this process) or a store URL such as `redis://127.0.0.1:6379/0` (see
+    /// [`crate::client::CertificateStore`]). Default: none, each client downloads its own.
+    pub certificate_store: Option<String>,
 }
 
 fn secret<'de, D: Deserializer<'de>>(
@@ -138,6 +142,7 @@ struct WireConfig {
     max_attempts: Option<u32>,
     max_skew_secs: Option<i64>,
     max_response_body: Option<usize>,
+    certificate_store: Option<String>,
 }
 
 /// One setting given under at most one of its spellings.
@@ -235,6 +240,7 @@ impl TryFrom<WireConfig> for ClientConfig {
             max_skew_secs: w.max_skew_secs,
             max_response_body: w.max_response_body,
             user_agent_suffix: None,
+            certificate_store: w.certificate_store,
         })
     }
 }
@@ -282,6 +288,14 @@ impl fmt::Debug for ClientConfig {
             )
             .field("public_key", &shown(&self.public_key))
             .field("mode", &self.mode())
+            // A store URL may carry a password: its scheme says enough.
+            .field(
+                "certificate_store",
+                &self
+                    .certificate_store
+                    .as_deref()
+                    .map(|s| s.split_once("://").map_or("<set>", |(scheme, _)| scheme)),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -486,6 +500,9 @@ impl ClientConfig {
         }
         if let Some(suffix) = &self.user_agent_suffix {
             builder = builder.user_agent_suffix(suffix.clone());
+        }
+        if let Some(store) = &self.certificate_store {
+            builder = builder.certificate_store(crate::client::open_store(store)?);
         }
         Ok(builder)
     }

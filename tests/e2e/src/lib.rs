@@ -210,6 +210,18 @@ pub fn requests_to(sandbox: &SandboxControl, prefix: &str) -> Vec<RequestRecord>
         .collect()
 }
 
+/// Issues a new platform certificate that signs from now on (no lead time); returns its serial.
+pub async fn rotate_signing_now(sandbox: &SandboxControl) -> String {
+    sandbox
+        .rotate_platform_certificate(goldplan_sandbox::RotateRequest {
+            sign_with_new: Some(true),
+            ..goldplan_sandbox::RotateRequest::default()
+        })
+        .await
+        .expect("rotate the platform certificate")
+        .new_serial_no
+}
+
 /// How many times `GET /v3/certificates` reached the sandbox.
 pub fn certificate_downloads(sandbox: &SandboxControl) -> usize {
     requests_to(sandbox, "/v3/certificates").len()
@@ -247,3 +259,78 @@ pub fn assert_api_error<'a>(
     );
     api
 }
+
+/// A `redis-server` of its own on a loopback port, in a temporary directory, persisting
+/// nothing; killed when dropped. Debian's `redis-server` must be installed (`.ci/run` installs
+/// it with the fleet tests' task).
+pub struct RedisServer {
+    child: Option<std::process::Child>,
+    port: u16,
+    dir: std::path::PathBuf,
+}
+
+impl RedisServer {
+    /// Starts one and waits until it answers.
+    pub fn start() -> RedisServer {
+        let dir = std::env::temp_dir().join(format!(
+            "goldplan-redis-{}-{}",
+            std::process::id(),
+            NEXT_REDIS.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        ));
+        std::fs::create_dir_all(&dir).expect("redis directory");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let mut server = RedisServer {
+            child: None,
+            port,
+            dir,
+        };
+        server.restart();
+        server
+    }
+
+    /// `redis://127.0.0.1:PORT/0`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    /// Kills the server (as a crash would: SIGKILL).
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again on the same port, empty.
+    pub fn restart(&mut self) {
+        self.kill();
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no", "--dir"])
+            .arg(&self.dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server (apt-get install redis-server)");
+        self.child = Some(child);
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        panic!("redis-server did not start on port {}", self.port);
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+static NEXT_REDIS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);

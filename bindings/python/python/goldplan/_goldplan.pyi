@@ -180,6 +180,7 @@ class Client:
         max_attempts: Optional[int] = ...,
         max_skew_secs: Optional[int] = ...,
         max_response_body: Optional[int] = ...,
+        certificate_store: Optional[str] = ...,
     ) -> Client: ...
     @classmethod
     def from_file(cls, path: Union[str, "os.PathLike[str]"]) -> Client: ...
@@ -409,6 +410,7 @@ class AsyncClient:
         max_attempts: Optional[int] = ...,
         max_skew_secs: Optional[int] = ...,
         max_response_body: Optional[int] = ...,
+        certificate_store: Optional[str] = ...,
     ) -> AsyncClient: ...
     @classmethod
     def from_file(cls, path: Union[str, "os.PathLike[str]"]) -> AsyncClient: ...

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{
-    CertificateManager, Client, DEFAULT_BACKUP_URL, DEFAULT_BASE_URL, Process, RefreshPolicy,
-    RetryPolicy, Settings, VERSION,
+    CertificateManager, CertificateStore, Client, DEFAULT_BACKUP_URL, DEFAULT_BASE_URL, Process,
+    RefreshPolicy, RetryPolicy, Settings, VERSION,
 };
 use crate::clock::{Clock, SystemClock};
 use crate::credentials::{ApiV3Key, MerchantCredentials, PrivateKey};
@@ -33,6 +33,7 @@ pub struct ClientBuilder {
     clock: Arc<dyn Clock>,
     max_skew_secs: i64,
     user_agent_suffix: Option<String>,
+    certificate_store: Option<Arc<dyn CertificateStore>>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -63,6 +64,7 @@ impl Default for ClientBuilder {
             clock: Arc::new(SystemClock),
             max_skew_secs: crate::verify::DEFAULT_MAX_SKEW_SECS,
             user_agent_suffix: None,
+            certificate_store: None,
         }
     }
 }
@@ -192,6 +194,15 @@ impl ClientBuilder {
         self
     }
 
+    /// Shares platform certificate downloads with the other processes of a fleet through
+    /// `store` (see [`CertificateStore`]): one download per merchant per refresh period, and at
+    /// most one per storm interval on unknown serials, across every process using the store.
+    /// Without it (the default) this process downloads its own. Ignored in public-key mode.
+    pub fn certificate_store(mut self, store: Arc<dyn CertificateStore>) -> ClientBuilder {
+        self.certificate_store = Some(store);
+        self
+    }
+
     /// Checks the configuration and builds the client.
     pub fn build(self) -> Result<Client> {
         let signer = self.signer.ok_or_else(|| {
@@ -258,6 +269,7 @@ impl ClientBuilder {
             policy: VerificationPolicy::new(max_skew, self.clock.clone()),
             clock: self.clock,
             user_agent,
+            certificate_store: self.certificate_store,
         };
         let process = Process::new(&settings, transport, certificates);
         Ok(Client {

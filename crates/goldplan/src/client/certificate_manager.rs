@@ -8,6 +8,7 @@
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
@@ -58,6 +59,16 @@ pub(crate) enum RefreshTrigger {
     /// A message named a serial we do not hold: at most one such download per `min_interval`,
     /// so a storm of forged serials cannot turn into a storm of downloads.
     UnknownSerial,
+    /// The certificate store announced a download this process has not installed: it is read
+    /// from the store, never downloaded, and no gate applies.
+    Published,
+}
+
+/// A set of certificates to trust, and how old the download it came from is (a download
+/// another process made and published may be hours old; the refresh schedule counts from it).
+pub(crate) struct Obtained {
+    pub(crate) set: CertificateSet,
+    pub(crate) age: Duration,
 }
 
 #[derive(Debug, Default)]
@@ -118,6 +129,8 @@ pub struct CertificateManager {
     trusted: ArcSwap<CertificateSet>,
     policy: RefreshPolicy,
     state: tokio::sync::Mutex<RefreshState>,
+    /// The certificate store's version of the download installed last (0: none from a store).
+    store_version: AtomicU64,
 }
 
 impl fmt::Debug for CertificateManager {
@@ -140,6 +153,7 @@ impl CertificateManager {
             trusted: ArcSwap::from_pointee(initial),
             policy,
             state: tokio::sync::Mutex::new(RefreshState::default()),
+            store_version: AtomicU64::new(0),
         }
     }
 
@@ -149,7 +163,18 @@ impl CertificateManager {
             trusted: ArcSwap::new(self.trusted.load_full()),
             policy: self.policy.clone(),
             state: tokio::sync::Mutex::new(RefreshState::default()),
+            store_version: AtomicU64::new(self.store_version.load(Ordering::Relaxed)),
         }
+    }
+
+    /// The certificate store's version of the download installed last (0: none).
+    pub(crate) fn store_version(&self) -> u64 {
+        self.store_version.load(Ordering::Relaxed)
+    }
+
+    /// Records that the store's download `version` is installed.
+    pub(crate) fn set_store_version(&self, version: u64) {
+        self.store_version.fetch_max(version, Ordering::Relaxed);
     }
 
     /// The certificates trusted now.
@@ -190,11 +215,16 @@ impl CertificateManager {
     pub(crate) async fn refresh<F, Fut>(&self, trigger: RefreshTrigger, download: F) -> Result<bool>
     where
         F: FnOnce(Arc<CertificateSet>) -> Fut,
-        Fut: Future<Output = Result<CertificateSet>>,
+        Fut: Future<Output = Result<Obtained>>,
     {
         let mut state = self.state.lock().await;
+        if trigger == RefreshTrigger::Published {
+            let obtained = download(self.certificates()).await?;
+            self.install(&mut state, obtained);
+            return Ok(true);
+        }
         let gate = match trigger {
-            RefreshTrigger::Forced => None,
+            RefreshTrigger::Forced | RefreshTrigger::Published => None,
             RefreshTrigger::Stale => state.last_attempt,
             RefreshTrigger::UnknownSerial => state.last_on_demand,
         };
@@ -211,10 +241,8 @@ impl CertificateManager {
         state.last_attempt = Some(now);
         state.downloads += 1;
         match download(self.certificates()).await {
-            Ok(set) => {
-                self.trusted.store(Arc::new(set));
-                state.last_success = Some(Instant::now());
-                state.last_error = None;
+            Ok(obtained) => {
+                self.install(&mut state, obtained);
                 Ok(true)
             }
             Err(e) => {
@@ -222,6 +250,14 @@ impl CertificateManager {
                 Err(e)
             }
         }
+    }
+
+    /// Trusts `obtained` from now on; the set is as fresh as the download it came from.
+    fn install(&self, state: &mut RefreshState, obtained: Obtained) {
+        self.trusted.store(Arc::new(obtained.set));
+        let now = Instant::now();
+        state.last_success = Some(now.checked_sub(obtained.age).unwrap_or(now));
+        state.last_error = None;
     }
 
     /// The delay before the next scheduled refresh: the interval with ±10 % jitter, so that

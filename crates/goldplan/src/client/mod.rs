@@ -12,6 +12,7 @@
 //! * `operation` — [`Operation`] and [`Client::call_json`], the JSON surface of every binding;
 //! * `probe` — [`Client::probe`], a configuration check against the gateway;
 //! * `registry` — [`ClientRegistry`], clients of many merchants;
+//! * `store` — [`CertificateStore`]: certificate downloads shared by the processes of a fleet;
 //! * `response` — [`Response`], [`Reply`], [`RequestOptions`].
 //!
 //! A [`Client`] is immutable settings shared by every copy plus the state of one process
@@ -32,6 +33,7 @@ mod registry;
 mod response;
 mod retry;
 mod sensitive;
+mod store;
 
 use std::fmt;
 use std::sync::Arc;
@@ -44,6 +46,10 @@ pub use registry::ClientRegistry;
 pub use response::{Reply, RequestOptions, Response};
 pub use retry::RetryPolicy;
 pub use sensitive::SensitiveCiphertext;
+pub use store::{
+    CertificateStore, Lease, MemoryCertificateStore, StoreFactory, StoreFuture, StoredDownload,
+    open_store, register_store_scheme,
+};
 
 use crate::clock::Clock;
 use crate::credentials::{ApiV3Key, PrivateKey};
@@ -77,6 +83,8 @@ struct Settings {
     policy: VerificationPolicy,
     clock: Arc<dyn Clock>,
     user_agent: String,
+    /// Where the fleet shares certificate downloads (none: this process downloads its own).
+    certificate_store: Option<Arc<dyn CertificateStore>>,
 }
 
 /// What belongs to one process: the connections and the certificate refresh state.

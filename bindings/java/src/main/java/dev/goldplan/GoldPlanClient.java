@@ -36,7 +36,8 @@ public final class GoldPlanClient implements AutoCloseable {
      * A client configured by JSON with the core's field names: {@code mchid}, {@code serial_no},
      * {@code private_key} (PEM text or the path of the file), {@code apiv3_key}, {@code
      * public_key_id}, {@code public_key} (PEM or path), {@code mode}, {@code base_url}, {@code
-     * timeout} (seconds), ... The older spellings ({@code private_key_pem}, {@code
+     * timeout} (seconds), {@code certificate_store} ({@code redis://…}: certificate downloads
+     * shared by the instances of a fleet), ... The older spellings ({@code private_key_pem}, {@code
      * private_key_path}, {@code public_key_pem}, {@code public_key_path}, {@code certificate_pem},
      * {@code timeout_secs}, {@code connect_timeout_secs}) are also accepted, one per setting.
      */
