@@ -227,7 +227,8 @@ const PLAIN_OPTIONS = {
   maxAttempts: ['max_attempts', 'number'],
   maxSkewSecs: ['max_skew_secs', 'number'],
   maxResponseBody: ['max_response_body', 'number'],
-  certificateStore: ['certificate_store', 'string']
+  certificateStore: ['certificate_store', 'string'],
+  rateLimit: ['rate_limit', 'object']
 }
 /**
  * Key options → core configuration name. Each option is its own core spelling, so that two
@@ -250,6 +251,13 @@ const KEY_OPTIONS = {
 /** Options that name a file and nothing else. */
 const PATH_OPTIONS = ['privateKeyPath', 'publicKeyPath']
 const ALL_OPTIONS = [...Object.keys(PLAIN_OPTIONS), ...Object.keys(KEY_OPTIONS), 'apiv3Key']
+
+/** `{ perSecond: 1 }` → `{ per_second: 1 }` (one level: option objects are flat). */
+function snakeCaseKeys (object) {
+  const out = {}
+  for (const [key, value] of Object.entries(object)) out[key.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase())] = value
+  return out
+}
 
 /** The core's configuration JSON from the constructor's options. */
 function configJson (options) {
@@ -278,8 +286,11 @@ function configJson (options) {
     const plain = PLAIN_OPTIONS[name]
     const key = KEY_OPTIONS[name]
     if (plain) {
-      if (typeof value !== plain[1]) throw inputError(`option ${name} must be a ${plain[1]}, not ${describeType(value)}`)
-      set(name, plain[0], value)
+      if (typeof value !== plain[1] || (plain[1] === 'object' && (value === null || Array.isArray(value)))) {
+        throw inputError(`option ${name} must be ${plain[1] === 'object' ? 'an' : 'a'} ${plain[1]}, not ${describeType(value)}`)
+      }
+      // An option object's members are named in camelCase too (rateLimit.perSecond).
+      set(name, plain[0], plain[1] === 'object' ? snakeCaseKeys(value) : value)
     } else if (value === null) {
       continue
     } else if (key) {

@@ -264,7 +264,7 @@ export type PemInput = string | Buffer | Uint8Array
  * Client options: the core's configuration names (`mchid`, `serial_no`, `private_key`,
  * `merchant_certificate`, `apiv3_key`, `public_key_id`, `public_key`, `mode`, `base_url`,
  * `timeout`, `connect_timeout`, `proxy`, `max_attempts`, `max_skew_secs`, `max_response_body`,
- * `certificate_store`) in camelCase. Older spellings are also accepted (`privateKeyPem`, `privateKeyPath`,
+ * `certificate_store`, `rate_limit`) in camelCase. Older spellings are also accepted (`privateKeyPem`, `privateKeyPath`,
  * `certificatePem`, `publicKeyPem`, `publicKeyPath`, `timeoutSecs`, `connectTimeoutSecs`);
  * one setting given under two spellings is refused by the core.
  */
@@ -321,6 +321,12 @@ export interface ClientOptions {
    * clients of this process) or a Redis URL (`'redis://127.0.0.1:6379/0'`). Default: none.
    */
   certificateStore?: string
+  /**
+   * This provider's request rate, shared by every process using the same store:
+   * `{ perSecond: 50, burst: 5, store: 'redis://…' }` (the store defaults to
+   * `certificateStore`, else this process). Every request waits for its token.
+   */
+  rateLimit?: { perSecond: number, burst?: number, store?: string }
 }
 
 /** The result of a typed call: WeChat's JSON body (`null` for 204) and the Request-ID. */

@@ -72,3 +72,18 @@ test('an unknown store is a configuration error that does not show the URL', asy
     return true
   })
 })
+
+test('rateLimit reaches the core under its camelCase members', async (t) => {
+  const sandbox = await Sandbox.start({ mode: 'certificate' })
+  t.after(() => sandbox.stop())
+  const info = sandbox.info
+  const options = (rateLimit) => ({
+    mchid: info.mchid, serialNo: info.serial_no, privateKey: info.private_key_pem, apiv3Key: info.apiv3_key, baseUrl: sandbox.baseUrl, rateLimit
+  })
+  assert.throws(() => new Client(options({ perSecond: 0 })), (e) => e instanceof ConfigurationError && /rate_limit\.per_second/.test(e.message))
+  assert.throws(() => new Client(options([5])), (e) => /option rateLimit must be an object/.test(e.message))
+  // A valid limit in this process: calls go through it.
+  const client = new Client(options({ perSecond: 1000, burst: 2 }))
+  const reply = await client.changeGoldPlanStatus('1900000109', 'OPEN')
+  assert.equal(reply.data.sub_mchid, '1900000109')
+})

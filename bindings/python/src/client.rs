@@ -98,6 +98,7 @@ fn config_from_kwargs(
     max_skew_secs: Option<i64>,
     max_response_body: Option<usize>,
     certificate_store: Option<String>,
+    rate_limit: Option<crate::convert::JsonArg>,
 ) -> PyResult<ClientConfig> {
     let py = private_key.py();
     let mut config = ClientConfig {
@@ -115,6 +116,16 @@ fn config_from_kwargs(
         certificate_store,
         ..ClientConfig::default()
     };
+    if let Some(rate_limit) = rate_limit {
+        config.rate_limit = Some(guard(py, || {
+            serde_json::from_value(rate_limit.0).map_err(|e| {
+                goldplan::Error::Configuration(format!(
+                    "rate_limit must be {{\"per_second\": …, \"burst\"?: …, \"store\"?: …}}: {}",
+                    goldplan::redact::redact_quoted(&e.to_string())
+                ))
+            })
+        })?);
+    }
     if let Some(key) = apiv3_key {
         let bytes = Zeroizing::new(bytes_arg(key, "apiv3_key")?);
         let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
@@ -347,7 +358,7 @@ macro_rules! client_class {
         #[pymethods]
         impl $ty {
             #[new]
-            #[pyo3(signature = (*, mchid, serial_no, private_key, apiv3_key=None, public_key_id=None, public_key=None, mode=None, merchant_certificate=None, base_url=None, timeout=None, connect_timeout=None, proxy=None, max_attempts=None, max_skew_secs=None, max_response_body=None, certificate_store=None))]
+            #[pyo3(signature = (*, mchid, serial_no, private_key, apiv3_key=None, public_key_id=None, public_key=None, mode=None, merchant_certificate=None, base_url=None, timeout=None, connect_timeout=None, proxy=None, max_attempts=None, max_skew_secs=None, max_response_body=None, certificate_store=None, rate_limit=None))]
             #[allow(clippy::too_many_arguments)]
             fn new(
                 py: Python<'_>,
@@ -367,6 +378,7 @@ macro_rules! client_class {
                 max_skew_secs: Option<i64>,
                 max_response_body: Option<usize>,
                 certificate_store: Option<String>,
+                rate_limit: Option<crate::convert::JsonArg>,
             ) -> PyResult<$ty> {
                 let config = config_from_kwargs(
                     mchid,
@@ -385,6 +397,7 @@ macro_rules! client_class {
                     max_skew_secs,
                     max_response_body,
                     certificate_store,
+                    rate_limit,
                 )?;
                 Ok($ty {
                     shared: Shared::new(py, config)?,

@@ -31,9 +31,6 @@ pub(crate) fn bytes_out<'py>(py: Python<'py>, data: &[u8]) -> Bound<'py, PyBytes
 /// every mapping and sequence `json` does, with its errors for the rest.
 #[derive(serde::Serialize)]
 #[serde(transparent)]
-// Without the `testing` feature only a generated method with a JSON parameter uses it, and
-// no operation has one today.
-#[cfg_attr(not(feature = "testing"), allow(dead_code))]
 pub(crate) struct JsonArg(pub(crate) Value);
 
 impl<'a, 'py> FromPyObject<'a, 'py> for JsonArg {

@@ -87,3 +87,65 @@ def test_an_unknown_store_is_a_configuration_error_without_the_url() -> None:
             )
         assert "hunter2" not in str(raised.value)
         assert "certificate_store" in str(raised.value)
+
+
+PACED = """
+import json, sys, time, goldplan
+config = json.load(open(sys.argv[1]))
+client = goldplan.Client(
+    mchid=config["mchid"], serial_no=config["serial_no"], private_key=config["private_key_pem"],
+    public_key_id=config["public_key_id"], public_key=config["public_key_pem"],
+    base_url=config["base_url"], mode="public_key",
+    rate_limit={"per_second": float(sys.argv[3]), "store": sys.argv[2]},
+)
+start, end = float(sys.argv[4]), float(sys.argv[5])
+client.change_gold_plan_status("1900000109", "OPEN")  # connected, and the bucket drained
+while time.time() < start:
+    time.sleep(0.002)
+calls = 0
+while time.time() < end:
+    client.change_gold_plan_status("1900000109", "OPEN")
+    calls += 1
+print(calls)
+"""
+
+
+def test_eight_processes_share_one_rate_limit(redis_url: str, tmp_path: pathlib.Path) -> None:
+    rate, seconds = 40.0, 4.0
+    with Sandbox(mode="public_key", state_dir=str(tmp_path / "sandbox")):
+        config = tmp_path / "sandbox" / "sandbox.json"
+        script = tmp_path / "paced.py"
+        script.write_text(PACED, encoding="utf-8")
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        start = time.time() + 3.0
+        members = [
+            subprocess.Popen(
+                [sys.executable, str(script), str(config), redis_url, str(rate), str(start),
+                 str(start + seconds)],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+            )
+            for _ in range(8)
+        ]
+        counts = []
+        for member in members:
+            out, err = member.communicate(timeout=120)
+            assert member.returncode == 0, err
+            counts.append(int(out.strip()))
+    total = sum(counts)
+    # Each member alone could make hundreds of calls a second; together they hold the rate.
+    assert abs(total / seconds - rate) <= 0.05 * rate, (total, counts)
+    assert min(counts) > 0, counts
+
+
+def test_a_rate_limit_that_is_not_an_object_is_refused_by_name() -> None:
+    with Sandbox(mode="public_key") as sandbox:
+        info = sandbox.info
+        with pytest.raises(goldplan.errors.ConfigurationError) as raised:
+            goldplan.Client(
+                mchid=info["mchid"], serial_no=info["serial_no"],
+                private_key=info["private_key_pem"], public_key_id=info["public_key_id"],
+                public_key=info["public_key_pem"], base_url=info["base_url"],
+                rate_limit={"per_second": 10, "stroe": "redis://:hunter2@localhost/"},
+            )
+        assert "hunter2" not in str(raised.value)
+        assert "rate_limit" in str(raised.value)

@@ -30,8 +30,9 @@ use std::time::Duration;
 use arc_swap::{ArcSwap, ArcSwapOption};
 use tokio::runtime::{Builder, Handle, Runtime};
 
-/// Makes the certificate stores this host ships available to the core's `certificate_store`
-/// setting: `redis://` and `rediss://` ([`goldplan_redis::RedisCertificateStore`]). Call it
+/// Makes the certificate stores and shared rate limiters this host ships available to the
+/// core's `certificate_store` and `rate_limit` settings: `redis://` and `rediss://`
+/// ([`goldplan_redis::RedisCertificateStore`], [`goldplan_redis::RedisRateLimiter`]). Call it
 /// before building clients from a configuration; calling it again does nothing.
 pub fn register_certificate_stores() {
     static ONCE: std::sync::Once = std::sync::Once::new();
@@ -40,6 +41,10 @@ pub fn register_certificate_stores() {
             goldplan::client::register_store_scheme(
                 scheme,
                 goldplan_redis::RedisCertificateStore::factory,
+            );
+            goldplan::client::register_rate_limiter_scheme(
+                scheme,
+                goldplan_redis::RedisRateLimiter::factory,
             );
         }
     });

@@ -1,6 +1,7 @@
 //! Redis for a goldplan fleet: [`RedisCertificateStore`], the core's
-//! [`CertificateStore`](goldplan::client::CertificateStore) on a Redis server that every
-//! process of the fleet (PHP-FPM workers, service instances) reaches.
+//! [`CertificateStore`](goldplan::client::CertificateStore), and [`RedisRateLimiter`], its
+//! [`RateLimiter`](goldplan::client::RateLimiter), on a Redis server that every process of the
+//! fleet (PHP-FPM workers, service instances) reaches.
 //!
 //! - One `/v3/certificates` download per merchant per refresh period across the fleet: the
 //!   process that takes the refresh lease downloads and publishes; the others install the
@@ -30,7 +31,7 @@ use std::time::Duration;
 
 use arc_swap::{ArcSwap, ArcSwapOption};
 use futures_util::StreamExt;
-use goldplan::client::{CertificateStore, Lease, StoreFuture, StoredDownload};
+use goldplan::client::{CertificateStore, Lease, RateLimiter, StoreFuture, StoredDownload};
 use goldplan::redact::Rejected;
 use goldplan::{Error, Result};
 use redis::AsyncCommands;
@@ -56,20 +57,52 @@ redis.call('PUBLISH', KEYS[2], ARGV[2] .. ' ' .. version)
 return version
 ";
 
+/// Takes a token from a bucket shared by every client of the fleet: refilled by the server's
+/// clock (`TIME`, so the processes' clocks do not matter), in microseconds. Returns 0 when a
+/// token was taken, else the microseconds until one is due. The key expires once a full
+/// bucket would have refilled, plus a minute.
+const TOKEN_SCRIPT: &str = r"
+local now_time = redis.call('TIME')
+local now = tonumber(now_time[1]) * 1000000 + tonumber(now_time[2])
+local rate = tonumber(ARGV[1]) / 1000000
+local burst = tonumber(ARGV[2])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(state[1])
+local at = tonumber(state[2])
+if tokens == nil or at == nil then
+  tokens = burst
+  at = now
+end
+tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
+local wait = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+else
+  wait = math.ceil((1 - tokens) / rate)
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate / 1000) + 60000)
+return wait
+";
+
 /// The certificate store of a fleet, on Redis. Cheap to share (`Arc`); every method is
 /// bounded in time.
 pub struct RedisCertificateStore {
-    client: redis::Client,
+    link: Link,
     prefix: String,
     shared: Arc<Shared>,
 }
 
-/// What the store and its watcher task share. Lock-free (`arc-swap`, atomics): a `fork()`
-/// taken while another thread is inside cannot leave a lock held forever in the child.
-struct Shared {
-    /// This process's connection and the process it belongs to (a child after `fork()` makes
-    /// its own: the parent's runs on a runtime the child does not have).
+/// A Redis server and this process's connection to it (a child after `fork()` makes its own:
+/// the parent's runs on a runtime the child does not have). Lock-free (`arc-swap`), so a
+/// `fork()` taken while another thread is inside cannot leave a lock held in the child.
+struct Link {
+    client: redis::Client,
     connection: ArcSwapOption<(u32, ConnectionManager)>,
+}
+
+/// What the store and its watcher task share. Lock-free (`arc-swap`, atomics), like [`Link`].
+struct Shared {
     /// The newest version announced per merchant, fed by the watcher.
     versions: ArcSwap<HashMap<String, u64>>,
     /// The process the watcher runs in (0: not started).
@@ -85,22 +118,75 @@ impl fmt::Debug for RedisCertificateStore {
     }
 }
 
+impl Link {
+    /// A server that is not connected yet; a URL that does not parse is a configuration
+    /// error about `setting` that does not show it.
+    fn open(url: &str, setting: &str) -> Result<Link> {
+        let client = redis::Client::open(url).map_err(|_| {
+            Error::Configuration(format!(
+                "{setting} is not a Redis URL (redis://host:port/db); got {}",
+                Rejected(url)
+            ))
+        })?;
+        Ok(Link {
+            client,
+            connection: ArcSwapOption::const_empty(),
+        })
+    }
+
+    /// This process's connection, made on first use (and again in a child process). Two
+    /// tasks that find none at once both connect; the second connection replaces the first.
+    async fn connection(&self) -> Result<ConnectionManager> {
+        let pid = std::process::id();
+        if let Some(held) = self.connection.load().as_ref()
+            && held.0 == pid
+        {
+            return Ok(held.1.clone());
+        }
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(COMMAND_TIMEOUT))
+            .set_response_timeout(Some(COMMAND_TIMEOUT))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_secs(1));
+        let connection = tokio::time::timeout(
+            COMMAND_TIMEOUT * 2,
+            self.client.get_connection_manager_with_config(config),
+        )
+        .await
+        .map_err(|_| store_error("connecting timed out"))?
+        .map_err(redis_error)?;
+        self.connection
+            .store(Some(Arc::new((pid, connection.clone()))));
+        Ok(connection)
+    }
+
+    /// Runs `command` on this process's connection, once more after a dropped connection
+    /// (the first command after Redis restarted meets the old socket; the manager reconnects).
+    async fn with_retry<T, F, Fut>(&self, command: F) -> Result<T>
+    where
+        F: Fn(ConnectionManager) -> Fut,
+        Fut: std::future::Future<Output = redis::RedisResult<T>>,
+    {
+        match command(self.connection().await?).await {
+            Ok(value) => Ok(value),
+            Err(e) if e.is_io_error() || e.is_connection_dropped() => {
+                tokio::time::sleep(RETRY_DELAY).await;
+                command(self.connection().await?).await.map_err(redis_error)
+            }
+            Err(e) => Err(redis_error(e)),
+        }
+    }
+}
+
 impl RedisCertificateStore {
     /// A store on the Redis server at `url` (`redis://[:password@]host:port/db`, or
     /// `rediss://` for TLS). Nothing is connected until the first use, so this never blocks;
     /// a URL that does not parse is a configuration error that does not show it.
     pub fn open(url: &str) -> Result<RedisCertificateStore> {
-        let client = redis::Client::open(url).map_err(|_| {
-            Error::Configuration(format!(
-                "certificate_store is not a Redis URL (redis://host:port/db); got {}",
-                Rejected(url)
-            ))
-        })?;
         Ok(RedisCertificateStore {
-            client,
+            link: Link::open(url, "certificate_store")?,
             prefix: "goldplan".to_owned(),
             shared: Arc::new(Shared {
-                connection: ArcSwapOption::const_empty(),
                 versions: ArcSwap::from_pointee(HashMap::new()),
                 watcher: AtomicU32::new(0),
             }),
@@ -131,49 +217,15 @@ impl RedisCertificateStore {
         format!("{}:lease:{}:{mchid}", self.prefix, lease.as_str())
     }
 
-    /// This process's connection, made on first use (and again in a child process). Two
-    /// tasks that find none at once both connect; the second connection replaces the first.
-    async fn connection(&self) -> Result<ConnectionManager> {
-        let pid = std::process::id();
-        if let Some(held) = self.shared.connection.load().as_ref()
-            && held.0 == pid
-        {
-            return Ok(held.1.clone());
-        }
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(COMMAND_TIMEOUT))
-            .set_response_timeout(Some(COMMAND_TIMEOUT))
-            .set_number_of_retries(1)
-            .set_max_delay(Duration::from_secs(1));
-        let connection = tokio::time::timeout(
-            COMMAND_TIMEOUT * 2,
-            self.client.get_connection_manager_with_config(config),
-        )
-        .await
-        .map_err(|_| store_error("connecting timed out"))?
-        .map_err(redis_error)?;
-        self.shared
-            .connection
-            .store(Some(Arc::new((pid, connection.clone()))));
-        self.start_watcher();
-        Ok(connection)
-    }
-
-    /// Runs `command` on this process's connection, once more after a dropped connection
-    /// (the first command after Redis restarted meets the old socket; the manager reconnects).
+    /// Runs `command` on this process's connection (see [`Link::with_retry`]).
     async fn with_retry<T, F, Fut>(&self, command: F) -> Result<T>
     where
         F: Fn(ConnectionManager) -> Fut,
         Fut: std::future::Future<Output = redis::RedisResult<T>>,
     {
-        match command(self.connection().await?).await {
-            Ok(value) => Ok(value),
-            Err(e) if e.is_io_error() || e.is_connection_dropped() => {
-                tokio::time::sleep(RETRY_DELAY).await;
-                command(self.connection().await?).await.map_err(redis_error)
-            }
-            Err(e) => Err(redis_error(e)),
-        }
+        let result = self.link.with_retry(command).await;
+        self.start_watcher();
+        result
     }
 
     /// Starts the task that keeps [`CertificateStore::version_hint`] current, once per
@@ -196,7 +248,7 @@ impl RedisCertificateStore {
             return;
         }
         runtime.spawn(watch(
-            self.client.clone(),
+            self.link.client.clone(),
             self.channel(),
             self.prefix.clone(),
             Arc::downgrade(&self.shared),
@@ -407,4 +459,73 @@ fn store_error(what: &str) -> Error {
         "certificate store (Redis): {}",
         goldplan::untrusted::escape_untrusted(what, 300)
     ))
+}
+
+/// A provider's request rate shared by every process of a fleet, on Redis: the core's
+/// [`RateLimiter`](goldplan::client::RateLimiter). The bucket lives in the server (key
+/// `goldplan:rate:KEY`), so it outlives any worker; the server's clock refills it.
+pub struct RedisRateLimiter {
+    link: Link,
+    prefix: String,
+    per_second: f64,
+    burst: u32,
+}
+
+impl fmt::Debug for RedisRateLimiter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisRateLimiter")
+            .field("prefix", &self.prefix)
+            .field("per_second", &self.per_second)
+            .field("burst", &self.burst)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisRateLimiter {
+    /// `per_second` requests a second, at most `burst` at once, on the server at `url`.
+    /// Nothing is connected until the first use.
+    pub fn open(url: &str, per_second: f64, burst: u32) -> Result<RedisRateLimiter> {
+        Ok(RedisRateLimiter {
+            link: Link::open(url, "rate_limit.store")?,
+            prefix: "goldplan".to_owned(),
+            per_second,
+            burst: burst.max(1),
+        })
+    }
+
+    /// The same limiter under another key prefix.
+    pub fn with_prefix(mut self, prefix: impl Into<String>) -> RedisRateLimiter {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// The `rate_limit` setting's factory for the core's
+    /// [`register_rate_limiter_scheme`](goldplan::client::register_rate_limiter_scheme).
+    pub fn factory(url: &str, per_second: f64, burst: u32) -> Result<Arc<dyn RateLimiter>> {
+        Ok(Arc::new(RedisRateLimiter::open(url, per_second, burst)?))
+    }
+}
+
+impl RateLimiter for RedisRateLimiter {
+    fn try_acquire<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Duration> {
+        Box::pin(async move {
+            let bucket = format!("{}:rate:{key}", self.prefix);
+            let (per_second, burst) = (self.per_second, self.burst);
+            let wait_micros: u64 = self
+                .link
+                .with_retry(|mut connection| {
+                    let bucket = bucket.clone();
+                    async move {
+                        redis::Script::new(TOKEN_SCRIPT)
+                            .key(bucket)
+                            .arg(per_second)
+                            .arg(burst)
+                            .invoke_async(&mut connection)
+                            .await
+                    }
+                })
+                .await?;
+            Ok(Duration::from_micros(wait_micros))
+        })
+    }
 }

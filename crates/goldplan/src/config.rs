@@ -105,6 +105,10 @@ pub struct ClientConfig {
     /// clients of this process) or a store URL such as `redis://127.0.0.1:6379/0` (see
     /// [`crate::client::CertificateStore`]). Default: none, each client downloads its own.
     pub certificate_store: Option<String>,
+    /// This provider's request rate, shared by every process using the same store:
+    /// `{"per_second": 50, "burst": 5, "store": "redis://…"}` (the store defaults to the
+    /// `certificate_store`, else this process). Default: none.
+    pub rate_limit: Option<crate::client::RateLimitSettings>,
 }
 
 fn secret<'de, D: Deserializer<'de>>(
@@ -143,6 +147,7 @@ struct WireConfig {
     max_skew_secs: Option<i64>,
     max_response_body: Option<usize>,
     certificate_store: Option<String>,
+    rate_limit: Option<crate::client::RateLimitSettings>,
 }
 
 /// One setting given under at most one of its spellings.
@@ -241,6 +246,7 @@ impl TryFrom<WireConfig> for ClientConfig {
             max_response_body: w.max_response_body,
             user_agent_suffix: None,
             certificate_store: w.certificate_store,
+            rate_limit: w.rate_limit,
         })
     }
 }
@@ -295,6 +301,10 @@ impl fmt::Debug for ClientConfig {
                     .certificate_store
                     .as_deref()
                     .map(|s| s.split_once("://").map_or("<set>", |(scheme, _)| scheme)),
+            )
+            .field(
+                "rate_limit",
+                &self.rate_limit.as_ref().map(|r| (r.per_second, r.burst())),
             )
             .finish_non_exhaustive()
     }
@@ -503,6 +513,12 @@ impl ClientConfig {
         }
         if let Some(store) = &self.certificate_store {
             builder = builder.certificate_store(crate::client::open_store(store)?);
+        }
+        if let Some(rate) = &self.rate_limit {
+            builder = builder.rate_limiter(crate::client::open_rate_limiter(
+                rate,
+                self.certificate_store.as_deref(),
+            )?);
         }
         Ok(builder)
     }

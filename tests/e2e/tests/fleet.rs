@@ -267,3 +267,41 @@ async fn the_certificate_store_setting_of_a_configuration_file_shares_downloads(
     assert_eq!(e.kind(), goldplan::ErrorKind::Configuration);
     assert!(!e.to_string().contains("hunter2"), "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_redis_bucket_is_shared_and_outlives_its_users() {
+    use goldplan::client::RateLimiter;
+    use goldplan_redis::RedisRateLimiter;
+    let redis = RedisServer::start();
+    let worker = RedisRateLimiter::open(&redis.url(), 20.0, 2)
+        .unwrap()
+        .with_prefix("t6");
+    assert_eq!(
+        worker.try_acquire("1900000100").await.unwrap(),
+        Duration::ZERO
+    );
+    assert_eq!(
+        worker.try_acquire("1900000100").await.unwrap(),
+        Duration::ZERO
+    );
+    drop(worker);
+    // Another process (another limiter object) finds the bucket the first one emptied.
+    let other = RedisRateLimiter::open(&redis.url(), 20.0, 2)
+        .unwrap()
+        .with_prefix("t6");
+    let wait = other.try_acquire("1900000100").await.unwrap();
+    assert!(
+        wait > Duration::from_millis(20) && wait <= Duration::from_millis(50),
+        "{wait:?}"
+    );
+    // Buckets are per provider.
+    assert_eq!(
+        other.try_acquire("1900000200").await.unwrap(),
+        Duration::ZERO
+    );
+    tokio::time::sleep(wait).await;
+    assert_eq!(
+        other.try_acquire("1900000100").await.unwrap(),
+        Duration::ZERO
+    );
+}

@@ -181,6 +181,7 @@ class Client:
         max_skew_secs: Optional[int] = ...,
         max_response_body: Optional[int] = ...,
         certificate_store: Optional[str] = ...,
+        rate_limit: Optional[Mapping[str, Any]] = ...,
     ) -> Client: ...
     @classmethod
     def from_file(cls, path: Union[str, "os.PathLike[str]"]) -> Client: ...
@@ -411,6 +412,7 @@ class AsyncClient:
         max_skew_secs: Optional[int] = ...,
         max_response_body: Optional[int] = ...,
         certificate_store: Optional[str] = ...,
+        rate_limit: Optional[Mapping[str, Any]] = ...,
     ) -> AsyncClient: ...
     @classmethod
     def from_file(cls, path: Union[str, "os.PathLike[str]"]) -> AsyncClient: ...

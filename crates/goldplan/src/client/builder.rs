@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::{
     CertificateManager, CertificateStore, Client, DEFAULT_BACKUP_URL, DEFAULT_BASE_URL, Process,
-    RefreshPolicy, RetryPolicy, Settings, VERSION,
+    RateLimiter, RefreshPolicy, RetryPolicy, Settings, VERSION,
 };
 use crate::clock::{Clock, SystemClock};
 use crate::credentials::{ApiV3Key, MerchantCredentials, PrivateKey};
@@ -34,6 +34,7 @@ pub struct ClientBuilder {
     max_skew_secs: i64,
     user_agent_suffix: Option<String>,
     certificate_store: Option<Arc<dyn CertificateStore>>,
+    rate_limiter: Option<Arc<dyn RateLimiter>>,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -65,6 +66,7 @@ impl Default for ClientBuilder {
             max_skew_secs: crate::verify::DEFAULT_MAX_SKEW_SECS,
             user_agent_suffix: None,
             certificate_store: None,
+            rate_limiter: None,
         }
     }
 }
@@ -203,6 +205,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Takes a token from `limiter` before every request (retries included), under this
+    /// provider's merchant id: every client and process that uses the same limiter shares its
+    /// rate (see [`RateLimiter`]). Default: no limit but the gateway's.
+    pub fn rate_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> ClientBuilder {
+        self.rate_limiter = Some(limiter);
+        self
+    }
+
     /// Checks the configuration and builds the client.
     pub fn build(self) -> Result<Client> {
         let signer = self.signer.ok_or_else(|| {
@@ -258,6 +268,12 @@ impl ClientBuilder {
             user_agent.push(' ');
             user_agent.push_str(suffix);
         }
+        let rate = self
+            .rate_limiter
+            .map(|limiter| super::rate_limit::SharedRate {
+                key: signer.mchid().to_owned(),
+                limiter,
+            });
         let settings = Settings {
             signer,
             private_key: self.private_key,
@@ -270,6 +286,7 @@ impl ClientBuilder {
             clock: self.clock,
             user_agent,
             certificate_store: self.certificate_store,
+            rate,
         };
         let process = Process::new(&settings, transport, certificates);
         Ok(Client {

@@ -13,6 +13,7 @@
 //! * `probe` — [`Client::probe`], a configuration check against the gateway;
 //! * `registry` — [`ClientRegistry`], clients of many merchants;
 //! * `store` — [`CertificateStore`]: certificate downloads shared by the processes of a fleet;
+//! * `rate_limit` — [`RateLimiter`]: the provider's request rate, shared by a fleet;
 //! * `response` — [`Response`], [`Reply`], [`RequestOptions`].
 //!
 //! A [`Client`] is immutable settings shared by every copy plus the state of one process
@@ -28,6 +29,7 @@ mod notification;
 mod operation;
 mod payments;
 mod probe;
+mod rate_limit;
 mod refresh;
 mod registry;
 mod response;
@@ -42,6 +44,10 @@ pub use builder::ClientBuilder;
 pub use certificate_manager::{CertificateManager, RefreshPolicy};
 pub use operation::{JsonReply, Operation, call_local_json, operations_json};
 pub use probe::{ProbeCheck, ProbeReport, ProbeStatus};
+pub use rate_limit::{
+    MAX_RATE_WAIT, MemoryRateLimiter, RateLimitSettings, RateLimiter, RateLimiterFactory,
+    open_rate_limiter, register_rate_limiter_scheme,
+};
 pub use registry::ClientRegistry;
 pub use response::{Reply, RequestOptions, Response};
 pub use retry::RetryPolicy;
@@ -85,6 +91,8 @@ struct Settings {
     user_agent: String,
     /// Where the fleet shares certificate downloads (none: this process downloads its own).
     certificate_store: Option<Arc<dyn CertificateStore>>,
+    /// The request rate every request waits for (none: unlimited).
+    rate: Option<rate_limit::SharedRate>,
 }
 
 /// What belongs to one process: the connections and the certificate refresh state.

@@ -80,6 +80,9 @@ impl Client {
         let mut failed_over = false;
         loop {
             attempt += 1;
+            if let Some(rate) = &self.settings.rate {
+                rate.wait_for_token().await?;
+            }
             match self.attempt(out, host, attempt).await {
                 Ok(response) => return Ok(response),
                 Err(AttemptFailure::Fail(e)) => return Err(e),
