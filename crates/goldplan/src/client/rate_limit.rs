@@ -9,12 +9,12 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
-use super::store::StoreFuture;
+use super::store::{Schemes, StoreFuture};
 use crate::error::{Error, Result};
 use crate::redact::Rejected;
 
@@ -158,15 +158,12 @@ impl RateLimiter for MemoryRateLimiter {
 /// Makes a limiter from a store URL, a rate and a burst.
 pub type RateLimiterFactory = fn(&str, f64, u32) -> Result<Arc<dyn RateLimiter>>;
 
-static FACTORIES: RwLock<Vec<(&'static str, RateLimiterFactory)>> = RwLock::new(Vec::new());
+static FACTORIES: Schemes<RateLimiterFactory> = Schemes::new();
 
 /// Makes shared limiters of URL scheme `scheme` available to the `rate_limit` setting (a host
 /// plugs in an engine, as for certificate stores). A second registration replaces the first.
 pub fn register_rate_limiter_scheme(scheme: &'static str, factory: RateLimiterFactory) {
-    if let Ok(mut factories) = FACTORIES.write() {
-        factories.retain(|(s, _)| *s != scheme);
-        factories.push((scheme, factory));
-    }
+    FACTORIES.register(scheme, factory);
 }
 
 /// The limiter a `rate_limit` setting describes; `fallback_store` is the `certificate_store`
@@ -187,16 +184,7 @@ pub fn open_rate_limiter(
             settings.burst(),
         )));
     }
-    let scheme = store.split_once("://").map(|(s, _)| s);
-    let factory = scheme.and_then(|scheme| {
-        FACTORIES.read().ok().and_then(|factories| {
-            factories
-                .iter()
-                .find(|(s, _)| *s == scheme)
-                .map(|(_, factory)| *factory)
-        })
-    });
-    match factory {
+    match FACTORIES.find(store) {
         Some(factory) => factory(store, settings.per_second, settings.burst()),
         None => Err(Error::Configuration(format!(
             "rate_limit.store must be `memory` or the URL of a registered store; got {}",

@@ -170,16 +170,48 @@ fn poisoned() -> Error {
 /// Makes a store from a configuration value such as `redis://127.0.0.1:6379/0`.
 pub type StoreFactory = fn(&str) -> Result<Arc<dyn CertificateStore>>;
 
-static FACTORIES: RwLock<Vec<(&'static str, StoreFactory)>> = RwLock::new(Vec::new());
+static FACTORIES: Schemes<StoreFactory> = Schemes::new();
+
+/// Factories by URL scheme: how a host plugs a store engine into the core, which knows none.
+pub(crate) struct Schemes<F>(RwLock<Vec<(&'static str, F)>>);
+
+impl<F: Copy> Schemes<F> {
+    pub(crate) const fn new() -> Schemes<F> {
+        Schemes(RwLock::new(Vec::new()))
+    }
+
+    /// Registers `factory` for `scheme`, replacing an earlier one.
+    pub(crate) fn register(&self, scheme: &'static str, factory: F) {
+        if let Ok(mut factories) = self.0.write() {
+            factories.retain(|(s, _)| *s != scheme);
+            factories.push((scheme, factory));
+        }
+    }
+
+    /// The factory for `url`'s scheme (`redis` of `redis://…`).
+    pub(crate) fn find(&self, url: &str) -> Option<F> {
+        let scheme = url.split_once("://").map(|(s, _)| s)?;
+        let factories = self.0.read().ok()?;
+        factories
+            .iter()
+            .find(|(s, _)| *s == scheme)
+            .map(|(_, factory)| *factory)
+    }
+
+    /// The registered schemes, for an error message.
+    pub(crate) fn schemes(&self) -> Vec<&'static str> {
+        self.0
+            .read()
+            .map(|f| f.iter().map(|(s, _)| *s).collect())
+            .unwrap_or_default()
+    }
+}
 
 /// Makes stores of URL scheme `scheme` (`"redis"`) available to [`open_store`], hence to the
 /// `certificate_store` setting of every language. The core knows no store engine; a host
 /// (`goldplan-host` registers Redis) plugs one in. A second registration replaces the first.
 pub fn register_store_scheme(scheme: &'static str, factory: StoreFactory) {
-    if let Ok(mut factories) = FACTORIES.write() {
-        factories.retain(|(s, _)| *s != scheme);
-        factories.push((scheme, factory));
-    }
+    FACTORIES.register(scheme, factory);
 }
 
 /// The store a `certificate_store` setting names: `memory` (this process only) or a URL whose
@@ -188,22 +220,10 @@ pub fn open_store(setting: &str) -> Result<Arc<dyn CertificateStore>> {
     if setting == "memory" {
         return Ok(Arc::new(MemoryCertificateStore::new()));
     }
-    let scheme = setting.split_once("://").map(|(s, _)| s);
-    let factory = scheme.and_then(|scheme| {
-        FACTORIES.read().ok().and_then(|factories| {
-            factories
-                .iter()
-                .find(|(s, _)| *s == scheme)
-                .map(|(_, factory)| *factory)
-        })
-    });
-    match factory {
+    match FACTORIES.find(setting) {
         Some(factory) => factory(setting),
         None => {
-            let known: Vec<&str> = FACTORIES
-                .read()
-                .map(|f| f.iter().map(|(s, _)| *s).collect())
-                .unwrap_or_default();
+            let known = FACTORIES.schemes();
             Err(Error::Configuration(format!(
                 "certificate_store must be `memory` or a URL of a registered store ({}); got {}",
                 if known.is_empty() {
