@@ -149,3 +149,84 @@ def test_a_rate_limit_that_is_not_an_object_is_refused_by_name() -> None:
             )
         assert "hunter2" not in str(raised.value)
         assert "rate_limit" in str(raised.value)
+
+
+FLEET_MEMBER = """
+import json, os, sys, time, goldplan
+merchants = json.load(open(sys.argv[1]))
+url, go = sys.argv[2], sys.argv[3]
+clients = [
+    goldplan.Client(
+        mchid=m["mchid"], serial_no=m["serial_no"], private_key=m["private_key"],
+        apiv3_key=m["apiv3_key"], base_url=m["base_url"], mode="certificate",
+        certificate_store=url,
+    )
+    for m in merchants
+]
+for client, m in zip(clients, merchants):
+    client.change_gold_plan_status(m["sub_mchid"], "OPEN")
+print("ready", flush=True)
+while not os.path.exists(go):
+    time.sleep(0.01)
+for client, m in zip(clients, merchants):
+    client.change_gold_plan_status(m["sub_mchid"], "OPEN")
+print("done", flush=True)
+"""
+
+
+def test_twenty_processes_five_merchants_one_download_per_merchant_and_rotation(
+    redis_url: str, tmp_path: pathlib.Path
+) -> None:
+    processes, merchant_count = 20, 5
+    with Sandbox(mode="certificate") as sandbox:
+        info = sandbox.info
+        merchants = [{
+            "mchid": info["mchid"], "serial_no": info["serial_no"],
+            "private_key": info["private_key_pem"], "apiv3_key": info["apiv3_key"],
+            "base_url": info["base_url"], "sub_mchid": "1900000109",
+        }]
+        for i in range(1, merchant_count):
+            mchid, apiv3_key = f"19000003{i:02d}", f"fleet-merchant-{i:02d}-apiv3-key-32!!"[:32]
+            sub = f"19000004{i:02d}"
+            sandbox.add_merchant(
+                mchid, apiv3_key=apiv3_key, certificate_pem=info["certificate_pem"],
+                mode="certificate", sub_mchids=[sub],
+            )
+            merchants.append({**merchants[0], "mchid": mchid, "apiv3_key": apiv3_key,
+                              "sub_mchid": sub})
+        config = tmp_path / "merchants.json"
+        config.write_text(json.dumps(merchants), encoding="utf-8")
+        script = tmp_path / "member.py"
+        script.write_text(FLEET_MEMBER, encoding="utf-8")
+        go = tmp_path / "go"
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        members = [
+            subprocess.Popen([sys.executable, str(script), str(config), redis_url, str(go)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+            for _ in range(processes)
+        ]
+        try:
+            for member in members:
+                assert member.stdout is not None
+                assert member.stdout.readline().strip() == "ready", member.stderr
+            downloads = lambda: [  # noqa: E731
+                r for r in sandbox.requests() if r["path"].startswith("/v3/certificates")
+            ]
+            first = downloads()
+            assert len(first) == merchant_count, first
+            assert sorted(r["mchid"] for r in first) == sorted(m["mchid"] for m in merchants)
+
+            # The built-in merchant's platform certificate rotates (the others keep theirs):
+            # all 20 processes meet its new serial.
+            sandbox.rotate_certificates(sign_with_new=True)
+            go.write_text("go", encoding="utf-8")
+            for member in members:
+                out, err = member.communicate(timeout=120)
+                assert member.returncode == 0, err
+                assert out.strip() == "done", err
+        finally:
+            for member in members:
+                member.kill()
+        # One download for the rotation across the fleet, not one per process.
+        after = downloads()[len(first):]
+        assert [r["mchid"] for r in after] == [info["mchid"]], after
