@@ -1,12 +1,14 @@
 """A fleet with and without a shared certificate store: certificate downloads and the first
 call's latency of new processes, and the CPU a store adds to a call in steady state.
 
-    python3 bench/fleet.py [--processes 20,100] [--calls 2000]
+    python3 bench/fleet.py [--processes 20,100] [--calls 2000] [--instructions 300]
 
 Needs the Python binding with its sandbox (`cargo make test-python` leaves one in .venv) and
 Debian's redis-server. The sandbox runs in this process on its own thread pool; every fleet
 member is a process of its own that builds a certificate-mode client and makes one call, all
-started together; CPU per call is the whole member process's (user + system).
+started together; CPU per call is the whole member process's (user + system). With
+`--instructions N`, the steady-state cost is also counted by callgrind (user-space instructions
+of N calls minus none, over N), which the machine's load does not move.
 """
 
 from __future__ import annotations
@@ -98,11 +100,21 @@ def fleet_run(sandbox: Sandbox, config: pathlib.Path, script: pathlib.Path, n: i
     }
 
 
+def callgrind_instructions(cmd: list) -> int:
+    done = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"] + cmd,
+                          capture_output=True, text=True, check=True)
+    for line in done.stderr.splitlines():
+        if "Collected :" in line:
+            return int(line.split(":")[-1].strip())
+    raise SystemExit("no instruction count in callgrind's output")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--processes", default="20,100")
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--instructions", type=int, default=0)
     args = parser.parse_args()
     work = pathlib.Path(tempfile.mkdtemp(prefix="goldplan-fleet-bench-"))
     port = free_port()
@@ -146,6 +158,17 @@ def main() -> None:
                 print(f"| {name} | {statistics.median(values):.0f} | {shown} |")
             ratio = statistics.median(results["redis"]) / statistics.median(results["none"])
             print(f"\nwith a store / without: {ratio:.3f}")
+            if args.instructions:
+                per_call = {}
+                for name, store in [("none", ""), ("redis", f"redis://127.0.0.1:{port}/14")]:
+                    base = [sys.executable, str(steady), str(config), store]
+                    many = callgrind_instructions(base + [str(args.instructions)])
+                    none = callgrind_instructions(base + ["0"])
+                    per_call[name] = (many - none) / args.instructions
+                    print(f"{name}: {per_call[name] / 1e6:.3f} M instructions per call "
+                          f"(callgrind, {args.instructions} calls minus 0)")
+                print(f"with a store / without (instructions): "
+                      f"{per_call['redis'] / per_call['none']:.4f}")
     finally:
         redis.kill()
         redis.wait()

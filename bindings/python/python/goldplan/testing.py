@@ -217,6 +217,7 @@ class Sandbox:
     def rotate_certificates(
         self,
         *,
+        mchid: Optional[str] = None,
         validity_secs: Optional[int] = None,
         overlap_secs: Optional[int] = None,
         lead_secs: Optional[int] = None,
@@ -226,9 +227,11 @@ class Sandbox:
         signs responses only after ``lead_secs`` (default: the ``rotation_lead_secs``
         setting) on the sandbox clock. ``sign_with_new=True`` switches signing at once (to test
         a client's refresh on an unknown serial); ``False`` keeps the current signer until it
-        is switched, retires or expires. Returns ``new_serial_no`` and the ``previous`` ones."""
+        is switched, retires or expires. ``mchid`` names another registered provider (default:
+        the built-in one). Returns ``new_serial_no`` and the ``previous`` ones."""
         result: Dict[str, Any] = self._native.rotate_platform_certificate(
             _fields(
+                mchid=mchid,
                 validity_secs=validity_secs,
                 overlap_secs=overlap_secs,
                 lead_secs=lead_secs,
