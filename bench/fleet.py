@@ -62,7 +62,7 @@ for _ in range(calls):
     client.change_gold_plan_status("1900000109", "OPEN")
 after = resource.getrusage(resource.RUSAGE_SELF)
 cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-print(json.dumps({"cpu_us_per_call": cpu / calls * 1e6}))
+print(json.dumps({"cpu_us_per_call": cpu / max(calls, 1) * 1e6}))
 """
 
 

@@ -19,8 +19,9 @@ const STORE_TIMEOUT: Duration = Duration::from_millis(500);
 const REFRESH_LEASE: Duration = Duration::from_secs(30);
 /// How long a process with no certificate at all waits for another's publication.
 const WAIT_FOR_PUBLICATION: Duration = Duration::from_secs(5);
-/// How often it looks for that publication meanwhile.
-const PUBLICATION_POLL: Duration = Duration::from_millis(100);
+/// How often it looks for that publication meanwhile (a read of one Redis hash: cheap, and
+/// the wait is what a new process's first call pays).
+const PUBLICATION_POLL: Duration = Duration::from_millis(25);
 /// The response headers a stored download keeps: what its signature needs, and the Request-ID.
 const SIGNED_HEADERS: [&str; 6] = [
     "Wechatpay-Timestamp",
