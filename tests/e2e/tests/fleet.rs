@@ -305,3 +305,53 @@ async fn the_redis_bucket_is_shared_and_outlives_its_users() {
         Duration::ZERO
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_download_one_member_publishes_reaches_the_others_without_a_new_serial() {
+    let redis = RedisServer::start();
+    let sandbox = start(KeyMode::Certificate).await;
+    let info = info(&sandbox);
+    let (a, b) = (
+        fleet_client(&info, &redis, "t7"),
+        fleet_client(&info, &redis, "t7"),
+    );
+    open(&a).await.unwrap();
+    open(&b).await.unwrap();
+    assert_eq!(certificate_downloads(&sandbox), 1);
+
+    // A new certificate is listed but does not sign yet, so B never meets its serial; A
+    // downloads the list now and publishes it.
+    let new = sandbox
+        .rotate_platform_certificate(goldplan_sandbox::RotateRequest::default())
+        .await
+        .unwrap()
+        .new_serial_no;
+    a.refresh_certificates().await.unwrap();
+    assert_eq!(certificate_downloads(&sandbox), 2);
+    let holds_new = |c: &Client| {
+        c.platform_certificates()
+            .iter()
+            .any(|x| x.serial_hex() == new)
+    };
+    assert!(holds_new(&a));
+
+    // B learns of the publication (pub/sub, or the poll) and installs it on its next call.
+    let mut installed = false;
+    for _ in 0..100 {
+        open(&b).await.unwrap();
+        if holds_new(&b) {
+            installed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        installed,
+        "the announced download never reached the other member"
+    );
+    assert_eq!(
+        certificate_downloads(&sandbox),
+        2,
+        "B downloaded nothing itself"
+    );
+}
