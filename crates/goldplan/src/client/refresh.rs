@@ -236,6 +236,11 @@ impl Client {
         match self.validate_stored(&stored) {
             Ok(obtained) => Ok(Some((version, obtained))),
             Err(e) => {
+                // Seen and refused: not read again on every call (a poisoned entry would cost
+                // each call a store read); a genuine publication comes with a newer version.
+                if let Some(manager) = &self.process.certificates {
+                    manager.set_store_version(version);
+                }
                 tracing::warn!(
                     error = %e,
                     version,
