@@ -1,6 +1,6 @@
 //! Redis for a goldplan fleet: [`RedisCertificateStore`], the core's
-//! [`CertificateStore`](goldplan::client::CertificateStore), and [`RedisRateLimiter`], its
-//! [`RateLimiter`](goldplan::client::RateLimiter), on a Redis server that every process of the
+//! [`CertificateStore`], and [`RedisRateLimiter`], its
+//! [`RateLimiter`], on a Redis server that every process of the
 //! fleet (PHP-FPM workers, service instances) reaches.
 //!
 //! - One `/v3/certificates` download per merchant per refresh period across the fleet: the
@@ -462,7 +462,7 @@ fn store_error(what: &str) -> Error {
 }
 
 /// A provider's request rate shared by every process of a fleet, on Redis: the core's
-/// [`RateLimiter`](goldplan::client::RateLimiter). The bucket lives in the server (key
+/// [`RateLimiter`]. The bucket lives in the server (key
 /// `goldplan:rate:KEY`), so it outlives any worker; the server's clock refills it.
 pub struct RedisRateLimiter {
     link: Link,
