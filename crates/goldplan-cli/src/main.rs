@@ -2,7 +2,8 @@
 //!
 //! Exit codes: 0 success, 1 other failure, 2 bad arguments or configuration, 3 WeChat Pay API
 //! error, 4 verification failure (signature, serial, clock skew, decryption, check code),
-//! 5 network failure or timeout, 6 `doctor` found problems.
+//! 5 network failure or timeout, 6 `doctor` found problems, 7 `receipt test` found a rule the
+//! receipt page breaks.
 
 #![forbid(unsafe_code)]
 // A binary: `pub` marks what modules share, there is no outside API to reach.
@@ -15,6 +16,7 @@ mod demo;
 mod doctor;
 mod operations;
 mod output;
+mod receipt_test;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -43,7 +45,7 @@ struct Cli {
 
 const EXIT_CODES: &str = "Exit codes: 0 success, 1 other failure, 2 bad arguments or \
 configuration, 3 WeChat Pay API error, 4 verification failure, 5 network failure or timeout, \
-6 doctor found problems.";
+6 doctor found problems, 7 receipt test found a rule the receipt page breaks.";
 
 #[derive(Subcommand)]
 enum Command {
@@ -90,7 +92,7 @@ enum Command {
         #[command(subcommand)]
         command: NotifyCommand,
     },
-    /// Merchant receipt (商家小票) links.
+    /// Merchant receipt (商家小票) links and pages.
     Receipt {
         #[command(subcommand)]
         command: ReceiptCommand,
@@ -139,6 +141,10 @@ enum ReceiptCommand {
         #[arg(long)]
         transaction_id: String,
     },
+    /// Load a receipt page in a headless Chromium inside a Gold Plan page stand-in and check
+    /// it: onIframeReady within 3 s, message format and target origin, check_code verified,
+    /// jumpOut targets, console errors, failed sub-resources; optionally a screenshot.
+    Test(receipt_test::ReceiptTestArgs),
 }
 
 fn main() -> ExitCode {
@@ -146,7 +152,14 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(code) => return code,
     };
-    let filter = tracing_subscriber::EnvFilter::try_new(&cli.log)
+    // chromiumoxide warns about every DevTools event newer than its protocol tables (the
+    // receipt tester's Chromium sends many); only its errors matter unless asked for.
+    let directives = if cli.log.contains("chromiumoxide") {
+        cli.log.clone()
+    } else {
+        format!("{},chromiumoxide=error", cli.log)
+    };
+    let filter = tracing_subscriber::EnvFilter::try_new(&directives)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -262,6 +275,9 @@ async fn run(cli: Cli, out: Out) -> goldplan::Result<u8> {
                     transaction_id,
                 },
         } => commands::receipt_check(&url, &link, &transaction_id, out),
+        Command::Receipt {
+            command: ReceiptCommand::Test(args),
+        } => Ok(receipt_test::run(args, out).await),
         Command::Doctor => doctor::run(&cli.config, out).await,
     }
 }

@@ -19,6 +19,8 @@ pub mod exit {
     pub const NETWORK: u8 = 5;
     /// `doctor` found at least one problem.
     pub const DOCTOR: u8 = 6;
+    /// `receipt test` found a rule the receipt page breaks.
+    pub const RECEIPT: u8 = 7;
 }
 
 /// The exit code for an SDK error, decided by the core's error family (the same grouping as
