@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::extract::{ConnectInfo, Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -176,6 +176,29 @@ async fn admin_guard(
     next.run(req).await
 }
 
+/// The stand-in of the page WeChat shows after a payment, for a browser (HTML), or a short
+/// page saying there is none when Gold Plan is not open.
+fn gold_plan_page(app: Arc<Shared>, order: &OrderRef) -> Result<Response, AdminError> {
+    let html = |status: StatusCode, body: String| {
+        (
+            status,
+            [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            body,
+        )
+            .into_response()
+    };
+    Ok(match ctl(app).gold_plan_page(order)? {
+        Some(page) => html(StatusCode::OK, page.render()),
+        None => html(
+            StatusCode::NOT_FOUND,
+            "<!doctype html><meta charset=\"utf-8\"><title>支付成功</title>\
+             <p>支付成功</p><p>Gold Plan (点金计划) is not open for this special merchant: \
+             WeChat shows its ordinary result page, with no Gold Plan page and no receipt.</p>"
+                .into(),
+        ),
+    })
+}
+
 /// The admin router, to be nested under `/sandbox`.
 pub(crate) fn router() -> Router<Arc<Shared>> {
     type S = State<Arc<Shared>>;
@@ -318,6 +341,10 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
                 let r: PayRequest = body(&b)?;
                 ok(ctl(a).pay(r).await?)
             }),
+        )
+        .route(
+            "/v1/gold-plan-page",
+            get(|State(a): S, Query(r): Query<OrderRef>| async move { gold_plan_page(a, &r) }),
         )
         .route(
             "/v1/refund",

@@ -504,6 +504,17 @@ impl SandboxControl {
         crate::payments::pay(&self.app, request).await
     }
 
+    /// The Gold Plan page WeChat shows after `order` was paid: `None` when Gold Plan is not
+    /// open for its special merchant; without receipt when the receipt switch is off or no
+    /// receipt link is configured. An unpaid order has none
+    /// ([`SandboxError::PaymentRefused`], `ORDER_NOT_PAID`).
+    pub fn gold_plan_page(
+        &self,
+        order: &OrderRef,
+    ) -> Result<Option<goldplan_receipt::gold_plan_page::GoldPlanPage>> {
+        crate::payments::paid_order_page(&self.app, order)
+    }
+
     /// Moves a paid order to `REFUND` (for query tests); idempotent.
     pub fn refund(&self, order: &OrderRef) -> Result<PartnerTransaction> {
         crate::payments::refund(&self.app, order)

@@ -130,6 +130,11 @@ pub struct PayOutcome {
     /// The Gold Plan receipt URL WeChat would load, with its `check_code`; `null` when no
     /// receipt link is configured or Gold Plan or the receipt switch is not open.
     pub receipt_url: Option<String>,
+    /// The sandbox's stand-in of the Gold Plan page WeChat shows after this payment
+    /// (`GET /sandbox/v1/gold-plan-page`); `null` when Gold Plan is not open for the special
+    /// merchant or the payment failed.
+    #[serde(default)]
+    pub gold_plan_page_url: Option<String>,
     /// The payment notification queued to `notify_url` (see `/sandbox/callbacks/{id}`);
     /// `null` when none was sent (a failure outcome, or a `notify_url` that is not loopback).
     pub callback_id: Option<String>,

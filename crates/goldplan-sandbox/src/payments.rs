@@ -13,6 +13,7 @@ use goldplan::payments::{
     PartnerTransaction, pay_sign_message, validate_out_trade_no,
 };
 use goldplan::verify::Verifier;
+use goldplan_receipt::gold_plan_page::GoldPlanPage;
 use serde_json::{Map, Value, json};
 
 use crate::callbacks::CallbackRequest;
@@ -858,7 +859,7 @@ pub(crate) async fn pay(app: &Arc<Shared>, r: PayRequest) -> Result<PayOutcome> 
             ));
         }
     };
-    let (transaction, notify_url, receipt_url) = {
+    let (transaction, notify_url, page) = {
         let mut guard = app.lock();
         let st = &mut *guard;
         let bank_type = st.settings.bank_type.clone();
@@ -883,6 +884,7 @@ pub(crate) async fn pay(app: &Arc<Shared>, r: PayRequest) -> Result<PayOutcome> 
                 outcome: Some(outcome),
                 transaction_id: None,
                 receipt_url: None,
+                gold_plan_page_url: None,
                 callback_id: None,
             });
         }
@@ -898,28 +900,11 @@ pub(crate) async fn pay(app: &Arc<Shared>, r: PayRequest) -> Result<PayOutcome> 
         let transaction = order.transaction();
         let notify_url = order.text("/notify_url").unwrap_or_default();
         st.payment_seq = seq;
-        let receipt_url = st.merchants.get(&target.sp_mchid).and_then(|m| {
-            let sub = m.sub_merchants.get(&target.sub_mchid)?;
-            if sub.gold_plan != Switch::Open || sub.custom_page != Switch::Open {
-                return None;
-            }
-            let link = sub
-                .receipt_link
-                .clone()
-                .or_else(|| m.receipt_link.clone())?;
-            let check_code = goldplan::receipt::expected_check_code(
-                &link,
-                &target.sub_mchid,
-                &target.out_trade_no,
-                &transaction_id,
-            );
-            Some(format!(
-                "{link}?sub_mch_id={}&out_trade_no={}&check_code={check_code}",
-                target.sub_mchid, target.out_trade_no
-            ))
-        });
-        (transaction, notify_url, receipt_url)
+        let page = gold_plan_page(st, &target, &transaction_id);
+        (transaction, notify_url, page)
     };
+    let receipt_url = page.as_ref().and_then(|p| p.receipt_url.clone());
+    let gold_plan_page_url = page.map(|_| gold_plan_page_url(&app.base_url, &target));
     app.persist_state()?;
     let callback_id = notify(app, &target.sp_mchid, &notify_url, &transaction).await?;
     Ok(PayOutcome {
@@ -927,8 +912,80 @@ pub(crate) async fn pay(app: &Arc<Shared>, r: PayRequest) -> Result<PayOutcome> 
         outcome: None,
         transaction_id: transaction.transaction_id,
         receipt_url,
+        gold_plan_page_url,
         callback_id,
     })
+}
+
+/// What WeChat shows after paying `target` (`transaction_id`): `None` when Gold Plan is not
+/// open for the special merchant (WeChat's ordinary result page, no Gold Plan page); a page
+/// without receipt when the receipt switch is off or no receipt link is configured (it then
+/// says "无法获取订单信息", as the guide's FAQ describes); otherwise a page embedding the
+/// receipt link with `sub_mch_id`, `out_trade_no` and the `check_code` of `APIV3.md` §9.3.
+fn gold_plan_page(st: &State, target: &OrderRef, transaction_id: &str) -> Option<GoldPlanPage> {
+    let merchant = st.merchants.get(&target.sp_mchid)?;
+    let sub = merchant.sub_merchants.get(&target.sub_mchid)?;
+    if sub.gold_plan != Switch::Open {
+        return None;
+    }
+    let link = sub
+        .receipt_link
+        .clone()
+        .or_else(|| merchant.receipt_link.clone())
+        .filter(|_| sub.custom_page == Switch::Open);
+    let receipt_url = link.map(|link| {
+        let check_code = goldplan::receipt::expected_check_code(
+            &link,
+            &target.sub_mchid,
+            &target.out_trade_no,
+            transaction_id,
+        );
+        format!(
+            "{link}?sub_mch_id={}&out_trade_no={}&check_code={check_code}",
+            target.sub_mchid, target.out_trade_no
+        )
+    });
+    let order = st.orders.get(&order_key(target))?;
+    Some(GoldPlanPage {
+        receipt_url,
+        merchant_name: format!("特约商户 {}", target.sub_mchid),
+        description: order.text("/description").unwrap_or_default(),
+        total: u64::try_from(order.total()).unwrap_or_default(),
+        out_trade_no: target.out_trade_no.clone(),
+        transaction_id: transaction_id.to_owned(),
+    })
+}
+
+/// The sandbox URL of a paid order's Gold Plan page (`GET /sandbox/v1/gold-plan-page`).
+fn gold_plan_page_url(base_url: &str, target: &OrderRef) -> String {
+    // Order numbers may hold `|` and `*` (PAYMENTS.md §1.1); the rest needs no escaping.
+    let escape = |s: &str| s.replace('|', "%7C").replace('*', "%2A");
+    format!(
+        "{base_url}/sandbox/v1/gold-plan-page?sp_mchid={}&sub_mchid={}&out_trade_no={}",
+        escape(&target.sp_mchid),
+        escape(&target.sub_mchid),
+        escape(&target.out_trade_no)
+    )
+}
+
+/// The Gold Plan page of a paid order, as `GET /sandbox/v1/gold-plan-page` serves it.
+pub(crate) fn paid_order_page(app: &Shared, target: &OrderRef) -> Result<Option<GoldPlanPage>> {
+    let mut guard = app.lock();
+    let st = &mut *guard;
+    let order = find_order(st, target)?;
+    let transaction_id = match (&order.state, &order.transaction_id) {
+        (OrderState::Success | OrderState::Refund, Some(id)) => id.clone(),
+        _ => {
+            return Err(refused(
+                "ORDER_NOT_PAID",
+                format!(
+                    "the order is {}: WeChat shows a Gold Plan page after a payment",
+                    order.state.name()
+                ),
+            ));
+        }
+    };
+    Ok(gold_plan_page(st, target, &transaction_id))
 }
 
 /// Queues N1 (§7.6) when `notify_url` is a loopback URL; the sandbox reaches nothing else.

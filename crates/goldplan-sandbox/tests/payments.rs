@@ -598,3 +598,124 @@ async fn a_restarted_sandbox_still_knows_a_paid_order() {
     assert_ne!(next, tid);
     sb.shutdown().await.unwrap();
 }
+
+/// GETs the Gold Plan page a payment answered with: (status, HTML).
+async fn gold_plan_page(url: &str) -> (u16, String) {
+    let r = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .get(url)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_gold_plan_page_follows_the_gold_plan_and_receipt_switches() {
+    let (sb, c) = start().await;
+    let info = sb.info().unwrap();
+    let client = certificate_mode_client(&info);
+    let pay = |out_trade_no: &'static str| {
+        let (sb, client) = (&sb, &client);
+        async move {
+            let req = prepay_request(out_trade_no, "https://provider.example.com/wxpay/notify");
+            client.jsapi_prepay(&req).await.unwrap();
+            sb.pay(pay_by_order(out_trade_no)).await.unwrap()
+        }
+    };
+    let switch = |path: &'static str, op: &'static str| {
+        let c = &c;
+        async move {
+            c.ok(
+                "POST",
+                path,
+                json!({"sub_mchid": SUB, "operation_type": op}),
+            )
+            .await;
+        }
+    };
+
+    // Gold Plan closed: WeChat's ordinary result page, no Gold Plan page at all.
+    let paid = pay("PAGE-OFF-1").await;
+    assert_eq!((paid.gold_plan_page_url, paid.receipt_url), (None, None));
+    let (status, html) = gold_plan_page(&format!(
+        "{}/sandbox/v1/gold-plan-page?sp_mchid={SP}&sub_mchid={SUB}&out_trade_no=PAGE-OFF-1",
+        info.base_url
+    ))
+    .await;
+    assert_eq!(status, 404);
+    assert!(html.contains("not open"), "{html}");
+
+    // No receipt link: the receipt switch cannot be opened (the guide's rule).
+    switch(paths::GOLD_PLAN, "OPEN").await;
+    let r = c
+        .json(
+            "POST",
+            paths::CUSTOM_PAGE,
+            json!({"sub_mchid": SUB, "operation_type": "OPEN"}),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+
+    // Gold Plan open, receipt switch off: the page, with nothing in the receipt's place.
+    let paid = pay("PAGE-NORECEIPT-1").await;
+    assert_eq!(paid.receipt_url, None);
+    let (status, html) = gold_plan_page(paid.gold_plan_page_url.as_deref().unwrap()).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("\"receipt_url\":null"), "{html}");
+    assert!(html.contains("无法获取订单信息") && html.contains("广告位"));
+
+    // Both open with a link: the page embeds the receipt URL with its check_code, and the
+    // order as paid.
+    sb.update_merchant(
+        SP,
+        MerchantPatch {
+            receipt_link: Some("https://receipt.example.com/r".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    switch(paths::CUSTOM_PAGE, "OPEN").await;
+    let paid = pay("PAGE-ON-1").await;
+    let receipt_url = paid.receipt_url.clone().unwrap();
+    let page_url = paid.gold_plan_page_url.clone().unwrap();
+    assert_eq!(
+        page_url,
+        format!(
+            "{}/sandbox/v1/gold-plan-page?sp_mchid={SP}&sub_mchid={SUB}&out_trade_no=PAGE-ON-1",
+            info.base_url
+        )
+    );
+    let (status, html) = gold_plan_page(&page_url).await;
+    assert_eq!(status, 200);
+    // The URL is written into the page's script with `&` escaped.
+    assert!(
+        html.contains(&receipt_url.replace('&', "\\u0026")),
+        "{html}"
+    );
+    assert!(html.contains(&format!(
+        "\"transaction_id\":\"{}\"",
+        paid.transaction_id.unwrap()
+    )));
+    assert!(html.contains("\"total\":100") && html.contains("点金计划测试商品"));
+    assert!(html.contains("const READY_LIMIT_MS = 3000;"));
+
+    // Receipt switched off again, Gold Plan closed: the page loses the receipt, then itself.
+    switch(paths::CUSTOM_PAGE, "CLOSE").await;
+    assert_eq!(pay("PAGE-ON-2").await.receipt_url, None);
+    switch(paths::GOLD_PLAN, "CLOSE").await;
+    assert_eq!(pay("PAGE-ON-3").await.gold_plan_page_url, None);
+
+    // An unpaid order has no Gold Plan page.
+    client
+        .jsapi_prepay(&prepay_request(
+            "PAGE-UNPAID",
+            "https://provider.example.com/n",
+        ))
+        .await
+        .unwrap();
+    let e = sb.gold_plan_page(&order("PAGE-UNPAID")).unwrap_err();
+    assert_eq!(refusal(e), "ORDER_NOT_PAID");
+}
