@@ -109,3 +109,26 @@ impl PyReceiptParams {
 pub(crate) fn parse_receipt_query(py: Python<'_>, url: &str) -> PyResult<PyReceiptParams> {
     guard(py, || receipt::parse_receipt_query(url)).map(|inner| PyReceiptParams { inner })
 }
+
+/// Tests the receipt page at `url` in a headless Chromium inside the Gold Plan page stand-in
+/// (`goldplan-receipt`); `options` and the report are JSON text (`goldplan.receipt.test`).
+#[pyfunction]
+pub(crate) fn receipt_test(py: Python<'_>, url: String, options: String) -> PyResult<String> {
+    let options: goldplan_receipt::TestOptions = serde_json::from_str(&options).map_err(|e| {
+        crate::error::to_pyerr(
+            py,
+            // serde quotes the value it rejects; only where it is goes into the message.
+            &goldplan::Error::InvalidInput(format!(
+                "receipt test options: not the expected JSON (line {}, column {})",
+                e.line(),
+                e.column()
+            )),
+        )
+    })?;
+    let report = crate::runtime::block_on_plain(py, async move {
+        goldplan_receipt::test_receipt(&url, &options).await
+    })?;
+    let report = report.map_err(|e| crate::error::to_pyerr(py, &goldplan::Error::from(e)))?;
+    serde_json::to_string(&report)
+        .map_err(|e| crate::error::to_pyerr(py, &goldplan::Error::Internal(e.to_string())))
+}

@@ -106,14 +106,32 @@ pub enum TesterError {
     },
 }
 
+impl From<TesterError> for goldplan::Error {
+    /// The SDK's error for each case, so that the bindings raise their usual classes: a
+    /// missing Chromium is a configuration problem, a bad URL or option bad input.
+    fn from(e: TesterError) -> goldplan::Error {
+        match e {
+            TesterError::ChromiumMissing => goldplan::Error::Configuration(e.to_string()),
+            TesterError::BadUrl { .. } | TesterError::BadOption { .. } => {
+                goldplan::Error::InvalidInput(e.to_string())
+            }
+            TesterError::Browser(_) | TesterError::Screenshot { .. } => {
+                goldplan::Error::Internal(e.to_string())
+            }
+        }
+    }
+}
+
 impl From<chromiumoxide::error::CdpError> for TesterError {
     fn from(e: chromiumoxide::error::CdpError) -> TesterError {
         TesterError::Browser(e.to_string())
     }
 }
 
-/// What to test the receipt with.
-#[derive(Debug, Clone)]
+/// What to test the receipt with (also read from JSON by the bindings; absent fields keep
+/// their defaults).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct TestOptions {
     /// The special merchant the order belongs to (`sub_mch_id`).
     pub sub_mch_id: String,

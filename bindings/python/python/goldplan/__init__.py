@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import warnings
 
-from goldplan import bulk, errors
+from goldplan import bulk, errors, receipt
 from goldplan._goldplan import (
     MAX_INDUSTRY_FILTERS,
     MAX_SENSITIVE_PLAINTEXT_LEN,
@@ -83,6 +83,7 @@ def verify_receipt_check_code(
 
 __all__ = [
     "bulk",
+    "receipt",
     "__version__",
     "errors",
     "Client",

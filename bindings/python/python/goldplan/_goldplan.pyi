@@ -117,6 +117,7 @@ __all__ = [
     "_runtime_pid",
     "_panic_for_tests",
     "_shutdown_runtime",
+    "receipt_test",
     "bulk_default_options",
     "bulk_check_plan",
     "bulk_run",
@@ -896,6 +897,9 @@ class _Sandbox:
 def _runtime_pid() -> Optional[int]: ...
 def _panic_for_tests(blocking: bool = ...) -> Any: ...
 def _shutdown_runtime() -> None: ...
+
+# goldplan.receipt (the receipt tester: options and report as JSON text).
+def receipt_test(url: str, options: str) -> str: ...
 
 # goldplan.bulk (the bulk job's JSON surface: JSON text in and out).
 def bulk_default_options() -> str: ...
