@@ -2,7 +2,8 @@
 //! configuration: certificates, the five operations, a certificate rotation in the middle, a
 //! tampered response rejected, then the payment that makes the Gold Plan page appear (prepay,
 //! pay-sign, the payer pays, the notification verified and decrypted, the order queried by
-//! both numbers) and that order's receipt link checked.
+//! both numbers), that order's receipt link checked, and, when Chromium is installed, the
+//! demo's receipt page checked in a headless browser inside the Gold Plan page stand-in.
 
 use std::time::Duration;
 
@@ -24,7 +25,6 @@ use tokio::sync::mpsc;
 use crate::output::{Out, exit};
 
 const SUB_MCHID: &str = "1900000109";
-const RECEIPT_LINK: &str = "https://receipt.example.com/goldplan/receipt";
 const OUT_TRADE_NO: &str = "GOLDPLAN-DEMO-0001";
 
 fn sandbox_error(e: goldplan_sandbox::SandboxError) -> Error {
@@ -119,18 +119,21 @@ async fn story(sandbox: &SandboxHandle, out: Out) -> Result<Vec<Value>> {
         &r,
     );
 
+    let link = crate::demo_receipt::serve(client.clone(), SUB_MCHID)
+        .await
+        .map_err(|e| Error::Configuration(format!("the demo's receipt page: {e}")))?;
     sandbox
         .update_merchant(
             &info.mchid,
             MerchantPatch {
-                receipt_link: Some(RECEIPT_LINK.to_owned()),
+                receipt_link: Some(link.clone()),
                 ..MerchantPatch::default()
             },
         )
         .map_err(sandbox_error)?;
     s.step(
         "receipt link",
-        format!("configured in the partner portal: {RECEIPT_LINK}"),
+        format!("configured in the partner portal: {link} (the demo's receipt page)"),
         None,
     );
     let r = client
@@ -211,9 +214,9 @@ async fn story(sandbox: &SandboxHandle, out: Out) -> Result<Vec<Value>> {
         Error::Configuration("the sandbox gave no receipt URL for the paid order".into())
     })?;
     let params = receipt::parse_receipt_query(&url)?;
-    let valid = params.verify(RECEIPT_LINK, &paid.transaction_id);
+    let valid = params.verify(&link, &paid.transaction_id);
     let forged = receipt::verify_check_code(
-        RECEIPT_LINK,
+        &link,
         SUB_MCHID,
         "SOMEONE-ELSES-ORDER",
         &paid.transaction_id,
@@ -233,6 +236,7 @@ async fn story(sandbox: &SandboxHandle, out: Out) -> Result<Vec<Value>> {
         ),
         None,
     );
+    browser_check(&mut s, &link, &paid.transaction_id).await?;
     s.step(
         "done",
         format!(
@@ -242,6 +246,50 @@ async fn story(sandbox: &SandboxHandle, out: Out) -> Result<Vec<Value>> {
         None,
     );
     Ok(s.steps)
+}
+
+/// The demo's receipt page in a headless Chromium, inside the Gold Plan page stand-in, when
+/// Chromium is installed; a step saying how to install it otherwise.
+async fn browser_check(s: &mut Story, link: &str, transaction_id: &str) -> Result<()> {
+    const STEP: &str = "receipt page checked in a browser";
+    if goldplan_receipt::find_chromium(None).is_none() {
+        s.step(
+            STEP,
+            "skipped: Chromium is not installed (apt-get install chromium, or set \
+             GOLDPLAN_CHROMIUM)",
+            None,
+        );
+        return Ok(());
+    }
+    let options = goldplan_receipt::TestOptions {
+        sub_mch_id: SUB_MCHID.to_owned(),
+        out_trade_no: Some(OUT_TRADE_NO.to_owned()),
+        transaction_id: Some(transaction_id.to_owned()),
+        ..goldplan_receipt::TestOptions::default()
+    };
+    let report = goldplan_receipt::test_receipt(link, &options).await?;
+    if !report.passed {
+        let failed: Vec<&str> = report.failed_rules().map(|r| r.rule.name()).collect();
+        return Err(Error::Configuration(format!(
+            "the demo's receipt page failed in Chromium: {}",
+            failed.join(", ")
+        )));
+    }
+    s.step(
+        STEP,
+        format!(
+            "all {} rules pass: onIframeReady {} after {} ms (limit {} ms), posted to \
+             https://payapp.weixin.qq.com, a wrong check_code gets the official receipt \
+             (`goldplan receipt test` in {} ms)",
+            report.rules.len(),
+            report.display_style.as_deref().unwrap_or_default(),
+            report.ready_ms.unwrap_or_default(),
+            report.limit_ms,
+            report.wall_ms
+        ),
+        None,
+    );
+    Ok(())
 }
 
 /// What the payment story hands to the receipt page.

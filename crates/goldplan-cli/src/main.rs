@@ -13,6 +13,7 @@ mod bulk;
 mod commands;
 mod config;
 mod demo;
+mod demo_receipt;
 mod doctor;
 mod operations;
 mod output;

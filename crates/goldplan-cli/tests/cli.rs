@@ -263,6 +263,8 @@ fn demo_runs_the_whole_story_with_no_configuration() {
         "query_order_by_out_trade_no",
         "query_order_by_transaction_id",
         "receipt page",
+        // CI installs Chromium, so the demo's last step runs the browser there.
+        "receipt page checked in a browser",
     ] {
         assert!(
             steps.contains(&expected),
@@ -276,6 +278,17 @@ fn demo_runs_the_whole_story_with_no_configuration() {
         .filter(|s| s["request_id"].is_string())
         .count();
     assert!(with_ids >= 9, "every API step shows its Request-ID");
+    let browser = doc["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == "receipt page checked in a browser")
+        .unwrap();
+    let detail = browser["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("all 9 rules pass: onIframeReady SHOW_CUSTOM_PAGE after "),
+        "{detail}"
+    );
 }
 
 /// `goldplan sandbox` as a process, configured by its own sandbox.json.
