@@ -33,7 +33,7 @@ step() { echo "== dist: $*"; }
 step "Rust crates (cargo package)"
 # Not verified one by one here (five builds with five feature sets): packaging/try.sh builds
 # all of them together from their .crate files, as a user's project would.
-cargo package --locked --allow-dirty --no-verify -p goldplan -p goldplan-host -p goldplan-sandbox -p goldplan-bulk -p goldplan-cli -p goldplan-redis
+cargo package --locked --allow-dirty --no-verify -p goldplan -p goldplan-host -p goldplan-sandbox -p goldplan-bulk -p goldplan-cli -p goldplan-redis -p goldplan-receipt
 cp "$TARGET"/package/goldplan*-"$VERSION".crate "$DIST/"
 
 # Every release build below names the target triple, as napi always does, so that all of them

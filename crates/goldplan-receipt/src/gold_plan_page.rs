@@ -32,8 +32,9 @@ pub struct GoldPlanPage {
     pub merchant_name: String,
     /// The order's `description`, shown in the official receipt.
     pub description: String,
-    /// The amount paid, in fen.
-    pub total: u64,
+    /// The amount paid, in fen; `None` when not known (the receipt tester, given only the
+    /// order's numbers), and the page then shows no amount.
+    pub total: Option<u64>,
     /// The merchant order number.
     pub out_trade_no: String,
     /// WeChat's transaction id.
@@ -79,7 +80,7 @@ mod tests {
             receipt_url: receipt_url.map(str::to_owned),
             merchant_name: "</script><script>alert(1)</script>".into(),
             description: "咖啡 & 蛋糕".into(),
-            total: 1234,
+            total: Some(1234),
             out_trade_no: "ORDER_001".into(),
             transaction_id: "4200000985202103031441826014".into(),
         }

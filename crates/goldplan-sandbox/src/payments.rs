@@ -950,7 +950,7 @@ fn gold_plan_page(st: &State, target: &OrderRef, transaction_id: &str) -> Option
         receipt_url,
         merchant_name: format!("特约商户 {}", target.sub_mchid),
         description: order.text("/description").unwrap_or_default(),
-        total: u64::try_from(order.total()).unwrap_or_default(),
+        total: u64::try_from(order.total()).ok(),
         out_trade_no: target.out_trade_no.clone(),
         transaction_id: transaction_id.to_owned(),
     })
