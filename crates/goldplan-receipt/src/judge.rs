@@ -48,6 +48,44 @@ pub(crate) struct Events {
     pub(crate) refused_targets: Vec<String>,
 }
 
+/// Most entries kept per list of [`Events`], and most characters per entry: a page that
+/// floods the console cannot grow the tester's memory or the report without bound.
+const MAX_ENTRIES: usize = 50;
+const MAX_ENTRY_CHARS: usize = 1000;
+
+fn bounded(text: &str) -> String {
+    match text.char_indices().nth(MAX_ENTRY_CHARS) {
+        Some((end, _)) => format!("{}…", text.get(..end).unwrap_or_default()),
+        None => text.to_owned(),
+    }
+}
+
+impl Events {
+    /// Records a console error or an uncaught exception.
+    pub(crate) fn console_error(&mut self, text: &str) {
+        if self.console_errors.len() < MAX_ENTRIES {
+            self.console_errors.push(bounded(text));
+        }
+    }
+
+    /// Records a sub-resource that failed.
+    pub(crate) fn failed(&mut self, url: &str, error: &str) {
+        if self.failed.len() < MAX_ENTRIES {
+            self.failed.push(FailedResource {
+                url: bounded(url),
+                error: bounded(error),
+            });
+        }
+    }
+
+    /// Records a target origin Chromium refused to deliver a message to.
+    pub(crate) fn refused(&mut self, target: String) {
+        if self.refused_targets.len() < MAX_ENTRIES {
+            self.refused_targets.push(bounded(&target));
+        }
+    }
+}
+
 /// The three loads.
 pub(crate) struct Loads {
     pub(crate) correct: Load,

@@ -44,7 +44,7 @@ use serde::Deserialize;
 
 use crate::gold_plan_page::{GoldPlanPage, JGOLDPLAN_SCRIPT_URL, READY_LIMIT_MS, WECHAT_ORIGIN};
 use crate::judge::{Events, Load, Loads, PageState, refused_target, verdict};
-use crate::report::{FailedResource, ReceiptReport};
+use crate::report::ReceiptReport;
 
 /// The environment variable naming a Chromium (or Chrome) executable to use.
 pub const CHROMIUM_ENV: &str = "GOLDPLAN_CHROMIUM";
@@ -60,6 +60,9 @@ const PROBE_ORIGIN: &str = "https://origin-probe.goldplan.invalid";
 
 /// Most bytes the tester fetches for one non-loopback sub-resource.
 const MAX_RESOURCE_BYTES: usize = 16 * 1024 * 1024;
+
+/// Most requests whose URL is kept (to name the ones that fail).
+const MAX_TRACKED_REQUESTS: usize = 10_000;
 
 /// How long to watch for `jumpOut` messages and late errors after the receipt is ready.
 const SETTLE: Duration = Duration::from_millis(250);
@@ -335,8 +338,8 @@ impl Session {
                 "mute-audio",
                 "force-color-profile=srgb",
                 "lang=zh-CN",
-                // The receipt iframe stays in the page's process, so one DevTools session
-                // sees (and intercepts) both; WeChat's page embeds loopback receipts here.
+                // The receipt's iframe stays in the page's process, so that one DevTools
+                // session sees (and intercepts) the page and its receipt alike.
                 "disable-site-isolation-trials",
                 "disable-features=IsolateOrigins,site-per-process,HttpsUpgrades,LocalNetworkAccessChecks,PrivateNetworkAccessSendPreflights,PrivateNetworkAccessRespectPreflightResults,BlockInsecurePrivateNetworkRequests,MediaRouter,Translate",
                 // Nothing resolves but loopback: every other host is answered by the tester.
@@ -353,12 +356,10 @@ impl Session {
         }
         let config = config.build().map_err(TesterError::Browser)?;
         let (browser, mut handler) = Browser::launch(config).await?;
+        // Drives the DevTools connection until the browser goes away; a message this
+        // protocol version cannot read is not a reason to stop.
         let mut tasks = vec![tokio::spawn(async move {
-            while let Some(event) = handler.next().await {
-                if event.is_err() {
-                    continue;
-                }
-            }
+            while handler.next().await.is_some() {}
         })];
         // The stand-ins are "public" origins embedding a loopback receipt: Chromium's local
         // network access checks block that unless the origin holds the permission.
@@ -606,7 +607,11 @@ async fn listen(
     let u = urls.clone();
     tasks.push(tokio::spawn(async move {
         while let Some(event) = sent.next().await {
-            lock(&u).insert(event.request_id.inner().clone(), event.request.url.clone());
+            let mut urls = lock(&u);
+            // Only to name failed requests: a page making endless requests stops being named.
+            if urls.len() < MAX_TRACKED_REQUESTS {
+                urls.insert(event.request_id.inner().clone(), event.request.url.clone());
+            }
         }
     }));
     let mut failed = page.event_listener::<EventLoadingFailed>().await?;
@@ -620,10 +625,7 @@ async fn listen(
                 continue;
             };
             if !is_stand_in(&url) {
-                lock(&ev).failed.push(FailedResource {
-                    url,
-                    error: event.error_text.clone(),
-                });
+                lock(&ev).failed(&url, &event.error_text);
             }
         }
     }));
@@ -633,10 +635,7 @@ async fn listen(
         while let Some(event) = responses.next().await {
             let url = &event.response.url;
             if event.response.status >= 400 && !is_stand_in(url) {
-                lock(&ev).failed.push(FailedResource {
-                    url: url.clone(),
-                    error: format!("HTTP {}", event.response.status),
-                });
+                lock(&ev).failed(url, &format!("HTTP {}", event.response.status));
             }
         }
     }));
@@ -656,9 +655,7 @@ async fn listen(
                     })
                     .collect::<Vec<_>>()
                     .join(" ");
-                lock(&ev)
-                    .console_errors
-                    .push(format!("console.error: {text}"));
+                lock(&ev).console_error(&format!("console.error: {text}"));
             }
         }
     }));
@@ -672,7 +669,7 @@ async fn listen(
                 .as_ref()
                 .and_then(|e| e.description.clone())
                 .unwrap_or_else(|| details.text.clone());
-            lock(&ev).console_errors.push(format!("uncaught: {text}"));
+            lock(&ev).console_error(&format!("uncaught: {text}"));
         }
     }));
     let mut log = page.event_listener::<EventEntryAdded>().await?;
@@ -683,13 +680,13 @@ async fn listen(
             let mut events = lock(&ev);
             // Chromium reports a refused postMessage target as a security warning.
             if let Some(target) = refused_target(&entry.text) {
-                events.refused_targets.push(target);
+                events.refused(target);
             } else if entry.level == LogEntryLevel::Error
                 && entry.url.as_deref().is_none_or(|u| !is_stand_in(u))
             {
                 // Failed loads are reported as failed resources, once.
                 if !entry.text.starts_with("Failed to load resource") {
-                    events.console_errors.push(entry.text.clone());
+                    events.console_error(&entry.text);
                 }
             }
         }

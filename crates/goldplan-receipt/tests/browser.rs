@@ -83,8 +83,59 @@ async fn serve() -> String {
     base
 }
 
+/// The same pages over TLS at `https://localhost:PORT`, with a self-signed certificate.
+async fn serve_https() -> String {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        )
+        .unwrap();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!(
+        "https://localhost:{}",
+        listener.local_addr().unwrap().port()
+    );
+    let app = Router::new()
+        .route("/receipt/{variant}", get(receipt))
+        .with_state(base.clone());
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let (acceptor, app) = (acceptor.clone(), app.clone());
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(socket).await else {
+                    return;
+                };
+                let service = hyper_util::service::TowerToHyperService::new(app);
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    });
+    base
+}
+
 async fn test(variant: &str, screenshot: Option<std::path::PathBuf>) -> ReceiptReport {
-    let base = serve().await;
+    test_at(&serve().await, variant, screenshot).await
+}
+
+async fn test_at(
+    base: &str,
+    variant: &str,
+    screenshot: Option<std::path::PathBuf>,
+) -> ReceiptReport {
     let options = TestOptions {
         sub_mch_id: SUB_MCH_ID.into(),
         out_trade_no: Some(OUT_TRADE_NO.into()),
@@ -121,6 +172,18 @@ async fn a_receipt_that_follows_the_contract_passes_with_a_screenshot() {
     let json = serde_json::to_value(&report).unwrap();
     assert_eq!(json["rules"][0]["rule"], "ready_in_time");
     assert_eq!(json["passed"], true);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_receipt_on_https_localhost_with_a_self_signed_certificate_is_tested() {
+    let report = test_at(&serve_https().await, "good", None).await;
+    assert!(report.passed, "{}", report.to_text());
+    assert!(
+        report.url.starts_with("https://localhost:"),
+        "{}",
+        report.url
+    );
+    assert_eq!(report.display_style.as_deref(), Some("SHOW_CUSTOM_PAGE"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
