@@ -278,7 +278,7 @@ async fn run(cli: Cli, out: Out) -> goldplan::Result<u8> {
         } => commands::receipt_check(&url, &link, &transaction_id, out),
         Command::Receipt {
             command: ReceiptCommand::Test(args),
-        } => Ok(receipt_test::run(args, out).await),
+        } => receipt_test::run(args, out).await,
         Command::Doctor => doctor::run(&cli.config, out).await,
     }
 }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use goldplan_receipt::{TestOptions, TesterError, test_receipt};
+use goldplan_receipt::{TestOptions, test_receipt};
 
 use crate::output::{Out, exit};
 
@@ -29,8 +29,9 @@ pub struct ReceiptTestArgs {
     chromium: Option<PathBuf>,
 }
 
-/// Runs the tester; exit 0 only if every rule passes, 7 if one fails.
-pub async fn run(args: ReceiptTestArgs, out: Out) -> u8 {
+/// Runs the tester; exit 0 only if every rule passes, 7 if one fails. A tester that cannot
+/// run (no Chromium, a bad URL) is an error of the core's families, printed like any other.
+pub async fn run(args: ReceiptTestArgs, out: Out) -> goldplan::Result<u8> {
     let options = TestOptions {
         sub_mch_id: args.sub_mch_id,
         out_trade_no: args.out_trade_no,
@@ -38,37 +39,19 @@ pub async fn run(args: ReceiptTestArgs, out: Out) -> u8 {
         screenshot: args.screenshot,
         chromium: args.chromium,
     };
-    match test_receipt(&args.url, &options).await {
-        Ok(report) => {
-            if out.json {
-                match serde_json::to_value(&report) {
-                    Ok(value) => out.document(&value),
-                    Err(e) => eprintln!("error: the report: {e}"),
-                }
-            } else {
-                print!("{}", report.to_text());
-            }
-            if report.passed {
-                exit::OK
-            } else {
-                exit::RECEIPT
-            }
-        }
-        Err(e) => {
-            let code = match e {
-                TesterError::ChromiumMissing
-                | TesterError::BadUrl { .. }
-                | TesterError::BadOption { .. } => exit::USAGE,
-                TesterError::Browser(_) | TesterError::Screenshot { .. } => exit::FAILURE,
-            };
-            if out.json {
-                out.document(
-                    &serde_json::json!({"ok": false, "error": {"message": e.to_string()}}),
-                );
-            } else {
-                eprintln!("error: {e}");
-            }
-            code
-        }
+    let report = test_receipt(&args.url, &options)
+        .await
+        .map_err(goldplan::Error::from)?;
+    if out.json {
+        let value = serde_json::to_value(&report)
+            .map_err(|e| goldplan::Error::Internal(format!("the report: {e}")))?;
+        out.document(&value);
+    } else {
+        print!("{}", report.to_text());
     }
+    Ok(if report.passed {
+        exit::OK
+    } else {
+        exit::RECEIPT
+    })
 }

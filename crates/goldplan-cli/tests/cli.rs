@@ -883,3 +883,39 @@ fn the_cli_takes_the_configuration_names_of_the_core() {
         "{doc}"
     );
 }
+
+#[test]
+fn receipt_test_without_chromium_is_a_configuration_error_that_says_how_to_install_it() {
+    let out = goldplan()
+        .args([
+            "--json",
+            "receipt",
+            "test",
+            "http://127.0.0.1:9/receipt",
+            "--chromium",
+            "/nonexistent/chromium",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["ok"], false);
+    assert_eq!(doc["error"]["kind"], "configuration");
+    let message = doc["error"]["message"].as_str().unwrap();
+    assert!(message.contains("apt-get install chromium"), "{message}");
+    // A value given to the wrong option is described, not echoed.
+    let out = goldplan()
+        .args([
+            "receipt",
+            "test",
+            "http://127.0.0.1:9/receipt",
+            "--out-trade-no",
+            "0123456789abcdefghijklmnopqrstuv key",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("out_trade_no (36 characters)"), "{stderr}");
+    assert!(!stderr.contains("0123456789abcdef"), "{stderr}");
+}
