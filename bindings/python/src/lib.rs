@@ -151,6 +151,7 @@ fn _goldplan(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(receipt::verify_check_code, m)?)?;
     m.add_function(wrap_pyfunction!(receipt::parse_receipt_query, m)?)?;
     m.add_function(wrap_pyfunction!(receipt::receipt_test, m)?)?;
+    m.add_function(wrap_pyfunction!(receipt::receipt_rules, m)?)?;
     m.add_function(wrap_pyfunction!(bulk::bulk_default_options, m)?)?;
     m.add_function(wrap_pyfunction!(bulk::bulk_check_plan, m)?)?;
     m.add_function(wrap_pyfunction!(bulk::bulk_run, m)?)?;

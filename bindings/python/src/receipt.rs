@@ -110,6 +110,15 @@ pub(crate) fn parse_receipt_query(py: Python<'_>, url: &str) -> PyResult<PyRecei
     guard(py, || receipt::parse_receipt_query(url)).map(|inner| PyReceiptParams { inner })
 }
 
+/// The names of the tester's rules, in the order a report lists them (`goldplan.receipt.RULES`).
+#[pyfunction]
+pub(crate) fn receipt_rules() -> Vec<&'static str> {
+    goldplan_receipt::Rule::ALL
+        .iter()
+        .map(|r| r.name())
+        .collect()
+}
+
 /// Tests the receipt page at `url` in a headless Chromium inside the Gold Plan page stand-in
 /// (`goldplan-receipt`); `options` and the report are JSON text (`goldplan.receipt.test`).
 #[pyfunction]

@@ -118,6 +118,7 @@ __all__ = [
     "_panic_for_tests",
     "_shutdown_runtime",
     "receipt_test",
+    "receipt_rules",
     "bulk_default_options",
     "bulk_check_plan",
     "bulk_run",
@@ -900,6 +901,7 @@ def _shutdown_runtime() -> None: ...
 
 # goldplan.receipt (the receipt tester: options and report as JSON text).
 def receipt_test(url: str, options: str) -> str: ...
+def receipt_rules() -> List[str]: ...
 
 # goldplan.bulk (the bulk job's JSON surface: JSON text in and out).
 def bulk_default_options() -> str: ...

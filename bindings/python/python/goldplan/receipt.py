@@ -29,18 +29,8 @@ from goldplan import _goldplan
 
 __all__ = ["RULES", "test"]
 
-#: The rules a report judges, in its order (``report["rules"][i]["rule"]``).
-RULES: List[str] = [
-    "ready_in_time",
-    "json_string_message",
-    "valid_message",
-    "documented_origin",
-    "checks_check_code",
-    "jump_out_https",
-    "loads_wechat_script",
-    "no_console_errors",
-    "sub_resources_load",
-]
+#: The rules a report judges, in its order (``report["rules"][i]["rule"]``), from the library.
+RULES: List[str] = _goldplan.receipt_rules()
 
 
 def test(
